@@ -1,0 +1,183 @@
+/* layout.c -- tensor shapes, parameter counts, bytes and blob layout.
+ *
+ * One walk over the tensors of a model (walk_tensors) feeds both the
+ * parameter count and the layout, so the two cannot disagree. */
+#include "layout.h"
+
+#include <stdlib.h>
+
+
+static const char *const weight_names[] = {
+    "embedding", "rms_att", "wq", "wk", "wv", "wo", "rms_ffn",
+    "w1", "w2", "w3", "rms_final", "classifier",
+};
+static const char *const class_names[] = {
+    "embedding", "classifier", "attention", "ffn", "norm",
+};
+
+const char *arch_weight_name(arch_weight w) { return weight_names[w]; }
+const char *arch_class_name(arch_class c) { return class_names[c]; }
+
+int arch_kv_size(arch_dtype d)
+{
+    return d == ARCH_F32 ? 4 : 2; /* int8 models keep an f16 KV cache */
+}
+
+static bool is_norm(arch_weight id)
+{
+    return id == ARCH_W_RMS_ATT || id == ARCH_W_RMS_FFN || id == ARCH_W_RMS_FINAL;
+}
+
+uint64_t arch_tensor_bytes(arch_dtype d, arch_weight id, int64_t rows,
+                           int64_t cols)
+{
+    uint64_t n = (uint64_t)rows * (uint64_t)cols;
+    if (is_norm(id))
+        return 4 * n; /* norms stay f32 */
+    /* int8: one f32 scale per row (per output channel) */
+    return n * arch_dtype_size(d) + (d == ARCH_INT8 ? 4 * (uint64_t)rows : 0);
+}
+
+typedef int (*visit_fn)(void *ctx, const arch_tensor *t);
+
+static int visit(visit_fn fn, void *ctx, arch_weight id, arch_class cls,
+                 int64_t block, int64_t rows, int64_t cols)
+{
+    arch_tensor t = {.id = id, .cls = cls, .block = block, .rows = rows, .cols = cols};
+    return fn(ctx, &t);
+}
+
+/* Call fn for every tensor of the model in blob order. */
+static int walk_tensors(const arch_spec *s, visit_fn fn, void *ctx)
+{
+    int64_t d = s->dim, q = s->heads * s->head_dim, kv = s->kv_heads * s->head_dim;
+    int64_t f = s->ffn_dim;
+    int rc;
+    if ((rc = visit(fn, ctx, ARCH_W_EMBED, ARCH_C_EMBED, -1, s->vocab, d)))
+        return rc;
+    for (int64_t b = 0; b < s->layers; b++) {
+        if ((rc = visit(fn, ctx, ARCH_W_RMS_ATT, ARCH_C_NORM, b, 1, d)) ||
+            (rc = visit(fn, ctx, ARCH_W_Q, ARCH_C_ATTN, b, q, d)) ||
+            (rc = visit(fn, ctx, ARCH_W_K, ARCH_C_ATTN, b, kv, d)) ||
+            (rc = visit(fn, ctx, ARCH_W_V, ARCH_C_ATTN, b, kv, d)) ||
+            (rc = visit(fn, ctx, ARCH_W_O, ARCH_C_ATTN, b, d, q)) ||
+            (rc = visit(fn, ctx, ARCH_W_RMS_FFN, ARCH_C_NORM, b, 1, d)) ||
+            (rc = visit(fn, ctx, ARCH_W_1, ARCH_C_FFN, b, f, d)) ||
+            (rc = visit(fn, ctx, ARCH_W_2, ARCH_C_FFN, b, d, f)))
+            return rc;
+        if (s->ffn == ARCH_FFN_SWIGLU &&
+            (rc = visit(fn, ctx, ARCH_W_3, ARCH_C_FFN, b, f, d)))
+            return rc;
+    }
+    if ((rc = visit(fn, ctx, ARCH_W_RMS_FINAL, ARCH_C_NORM, -1, 1, d)))
+        return rc;
+    if (!s->tied)
+        rc = visit(fn, ctx, ARCH_W_CLS, ARCH_C_CLASSIFIER, -1, s->vocab, d);
+    return rc;
+}
+
+/* ---- parameter counts ------------------------------------------------ */
+
+typedef struct {
+    const arch_spec *s;
+    arch_params *p;
+} count_ctx;
+
+static int add_u64(uint64_t *acc, uint64_t v)
+{
+    return __builtin_add_overflow(*acc, v, acc) ? LK_EINPUT : LK_OK;
+}
+
+static int count_one(void *ctx, const arch_tensor *t)
+{
+    count_ctx *c = ctx;
+    arch_params *p = c->p;
+    int64_t n = t->rows * t->cols; /* both <= INT_MAX: fits */
+    uint64_t bytes = arch_tensor_bytes(c->s->dtype, t->id, t->rows, t->cols);
+    if (__builtin_add_overflow(p->by_class[t->cls], n, &p->by_class[t->cls]) ||
+        __builtin_add_overflow(p->total, n, &p->total) ||
+        (!is_norm(t->id) && __builtin_add_overflow(p->paper, n, &p->paper)) ||
+        add_u64(&p->weight_bytes, bytes) ||
+        (t->block == 0 && add_u64(&p->block_bytes, bytes)))
+        return LK_EINPUT;
+    return LK_OK;
+}
+
+int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e)
+{
+    *p = (arch_params){0};
+    count_ctx c = {s, p};
+    if (walk_tensors(s, count_one, &c))
+        return lk_fail(e, LK_EINPUT, "layers: the weights of this model overflow 64-bit byte counts");
+    int64_t executed;
+    uint64_t kv = 2 * (uint64_t)s->kv_heads * (uint64_t)s->head_dim;
+    if (__builtin_mul_overflow(s->layers, s->repeat, &executed) ||
+        __builtin_mul_overflow(kv, (uint64_t)arch_kv_size(s->dtype), &p->kv_bytes_per_layer_token) ||
+        __builtin_mul_overflow(p->kv_bytes_per_layer_token, (uint64_t)s->seq_len, &kv) ||
+        __builtin_mul_overflow(kv, (uint64_t)executed, &p->kv_bytes))
+        return lk_fail(e, LK_EINPUT, "seq_len: the KV cache of this model overflows 64-bit byte counts");
+    return LK_OK;
+}
+
+/* ---- layout ---------------------------------------------------------- */
+
+typedef struct {
+    const arch_spec *s;
+    arch_layout *l;
+    int64_t cap;
+} layout_ctx;
+
+static int place_one(void *ctx, const arch_tensor *t)
+{
+    layout_ctx *c = ctx;
+    arch_layout *l = c->l;
+    if (l->n == c->cap) {
+        int64_t cap = c->cap ? 2 * c->cap : 64;
+        arch_tensor *nt = realloc(l->t, cap * sizeof *nt);
+        if (!nt)
+            return LK_ERUN;
+        l->t = nt;
+        c->cap = cap;
+    }
+    arch_tensor *x = &l->t[l->n++];
+    *x = *t;
+    x->bytes = arch_tensor_bytes(c->s->dtype, t->id, t->rows, t->cols);
+    x->offset = (l->blob_bytes + ARCH_ALIGN - 1) / ARCH_ALIGN * ARCH_ALIGN;
+    l->blob_bytes = x->offset + x->bytes;
+    return LK_OK;
+}
+
+int arch_layout_build(arch_layout *l, const arch_spec *s, lk_err *e)
+{
+    *l = (arch_layout){0};
+    l->per_block = s->ffn == ARCH_FFN_SWIGLU ? 9 : 8;
+    layout_ctx c = {s, l, 0};
+    if (walk_tensors(s, place_one, &c)) {
+        arch_layout_free(l);
+        return lk_fail(e, LK_ERUN, "layout: out of memory");
+    }
+    return LK_OK;
+}
+
+void arch_layout_free(arch_layout *l)
+{
+    free(l->t);
+    *l = (arch_layout){0};
+}
+
+const arch_tensor *arch_layout_find(const arch_layout *l, arch_weight id,
+                                    int64_t block)
+{
+    /* blob order: embedding, per_block tensors per block, final norm,
+     * classifier; only w3 is absent in a ReLU block */
+    int64_t i;
+    if (id == ARCH_W_EMBED)
+        i = 0;
+    else if (id == ARCH_W_RMS_FINAL || id == ARCH_W_CLS)
+        i = l->n - (l->t[l->n - 1].id == ARCH_W_CLS ? 2 : 1) + (id == ARCH_W_CLS);
+    else
+        i = 1 + block * l->per_block + (id - ARCH_W_RMS_ATT);
+    if (i < 0 || i >= l->n || l->t[i].id != id || l->t[i].block != block)
+        return NULL;
+    return &l->t[i];
+}

@@ -1,0 +1,103 @@
+/* layout.h -- the tensors of a model: shapes, parameter counts, bytes and
+ * the address layout that the reference transformer and the simulator
+ * share.
+ *
+ * The weights of a model live in one blob, in this order:
+ *
+ *   embedding                       V x dim
+ *   for each distinct block b = 0 .. L-1:
+ *     rms_att  dim          (norm)
+ *     wq       H*hd x dim   wk, wv  K*hd x dim   wo  dim x H*hd
+ *     rms_ffn  dim          (norm)
+ *     w1       ffn x dim    w2  dim x ffn    w3  ffn x dim (SwiGLU only)
+ *   rms_final  dim          (norm)
+ *   classifier V x dim      (only when not tied)
+ *
+ * A matrix is rows x cols, row-major, rows = output features, so a
+ * mat-vec reads it row by row: out[r] = sum_c W[r][c] * x[c] (llama2.c's
+ * convention). Matrices and embeddings are stored in the spec's dtype;
+ * an int8 matrix also carries one f32 scale per row (per output channel,
+ * symmetric min-max as in the paper's W8A8, section 3.4), stored right
+ * after its int8 data. Norm vectors are always f32: they are a few KB and
+ * every runtime keeps them in full precision. Each tensor starts at a
+ * multiple of ARCH_ALIGN bytes; the padding is not counted in
+ * weight_bytes but is part of blob_bytes.
+ *
+ * The KV cache holds, for every executed layer, keys [seq_len][K*hd] and
+ * then values [seq_len][K*hd]. Its element type follows the weights
+ * (f32, f16, bf16), except that int8 models keep an f16 KV cache: W8A8
+ * quantizes the inputs of matrix products, and K/V are attention
+ * operands, kept in f16 as int8 runtimes commonly do.
+ */
+#ifndef ARCH_LAYOUT_H
+#define ARCH_LAYOUT_H
+
+#include <stdint.h>
+
+#include "spec.h"
+
+#define ARCH_ALIGN 64
+
+typedef enum {
+    ARCH_W_EMBED, ARCH_W_RMS_ATT, ARCH_W_Q, ARCH_W_K, ARCH_W_V, ARCH_W_O,
+    ARCH_W_RMS_FFN, ARCH_W_1, ARCH_W_2, ARCH_W_3, ARCH_W_RMS_FINAL,
+    ARCH_W_CLS, ARCH_W_COUNT
+} arch_weight;
+
+/* Tensor classes of the parameter breakdown. */
+typedef enum {
+    ARCH_C_EMBED, ARCH_C_CLASSIFIER, ARCH_C_ATTN, ARCH_C_FFN, ARCH_C_NORM,
+    ARCH_C_COUNT
+} arch_class;
+
+typedef struct {
+    arch_weight id;
+    arch_class cls;
+    int64_t block;    /* distinct block index, -1 for global tensors */
+    int64_t rows, cols;
+    uint64_t offset;  /* byte offset in the blob (ARCH_ALIGN aligned) */
+    uint64_t bytes;   /* data bytes, plus int8 scales */
+} arch_tensor;
+
+typedef struct {
+    arch_tensor *t;       /* all tensors in blob order */
+    int64_t n;
+    int64_t per_block;    /* tensors in one block (9 SwiGLU, 8 ReLU) */
+    uint64_t blob_bytes;  /* size of the blob, padding included */
+} arch_layout;
+
+/* Parameter counts and bytes of a finished spec. */
+typedef struct {
+    int64_t by_class[ARCH_C_COUNT]; /* parameters per tensor class */
+    int64_t total;        /* everything, norms included */
+    int64_t paper;        /* matrices and embeddings only (paper tables) */
+    uint64_t weight_bytes;  /* in the spec's dtype, int8 scales included */
+    uint64_t block_bytes;   /* bytes of one distinct block */
+    uint64_t kv_bytes_per_layer_token; /* 2 * K * hd * kv size (below) */
+    uint64_t kv_bytes;      /* all executed layers at seq_len */
+} arch_params;
+
+/* Count parameters and bytes. Fails (naming the field) only if a count
+ * overflows 64 bits, so arch_spec_finish() uses it for validation. */
+int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e);
+
+/* Bytes of one KV-cache element for weights of type d. */
+int arch_kv_size(arch_dtype d);
+
+/* The bytes one tensor of rows x cols occupies in dtype d. */
+uint64_t arch_tensor_bytes(arch_dtype d, arch_weight id, int64_t rows,
+                           int64_t cols);
+
+/* Build and free the tensor list of a finished spec. */
+int arch_layout_build(arch_layout *l, const arch_spec *s, lk_err *e);
+void arch_layout_free(arch_layout *l);
+
+/* The tensor `id` of distinct block `block` (-1 for global ones), or NULL
+ * when the model has no such tensor (w3 of a ReLU FFN, a tied classifier). */
+const arch_tensor *arch_layout_find(const arch_layout *l, arch_weight id,
+                                    int64_t block);
+
+const char *arch_weight_name(arch_weight w);
+const char *arch_class_name(arch_class c);
+
+#endif

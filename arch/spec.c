@@ -1,0 +1,415 @@
+/* spec.c -- building and validating a model description (see spec.h). */
+#include "spec.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "layout.h"
+
+/* ---- presets ------------------------------------------------------- */
+
+/* Public configs, from paper-notes.md (MobileLLM model cards on Hugging
+ * Face; SmolLM shares the 125M/350M shapes with vocab 49152). */
+typedef struct {
+    const char *name;
+    int64_t layers, dim, heads, kv_heads, ffn_dim, vocab;
+    arch_share share;
+} preset;
+
+static const preset presets[] = {
+    {"mobilellm-125m", 30, 576, 9, 3, 1536, 32000, ARCH_SHARE_NONE},
+    {"mobilellm-350m", 32, 960, 15, 5, 2560, 32000, ARCH_SHARE_NONE},
+    {"mobilellm-600m", 40, 1152, 18, 6, 3072, 32000, ARCH_SHARE_NONE},
+    {"mobilellm-1b", 54, 1280, 20, 5, 3584, 32000, ARCH_SHARE_NONE},
+    {"mobilellm-1.5b", 54, 1600, 25, 5, 4352, 32000, ARCH_SHARE_NONE},
+    {"mobilellm-ls-125m", 30, 576, 9, 3, 1536, 32000, ARCH_SHARE_IMMEDIATE},
+    {"mobilellm-ls-350m", 32, 960, 15, 5, 2560, 32000, ARCH_SHARE_IMMEDIATE},
+    {"smollm-135m", 30, 576, 9, 3, 1536, 49152, ARCH_SHARE_NONE},
+    {"smollm-360m", 32, 960, 15, 5, 2560, 49152, ARCH_SHARE_NONE},
+};
+#define NPRESETS (sizeof presets / sizeof presets[0])
+
+const char *const *arch_spec_preset_names(void)
+{
+    static const char *names[NPRESETS + 1];
+    for (size_t i = 0; i < NPRESETS; i++)
+        names[i] = presets[i].name;
+    return names;
+}
+
+void arch_spec_init(arch_spec *s)
+{
+    *s = (arch_spec){
+        .name = "custom",
+        .layers = ARCH_UNSET, .dim = ARCH_UNSET, .heads = ARCH_UNSET,
+        .kv_heads = ARCH_UNSET, .head_dim = ARCH_UNSET, .ffn = ARCH_FFN_SWIGLU,
+        .ffn_dim = ARCH_UNSET, .vocab = ARCH_UNSET, .tied = 0,
+        .share = ARCH_SHARE_NONE, .repeat = ARCH_UNSET, .dtype = ARCH_F16,
+        .seq_len = ARCH_UNSET, .ctx = ARCH_UNSET,
+    };
+}
+
+int arch_spec_preset(arch_spec *s, const char *name, lk_err *e)
+{
+    for (size_t i = 0; i < NPRESETS; i++) {
+        const preset *p = &presets[i];
+        if (strcmp(p->name, name) != 0)
+            continue;
+        arch_spec_init(s);
+        snprintf(s->name, sizeof s->name, "%s", p->name);
+        s->layers = p->layers;
+        s->dim = p->dim;
+        s->heads = p->heads;
+        s->kv_heads = p->kv_heads;
+        s->head_dim = 64;
+        s->ffn_dim = p->ffn_dim;
+        s->vocab = p->vocab;
+        s->tied = 1;
+        s->share = p->share;
+        s->seq_len = 2048;
+        return LK_OK;
+    }
+    return lk_fail(e, LK_EINPUT, "preset: unknown model '%s' (see --help)", name);
+}
+
+/* ---- names ---------------------------------------------------------- */
+
+static const char *const ffn_names[] = {"swiglu", "relu"};
+static const char *const share_names[] = {"none", "immediate",
+                                          "repeat-all-over", "reverse"};
+static const char *const dtype_names[] = {"f32", "f16", "bf16", "int8"};
+
+const char *arch_ffn_name(arch_ffn f) { return ffn_names[f]; }
+const char *arch_share_name(arch_share s) { return share_names[s]; }
+const char *arch_dtype_name(arch_dtype d) { return dtype_names[d]; }
+
+int arch_dtype_size(arch_dtype d)
+{
+    static const int size[] = {4, 2, 2, 1};
+    return size[d];
+}
+
+int64_t arch_swiglu_hidden(int64_t dim)
+{
+    int64_t h = 8 * dim / 3;
+    return 256 * ((h + 255) / 256);
+}
+
+static int parse_enum(const char *field, const char *v,
+                      const char *const *names, int n, int *out, lk_err *e)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return LK_OK;
+        }
+    char all[128] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s",
+                 i ? "|" : "", names[i]);
+    return lk_fail(e, LK_EINPUT, "%s: '%s' is not one of %s", field, v, all);
+}
+
+/* Sizes are parsed as 64-bit integers; range problems (zero, negative,
+ * overflowing byte counts) are left to arch_spec_finish(). */
+static int parse_int(const char *field, const char *v, int64_t *out, lk_err *e)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno == ERANGE)
+        return lk_fail(e, LK_EINPUT, "%s: '%s' is not an integer", field, v);
+    *out = x;
+    return LK_OK;
+}
+
+static int parse_bool(const char *field, const char *v, int *out, lk_err *e)
+{
+    static const char *const yes[] = {"1", "yes", "true"}, *const no[] = {"0", "no", "false"};
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = 1, LK_OK;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = 0, LK_OK;
+    }
+    return lk_fail(e, LK_EINPUT, "%s: '%s' is not yes or no", field, v);
+}
+
+/* ---- options -------------------------------------------------------- */
+
+typedef enum { K_INT, K_FFN, K_SHARE, K_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG } kind;
+
+typedef struct {
+    const char *key;
+    kind kind;
+    size_t offset; /* of the int64_t field, for K_INT */
+} option;
+
+#define INT_OPT(k, f) {k, K_INT, offsetof(arch_spec, f)}
+static const option options[] = {
+    INT_OPT("layers", layers),     INT_OPT("dim", dim),
+    INT_OPT("heads", heads),       INT_OPT("kv_heads", kv_heads),
+    INT_OPT("head_dim", head_dim), INT_OPT("ffn_dim", ffn_dim),
+    INT_OPT("vocab", vocab),       INT_OPT("repeat", repeat),
+    INT_OPT("seq_len", seq_len),   INT_OPT("ctx", ctx),
+    {"ffn", K_FFN, 0},             {"share", K_SHARE, 0},
+    {"dtype", K_DTYPE, 0},         {"tied", K_TIED, 0},
+    {"untied", K_UNTIED, 0},       {"preset", K_PRESET, 0},
+    {"config", K_CONFIG, 0},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static const option *find_option(const char *key)
+{
+    char k[32];
+    size_t n = strlen(key);
+    if (n >= sizeof k)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        k[i] = key[i] == '-' ? '_' : key[i];
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strcmp(options[i].key, k) == 0)
+            return &options[i];
+    return NULL;
+}
+
+bool arch_spec_is_option(const char *key) { return find_option(key) != NULL; }
+
+int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
+{
+    const option *o = find_option(key);
+    if (!o)
+        return lk_fail(e, LK_EINPUT, "%s: not a model option", key);
+    int x = 0, rc = LK_OK;
+    switch (o->kind) {
+    case K_INT: {
+        int64_t n = 0;
+        if ((rc = parse_int(o->key, v, &n, e)))
+            return rc;
+        if (n < 0) /* checked here: negative values mean "unset" inside */
+            return lk_fail(e, LK_EINPUT, "%s: must be positive, not %lld", o->key, (long long)n);
+        *(int64_t *)((char *)s + o->offset) = n;
+        return LK_OK;
+    }
+    case K_FFN:
+        if (!(rc = parse_enum("ffn", v, ffn_names, 2, &x, e)))
+            s->ffn = (arch_ffn)x;
+        return rc;
+    case K_SHARE:
+        if (!(rc = parse_enum("share", v, share_names, 4, &x, e)))
+            s->share = (arch_share)x;
+        return rc;
+    case K_DTYPE:
+        if (!(rc = parse_enum("dtype", v, dtype_names, 4, &x, e)))
+            s->dtype = (arch_dtype)x;
+        return rc;
+    case K_TIED:
+    case K_UNTIED:
+        if (!(rc = parse_bool(o->key, v, &x, e)))
+            s->tied = o->kind == K_TIED ? x : !x;
+        return rc;
+    case K_PRESET:
+        return arch_spec_preset(s, v, e);
+    case K_CONFIG:
+        return arch_spec_load_config(s, v, e);
+    }
+    return rc;
+}
+
+/* ---- config.json ---------------------------------------------------- */
+
+typedef struct {
+    const char *json;
+    size_t offset;
+} json_int;
+
+static const json_int json_ints[] = {
+    {"hidden_size", offsetof(arch_spec, dim)},
+    {"intermediate_size", offsetof(arch_spec, ffn_dim)},
+    {"num_hidden_layers", offsetof(arch_spec, layers)},
+    {"num_attention_heads", offsetof(arch_spec, heads)},
+    {"num_key_value_heads", offsetof(arch_spec, kv_heads)},
+    {"head_dim", offsetof(arch_spec, head_dim)},
+    {"vocab_size", offsetof(arch_spec, vocab)},
+    {"max_position_embeddings", offsetof(arch_spec, seq_len)},
+};
+
+static int config_int(const cJSON *item, int64_t *out, lk_err *e)
+{
+    double d = item->valuedouble;
+    if (!cJSON_IsNumber(item) || d != (double)(int64_t)d || d > 9.2e18 || d < -9.2e18)
+        return lk_fail(e, LK_EINPUT, "%s: expected an integer", item->string);
+    *out = (int64_t)d;
+    return LK_OK;
+}
+
+static int config_bool(const cJSON *item, int *out, lk_err *e)
+{
+    if (!cJSON_IsBool(item))
+        return lk_fail(e, LK_EINPUT, "%s: expected true or false", item->string);
+    *out = cJSON_IsTrue(item);
+    return LK_OK;
+}
+
+static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
+{
+    const cJSON *it;
+    int rc, b = 0;
+    for (size_t i = 0; i < sizeof json_ints / sizeof json_ints[0]; i++)
+        if ((it = cJSON_GetObjectItemCaseSensitive(root, json_ints[i].json)) &&
+            (rc = config_int(it, (int64_t *)((char *)s + json_ints[i].offset), e)))
+            return rc;
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "tie_word_embeddings")) &&
+        (rc = config_bool(it, &s->tied, e)))
+        return rc;
+    /* MobileLLM's configs say tie_word_embeddings: false but
+     * share_embedding: true; the latter is what the model does. */
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "share_embedding")) &&
+        (rc = config_bool(it, &s->tied, e)))
+        return rc;
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "layer_sharing"))) {
+        if ((rc = config_bool(it, &b, e)))
+            return rc;
+        s->share = b ? ARCH_SHARE_IMMEDIATE : ARCH_SHARE_NONE;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "hidden_act"))) {
+        if (!cJSON_IsString(it))
+            return lk_fail(e, LK_EINPUT, "hidden_act: expected a string");
+        if (!strcmp(it->valuestring, "silu") || !strcmp(it->valuestring, "swiglu"))
+            s->ffn = ARCH_FFN_SWIGLU;
+        else if (!strcmp(it->valuestring, "relu"))
+            s->ffn = ARCH_FFN_RELU;
+        else
+            return lk_fail(e, LK_EINPUT, "hidden_act: '%s' is not silu or relu",
+                           it->valuestring);
+    }
+    return LK_OK;
+}
+
+static char *read_file(const char *path, lk_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    do {
+        if (len + 4096 + 1 > cap) {
+            cap = 2 * cap + 4096 + 1;
+            char *b = realloc(buf, cap);
+            if (!b) {
+                free(buf);
+                fclose(f);
+                lk_fail(e, LK_ERUN, "%s: out of memory", path);
+                return NULL;
+            }
+            buf = b;
+        }
+        n = fread(buf + len, 1, 4096, f);
+        len += n;
+    } while (n > 0 && len < (64u << 20));
+    int bad = ferror(f) || len >= (64u << 20);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        lk_fail(e, LK_EINPUT, "%s: unreadable or larger than 64 MB", path);
+        return NULL;
+    }
+    buf[len] = 0;
+    return buf;
+}
+
+int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
+{
+    char *text = read_file(path, e);
+    if (!text)
+        return e ? e->code : LK_EINPUT;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return lk_fail(e, LK_EINPUT, "%s: not a JSON object (truncated or not JSON)", path);
+    }
+    arch_spec_init(s);
+    const char *base = strrchr(path, '/');
+    snprintf(s->name, sizeof s->name, "%s", base ? base + 1 : path);
+    int rc = config_apply(s, root, e);
+    cJSON_Delete(root);
+    return rc ? lk_prefix(e, "%s", path) : LK_OK;
+}
+
+/* ---- defaults and validation ---------------------------------------- */
+
+static int need_positive(const char *field, int64_t v, lk_err *e)
+{
+    if (v == ARCH_UNSET)
+        return lk_fail(e, LK_EINPUT, "%s: missing (give --%s N)", field, field);
+    if (v <= 0)
+        return lk_fail(e, LK_EINPUT, "%s: must be positive, not %lld", field, (long long)v);
+    /* every size becomes an int in loops of the reference and simulator */
+    if (v > INT_MAX)
+        return lk_fail(e, LK_EINPUT, "%s: %lld is too large", field, (long long)v);
+    return LK_OK;
+}
+
+static void fill_defaults(arch_spec *s)
+{
+    if (s->kv_heads == ARCH_UNSET)
+        s->kv_heads = s->heads;
+    if (s->vocab == ARCH_UNSET)
+        s->vocab = 32000;
+    if (s->ffn_dim == ARCH_UNSET && s->dim > 0)
+        s->ffn_dim = s->ffn == ARCH_FFN_SWIGLU ? arch_swiglu_hidden(s->dim) : 4 * s->dim;
+    if (s->repeat == ARCH_UNSET)
+        s->repeat = s->share == ARCH_SHARE_NONE ? 1 : 2;
+    if (s->seq_len == ARCH_UNSET)
+        s->seq_len = 2048;
+    if (s->ctx == ARCH_UNSET)
+        s->ctx = s->seq_len > 512 ? 512 : s->seq_len - 1;
+}
+
+int arch_spec_finish(arch_spec *s, lk_err *e)
+{
+    int rc;
+    if ((rc = need_positive("layers", s->layers, e)) ||
+        (rc = need_positive("dim", s->dim, e)) ||
+        (rc = need_positive("heads", s->heads, e)))
+        return rc;
+    if (s->head_dim == ARCH_UNSET) {
+        if (s->dim % s->heads)
+            return lk_fail(e, LK_EINPUT,
+                           "heads: %lld does not divide dim %lld (give --head-dim)",
+                           (long long)s->heads, (long long)s->dim);
+        s->head_dim = s->dim / s->heads;
+    }
+    fill_defaults(s);
+    if ((rc = need_positive("kv_heads", s->kv_heads, e)) ||
+        (rc = need_positive("head_dim", s->head_dim, e)) ||
+        (rc = need_positive("ffn_dim", s->ffn_dim, e)) ||
+        (rc = need_positive("vocab", s->vocab, e)) ||
+        (rc = need_positive("repeat", s->repeat, e)) ||
+        (rc = need_positive("seq_len", s->seq_len, e)))
+        return rc;
+    if (s->heads % s->kv_heads)
+        return lk_fail(e, LK_EINPUT, "kv_heads: %lld does not divide heads %lld",
+                       (long long)s->kv_heads, (long long)s->heads);
+    if (s->head_dim % 2)
+        return lk_fail(e, LK_EINPUT, "head_dim: %lld is odd (RoPE rotates pairs)",
+                       (long long)s->head_dim);
+    if (s->share == ARCH_SHARE_NONE && s->repeat != 1)
+        return lk_fail(e, LK_EINPUT, "repeat: %lld needs --share (none runs each block once)",
+                       (long long)s->repeat);
+    if (s->ctx < 0 || s->ctx >= s->seq_len)
+        return lk_fail(e, LK_EINPUT, "ctx: %lld is outside 0..seq_len-1 (%lld)",
+                       (long long)s->ctx, (long long)s->seq_len - 1);
+    arch_params p;
+    return arch_params_count(s, &p, e);
+}

@@ -1,0 +1,99 @@
+/* spec.h -- the model description every part of lanky shares.
+ *
+ * An arch_spec says what a model is (shape, FFN type, embedding and layer
+ * sharing, weight type) and where a per-token figure is taken (context
+ * position). It is built in three steps:
+ *
+ *   arch_spec s;
+ *   arch_spec_init(&s);                          all fields unset
+ *   arch_spec_preset(&s, "mobilellm-125m", &e);  optional: a preset ...
+ *   arch_spec_load_config(&s, "config.json", &e);   ... or a config.json
+ *   arch_spec_set(&s, "layers", "24", &e);       any number of options
+ *   arch_spec_finish(&s, &e);                    defaults + validation
+ *
+ * After arch_spec_finish() succeeds every field is set and every size is
+ * positive, consistent and small enough that all byte counts of the
+ * model (weights in any dtype, KV cache at seq_len) fit in 64 bits.
+ */
+#ifndef ARCH_SPEC_H
+#define ARCH_SPEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+
+typedef enum { ARCH_FFN_SWIGLU, ARCH_FFN_RELU } arch_ffn;
+
+typedef enum {
+    ARCH_SHARE_NONE,
+    ARCH_SHARE_IMMEDIATE,       /* 0,0,1,1,2,2 */
+    ARCH_SHARE_REPEAT_ALL_OVER, /* 0,1,2,0,1,2 */
+    ARCH_SHARE_REVERSE,         /* 0,1,2,2,1,0 */
+} arch_share;
+
+typedef enum { ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8 } arch_dtype;
+
+#define ARCH_UNSET (-1)
+
+typedef struct {
+    char name[64];     /* preset name, config file base name, or "custom" */
+    int64_t layers;    /* distinct transformer blocks (L) */
+    int64_t dim;       /* model width */
+    int64_t heads;     /* query heads (H) */
+    int64_t kv_heads;  /* key/value heads (K), H % K == 0 */
+    int64_t head_dim;  /* default dim / heads */
+    arch_ffn ffn;
+    int64_t ffn_dim;   /* default: LLaMA rule for SwiGLU, 4*dim for ReLU */
+    int64_t vocab;     /* default 32000 */
+    int tied;          /* classifier reuses the embedding; default 0 */
+    arch_share share;
+    int64_t repeat;    /* R: default 2 when sharing, 1 otherwise */
+    arch_dtype dtype;  /* default f16 */
+    int64_t seq_len;   /* context length the KV cache is sized for; 2048 */
+    int64_t ctx;       /* context position of a per-token figure; 512 */
+} arch_spec;
+
+/* Every field ARCH_UNSET (enums at their defaults, name "custom"). */
+void arch_spec_init(arch_spec *s);
+
+/* Overwrite s with a named preset (see arch_spec_preset_names). */
+int arch_spec_preset(arch_spec *s, const char *name, lk_err *e);
+
+/* NULL-terminated list of preset names, for help texts and tests. */
+const char *const *arch_spec_preset_names(void);
+
+/* Overwrite s with the fields of a Hugging Face style config.json:
+ * hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
+ * num_key_value_heads, head_dim, vocab_size, tie_word_embeddings,
+ * max_position_embeddings, hidden_act, and MobileLLM's share_embedding
+ * (wins over tie_word_embeddings) and layer_sharing (immediate, R=2).
+ * Unknown keys are ignored; a known key with the wrong type is an error. */
+int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e);
+
+/* Set one option by name, as a command-line flag or a sweep CSV column
+ * would: layers, dim, heads, kv_heads, head_dim, ffn, ffn_dim, vocab,
+ * tied, share, repeat, dtype, seq_len, ctx ('-' and '_' are the same;
+ * tied takes 1/0/yes/no/true/false; "untied" is tied=0). Also "preset"
+ * and "config", which overwrite the whole spec. */
+int arch_spec_set(arch_spec *s, const char *key, const char *value,
+                  lk_err *e);
+
+/* True when key names an option arch_spec_set() understands. */
+bool arch_spec_is_option(const char *key);
+
+/* Fill defaults and validate; the message names the offending field. */
+int arch_spec_finish(arch_spec *s, lk_err *e);
+
+/* Names used on the command line and in CSV output. */
+const char *arch_ffn_name(arch_ffn f);
+const char *arch_share_name(arch_share s);
+const char *arch_dtype_name(arch_dtype d);
+
+/* Bytes of one stored matrix element (int8: 1; its scales are separate). */
+int arch_dtype_size(arch_dtype d);
+
+/* The LLaMA SwiGLU hidden size: 256 * ceil(floor(8*dim/3) / 256). */
+int64_t arch_swiglu_hidden(int64_t dim);
+
+#endif

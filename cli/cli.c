@@ -1,0 +1,198 @@
+/* cli.c -- option parsing and output shared by every subcommand. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../arch/schedule.h"
+
+/* The model spec options; their names are arch_spec_set() keys. */
+static const cli_opt spec_opts[] = {
+    {"preset", true, "NAME  a published model (see below)"},
+    {"config", true, "FILE  a Hugging Face style config.json"},
+    {"layers", true, "N     distinct transformer blocks"},
+    {"dim", true, "N     model width"},
+    {"heads", true, "N     query heads"},
+    {"kv-heads", true, "N     key/value heads (default: heads)"},
+    {"head-dim", true, "N     per-head width (default dim/heads)"},
+    {"ffn", true, "swiglu|relu (default swiglu)"},
+    {"ffn-dim", true, "N     FFN hidden size (default LLaMA rule / 4*dim)"},
+    {"vocab", true, "N     vocabulary (default 32000)"},
+    {"tied", false, "      classifier shares the embedding"},
+    {"untied", false, "      separate classifier (default)"},
+    {"share", true, "none|immediate|repeat-all-over|reverse"},
+    {"repeat", true, "R     executions of each block (default 2 when sharing)"},
+    {"dtype", true, "f32|f16|bf16|int8 (default f16)"},
+    {"seq-len", true, "N     context length of the KV cache (default 2048)"},
+    {"ctx", true, "N     context position of per-token figures (default 512)"},
+    {NULL, false, NULL},
+};
+
+enum { OPT_FORMAT = 1000, OPT_HELP, OPT_SPEC = 2000, OPT_CMD = 3000 };
+
+const char *cli_value(const cli_args *a, const char *name)
+{
+    for (int i = a->nvals - 1; i >= 0; i--)
+        if (strcmp(a->val_name[i], name) == 0)
+            return a->val[i];
+    return NULL;
+}
+
+int cli_int(const cli_args *a, const char *name, int64_t def, int64_t min,
+            int64_t max, int64_t *out, lk_err *e)
+{
+    const char *v = cli_value(a, name);
+    if (!v) {
+        *out = def;
+        return LK_OK;
+    }
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || end == v || *end || x < min || x > max)
+        return lk_fail(e, LK_EINPUT, "--%s: '%s' is not an integer in %lld..%lld",
+                       name, v, (long long)min, (long long)max);
+    *out = x;
+    return LK_OK;
+}
+
+int cli_print(const cli_args *a, const table *t, lk_err *e)
+{
+    return table_write(t, a->format, stdout, e);
+}
+
+void cli_put_spec(table *t, const arch_spec *s)
+{
+    table_puti(t, "layers", s->layers);
+    table_puti(t, "dim", s->dim);
+    table_puti(t, "heads", s->heads);
+    table_puti(t, "kv_heads", s->kv_heads);
+    table_puti(t, "head_dim", s->head_dim);
+    table_put(t, "ffn", "%s", arch_ffn_name(s->ffn));
+    table_puti(t, "ffn_dim", s->ffn_dim);
+    table_puti(t, "vocab", s->vocab);
+    table_puti(t, "tied", s->tied);
+    table_put(t, "share", "%s", arch_share_name(s->share));
+    table_puti(t, "repeat", s->repeat);
+    table_puti(t, "executed_layers", arch_executed_layers(s));
+}
+
+static void print_opts(const cli_opt *o)
+{
+    for (; o && o->name; o++)
+        printf("  --%-10s %s\n", o->name, o->help);
+}
+
+static void print_help(const cli_command *c)
+{
+    printf("usage: %s\n\n%s\n\noptions:\n", c->usage, c->summary);
+    print_opts(c->opts);
+    printf("  --%-10s %s\n  --%-10s %s\n", "format", "table|csv|json (default table)",
+           "help", "      this text");
+    if (!c->takes_spec)
+        return;
+    printf("\nmodel (SPEC; options after --preset/--config override it):\n");
+    print_opts(spec_opts);
+    printf("\npresets:");
+    for (const char *const *p = arch_spec_preset_names(); *p; p++)
+        printf(" %s", *p);
+    printf("\n");
+}
+
+static int count_opts(const cli_opt *o)
+{
+    int n = 0;
+    while (o && o[n].name)
+        n++;
+    return n;
+}
+
+static void add_long(struct option *lo, int *n, const cli_opt *o, int base)
+{
+    for (int i = 0; o && o[i].name; i++)
+        lo[(*n)++] = (struct option){o[i].name,
+                                     o[i].has_arg ? required_argument : no_argument,
+                                     NULL, base + i};
+}
+
+/* Apply --preset/--config first, then the other spec options in the order
+ * given, so that options override the preset wherever they stand. */
+static int build_spec(arch_spec *s, int n, const char **k, const char **v,
+                      lk_err *e)
+{
+    arch_spec_init(s);
+    int base = 0, rc;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(k[i], "preset") && strcmp(k[i], "config"))
+            continue;
+        if (base++)
+            return lk_fail(e, LK_EINPUT, "--%s: give one --preset or --config", k[i]);
+        if ((rc = arch_spec_set(s, k[i], v[i], e)))
+            return rc;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(k[i], "preset") || !strcmp(k[i], "config"))
+            continue;
+        if ((rc = arch_spec_set(s, k[i], v[i], e)))
+            return lk_prefix(e, "--%s", k[i]);
+    }
+    return arch_spec_finish(s, e);
+}
+
+int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
+              lk_err *e)
+{
+    memset(a, 0, sizeof *a);
+    struct option lo[CLI_MAX_OPTS * 2 + 4];
+    int n = 0;
+    add_long(lo, &n, c->opts, OPT_CMD);
+    if (c->takes_spec)
+        add_long(lo, &n, spec_opts, OPT_SPEC);
+    lo[n++] = (struct option){"format", required_argument, NULL, OPT_FORMAT};
+    lo[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+    lo[n] = (struct option){0};
+
+    const char *sk[CLI_MAX_OPTS * 2], *sv[CLI_MAX_OPTS * 2];
+    int ns = 0, ch, rc;
+    opterr = 0;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (ch == OPT_HELP) {
+            print_help(c);
+            return -1;
+        } else if (ch == OPT_FORMAT) {
+            if ((rc = table_parse_format(optarg, &a->format, e)))
+                return rc;
+        } else if (ch >= OPT_CMD && ch < OPT_CMD + count_opts(c->opts)) {
+            if (a->nvals == CLI_MAX_OPTS)
+                return lk_fail(e, LK_EINPUT, "too many options");
+            a->val_name[a->nvals] = c->opts[ch - OPT_CMD].name;
+            a->val[a->nvals++] = optarg ? optarg : "";
+        } else if (ch >= OPT_SPEC && ch < OPT_CMD) {
+            if (ns == CLI_MAX_OPTS * 2)
+                return lk_fail(e, LK_EINPUT, "too many options");
+            sk[ns] = spec_opts[ch - OPT_SPEC].name;
+            sv[ns++] = optarg ? optarg : "1";
+        } else if (ch == ':' || (ch == '?' && optopt)) {
+            return lk_fail(e, LK_EINPUT, "%s: option needs a value (see --help)",
+                           argv[optind - 1]);
+        } else {
+            return lk_fail(e, LK_EINPUT, "%s: unknown option (see 'lanky %s --help')",
+                           argv[optind - 1], c->name);
+        }
+    }
+    for (; optind < argc; optind++) {
+        if (a->npos == CLI_MAX_ARGS)
+            return lk_fail(e, LK_EINPUT, "%s: too many arguments", argv[optind]);
+        a->pos[a->npos++] = argv[optind];
+    }
+    if (!c->takes_spec)
+        return LK_OK;
+    if (ns == 0)
+        return lk_fail(e, LK_EINPUT,
+                       "no model given: use --preset, --config or --layers/--dim/--heads");
+    return build_spec(&a->spec, ns, sk, sv, e);
+}

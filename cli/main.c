@@ -1,0 +1,51 @@
+/* main.c -- `lanky`: find the subcommand, parse its options, run it, and
+ * turn an error into "lanky: <what>: <why>" on stderr and an exit status
+ * (2 bad input, 1 failure while running). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command *const commands[] = {
+    &cmd_params, &cmd_schedule, &cmd_sim, &cmd_bench, &cmd_logits,
+    &cmd_export, &cmd_probe, &cmd_sweep,
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: lanky COMMAND [options]   (lanky COMMAND --help)\n\n"
+                 "lanky sizes up small language models for phones.\n\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return LK_EINPUT;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const cli_command *c = commands[i];
+        if (strcmp(argv[1], c->name) != 0)
+            continue;
+        lk_err e = {0};
+        cli_args a;
+        int rc = cli_parse(c, argc - 1, argv + 1, &a, &e);
+        if (rc == -1)
+            return 0;
+        if (rc == LK_OK)
+            rc = c->run(&a, &e);
+        if (rc != LK_OK)
+            fprintf(stderr, "lanky: %s\n", e.msg[0] ? e.msg : "failed");
+        return rc;
+    }
+    fprintf(stderr, "lanky: %s: unknown command (see lanky --help)\n", argv[1]);
+    return LK_EINPUT;
+}

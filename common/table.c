@@ -1,0 +1,287 @@
+/* table.c -- rows of named columns and their three printed forms. */
+#include "table.h"
+
+#include <cjson/cJSON.h>
+#include <csv.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    char *text;   /* NULL when never set */
+    bool numeric;
+} cell;
+
+struct table {
+    int ncols;
+    char **cols;
+    int nrows, cap;
+    cell *cells; /* nrows * ncols, row-major */
+};
+
+table *table_new(const char *columns)
+{
+    table *t = calloc(1, sizeof *t);
+    char *copy = strdup(columns);
+    if (!t || !copy)
+        goto fail;
+    for (const char *p = columns; *p; p++)
+        t->ncols += *p == ',';
+    t->ncols++;
+    t->cols = calloc(t->ncols, sizeof *t->cols);
+    if (!t->cols)
+        goto fail;
+    int i = 0;
+    for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ","))
+        if (!(t->cols[i++] = strdup(tok)))
+            goto fail;
+    t->ncols = i;
+    free(copy);
+    return t;
+fail:
+    free(copy);
+    table_free(t);
+    return NULL;
+}
+
+void table_free(table *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; t->cols && i < t->ncols; i++)
+        free(t->cols[i]);
+    for (int i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i].text);
+    free(t->cols);
+    free(t->cells);
+    free(t);
+}
+
+int table_row(table *t)
+{
+    if (t->nrows == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 16;
+        cell *c = realloc(t->cells, (size_t)cap * t->ncols * sizeof *c);
+        if (!c)
+            return LK_ERUN;
+        t->cells = c;
+        t->cap = cap;
+    }
+    memset(&t->cells[t->nrows * t->ncols], 0, t->ncols * sizeof(cell));
+    t->nrows++;
+    return LK_OK;
+}
+
+static int col_index(const table *t, const char *col)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i], col) == 0)
+            return i;
+    return -1;
+}
+
+static void put(table *t, const char *col, bool numeric, const char *fmt,
+                va_list ap)
+{
+    int i = col_index(t, col);
+    if (i < 0 || t->nrows == 0) {
+        fprintf(stderr, "lanky: internal error: no column '%s'\n", col);
+        abort();
+    }
+    cell *c = &t->cells[(t->nrows - 1) * t->ncols + i];
+    free(c->text);
+    if (vasprintf(&c->text, fmt, ap) < 0)
+        c->text = NULL;
+    c->numeric = numeric;
+}
+
+void table_put(table *t, const char *col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    put(t, col, false, fmt, ap);
+    va_end(ap);
+}
+
+static void put_num(table *t, const char *col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    put(t, col, true, fmt, ap);
+    va_end(ap);
+}
+
+void table_puti(table *t, const char *col, int64_t v)
+{
+    put_num(t, col, "%" PRId64, v);
+}
+
+void table_putu(table *t, const char *col, uint64_t v)
+{
+    put_num(t, col, "%" PRIu64, v);
+}
+
+void table_putf(table *t, const char *col, double v, int decimals)
+{
+    put_num(t, col, "%.*f", decimals, v);
+}
+
+int table_rows(const table *t) { return t->nrows; }
+int table_cols(const table *t) { return t->ncols; }
+const char *table_colname(const table *t, int col) { return t->cols[col]; }
+
+const char *table_get(const table *t, int row, const char *col)
+{
+    int i = col_index(t, col);
+    if (i < 0 || row < 0 || row >= t->nrows)
+        return NULL;
+    const char *s = t->cells[row * t->ncols + i].text;
+    return s ? s : "";
+}
+
+static const char *text_of(const table *t, int row, int col)
+{
+    const char *s = t->cells[row * t->ncols + col].text;
+    return s ? s : "";
+}
+
+int table_parse_format(const char *s, table_format *f, lk_err *e)
+{
+    if (strcmp(s, "table") == 0)
+        *f = TABLE_TEXT;
+    else if (strcmp(s, "csv") == 0)
+        *f = TABLE_CSV;
+    else if (strcmp(s, "json") == 0)
+        *f = TABLE_JSON;
+    else
+        return lk_fail(e, LK_EINPUT,
+                       "--format: '%s' is not table, csv or json", s);
+    return LK_OK;
+}
+
+/* Plain text when the field needs no quoting; libcsv quotes the rest. */
+static void csv_field(FILE *out, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n"))
+        csv_fwrite(out, s, strlen(s));
+    else
+        fputs(s, out);
+}
+
+static void write_csv(const table *t, FILE *out)
+{
+    for (int c = 0; c < t->ncols; c++) {
+        csv_field(out, t->cols[c]);
+        fputc(c + 1 < t->ncols ? ',' : '\n', out);
+    }
+    for (int r = 0; r < t->nrows; r++)
+        for (int c = 0; c < t->ncols; c++) {
+            csv_field(out, text_of(t, r, c));
+            fputc(c + 1 < t->ncols ? ',' : '\n', out);
+        }
+}
+
+/* One wide row reads better as "column  value" lines. */
+static void write_vertical(const table *t, FILE *out)
+{
+    int w = 0;
+    for (int c = 0; c < t->ncols; c++)
+        w = (int)strlen(t->cols[c]) > w ? (int)strlen(t->cols[c]) : w;
+    for (int c = 0; c < t->ncols; c++)
+        fprintf(out, "%-*s  %s\n", w, t->cols[c], text_of(t, 0, c));
+}
+
+static void write_text(const table *t, FILE *out)
+{
+    if (t->nrows == 1 && t->ncols > 8) {
+        write_vertical(t, out);
+        return;
+    }
+    int *w = calloc(t->ncols, sizeof *w);
+    if (!w)
+        return;
+    for (int c = 0; c < t->ncols; c++) {
+        w[c] = (int)strlen(t->cols[c]);
+        for (int r = 0; r < t->nrows; r++) {
+            int n = (int)strlen(text_of(t, r, c));
+            w[c] = n > w[c] ? n : w[c];
+        }
+    }
+    for (int c = 0; c < t->ncols; c++)
+        fprintf(out, "%-*s%s", w[c], t->cols[c], c + 1 < t->ncols ? "  " : "\n");
+    for (int r = 0; r < t->nrows; r++)
+        for (int c = 0; c < t->ncols; c++) {
+            const char *s = text_of(t, r, c);
+            /* numbers right-aligned, text left-aligned */
+            int right = t->cells[r * t->ncols + c].numeric;
+            fprintf(out, right ? "%*s%s" : "%-*s%s", w[c], s,
+                    c + 1 < t->ncols ? "  " : "\n");
+        }
+    free(w);
+}
+
+static int write_json(const table *t, FILE *out, lk_err *e)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int r = 0; arr && r < t->nrows; r++) {
+        cJSON *obj = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, obj);
+        for (int c = 0; obj && c < t->ncols; c++) {
+            const cell *x = &t->cells[r * t->ncols + c];
+            if (!x->text)
+                cJSON_AddNullToObject(obj, t->cols[c]);
+            else if (x->numeric)
+                cJSON_AddItemToObject(obj, t->cols[c],
+                                      cJSON_CreateRaw(x->text));
+            else
+                cJSON_AddStringToObject(obj, t->cols[c], x->text);
+        }
+    }
+    char *s = arr ? cJSON_Print(arr) : NULL;
+    cJSON_Delete(arr);
+    if (!s)
+        return lk_fail(e, LK_ERUN, "json: out of memory");
+    fprintf(out, "%s\n", s);
+    cJSON_free(s);
+    return LK_OK;
+}
+
+int table_write(const table *t, table_format f, FILE *out, lk_err *e)
+{
+    int rc = LK_OK;
+    if (f == TABLE_CSV)
+        write_csv(t, out);
+    else if (f == TABLE_JSON)
+        rc = write_json(t, out, e);
+    else
+        write_text(t, out);
+    if (rc == LK_OK && (fflush(out) != 0 || ferror(out)))
+        rc = lk_fail(e, LK_ERUN, "write: %s", strerror(errno));
+    return rc;
+}
+
+int table_save(const table *t, table_format f, const char *path, lk_err *e)
+{
+    char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+        return lk_fail(e, LK_ERUN, "%s: out of memory", path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
+        free(tmp);
+        return LK_ERUN;
+    }
+    int rc = table_write(t, f, out, e);
+    if (fclose(out) != 0 && rc == LK_OK)
+        rc = lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
+    if (rc == LK_OK && rename(tmp, path) != 0)
+        rc = lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
+    if (rc != LK_OK)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,59 @@
+/* table.h -- rows of named columns, printed as an aligned table, CSV
+ * (through libcsv) or JSON (through cJSON).
+ *
+ * Every command and report builds its output as a table:
+ *
+ *   table *t = table_new("profile,share,dram_read_bytes");
+ *   table_row(t);
+ *   table_put(t, "profile", "%s", "a16");
+ *   table_putu(t, "dram_read_bytes", 123456);
+ *   table_write(t, TABLE_CSV, stdout, &e);      or table_save(..., path)
+ *   table_free(t);
+ *
+ * Cells are kept as text; cells set with table_puti/putu/putf are also
+ * marked numeric, so JSON prints them as numbers. A cell never set is
+ * empty. Columns are fixed at table_new(), in that order.
+ */
+#ifndef COMMON_TABLE_H
+#define COMMON_TABLE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+typedef enum { TABLE_TEXT, TABLE_CSV, TABLE_JSON } table_format;
+
+typedef struct table table;
+
+/* Columns as one comma-separated list. Returns NULL when out of memory. */
+table *table_new(const char *columns);
+void table_free(table *t);
+
+/* Start a new, empty row; the put functions fill the newest row. */
+int table_row(table *t);
+
+/* Set a cell of the newest row; an unknown column is a programming error
+ * and aborts with a message (it cannot come from user input). */
+void table_put(table *t, const char *col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void table_puti(table *t, const char *col, int64_t v);
+void table_putu(table *t, const char *col, uint64_t v);
+void table_putf(table *t, const char *col, double v, int decimals);
+
+/* Read back, for reports and tests: number of rows/columns, a cell. */
+int table_rows(const table *t);
+int table_cols(const table *t);
+const char *table_colname(const table *t, int col);
+const char *table_get(const table *t, int row, const char *col);
+
+/* "table", "csv" or "json". */
+int table_parse_format(const char *s, table_format *f, lk_err *e);
+
+int table_write(const table *t, table_format f, FILE *out, lk_err *e);
+
+/* Write to path whole or not at all: a temporary file in the same folder,
+ * renamed over path only when complete. */
+int table_save(const table *t, table_format f, const char *path, lk_err *e);
+
+#endif

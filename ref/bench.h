@@ -1,0 +1,33 @@
+/* bench.h -- real measurement of the reference transformer on this
+ * machine, in the three phases of the paper's Table 7.
+ *
+ *   load     open and map (checkpoint) or generate (seeded) the weights
+ *   init     allocate state and KV caches, first touch, warm-up token
+ *   execute  median wall time of one decode token at position spec->ctx
+ */
+#ifndef REF_BENCH_H
+#define REF_BENCH_H
+
+#include <stdint.h>
+
+#include "../arch/spec.h"
+#include "../common/err.h"
+
+typedef struct {
+    int threads;            /* <= 0: physical cores */
+    int tokens;             /* decode tokens timed (median taken) */
+    uint64_t seed;          /* seeded weights when checkpoint is NULL */
+    const char *checkpoint; /* llama2.c version-0 file, or NULL */
+} ref_bench_opts;
+
+typedef struct {
+    int threads;
+    int64_t executed_layers;
+    double load_ms, init_ms, execute_ms, tokens_per_s;
+    uint64_t weight_bytes_per_token; /* weight bytes one token reads */
+} ref_bench_result;
+
+int ref_bench(const arch_spec *s, const ref_bench_opts *o,
+              ref_bench_result *r, lk_err *e);
+
+#endif

@@ -1,0 +1,47 @@
+/* sim.h -- per-token DRAM traffic, energy and latency of a model on a SoC.
+ *
+ * The top of the simulator: sim_token() builds the access trace of one
+ * decode token at context position spec->ctx (trace.h), runs it through
+ * the profile's cache hierarchy (cache.h) or the analytic reuse-distance
+ * model, and turns the traffic into energy and latency with the
+ * profile's constants. Figures are steady state: the caches are warmed
+ * by one token before the measured one.
+ */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include <stdint.h>
+
+#include "../arch/spec.h"
+#include "../common/err.h"
+
+typedef struct sim_profile sim_profile;
+
+/* name ("a16") is looked up as hw-profiles/NAME.ini beside the binary's
+ * project folder (or $LANKY_PROFILES); anything with a '/' or ending in
+ * .ini is a path. */
+int sim_profile_load(sim_profile **p, const char *name_or_path, lk_err *e);
+void sim_profile_free(sim_profile *p);
+const char *sim_profile_name(const sim_profile *p); /* file base name */
+
+typedef enum { SIM_EXACT, SIM_ANALYTIC } sim_mode;
+
+typedef struct {
+    sim_mode mode;
+    const char *policy; /* NULL: each level's own; else lru|random|srrip */
+} sim_opts;
+
+typedef struct {
+    int64_t executed_layers;
+    uint64_t weight_bytes;
+    uint64_t dram_read_bytes, dram_write_bytes;
+    uint64_t dram_weight_read_bytes, dram_kv_read_bytes;
+    double slc_hit_rate;          /* last level, all accesses */
+    double energy_mj_per_token;
+    double latency_ms_per_token;
+} sim_result;
+
+int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
+              sim_result *r, lk_err *e);
+
+#endif

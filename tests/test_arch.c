@@ -1,0 +1,361 @@
+/* test_arch.c -- the model description: parameter counts against the
+ * paper's tables and public model cards, schedules against their
+ * definitions, and every kind of invalid spec through the CLI. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../arch/layout.h"
+#include "../arch/schedule.h"
+#include "../arch/spec.h"
+#include "testutil.h"
+
+static arch_spec make_spec(const char *const *kv)
+{
+    arch_spec s;
+    lk_err e = {0};
+    arch_spec_init(&s);
+    for (; *kv; kv += 2)
+        ck_assert_msg(arch_spec_set(&s, kv[0], kv[1], &e) == LK_OK, "%s", e.msg);
+    ck_assert_msg(arch_spec_finish(&s, &e) == LK_OK, "%s", e.msg);
+    return s;
+}
+
+/* Table 9/10 rows: size_class,layers,heads,dim,params_m,... The paper's
+ * depth/width models are untied, multi-head (K = H), SwiGLU, vocab 32000
+ * (paper-notes.md), and #Params counts matrices and embeddings only. */
+static void check_depth_width_table(const char *file)
+{
+    FILE *f = fopen(tu_path(file), "r");
+    ck_assert_msg(f != NULL, "cannot open %s", file);
+    char line[512];
+    int rows = 0;
+    ck_assert(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) {
+        char cls[16], L[16], H[16], D[16];
+        double params_m;
+        ck_assert_int_eq(sscanf(line, "%15[^,],%15[^,],%15[^,],%15[^,],%lf", cls, L, H,
+                                D, &params_m), 5);
+        const char *kv[] = {"layers", L, "heads", H, "dim", D, NULL};
+        arch_spec s = make_spec(kv);
+        arch_params p;
+        ck_assert_int_eq(arch_params_count(&s, &p, NULL), LK_OK);
+        ck_assert_msg(fabs(round(p.paper / 1e5) / 10 - params_m) < 1e-9,
+                      "%s: %s layers x %s: lanky %.1fM, paper %.1fM", file, L, D,
+                      p.paper / 1e6, params_m);
+        rows++;
+    }
+    fclose(f);
+    ck_assert_int_eq(rows, 19);
+}
+
+START_TEST(table9_params)
+{
+    check_depth_width_table("reports/paper-data/table9_depth_width.csv");
+    check_depth_width_table("reports/paper-data/table10_depth_width_qa.csv");
+}
+END_TEST
+
+/* MobileLLM-125M's model card: 124,635,456 parameters, norms included. */
+START_TEST(mobilellm_125m_public_count)
+{
+    char *out;
+    ck_assert_int_eq(tu_run("params --preset mobilellm-125m --format csv", &out, NULL), 0);
+    char *nl = strchr(out, '\n');
+    ck_assert(nl);
+    /* first 15 columns are the contract's; params_total is the 13th */
+    ck_assert(strncmp(out, "layers,dim,heads,kv_heads,head_dim,ffn,ffn_dim,vocab,tied,"
+                           "share,repeat,executed_layers,params_total,params_paper,weight_bytes",
+                      90) == 0);
+    long long total, paper;
+    ck_assert_int_eq(sscanf(nl + 1, "30,576,9,3,64,swiglu,1536,32000,1,none,1,30,%lld,%lld,",
+                            &total, &paper), 2);
+    ck_assert_int_eq(total, 124635456);
+    ck_assert(fabs(round(paper / 1e5) / 10 - 124.6) < 1e-9);
+    free(out);
+}
+END_TEST
+
+/* Paper Table 3 lists MobileLLM-125M as 125M and -350M as 345M. */
+START_TEST(table3_sizes)
+{
+    lk_err e = {0};
+    arch_spec s;
+    arch_params p;
+    ck_assert_int_eq(arch_spec_preset(&s, "mobilellm-350m", &e), 0);
+    ck_assert_int_eq(arch_spec_finish(&s, &e), 0);
+    ck_assert_int_eq(arch_params_count(&s, &p, &e), 0);
+    ck_assert_int_eq((p.total + 500000) / 1000000, 345);
+    ck_assert_int_eq(arch_spec_preset(&s, "mobilellm-125m", &e), 0);
+    ck_assert_int_eq(arch_spec_finish(&s, &e), 0);
+    ck_assert_int_eq(arch_params_count(&s, &p, &e), 0);
+    ck_assert_int_eq((p.total + 500000) / 1000000, 125);
+}
+END_TEST
+
+/* Closed forms for the bytes: f32 = 4 bytes a parameter; f16 and bf16 2
+ * for matrices, 4 for norms; int8 1 per matrix element plus one f32
+ * scale per matrix row. */
+START_TEST(weight_bytes_per_dtype)
+{
+    const char *kv[] = {"layers", "2", "dim", "64", "heads", "4", "vocab", "100", NULL};
+    arch_spec s = make_spec(kv);
+    arch_params p;
+    ck_assert_int_eq(arch_params_count(&s, &p, NULL), 0);
+    int64_t norms = p.by_class[ARCH_C_NORM], mats = p.paper;
+    /* rows of all matrices: embedding 100, classifier 100, per block
+     * q,k,v,o 64 each, w1 w3 256 (LLaMA rule for 64: 256), w2 64 */
+    int64_t rows = 100 + 100 + 2 * (4 * 64 + 256 + 256 + 64);
+    const int64_t want[] = {4 * (mats + norms), 2 * mats + 4 * norms,
+                            2 * mats + 4 * norms, mats + 4 * rows + 4 * norms};
+    for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+        arch_spec sd = s;
+        sd.dtype = d;
+        ck_assert_int_eq(arch_params_count(&sd, &p, NULL), 0);
+        ck_assert_int_eq((int64_t)p.weight_bytes, want[d]);
+    }
+}
+END_TEST
+
+START_TEST(layout_matches_counts)
+{
+    const char *kv[] = {"layers", "3", "dim", "96", "heads", "6", "kv_heads", "2",
+                        "ffn", "relu", "dtype", "int8", NULL};
+    arch_spec s = make_spec(kv);
+    arch_layout l;
+    arch_params p;
+    ck_assert_int_eq(arch_layout_build(&l, &s, NULL), 0);
+    ck_assert_int_eq(arch_params_count(&s, &p, NULL), 0);
+    uint64_t sum = 0;
+    for (int64_t i = 0; i < l.n; i++) {
+        ck_assert_int_eq(l.t[i].offset % ARCH_ALIGN, 0);
+        if (i)
+            ck_assert(l.t[i].offset >= l.t[i - 1].offset + l.t[i - 1].bytes);
+        sum += l.t[i].bytes;
+    }
+    ck_assert_int_eq(sum, p.weight_bytes);
+    ck_assert_int_eq(l.n, 1 + 3 * 8 + 2); /* ReLU blocks have no w3 */
+    const arch_tensor *w2 = arch_layout_find(&l, ARCH_W_2, 1);
+    ck_assert(w2 && w2->rows == 96 && w2->cols == 384 && w2->block == 1);
+    ck_assert(arch_layout_find(&l, ARCH_W_3, 1) == NULL);
+    ck_assert(arch_layout_find(&l, ARCH_W_CLS, -1) != NULL);
+    ck_assert(arch_layout_find(&l, ARCH_W_RMS_FINAL, -1)->id == ARCH_W_RMS_FINAL);
+    arch_layout_free(&l);
+}
+END_TEST
+
+START_TEST(swiglu_rule)
+{
+    /* the four sizes paper-notes.md lists */
+    ck_assert_int_eq(arch_swiglu_hidden(576), 1536);
+    ck_assert_int_eq(arch_swiglu_hidden(960), 2560);
+    ck_assert_int_eq(arch_swiglu_hidden(512), 1536);
+    ck_assert_int_eq(arch_swiglu_hidden(1280), 3584);
+}
+END_TEST
+
+/* ---- schedules ---------------------------------------------------------- */
+
+static void expect_schedule(const char *args, const char *want)
+{
+    char cmd[256], *out;
+    snprintf(cmd, sizeof cmd, "schedule --dim 64 --heads 4 %s", args);
+    ck_assert_int_eq(tu_run(cmd, &out, NULL), 0);
+    ck_assert_msg(strcmp(out, want) == 0, "%s: got '%s', want '%s'", args, out, want);
+    free(out);
+}
+
+START_TEST(schedules_cli)
+{
+    expect_schedule("--layers 3 --share reverse", "0 1 2 2 1 0\n");
+    expect_schedule("--layers 3", "0 1 2\n");
+    expect_schedule("--layers 3 --share immediate", "0 0 1 1 2 2\n");
+    expect_schedule("--layers 3 --share repeat-all-over", "0 1 2 0 1 2\n");
+    expect_schedule("--layers 2 --share immediate --repeat 3", "0 0 0 1 1 1\n");
+    expect_schedule("--layers 2 --share immediate --repeat 4", "0 0 0 0 1 1 1 1\n");
+    expect_schedule("--layers 2 --share repeat-all-over --repeat 3", "0 1 0 1 0 1\n");
+    expect_schedule("--layers 3 --share reverse --repeat 3", "0 1 2 2 1 0 0 1 2\n");
+    expect_schedule("--layers 2 --share reverse --repeat 4", "0 1 1 0 0 1 1 0\n");
+}
+END_TEST
+
+/* Properties every schedule must have, over many L and R: L*R layers,
+ * each block run exactly R times; immediate repeats each block R times
+ * in a row; the others are R passes over all blocks. */
+START_TEST(schedule_properties)
+{
+    for (int share = ARCH_SHARE_IMMEDIATE; share <= ARCH_SHARE_REVERSE; share++)
+        for (int L = 1; L <= 7; L++)
+            for (int R = 1; R <= 5; R++) {
+                arch_spec s;
+                arch_spec_init(&s);
+                s.layers = L, s.dim = 8, s.heads = 1, s.share = share, s.repeat = R;
+                ck_assert_int_eq(arch_spec_finish(&s, NULL), 0);
+                ck_assert_int_eq(arch_executed_layers(&s), L * R);
+                int64_t b[35];
+                int count[7] = {0};
+                arch_schedule(&s, b);
+                for (int i = 0; i < L * R; i++) {
+                    ck_assert(b[i] >= 0 && b[i] < L);
+                    count[b[i]]++;
+                    if (share == ARCH_SHARE_IMMEDIATE)
+                        ck_assert_int_eq(b[i], i / R);
+                    else if (share == ARCH_SHARE_REPEAT_ALL_OVER || (i / L) % 2 == 0)
+                        ck_assert_int_eq(b[i], i % L);
+                    else
+                        ck_assert_int_eq(b[i], L - 1 - i % L);
+                }
+                for (int k = 0; k < L; k++)
+                    ck_assert_int_eq(count[k], R);
+            }
+}
+END_TEST
+
+/* ---- config.json ---------------------------------------------------------- */
+
+static const char *write_config(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tu_tmpdir(), name);
+    tu_write(path, text);
+    return path;
+}
+
+/* MobileLLM-125M's published config.json (the keys lanky reads). */
+static const char mobilellm_config[] =
+    "{\"architectures\": [\"MobileLLMForCausalLM\"], \"hidden_act\": \"silu\","
+    " \"hidden_size\": 576, \"intermediate_size\": 1536,"
+    " \"max_position_embeddings\": 2048, \"num_attention_heads\": 9,"
+    " \"num_hidden_layers\": 30, \"num_key_value_heads\": 3, \"head_dim\": 64,"
+    " \"share_embedding\": true, \"tie_word_embeddings\": false,"
+    " \"layer_sharing\": %s, \"vocab_size\": 32000, \"rms_norm_eps\": 1e-05}";
+
+START_TEST(config_matches_preset)
+{
+    char text[1024], args[700], *out_c, *out_p;
+    snprintf(text, sizeof text, mobilellm_config, "true");
+    snprintf(args, sizeof args, "params --config %s --format csv",
+             write_config("config.json", text));
+    ck_assert_int_eq(tu_run(args, &out_c, NULL), 0);
+    ck_assert_int_eq(tu_run("params --preset mobilellm-ls-125m --format csv", &out_p, NULL), 0);
+    /* identical up to the name column */
+    char *a = strstr(out_c, "\n"), *b = strstr(out_p, "\n");
+    ck_assert(strncmp(a, b, strstr(b, "mobilellm") - b) == 0);
+    ck_assert(strstr(a, ",immediate,2,60,124635456,"));
+    free(out_c);
+    free(out_p);
+}
+END_TEST
+
+/* ---- invalid specs ---------------------------------------------------------- */
+
+static void expect_rejected(const char *args, const char *msg)
+{
+    char *out, *err;
+    int st = tu_run(args, &out, &err);
+    ck_assert_msg(st == 2, "'%s' exited %d, want 2 (stderr: %s)", args, st, err);
+    ck_assert_msg(strncmp(err, "lanky: ", 7) == 0 && strstr(err, msg),
+                  "'%s': stderr '%s' does not name '%s'", args, err, msg);
+    ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "'%s': not one line: %s", args, err);
+    ck_assert_str_eq(out, "");
+    free(out);
+    free(err);
+}
+
+START_TEST(invalid_specs)
+{
+    expect_rejected("params --layers 0 --dim 64 --heads 4", "layers: must be positive");
+    expect_rejected("params --layers -3 --dim 64 --heads 4", "layers: must be positive");
+    expect_rejected("params --layers 2 --dim 0 --heads 4", "dim: must be positive");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --vocab 0", "vocab: must be positive");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --ffn-dim -1", "ffn_dim: must be positive");
+    expect_rejected("params --layers 2 --dim 64", "heads: missing");
+    expect_rejected("params --layers 2 --dim 100 --heads 3", "heads: 3 does not divide dim 100");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --kv-heads 3", "kv_heads: 3 does not divide heads 4");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --share immediate --repeat 0", "repeat: must be positive");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --repeat 2", "repeat: 2 needs --share");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --dtype f8", "dtype: 'f8' is not one of");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --share sideways", "share: 'sideways'");
+    expect_rejected("params --layers 2x --dim 64 --heads 4", "layers: '2x' is not an integer");
+    expect_rejected("params --layers 99999999999999999999 --dim 64 --heads 4", "layers: '99999999999999999999' is not an integer");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --ctx 2048", "ctx: 2048 is outside");
+    expect_rejected("params --layers 2000000000 --dim 1000000 --heads 1000", "overflow");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --seq-len 2000000000 --share immediate --repeat 2000000000",
+                    "overflow");
+    expect_rejected("params --layers 2 --dim 3000000000 --heads 4", "dim: 3000000000 is too large");
+    expect_rejected("params --preset mobilellm-9b", "preset: unknown model 'mobilellm-9b'");
+    expect_rejected("params --preset mobilellm-125m --frobnicate", "--frobnicate: unknown option");
+    expect_rejected("params", "no model given");
+    expect_rejected("nosuchcommand", "nosuchcommand: unknown command");
+}
+END_TEST
+
+START_TEST(invalid_configs)
+{
+    char args[700];
+    snprintf(args, sizeof args, "params --config %s",
+             write_config("truncated.json", "{\"hidden_size\": 576, \"num_hidden"));
+    expect_rejected(args, "truncated.json: not a JSON object");
+    snprintf(args, sizeof args, "params --config %s", write_config("text.json", "hello"));
+    expect_rejected(args, "text.json: not a JSON object");
+    snprintf(args, sizeof args, "params --config %s",
+             write_config("type.json", "{\"hidden_size\": \"576\", \"num_hidden_layers\": 2,"
+                                       " \"num_attention_heads\": 4}"));
+    expect_rejected(args, "type.json: hidden_size: expected an integer");
+    snprintf(args, sizeof args, "params --config %s",
+             write_config("frac.json", "{\"hidden_size\": 57.5}"));
+    expect_rejected(args, "frac.json: hidden_size: expected an integer");
+    snprintf(args, sizeof args, "params --config %s",
+             write_config("bool.json", "{\"hidden_size\": 64, \"num_hidden_layers\": 2,"
+                                       " \"num_attention_heads\": 4, \"share_embedding\": 1}"));
+    expect_rejected(args, "bool.json: share_embedding: expected true or false");
+    snprintf(args, sizeof args, "params --config %s",
+             write_config("act.json", "{\"hidden_act\": \"gelu\"}"));
+    expect_rejected(args, "act.json: hidden_act: 'gelu'");
+    expect_rejected("params --config /nonexistent/config.json", "/nonexistent/config.json:");
+}
+END_TEST
+
+/* Options after --preset override it; so do options before it. */
+START_TEST(options_override_preset)
+{
+    const char *kv[] = {"dtype", "int8", "preset", "mobilellm-125m", "layers", "12", NULL};
+    arch_spec s;
+    lk_err e = {0};
+    arch_spec_init(&s);
+    /* through the CLI, which applies the preset first */
+    char *out;
+    ck_assert_int_eq(tu_run("params --dtype int8 --preset mobilellm-125m --layers 12 --format csv",
+                            &out, NULL), 0);
+    ck_assert(strstr(out, "\n12,576,9,3,64,swiglu,1536,32000,1,none,1,12,"));
+    ck_assert(strstr(out, ",int8,"));
+    free(out);
+    /* arch_spec_set applies in order: a later preset overwrites */
+    for (const char *const *p = kv; *p; p += 2)
+        ck_assert_int_eq(arch_spec_set(&s, p[0], p[1], &e), 0);
+    ck_assert_int_eq(s.layers, 12);
+    ck_assert_int_eq(s.dtype, ARCH_F16);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("arch");
+    TCase *tc = tcase_create("arch");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, table9_params);
+    tcase_add_test(tc, mobilellm_125m_public_count);
+    tcase_add_test(tc, table3_sizes);
+    tcase_add_test(tc, weight_bytes_per_dtype);
+    tcase_add_test(tc, layout_matches_counts);
+    tcase_add_test(tc, swiglu_rule);
+    tcase_add_test(tc, schedules_cli);
+    tcase_add_test(tc, schedule_properties);
+    tcase_add_test(tc, config_matches_preset);
+    tcase_add_test(tc, invalid_specs);
+    tcase_add_test(tc, invalid_configs);
+    tcase_add_test(tc, options_override_preset);
+    suite_add_tcase(s, tc);
+    return tu_main(s);
+}

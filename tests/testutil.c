@@ -1,0 +1,95 @@
+/* testutil.c -- helpers shared by the Check suites (see testutil.h). */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc(n + 1);
+    ck_assert(s != NULL);
+    ck_assert_int_eq(fread(s, 1, n, f), n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+int tu_run(const char *args, char **out, char **err)
+{
+    const char *bin = getenv("LANKY_BIN");
+    ck_assert_msg(bin != NULL, "LANKY_BIN is not set (run through make check)");
+    char o[] = "/tmp/lanky-out-XXXXXX", e[] = "/tmp/lanky-err-XXXXXX";
+    int fo = mkstemp(o), fe = mkstemp(e);
+    ck_assert(fo >= 0 && fe >= 0);
+    close(fo);
+    close(fe);
+    char *cmd;
+    ck_assert(asprintf(&cmd, "%s %s >%s 2>%s </dev/null", bin, args, o, e) > 0);
+    int st = system(cmd);
+    free(cmd);
+    if (out)
+        *out = slurp(o);
+    if (err)
+        *err = slurp(e);
+    unlink(o);
+    unlink(e);
+    ck_assert_msg(WIFEXITED(st), "lanky %s did not exit normally", args);
+    return WEXITSTATUS(st);
+}
+
+const char *tu_path(const char *rel)
+{
+    static char buf[4096];
+    const char *root = getenv("LANKY_ROOT");
+    snprintf(buf, sizeof buf, "%s/%s", root ? root : ".", rel);
+    return buf;
+}
+
+static char tmpdir[64];
+static pid_t tmpdir_owner;
+
+static void rm_tmpdir(void)
+{
+    char cmd[128];
+    if (getpid() != tmpdir_owner) /* a forked test's exit must not remove it */
+        return;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+const char *tu_tmpdir(void)
+{
+    if (!tmpdir[0]) {
+        strcpy(tmpdir, "/tmp/lanky-test-XXXXXX");
+        ck_assert(mkdtemp(tmpdir) != NULL);
+        tmpdir_owner = getpid();
+        atexit(rm_tmpdir);
+    }
+    return tmpdir;
+}
+
+void tu_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+int tu_main(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

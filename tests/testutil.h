@@ -1,0 +1,26 @@
+/* testutil.h -- helpers shared by the Check suites.
+ *
+ * The Makefile runs every test program with LANKY_BIN (the lanky binary
+ * of the build under test) and LANKY_ROOT (the project folder) set. */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <check.h>
+
+/* Run "$LANKY_BIN args" through sh; returns its exit status and, when
+ * out/err are not NULL, what it printed (malloc'd, NUL-terminated). */
+int tu_run(const char *args, char **out, char **err);
+
+/* LANKY_ROOT/rel in a static buffer. */
+const char *tu_path(const char *rel);
+
+/* A fresh temporary folder (mkdtemp), removed at exit. */
+const char *tu_tmpdir(void);
+
+/* Write text to path; abort the test on failure. */
+void tu_write(const char *path, const char *text);
+
+/* Run one suite, print Check's summary, return the exit status. */
+int tu_main(Suite *s);
+
+#endif
