@@ -41,6 +41,7 @@ DEPS_OK := $(BUILD)/.deps-ok
 
 .PHONY: all check test-run bench report clean deps
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BUILD)/lanky
 

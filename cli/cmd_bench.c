@@ -1,17 +1,65 @@
-/* cmd_bench.c -- `lanky bench` (placeholder until its issue lands). */
+/* cmd_bench.c -- `lanky bench`: real load / init / execute on this machine
+ * (ref_bench, see ref/bench.h). */
+#include "../arch/layout.h"
+#include "../ref/bench.h"
 #include "cli.h"
+
+static const char columns[] =
+    "dtype,threads,ctx,executed_layers,load_ms,init_ms,execute_ms,tokens_per_s,"
+    "weight_bytes_per_token,kv_bytes_per_token,gb_per_s";
+
+static const cli_opt opts[] = {
+    {"threads", true, "N     worker threads (default: physical cores)"},
+    {"tokens", true, "N     decode tokens timed, median taken (default 16)"},
+    {"seed", true, "S     seed of the generated weights (default 1)"},
+    {"checkpoint", true, "FILE  llama2.c version-0 checkpoint instead of seeded weights"},
+    {NULL, false, NULL},
+};
 
 static int run(const cli_args *a, lk_err *e)
 {
-    (void)a;
-    return lk_fail(e, LK_ERUN, "bench: not built yet");
+    int64_t threads, tokens, seed;
+    int rc;
+    if ((rc = cli_int(a, "threads", 0, 1, 4096, &threads, e)) ||
+        (rc = cli_int(a, "tokens", 16, 1, 1000000, &tokens, e)) ||
+        (rc = cli_int(a, "seed", 1, 0, INT64_MAX, &seed, e)))
+        return rc;
+    ref_bench_opts o = {(int)threads, (int)tokens, (uint64_t)seed,
+                        cli_value(a, "checkpoint")};
+    ref_bench_result r;
+    if ((rc = ref_bench(&a->spec, &o, &r, e)))
+        return rc;
+
+    /* KV bytes one token at position ctx reads: ctx+1 cached positions of
+     * every executed layer (arch_params.kv_bytes_per_layer_token each). */
+    arch_params p;
+    arch_params_count(&a->spec, &p, NULL);
+    uint64_t kv = p.kv_bytes_per_layer_token * (uint64_t)(a->spec.ctx + 1) *
+                  (uint64_t)r.executed_layers;
+    table *t = table_new(columns);
+    if (!t || table_row(t))
+        return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
+    table_put(t, "dtype", "%s", arch_dtype_name(a->spec.dtype));
+    table_puti(t, "threads", r.threads);
+    table_puti(t, "ctx", a->spec.ctx);
+    table_puti(t, "executed_layers", r.executed_layers);
+    table_putf(t, "load_ms", r.load_ms, 3);
+    table_putf(t, "init_ms", r.init_ms, 3);
+    table_putf(t, "execute_ms", r.execute_ms, 3);
+    table_putf(t, "tokens_per_s", r.tokens_per_s, 2);
+    table_putu(t, "weight_bytes_per_token", r.weight_bytes_per_token);
+    table_putu(t, "kv_bytes_per_token", kv);
+    table_putf(t, "gb_per_s", (double)(r.weight_bytes_per_token + kv) / r.execute_ms / 1e6, 2);
+    rc = cli_print(a, t, e);
+    table_free(t);
+    return rc;
 }
 
 const cli_command cmd_bench = {
     .name = "bench",
-    .summary = "(not built yet)",
-    .usage = "lanky bench",
-    .takes_spec = false,
-    .opts = NULL,
+    .summary = "measure load, init and per-token decode time on this machine",
+    .usage = "lanky bench SPEC [--threads N] [--tokens N] [--seed S] [--checkpoint FILE]",
+    .takes_spec = true,
+    .opts = opts,
     .run = run,
 };

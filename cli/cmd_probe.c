@@ -1,17 +1,68 @@
-/* cmd_probe.c -- `lanky probe` (placeholder until its issue lands). */
+/* cmd_probe.c -- `lanky probe`: measure this machine and write its
+ * hardware profile (ref/probe.h), then print what was measured. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ref/probe.h"
 #include "cli.h"
+
+static void progress(const char *what)
+{
+    fprintf(stderr, "probe: %s ...\n", what);
+}
+
+/* Fail before seconds of measuring when the result cannot be written. */
+static int check_folder(const char *out, lk_err *e)
+{
+    char dir[4096];
+    const char *slash = strrchr(out, '/');
+    int len = slash ? (int)(slash - out) : 1;
+    snprintf(dir, sizeof dir, "%.*s", len ? len : 1, slash ? out : ".");
+    if (access(dir, W_OK) != 0)
+        return lk_fail(e, LK_EINPUT, "--out: %s: cannot write in folder %s: %s", out,
+                       dir, strerror(errno));
+    return LK_OK;
+}
 
 static int run(const cli_args *a, lk_err *e)
 {
-    (void)a;
-    return lk_fail(e, LK_ERUN, "probe: not built yet");
+    int64_t threads;
+    if (cli_int(a, "threads", 0, 0, 4096, &threads, e) != LK_OK)
+        return e->code;
+    const char *out = cli_value(a, "out");
+    if (!out)
+        out = "hw-profiles/host.ini";
+    if (check_folder(out, e) != LK_OK)
+        return e->code;
+    probe_host h;
+    int rc = probe_measure(&h, (int)threads, isatty(2) ? progress : NULL, e);
+    if (rc != LK_OK)
+        return rc;
+    if ((rc = probe_write_host_ini(&h, out, e)) != LK_OK)
+        return rc;
+    table *t = probe_table(&h);
+    if (!t)
+        return lk_fail(e, LK_ERUN, "probe: out of memory");
+    rc = cli_print(a, t, e);
+    table_free(t);
+    if (rc == LK_OK && isatty(2))
+        fprintf(stderr, "probe: wrote %s\n", out);
+    return rc;
 }
+
+static const cli_opt opts[] = {
+    {"out", true, "FILE  where to write the profile (default hw-profiles/host.ini)"},
+    {"threads", true, "N     threads to measure with (default: physical cores)"},
+    {NULL, false, NULL},
+};
 
 const cli_command cmd_probe = {
     .name = "probe",
-    .summary = "(not built yet)",
-    .usage = "lanky probe",
+    .summary = "measure this machine and write hw-profiles/host.ini",
+    .usage = "lanky probe [--out FILE] [--threads N]",
     .takes_spec = false,
-    .opts = NULL,
+    .opts = opts,
     .run = run,
 };

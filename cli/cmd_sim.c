@@ -1,17 +1,90 @@
-/* cmd_sim.c -- `lanky sim` (placeholder until its issue lands). */
+/* cmd_sim.c -- `lanky sim`: DRAM traffic, energy and latency of one
+ * steady-state decode token on one or more SoC profiles. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../sim/sim.h"
 #include "cli.h"
+
+static const cli_opt opts[] = {
+    {"profile", true, "NAME|FILE  SoC profile; repeat or comma-separate for several"},
+    {"policy", true, "lru|random|srrip  replacement policy of every level"},
+    {"mode", true, "exact|analytic  line-by-line caches (default) or reuse distances"},
+    {NULL, false, NULL},
+};
+
+static int parse_opts(const cli_args *a, sim_opts *o, lk_err *e)
+{
+    o->mode = SIM_EXACT;
+    o->policy = cli_value(a, "policy");
+    const char *m = cli_value(a, "mode");
+    if (m && !strcmp(m, "analytic"))
+        o->mode = SIM_ANALYTIC;
+    else if (m && strcmp(m, "exact"))
+        return lk_fail(e, LK_EINPUT, "--mode: '%s' is not exact or analytic", m);
+    if (!cli_value(a, "profile"))
+        return lk_fail(e, LK_EINPUT, "--profile: give a SoC profile (a15, a16, "
+                                     "pixel8, snapdragon8, host or a file)");
+    return LK_OK;
+}
+
+/* One row for profile `name`. */
+static int sim_one(const cli_args *a, const sim_opts *o, const char *name,
+                   table *t, lk_err *e)
+{
+    if (isatty(STDERR_FILENO)) /* exact mode takes seconds on big models */
+        fprintf(stderr, "\rlanky sim: %-20s", name);
+    sim_profile *p;
+    int rc = sim_profile_load(&p, name, e);
+    if (rc)
+        return rc;
+    sim_result r;
+    rc = sim_token(&a->spec, p, o, &r, e);
+    if (!rc && !(rc = table_row(t) ? lk_fail(e, LK_ERUN, "out of memory") : LK_OK))
+        sim_put_row(t, p, &a->spec, o, &r);
+    sim_profile_free(p);
+    return rc;
+}
 
 static int run(const cli_args *a, lk_err *e)
 {
-    (void)a;
-    return lk_fail(e, LK_ERUN, "sim: not built yet");
+    sim_opts o;
+    int rc = parse_opts(a, &o, e);
+    if (rc)
+        return rc;
+    table *t = table_new(sim_columns);
+    if (!t)
+        return lk_fail(e, LK_ERUN, "out of memory");
+    for (int i = 0; i < a->nvals && !rc; i++) {
+        if (strcmp(a->val_name[i], "profile"))
+            continue;
+        char *list = strdup(a->val[i]), *save = NULL;
+        if (!list) {
+            rc = lk_fail(e, LK_ERUN, "out of memory");
+            break;
+        }
+        for (char *n = strtok_r(list, ",", &save); n && !rc; n = strtok_r(NULL, ",", &save))
+            rc = sim_one(a, &o, n, t, e);
+        free(list);
+    }
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r%40s\r", "");
+    if (!rc && table_rows(t) == 0)
+        rc = lk_fail(e, LK_EINPUT, "--profile: no profile named");
+    if (!rc)
+        rc = cli_print(a, t, e);
+    table_free(t);
+    return rc;
 }
 
 const cli_command cmd_sim = {
     .name = "sim",
-    .summary = "(not built yet)",
-    .usage = "lanky sim",
-    .takes_spec = false,
-    .opts = NULL,
+    .summary = "DRAM traffic, energy and latency per decode token on SoC profiles",
+    .usage = "lanky sim SPEC --profile NAME|FILE[,...] [--policy lru|random|srrip] "
+             "[--mode exact|analytic]",
+    .takes_spec = true,
+    .opts = opts,
     .run = run,
 };

@@ -1,17 +1,177 @@
-/* cmd_sweep.c -- `lanky sweep` (placeholder until its issue lands). */
+/* cmd_sweep.c -- `lanky sweep`: run sweep files (reports/sweep.h) over
+ * profiles and write one CSV per file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../reports/sweep.h"
 #include "cli.h"
+
+#define MAX_PROFILES 16
+
+static const cli_opt opts[] = {
+    {"profiles", true, "A,B   profiles to simulate (names or .ini paths)"},
+    {"mode", true, "analytic|exact  simulator mode (default analytic)"},
+    {"policy", true, "P     replacement policy of every cache level"},
+    {"measure", false, "      also measure each spec on this machine"},
+    {"tokens", true, "N     decode tokens timed per measurement (default 8)"},
+    {"threads", true, "N     measurement threads (default: physical cores)"},
+    {"out", true, "DIR   write DIR/<sweep>.csv (default: print one sweep)"},
+    {NULL, false, NULL},
+};
+
+/* Split "a,b,c" in place into names. */
+static int split_profiles(char *list, const char **names, int *n, lk_err *e)
+{
+    *n = 0;
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        if (*n == MAX_PROFILES)
+            return lk_fail(e, LK_EINPUT, "--profiles: more than %d", MAX_PROFILES);
+        names[(*n)++] = tok;
+    }
+    if (*n == 0)
+        return lk_fail(e, LK_EINPUT, "--profiles: empty list");
+    return LK_OK;
+}
+
+static int parse_opts(const cli_args *a, sweep_opts *o, char *list,
+                      const char **names, lk_err *e)
+{
+    const char *v;
+    int64_t n;
+    int rc;
+    memset(o, 0, sizeof *o);
+    o->sim.mode = SIM_ANALYTIC;
+    if ((v = cli_value(a, "mode")) && strcmp(v, "analytic")) {
+        if (strcmp(v, "exact"))
+            return lk_fail(e, LK_EINPUT, "--mode: '%s' is not analytic or exact", v);
+        o->sim.mode = SIM_EXACT;
+    }
+    o->sim.policy = cli_value(a, "policy");
+    if (cli_value(a, "profiles")) {
+        if ((rc = split_profiles(list, names, &o->nprofiles, e)))
+            return rc;
+        o->profiles = names;
+    }
+    o->measure = cli_value(a, "measure") != NULL;
+    if ((rc = cli_int(a, "tokens", 8, 1, 100000, &n, e)))
+        return rc;
+    o->bench.tokens = (int)n;
+    if ((rc = cli_int(a, "threads", 0, 0, 1024, &n, e)))
+        return rc;
+    o->bench.threads = (int)n;
+    o->bench.seed = 1;
+    return LK_OK;
+}
+
+static void on_bad_row(void *ctx, int code, const char *msg)
+{
+    (void)ctx;
+    (void)code;
+    fprintf(stderr, "%s%s\n", isatty(2) ? "\r\033[K" : "", msg);
+}
+
+static void on_progress(void *ctx, int done, int total, const char *what)
+{
+    fprintf(stderr, "\r\033[K%s: %d/%d %s", (const char *)ctx, done + 1, total,
+            what);
+}
+
+/* mkdir -p */
+static int make_dir(const char *dir, lk_err *e)
+{
+    char *p = strdup(dir);
+    if (!p)
+        return lk_fail(e, LK_ERUN, "out of memory");
+    int rc = LK_OK;
+    for (char *s = p + 1; rc == LK_OK; s++) {
+        bool end = *s == 0;
+        if (*s != '/' && !end)
+            continue;
+        *s = 0;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            rc = lk_fail(e, LK_ERUN, "--out %s: %s", p, strerror(errno));
+        if (end)
+            break;
+        *s = '/';
+    }
+    free(p);
+    return rc;
+}
+
+/* Output path of one sweep; refuses to overwrite the sweep file itself. */
+static int out_path(const char *in, const char *dir, char *buf, size_t size,
+                    lk_err *e)
+{
+    char name[256];
+    sweep_name(in, name, sizeof name);
+    snprintf(buf, size, "%s/%s.csv", dir, name);
+    struct stat a, b;
+    if (stat(in, &a) == 0 && stat(buf, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        return lk_fail(e, LK_EINPUT, "%s: --out would overwrite the sweep file", in);
+    return LK_OK;
+}
+
+/* Run one sweep file; returns a fatal code, *status the rows' worst. */
+static int run_one(const cli_args *a, const char *in, sweep_opts *o,
+                   int *status, lk_err *e)
+{
+    const char *dir = cli_value(a, "out");
+    char path[4096], name[256];
+    int rc;
+    if (dir && (rc = out_path(in, dir, path, sizeof path, e)))
+        return rc;
+    sweep_name(in, name, sizeof name);
+    o->progress = isatty(2) ? on_progress : NULL;
+    o->bad_row = on_bad_row;
+    o->ctx = name;
+    table *t;
+    rc = sweep_run(in, o, &t, status, e);
+    if (o->progress)
+        fprintf(stderr, "\r\033[K");
+    if (rc)
+        return rc;
+    rc = dir ? table_save(t, TABLE_CSV, path, e) : cli_print(a, t, e);
+    table_free(t);
+    return rc;
+}
 
 static int run(const cli_args *a, lk_err *e)
 {
-    (void)a;
-    return lk_fail(e, LK_ERUN, "sweep: not built yet");
+    if (a->npos == 0)
+        return lk_fail(e, LK_EINPUT, "no sweep file given (see lanky sweep --help)");
+    const char *dir = cli_value(a, "out");
+    if (!dir && a->npos > 1)
+        return lk_fail(e, LK_EINPUT, "several sweep files need --out DIR");
+    char list[1024];
+    const char *names[MAX_PROFILES];
+    snprintf(list, sizeof list, "%s", cli_value(a, "profiles") ? cli_value(a, "profiles") : "");
+    sweep_opts o;
+    int rc = parse_opts(a, &o, list, names, e);
+    if (!rc && dir)
+        rc = make_dir(dir, e);
+    int worst = LK_OK;
+    for (int i = 0; !rc && i < a->npos; i++) {
+        int status = LK_OK;
+        rc = run_one(a, a->pos[i], &o, &status, e);
+        if (status == LK_EINPUT || !worst)
+            worst = status;
+    }
+    if (!rc && worst)
+        rc = lk_fail(e, worst, "sweep: some rows were bad (see above); the others were written");
+    return rc;
 }
 
 const cli_command cmd_sweep = {
     .name = "sweep",
-    .summary = "(not built yet)",
-    .usage = "lanky sweep",
+    .summary = "run sweep files (one model per CSV row) over profiles",
+    .usage = "lanky sweep FILE.csv... [--profiles A,B] [--mode analytic|exact] "
+             "[--measure [--tokens N]] [--out DIR]",
     .takes_spec = false,
-    .opts = NULL,
+    .opts = opts,
     .run = run,
 };

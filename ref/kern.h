@@ -37,9 +37,10 @@ typedef struct {
 typedef struct {
     int64_t n;
     const float *x;     /* the f32 values */
-    int8_t *q;          /* int8 only: quantized values (caller's buffer) */
-    float scale;        /* int8 only: x ~= q * scale */
-    int32_t zero;       /* int8 only: zero point, if the scheme uses one */
+    int8_t *q;          /* int8 only: quantized values (caller's buffer),
+                           stored as uint8_t 0..255 */
+    float scale;        /* int8 only: x ~= ((uint8_t)q - zero) * scale */
+    int32_t zero;       /* int8 only: zero point, 0..255 */
 } kern_act;
 
 /* Prepare x (n values) for mat-vecs with weights of type t. For int8,
@@ -65,10 +66,11 @@ void kern_row_f32(const kern_mat *w, int64_t r, float *dst);
  * with which ref/probe.c measures memory bandwidth. */
 float kern_sum(const float *x, int64_t n);
 
-/* "auto" (best for this CPU), "avx512", "avx2" or "portable". Returns
- * LK_EINPUT for an unknown name or one this CPU cannot run. */
+/* "auto" (best for this CPU), "avx512" (AVX-512 F/BW/VL/VNNI with F16C
+ * and FMA) or "portable". Returns LK_EINPUT for an unknown name or one
+ * this CPU cannot run. kern.c picks "auto" before main() runs. */
 int kern_select(const char *name, lk_err *e);
-/* The implementation in use, e.g. "avx512+vnni+bf16". */
+/* The implementation in use: "avx512+vnni" or "portable". */
 const char *kern_name(void);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "../arch/spec.h"
 #include "../common/err.h"
+#include "../common/table.h"
 
 typedef struct sim_profile sim_profile;
 
@@ -39,9 +40,21 @@ typedef struct {
     double slc_hit_rate;          /* last level, all accesses */
     double energy_mj_per_token;
     double latency_ms_per_token;
+    /* beyond the contract's columns */
+    uint64_t dram_act_read_bytes;
+    uint64_t llc_accesses, llc_misses; /* last level, lines */
+    uint64_t macs;
+    double energy_dram_mj, energy_cache_mj, energy_mac_mj, energy_static_mj;
 } sim_result;
 
 int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
               sim_result *r, lk_err *e);
+
+/* The columns of one simulated row (the contract's, then the extras),
+ * for table_new(), and a row's cells, so `lanky sim` and sweeps print
+ * the same thing. */
+extern const char sim_columns[];
+void sim_put_row(table *t, const sim_profile *p, const arch_spec *s,
+                 const sim_opts *o, const sim_result *r);
 
 #endif

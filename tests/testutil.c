@@ -53,27 +53,13 @@ const char *tu_path(const char *rel)
     return buf;
 }
 
+/* Made by tu_main() before any test forks, removed after the suite, so
+ * every test process of a suite shares one folder. */
 static char tmpdir[64];
-static pid_t tmpdir_owner;
-
-static void rm_tmpdir(void)
-{
-    char cmd[128];
-    if (getpid() != tmpdir_owner) /* a forked test's exit must not remove it */
-        return;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmpdir);
-}
 
 const char *tu_tmpdir(void)
 {
-    if (!tmpdir[0]) {
-        strcpy(tmpdir, "/tmp/lanky-test-XXXXXX");
-        ck_assert(mkdtemp(tmpdir) != NULL);
-        tmpdir_owner = getpid();
-        atexit(rm_tmpdir);
-    }
+    ck_assert_msg(tmpdir[0] != 0, "tu_tmpdir: call tests through tu_main()");
     return tmpdir;
 }
 
@@ -87,9 +73,18 @@ void tu_write(const char *path, const char *text)
 
 int tu_main(Suite *s)
 {
+    strcpy(tmpdir, "/tmp/lanky-test-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return EXIT_FAILURE;
+    }
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmpdir);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

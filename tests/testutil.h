@@ -14,7 +14,7 @@ int tu_run(const char *args, char **out, char **err);
 /* LANKY_ROOT/rel in a static buffer. */
 const char *tu_path(const char *rel);
 
-/* A fresh temporary folder (mkdtemp), removed at exit. */
+/* The suite's temporary folder (made and removed by tu_main). */
 const char *tu_tmpdir(void);
 
 /* Write text to path; abort the test on failure. */

@@ -1,0 +1,26 @@
+/* cmd_report.c -- `lanky report DIR`: turn the sweep results in DIR into
+ * the paper-style tables, figure data and index.md (reports/report.h). */
+#include "../reports/report.h"
+#include "cli.h"
+
+static const cli_opt opts[] = {
+    {"paper-data", true, "DIR   the paper's tables (default reports/paper-data)"},
+    {NULL, false, NULL},
+};
+
+static int run(const cli_args *a, lk_err *e)
+{
+    if (a->npos != 1)
+        return lk_fail(e, LK_EINPUT, "give one folder of sweep results (see lanky report --help)");
+    const char *paper = cli_value(a, "paper-data");
+    return report_write(a->pos[0], paper ? paper : "reports/paper-data", e);
+}
+
+const cli_command cmd_report = {
+    .name = "report",
+    .summary = "paper-style tables, figure data and index.md from sweep results",
+    .usage = "lanky report DIR [--paper-data DIR]",
+    .takes_spec = false,
+    .opts = opts,
+    .run = run,
+};

@@ -1,0 +1,87 @@
+/* bench.c -- load / init / execute of the reference transformer on this
+ * machine, as the paper's Table 7 splits them (see bench.h).
+ *
+ * execute is measured at context position ctx without running ctx real
+ * tokens first: the KV cache positions 0..ctx-1 are filled with a
+ * deterministic pattern (ref_state_fill_kv), which costs a decode step
+ * exactly what real keys and values would (attention reads the same
+ * number of bytes and does the same arithmetic). Every timed token runs
+ * at position ctx, overwriting the same cache slot.
+ */
+#include "bench.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "../arch/schedule.h"
+#include "model.h"
+#include "weights.h"
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
+                   ref_bench_result *r, lk_err *e)
+{
+    arch_spec spec = *s;
+    ref_weights w;
+    ref_state st;
+    double t0 = now_ms();
+    int rc = ref_weights_load(&w, &spec, o->seed, o->checkpoint, p, e);
+    if (rc)
+        return rc;
+    r->load_ms = now_ms() - t0;
+
+    t0 = now_ms();
+    if ((rc = ref_state_build(&st, &w, p, e))) {
+        ref_weights_free(&w);
+        return rc;
+    }
+    ref_forward(&st, 0, 0); /* warm-up: first touch of every weight page */
+    r->init_ms = now_ms() - t0;
+
+    int n = o->tokens > 0 ? o->tokens : 1;
+    double *ms = malloc((size_t)n * sizeof *ms);
+    if (!ms)
+        rc = lk_fail(e, LK_ERUN, "bench: out of memory");
+    else {
+        ref_state_fill_kv(&st, spec.ctx);
+        for (int i = 0; i < n; i++) {
+            t0 = now_ms();
+            ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
+            ms[i] = now_ms() - t0;
+        }
+        qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+        r->execute_ms = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+        r->tokens_per_s = 1e3 / r->execute_ms;
+        r->executed_layers = arch_executed_layers(&spec);
+        r->weight_bytes_per_token = ref_weights_bytes_per_token(&spec);
+    }
+    free(ms);
+    ref_state_free(&st);
+    ref_weights_free(&w);
+    return rc;
+}
+
+int ref_bench(const arch_spec *s, const ref_bench_opts *o,
+              ref_bench_result *r, lk_err *e)
+{
+    pool *p;
+    int rc = pool_create(&p, o->threads, e);
+    if (rc)
+        return rc;
+    *r = (ref_bench_result){.threads = pool_threads(p)};
+    rc = measure(s, o, p, r, e);
+    pool_free(p);
+    return rc;
+}

@@ -1,0 +1,288 @@
+/* kern.c -- the portable kernels, the public API of kern.h and the choice
+ * of implementation at run time. The AVX-512 kernels are in kern_x86.c.
+ *
+ * int8 activations (W8A8): per-token asymmetric min-max quantization to
+ * u8 with a zero point, x ~= (q - zero) * scale, scale = (max - min) /
+ * 255 over a range widened to contain 0. Asymmetric rather than symmetric
+ * absmax because (1) it spends all 256 levels on the values that occur,
+ * which matters for one-sided inputs such as silu(w1 x) * w3 x after the
+ * FFN gate (symmetric would waste half the levels), and (2) VNNI's
+ * vpdpbusd multiplies u8 by s8, which is exactly this layout: activations
+ * u8, weights s8 (symmetric per-row, as the layout fixes). The zero point
+ * costs one correction per row, z * sum(qw), summed alongside.
+ *
+ * Error of one activation: with v = x / scale + zero, v lies in [d, 255 +
+ * d] for |d| <= 1/2 (zero is rounded), so rounding to 0..255 never clips
+ * and |x - (q - zero) * scale| <= scale / 2 (tests/test_kern.c checks it).
+ */
+#include "kern_impl.h"
+
+#include <float.h>
+
+/* ---- portable kernels ---------------------------------------------- */
+
+/* One weight as f32 from a row of type T. */
+static inline float ld_f32(const void *row, int64_t c)
+{
+    return ((const float *)row)[c];
+}
+static inline float ld_f16(const void *row, int64_t c)
+{
+    return kern_h2f(((const uint16_t *)row)[c]);
+}
+static inline float ld_bf16(const void *row, int64_t c)
+{
+    return kern_b2f(((const uint16_t *)row)[c]);
+}
+
+/* A row dot product with four accumulators (independent add chains). */
+static inline __attribute__((always_inline)) float
+dot_row(const void *row, const float *x, int64_t n,
+        float (*ld)(const void *, int64_t))
+{
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t c = 0;
+    for (; c + 4 <= n; c += 4) {
+        s0 += ld(row, c) * x[c];
+        s1 += ld(row, c + 1) * x[c + 1];
+        s2 += ld(row, c + 2) * x[c + 2];
+        s3 += ld(row, c + 3) * x[c + 3];
+    }
+    for (; c < n; c++)
+        s0 += ld(row, c) * x[c];
+    return (s0 + s1) + (s2 + s3);
+}
+
+#define PORTABLE_MATVEC(name, T, ld)                                        \
+    static void name(float *out, const kern_mat *w, const kern_act *a,      \
+                     int64_t r0, int64_t r1)                                \
+    {                                                                       \
+        const T *W = w->data;                                               \
+        for (int64_t r = r0; r < r1; r++)                                   \
+            out[r - r0] = dot_row(W + r * w->cols, a->x, w->cols, ld);      \
+    }
+PORTABLE_MATVEC(mv_f32, float, ld_f32)
+PORTABLE_MATVEC(mv_f16, uint16_t, ld_f16)
+PORTABLE_MATVEC(mv_bf16, uint16_t, ld_bf16)
+
+static void mv_i8(float *out, const kern_mat *w, const kern_act *a,
+                  int64_t r0, int64_t r1)
+{
+    const uint8_t *q = (const uint8_t *)a->q;
+    for (int64_t r = r0; r < r1; r++) {
+        const int8_t *row = (const int8_t *)w->data + r * w->cols;
+        int64_t dot = 0, wsum = 0;
+        for (int64_t c0 = 0; c0 < w->cols; c0 += KERN_I8_CHUNK) {
+            int64_t c1 = c0 + KERN_I8_CHUNK < w->cols ? c0 + KERN_I8_CHUNK
+                                                      : w->cols;
+            int32_t d = 0, s = 0;
+            for (int64_t c = c0; c < c1; c++) {
+                d += (int32_t)q[c] * row[c];
+                s += row[c];
+            }
+            dot += d;
+            wsum += s;
+        }
+        out[r - r0] = kern_i8_finish(dot, wsum, a, w->scales[r]);
+    }
+}
+
+static void quantize_act(uint8_t *q, const float *x, int64_t n, float inv,
+                         float zero)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v = nearbyintf(x[i] * inv + zero);
+        q[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+}
+
+static void f16_from_f32(uint16_t *dst, const float *src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = kern_f2h(src[i]);
+}
+
+static void f16_to_f32(float *dst, const uint16_t *src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = kern_h2f(src[i]);
+}
+
+static float sum(const float *x, int64_t n)
+{
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += x[i];
+        s1 += x[i + 1];
+        s2 += x[i + 2];
+        s3 += x[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += x[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static int always(void)
+{
+    return 1;
+}
+
+const kern_impl kern_portable = {
+    .name = "portable",
+    .supported = always,
+    .matvec = {[ARCH_F32] = mv_f32, [ARCH_F16] = mv_f16,
+               [ARCH_BF16] = mv_bf16, [ARCH_INT8] = mv_i8},
+    .quantize_act = quantize_act,
+    .f16_from_f32 = f16_from_f32,
+    .f16_to_f32 = f16_to_f32,
+    .sum = sum,
+};
+
+/* ---- choice of implementation -------------------------------------- */
+
+/* Best first. */
+static const kern_impl *const impls[] = {&kern_avx512, &kern_portable};
+#define NIMPLS (sizeof impls / sizeof impls[0])
+
+static const kern_impl *cur;
+
+/* Chosen before main() so that threads never race to choose. */
+__attribute__((constructor)) static void choose(void)
+{
+    __builtin_cpu_init(); /* needed before __builtin_cpu_supports here */
+    kern_select("auto", NULL);
+}
+
+static const kern_impl *impl(void)
+{
+    return cur;
+}
+
+int kern_select(const char *name, lk_err *e)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < NIMPLS; i++) {
+        const char *n = impls[i]->name; /* "avx512" names "avx512+vnni" */
+        if (strcmp(name, "auto") != 0 &&
+            (strncmp(n, name, len) != 0 || (n[len] != 0 && n[len] != '+')))
+            continue;
+        if (!impls[i]->supported()) {
+            if (strcmp(name, "auto") == 0)
+                continue;
+            return lk_fail(e, LK_EINPUT, "kernels: %s: this CPU cannot run them",
+                           name);
+        }
+        cur = impls[i];
+        return LK_OK;
+    }
+    return lk_fail(e, LK_EINPUT,
+                   "kernels: '%s': unknown (auto, avx512 or portable)", name);
+}
+
+const char *kern_name(void)
+{
+    return impl()->name;
+}
+
+/* ---- public API ---------------------------------------------------- */
+
+void kern_act_prepare(kern_act *a, arch_dtype t, const float *x, int64_t n,
+                      int8_t *q)
+{
+    *a = (kern_act){.n = n, .x = x, .q = NULL, .scale = 1, .zero = 0};
+    if (t != ARCH_INT8)
+        return;
+    float lo = 0, hi = 0; /* the range always contains 0 */
+    for (int64_t i = 0; i < n; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    float scale = (hi - lo) / 255;
+    if (!(scale > FLT_MIN)) /* all zero (or tiny): any scale is exact */
+        scale = 1;
+    a->q = q;
+    a->scale = scale;
+    a->zero = (int32_t)nearbyintf(-lo / scale);
+    impl()->quantize_act((uint8_t *)q, x, n, 1 / scale, (float)a->zero);
+}
+
+void kern_matvec(float *out, const kern_mat *w, const kern_act *x,
+                 int64_t row0, int64_t row1)
+{
+    if (row1 > row0)
+        impl()->matvec[w->type](out, w, x, row0, row1);
+}
+
+void kern_from_f32(arch_dtype t, void *dst, const float *src, int64_t n)
+{
+    switch (t) {
+    case ARCH_F32:
+        memcpy(dst, src, (size_t)n * sizeof(float));
+        break;
+    case ARCH_F16:
+        impl()->f16_from_f32(dst, src, n);
+        break;
+    case ARCH_BF16:
+        for (int64_t i = 0; i < n; i++)
+            ((uint16_t *)dst)[i] = kern_f2b(src[i]);
+        break;
+    case ARCH_INT8: /* needs scales: kern_quantize_rows */
+        break;
+    }
+}
+
+void kern_to_f32(arch_dtype t, float *dst, const void *src, int64_t n)
+{
+    switch (t) {
+    case ARCH_F32:
+        memcpy(dst, src, (size_t)n * sizeof(float));
+        break;
+    case ARCH_F16:
+        impl()->f16_to_f32(dst, src, n);
+        break;
+    case ARCH_BF16:
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = kern_b2f(((const uint16_t *)src)[i]);
+        break;
+    case ARCH_INT8: /* needs scales: kern_row_f32 */
+        break;
+    }
+}
+
+/* Symmetric per-row: qw = round(w * 127 / absmax) in -127..127, so
+ * |w - qw * scale| <= scale / 2 with scale = absmax / 127. */
+void kern_quantize_rows(int8_t *dst, float *scales, const float *src,
+                        int64_t rows, int64_t cols)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *w = src + r * cols;
+        float amax = 0;
+        for (int64_t c = 0; c < cols; c++)
+            amax = fabsf(w[c]) > amax ? fabsf(w[c]) : amax;
+        scales[r] = amax / 127;
+        float inv = amax > 0 ? 127 / amax : 0;
+        for (int64_t c = 0; c < cols; c++) {
+            float v = nearbyintf(w[c] * inv);
+            dst[r * cols + c] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v);
+        }
+    }
+}
+
+void kern_row_f32(const kern_mat *w, int64_t r, float *dst)
+{
+    int64_t n = w->cols;
+    if (w->type == ARCH_INT8) {
+        const int8_t *q = (const int8_t *)w->data + r * n;
+        for (int64_t c = 0; c < n; c++)
+            dst[c] = q[c] * w->scales[r];
+        return;
+    }
+    const char *row = (const char *)w->data + r * n * arch_dtype_size(w->type);
+    kern_to_f32(w->type, dst, row, n);
+}
+
+float kern_sum(const float *x, int64_t n)
+{
+    return impl()->sum(x, n);
+}

@@ -1,0 +1,465 @@
+/* probe.c -- measure the host (hwloc topology, timed kernels) and write
+ * it as a hardware profile. See probe.h.
+ *
+ * Bandwidth: all workers of a pool each sum their slice of one buffer
+ * with kern_sum() (the same loads a mat-vec makes, minus the multiply);
+ * GB/s = bytes read / wall time of the slowest worker, best of PROBE_RUNS runs
+ * after one warm-up, so a run disturbed by another process does not
+ * count. Compute: kern_matvec() on a matrix that stays in L1 or L2.
+ */
+#include "probe.h"
+
+#include <errno.h>
+#include <hwloc.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kern.h"
+
+#define DRAM_BUFFER ((size_t)1 << 30)    /* 1 GiB: 32x this host's L3 */
+#define MIN_RUN_BYTES ((size_t)256 << 20) /* bytes read per timed run */
+#define MIN_RUN_MACS (64ll << 20)         /* MACs per worker per run */
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Page-aligned memory on transparent huge pages where the kernel allows
+ * it (fewer TLB misses while streaming, as for the model's weights). */
+static void *big_alloc(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
+/* ---- streaming read -------------------------------------------------- */
+
+typedef struct {
+    float *buf;
+    int64_t n;      /* floats in buf */
+    int reps;       /* passes over each slice per run */
+    int touch;      /* first run: write the slice instead */
+    float sink[64]; /* keeps the sums alive */
+} read_job;
+
+static void read_slice(void *arg, int i, int n)
+{
+    read_job *j = arg;
+    int64_t per = (j->n / n) & ~(int64_t)15, lo = per * i;
+    int64_t hi = i == n - 1 ? j->n : lo + per;
+    if (j->touch) { /* first touch from the thread that will read it */
+        for (int64_t k = lo; k < hi; k++)
+            j->buf[k] = (float)k;
+        return;
+    }
+    float s = 0;
+    for (int r = 0; r < j->reps; r++)
+        s += kern_sum(j->buf + lo, hi - lo);
+    j->sink[i % 64] = s;
+}
+
+double probe_read_gbs(pool *p, size_t bytes)
+{
+    read_job j = {.n = (int64_t)(bytes / sizeof(float)), .touch = 1};
+    size_t len = (size_t)j.n * sizeof(float);
+    j.buf = big_alloc(len);
+    if (!j.buf || j.n < pool_threads(p) * 16)
+        return 0;
+    pool_run(p, read_slice, &j);
+    j.touch = 0;
+    j.reps = len >= MIN_RUN_BYTES ? 1 : (int)(MIN_RUN_BYTES / len);
+    double best = 0;
+    for (int r = 0; r <= PROBE_RUNS; r++) { /* run 0 warms caches and TLBs up */
+        double t0 = now();
+        pool_run(p, read_slice, &j);
+        double gbs = (double)len * j.reps / (now() - t0) / 1e9;
+        if (r > 0 && gbs > best)
+            best = gbs;
+    }
+    munmap(j.buf, len);
+    return best;
+}
+
+/* ---- mat-vec throughput ----------------------------------------------- */
+
+typedef struct {
+    kern_mat m;
+    kern_act a;
+    float *out; /* rows per worker */
+    int reps;
+} mv_job;
+
+static void mv_slice(void *arg, int i, int n)
+{
+    (void)n;
+    mv_job *j = arg;
+    for (int r = 0; r < j->reps; r++)
+        kern_matvec(j->out + i * j->m.rows, &j->m, &j->a, 0, j->m.rows);
+}
+
+double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes)
+{
+    int64_t cols = 1024, size = arch_dtype_size(t);
+    int64_t rows = (int64_t)bytes / (cols * size);
+    rows = rows < 4 ? 4 : rows;
+    int nt = pool_threads(p);
+    float *wf = malloc((size_t)(rows * cols) * sizeof(float));
+    float *x = malloc((size_t)cols * sizeof(float));
+    void *data = malloc((size_t)(rows * cols * size) + (size_t)rows * sizeof(float));
+    float *out = malloc((size_t)(rows * nt) * sizeof(float));
+    int8_t *q = malloc((size_t)cols);
+    double best = 0;
+    if (!wf || !x || !data || !out || !q)
+        goto done;
+    for (int64_t k = 0; k < rows * cols; k++)
+        wf[k] = (float)((k * 7919) % 201 - 100) / 128;
+    for (int64_t c = 0; c < cols; c++)
+        x[c] = (float)(c % 17) / 16;
+    mv_job j = {.m = {.type = t, .rows = rows, .cols = cols, .data = data},
+                .out = out};
+    if (t == ARCH_INT8) {
+        j.m.scales = (float *)((char *)data + rows * cols);
+        kern_quantize_rows(data, (float *)j.m.scales, wf, rows, cols);
+    } else {
+        kern_from_f32(t, data, wf, rows * cols);
+    }
+    kern_act_prepare(&j.a, t, x, cols, q);
+    j.reps = (int)(MIN_RUN_MACS / (rows * cols)) + 1;
+    for (int r = 0; r <= PROBE_RUNS; r++) {
+        double t0 = now();
+        pool_run(p, mv_slice, &j);
+        double g = 2.0 * rows * cols * j.reps * nt / (now() - t0) / 1e9;
+        if (r > 0 && g > best)
+            best = g;
+    }
+done:
+    free(wf);
+    free(x);
+    free(data);
+    free(out);
+    free(q);
+    return best;
+}
+
+/* ---- topology -------------------------------------------------------- */
+
+static void read_caches(probe_host *h, hwloc_topology_t topo)
+{
+    static const hwloc_obj_type_t types[] = {
+        HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L3CACHE,
+        HWLOC_OBJ_L4CACHE, HWLOC_OBJ_L5CACHE};
+    for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+        hwloc_obj_t o = hwloc_get_obj_by_type(topo, types[k], 0);
+        if (!o || o->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION ||
+            h->ncache == PROBE_MAX_CACHES)
+            continue;
+        probe_cache *c = &h->cache[h->ncache++];
+        snprintf(c->name, sizeof c->name, "L%u%s", o->attr->cache.depth,
+                 o->attr->cache.type == HWLOC_OBJ_CACHE_DATA ? "d" : "");
+        c->size = o->attr->cache.size;
+        c->line = o->attr->cache.linesize;
+        int ways = o->attr->cache.associativity; /* -1 full, 0 unknown */
+        c->assoc = ways < 0 ? 0 : ways == 0 ? -1 : ways;
+        int under = hwloc_get_nbobjs_inside_cpuset_by_type(topo, o->cpuset,
+                                                           HWLOC_OBJ_CORE);
+        c->shared = h->cores > 1 && under == h->cores;
+    }
+}
+
+static void read_topology(probe_host *h, hwloc_topology_t topo)
+{
+    h->cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    h->cores = h->cores > 0 ? h->cores : 1;
+    hwloc_obj_t root = hwloc_get_root_obj(topo);
+    hwloc_obj_t pkg = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PACKAGE, 0);
+    const char *model = pkg ? hwloc_obj_get_info_by_name(pkg, "CPUModel") : NULL;
+    snprintf(h->cpu, sizeof h->cpu, "%s", model ? model : "unknown CPU");
+    h->mem_hwloc = root->total_memory;
+    h->mem_bytes = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+    read_caches(h, topo);
+}
+
+int probe_measure(probe_host *h, int threads,
+                  void (*progress)(const char *what), lk_err *e)
+{
+    memset(h, 0, sizeof *h);
+    hwloc_topology_t topo;
+    if (hwloc_topology_init(&topo) < 0 || hwloc_topology_load(topo) < 0)
+        return lk_fail(e, LK_ERUN, "probe: hwloc cannot read the topology");
+    read_topology(h, topo);
+    hwloc_topology_destroy(topo);
+    if (gethostname(h->host, sizeof h->host) != 0)
+        snprintf(h->host, sizeof h->host, "unknown");
+    time_t t = time(NULL);
+    strftime(h->date, sizeof h->date, "%Y-%m-%d", localtime(&t));
+    snprintf(h->kern, sizeof h->kern, "%s", kern_name());
+
+    pool *p;
+    if (pool_create(&p, threads, e) != LK_OK)
+        return e ? e->code : LK_ERUN;
+    h->threads = pool_threads(p);
+    char what[96];
+    for (int i = 0; i < h->ncache; i++) {
+        probe_cache *c = &h->cache[i];
+        snprintf(what, sizeof what, "%s read bandwidth", c->name);
+        if (progress)
+            progress(what);
+        /* half the level, for each core that has its own copy */
+        size_t bytes = c->size / 2 * (c->shared ? 1 : (size_t)h->threads);
+        c->read_gbs = probe_read_gbs(p, bytes);
+    }
+    if (progress)
+        progress("DRAM read bandwidth (1 GiB)");
+    h->dram_buffer = DRAM_BUFFER;
+    h->dram_gbs = probe_read_gbs(p, DRAM_BUFFER);
+    for (int t = ARCH_F32; t <= ARCH_INT8; t++) {
+        snprintf(what, sizeof what, "%s mat-vec peak", arch_dtype_name(t));
+        if (progress)
+            progress(what);
+        for (int i = 0; i < h->ncache && i < 2; i++) { /* L1 and L2 */
+            double g = probe_matvec_gflops(p, t, h->cache[i].size / 2);
+            h->gflops[t] = g > h->gflops[t] ? g : h->gflops[t];
+        }
+    }
+    pool_free(p);
+    if (h->dram_gbs <= 0)
+        return lk_fail(e, LK_ERUN, "probe: cannot allocate the 1 GiB test buffer");
+    return LK_OK;
+}
+
+/* ---- the profile ------------------------------------------------------ */
+
+static void row(table *t, const char *sec, const char *key, const char *src,
+                const char *alt, const char *why, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void row(table *t, const char *sec, const char *key, const char *src,
+                const char *alt, const char *why, const char *fmt, ...)
+{
+    char v[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v, sizeof v, fmt, ap);
+    va_end(ap);
+    table_row(t);
+    table_put(t, "section", "%s", sec);
+    table_put(t, "key", "%s", key);
+    table_put(t, "value", "%s", v);
+    table_put(t, "source", "%s", src ? src : "");
+    table_put(t, "alternatives", "%s", alt ? alt : "");
+    table_put(t, "why", "%s", why ? why : "");
+}
+
+/* Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm: a 64-bit
+ * read from an SRAM of 8 KB costs 10 pJ, 32 KB 20 pJ, 1 MB 100 pJ. A
+ * level gets the figure of the smallest array at least its size (1 MB
+ * for anything larger: a lower bound). */
+static double sram_pj_per_byte(uint64_t size, const char **src)
+{
+    if (size <= 8 << 10) {
+        *src = "Horowitz ISSCC 2014 (45 nm): 64-bit read of an 8 KB SRAM = 10 pJ, / 8 bytes";
+        return 10.0 / 8;
+    }
+    if (size <= 32 << 10) {
+        *src = "Horowitz ISSCC 2014 (45 nm): 64-bit read of a 32 KB SRAM = 20 pJ, / 8 bytes";
+        return 20.0 / 8;
+    }
+    *src = "Horowitz ISSCC 2014 (45 nm): 64-bit read of a 1 MB SRAM = 100 pJ, / 8 bytes";
+    return 100.0 / 8;
+}
+
+static void put_cache(table *t, const probe_host *h, int i, const char *sec)
+{
+    const probe_cache *c = &h->cache[i];
+    char src[256], alt[160], why[256];
+    row(t, sec, "name", NULL, NULL, NULL, "%s", c->name);
+    snprintf(src, sizeof src, "hwloc: %s cache attributes", c->name);
+    row(t, sec, "size_kb", src, NULL, NULL, "%llu", (unsigned long long)(c->size >> 10));
+    row(t, sec, "line_bytes", src, NULL, NULL, "%u", c->line);
+    if (c->assoc >= 0)
+        row(t, sec, "assoc", src, NULL, NULL, "%d", c->assoc);
+    else
+        row(t, sec, "assoc", "assumption: hwloc does not know the ways, 8 is typical",
+            NULL, NULL, "8");
+    snprintf(src, sizeof src, "hwloc: the %s object covers %s", c->name,
+             c->shared ? "every core" : "one core");
+    row(t, sec, "shared", src, NULL, NULL, "%s", c->shared ? "yes" : "no");
+    row(t, sec, "policy",
+        "assumption: the replacement policy is not documented for this CPU, "
+        "LRU is the usual model",
+        NULL, NULL, "lru");
+    size_t buf = c->size / 2 * (c->shared ? 1 : (size_t)h->threads);
+    snprintf(src, sizeof src,
+             "measured by lanky probe on %s: streaming read (kern_sum, %s) of a "
+             "%zu KiB buffer (half the level%s), %d threads, best of %d",
+             h->date, h->kern, buf >> 10, c->shared ? "" : " per core", h->threads,
+             PROBE_RUNS);
+    row(t, sec, "bandwidth_gbs", src, NULL, NULL, "%.1f", c->read_gbs);
+    const char *esrc;
+    double pj = sram_pj_per_byte(c->size, &esrc);
+    if (c->size > (1 << 20)) {
+        /* Horowitz's figures grow about as sqrt(size) (wire length) from
+         * 32 KB to 1 MB: x5 for x32; carried on to this size. */
+        double extra = pj * pow((double)c->size / (1 << 20), log(5) / log(32));
+        snprintf(alt, sizeof alt, "%.1f (Horowitz's 32 KB -> 1 MB growth carried on to %llu MB)",
+                 extra, (unsigned long long)(c->size >> 20));
+        snprintf(why, sizeof why, "Horowitz gives no figure above 1 MB, the 1 MB figure is a lower bound");
+        row(t, sec, "energy_pj_per_byte", esrc, alt, why, "%.2f", pj);
+    } else {
+        row(t, sec, "energy_pj_per_byte", esrc, NULL, NULL, "%.2f", pj);
+    }
+}
+
+static void put_dram(table *t, const probe_host *h)
+{
+    char src[256], alt[160], why[256];
+    row(t, "dram", "type",
+        "hwloc and the kernel do not report the DRAM type (virtual machine)", NULL,
+        NULL, "unknown");
+    double kernel_gb = h->mem_bytes / 1e9, hwloc_gb = h->mem_hwloc / 1e9;
+    bool differ = fabs(kernel_gb - hwloc_gb) > 0.05 * kernel_gb;
+    if (differ) {
+        snprintf(alt, sizeof alt, "%.2f (hwloc: NUMA node memory)", hwloc_gb);
+        snprintf(why, sizeof why,
+                 "hwloc counts the NUMA node's memory, which misses memory this "
+                 "virtual machine added later, the kernel's total is what a process can use");
+    }
+    row(t, "dram", "capacity_gb",
+        "kernel: sysconf(_SC_PHYS_PAGES) x page size (= MemTotal), GB = 1e9 bytes",
+        differ ? alt : NULL, differ ? why : NULL, "%.2f", kernel_gb);
+    snprintf(src, sizeof src,
+             "measured by lanky probe on %s: streaming read (kern_sum, %s) of a "
+             "%zu MiB buffer, %d threads, best of %d",
+             h->date, h->kern, h->dram_buffer >> 20, h->threads, PROBE_RUNS);
+    row(t, "dram", "bandwidth_gbs", src, NULL,
+        "sustained, not the theoretical peak: the peak is not visible in a virtual "
+        "machine, and the sustained figure is the roofline this host's runs meet",
+        "%.1f", h->dram_gbs);
+    row(t, "dram", "app_budget",
+        "MobileLLM (Liu et al., ICML 2024), section 1: an app should use at most "
+        "about 10% of DRAM",
+        NULL, NULL, "0.10");
+    row(t, "dram", "energy_pj_per_bit",
+        "Horowitz ISSCC 2014 (45 nm): 64-bit DRAM access 1.3-2.6 nJ, low end "
+        "1.3 nJ / 64 bits",
+        "40.6 (Horowitz's high end 2.6 nJ), 20 (Han et al. EIE ISCA 2016: 640 pJ "
+        "per 32-bit read)",
+        "the low end agrees with EIE's independent 20 pJ/bit", "%.1f", 1300.0 / 64);
+}
+
+static void put_compute(table *t, const probe_host *h)
+{
+    static const char *const keys[] = {[ARCH_F32] = "gflops_f32", [ARCH_F16] = "gflops_f16",
+                                       [ARCH_BF16] = "gflops_bf16", [ARCH_INT8] = "gops_int8"};
+    for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+        char src[256];
+        snprintf(src, sizeof src,
+                 "measured by lanky probe on %s: kern_matvec (%s) with %s weights in "
+                 "L1 or L2 (best), %d threads, best of %d, 2 ops per multiply-add",
+                 h->date, h->kern, arch_dtype_name(d), h->threads, PROBE_RUNS);
+        row(t, "compute", keys[d], src, NULL, NULL, "%.1f", h->gflops[d]);
+    }
+}
+
+static void put_energy(table *t)
+{
+    row(t, "energy", "mac_pj_f32",
+        "Horowitz ISSCC 2014 (45 nm): FP32 multiply 3.7 pJ + add 0.9 pJ", NULL, NULL,
+        "4.6");
+    row(t, "energy", "mac_pj_f16",
+        "Horowitz ISSCC 2014 (45 nm): FP16 multiply 1.1 pJ + add 0.4 pJ", NULL, NULL,
+        "1.5");
+    row(t, "energy", "mac_pj_bf16",
+        "assumption: Horowitz gives no bf16 figure, a bf16 multiplier (8-bit "
+        "significand) is smaller than FP16's, so FP16's 1.5 pJ is an upper bound",
+        NULL, NULL, "1.5");
+    row(t, "energy", "mac_pj_int8",
+        "Horowitz ISSCC 2014 (45 nm): 8-bit int multiply 0.2 pJ + add 0.03 pJ", NULL,
+        NULL, "0.23");
+    row(t, "energy", "static_mw",
+        "assumption: not measurable in this virtual machine (no energy counters), "
+        "0 counts dynamic energy only",
+        NULL, NULL, "0");
+}
+
+table *probe_table(const probe_host *h)
+{
+    table *t = table_new("section,key,value,source,alternatives,why");
+    if (!t)
+        return NULL;
+    row(t, "soc", "name", NULL, NULL, NULL, "%s", h->cpu);
+    row(t, "soc", "devices", NULL, NULL, NULL, "this machine (%s)", h->host);
+    row(t, "soc", "engine", NULL, NULL, NULL, "CPU, %d threads on %d cores, lanky %s kernels",
+        h->threads, h->cores, h->kern);
+    for (int i = 0; i < h->ncache; i++) {
+        char sec[24];
+        snprintf(sec, sizeof sec, "cache%d", i + 1);
+        put_cache(t, h, i, sec);
+    }
+    put_dram(t, h);
+    put_compute(t, h);
+    put_energy(t);
+    return t;
+}
+
+/* INI text: a section header where the section changes, then key =
+ * value and its .source, .alternatives and .why when set. */
+static int write_ini(FILE *f, const table *t)
+{
+    const char *last = "";
+    fprintf(f, "; host.ini -- written by `lanky probe`; every value has a source.\n");
+    for (int r = 0; r < table_rows(t); r++) {
+        const char *sec = table_get(t, r, "section"), *key = table_get(t, r, "key");
+        if (strcmp(sec, last) != 0)
+            fprintf(f, "\n[%s]\n", sec);
+        last = sec;
+        fprintf(f, "%s = %s\n", key, table_get(t, r, "value"));
+        static const char *const extra[] = {"source", "alternatives", "why"};
+        for (int k = 0; k < 3; k++) {
+            const char *v = table_get(t, r, extra[k]);
+            if (v && *v)
+                fprintf(f, "%s.%s = %s\n", key, extra[k], v);
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+int probe_write_host_ini(const probe_host *h, const char *path, lk_err *e)
+{
+    table *t = probe_table(h);
+    if (!t)
+        return lk_fail(e, LK_ERUN, "probe: out of memory");
+    char tmp[4096];
+    int fd = -1;
+    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) < (int)sizeof tmp)
+        fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        table_free(t);
+        return lk_fail(e, LK_ERUN, "%s: cannot write: %s", path, strerror(errno));
+    }
+    int bad = fchmod(fd, 0644) | write_ini(f, t); /* mkstemp made it 0600 */
+    table_free(t);
+    bad |= fclose(f);
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return lk_fail(e, LK_ERUN, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return LK_OK;
+}

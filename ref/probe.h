@@ -1,0 +1,79 @@
+/* probe.h -- measure this machine and describe it as a hardware profile.
+ *
+ * `lanky probe` turns the host into one more SoC profile
+ * (hw-profiles/host.ini, schema in hw-profiles/README.md), so that the
+ * simulator's predictions can be checked against real runs here:
+ *
+ *   probe_host h;
+ *   probe_measure(&h, 0, progress, &e);      hwloc + timed kernels
+ *   table *t = probe_table(&h);              section,key,value,source,...
+ *   probe_write_host_ini(&h, "hw-profiles/host.ini", &e);
+ *
+ * Cache sizes, lines and ways come from hwloc; bandwidths and compute
+ * peaks are measured with the kernels of ref/kern.h on all threads of a
+ * pool; energy constants are cited assumptions (Horowitz, ISSCC 2014,
+ * 45 nm), since a virtual machine has no energy counters.
+ */
+#ifndef REF_PROBE_H
+#define REF_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../arch/spec.h"
+#include "../common/table.h"
+#include "pool.h"
+
+#define PROBE_RUNS 5 /* timed runs per measurement, after one warm-up */
+
+/* Streaming-read bandwidth in GB/s (1e9 B/s): every worker of p sums its
+ * slice of a buffer of `bytes` with kern_sum(), repeatedly when the buffer
+ * is small; the best of PROBE_RUNS timed runs after a warm-up. Returns 0
+ * when the buffer cannot be allocated. */
+double probe_read_gbs(pool *p, size_t bytes);
+
+/* Mat-vec throughput with weights of type t resident in the cache level
+ * of `bytes` (the matrix takes about that much), all workers of p:
+ * GFLOP/s counting 2 per multiply-accumulate (GOP/s for int8). */
+double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes);
+
+#define PROBE_MAX_CACHES 6
+
+typedef struct {
+    char name[8];       /* "L1d", "L2", ... */
+    uint64_t size;      /* bytes */
+    unsigned line;      /* bytes */
+    int assoc;          /* ways, 0 = fully associative, -1 = unknown */
+    bool shared;        /* shared by all cores */
+    double read_gbs;    /* measured on a buffer of half its size */
+} probe_cache;
+
+typedef struct {
+    char cpu[128];          /* CPU model (hwloc) */
+    char host[64];          /* host name */
+    char date[32];          /* YYYY-MM-DD of the measurement */
+    char kern[32];          /* kern_name() used for the measurements */
+    int cores, threads;
+    int ncache;
+    probe_cache cache[PROBE_MAX_CACHES]; /* innermost first */
+    uint64_t mem_bytes;     /* kernel's total (sysconf) */
+    uint64_t mem_hwloc;     /* hwloc's total; differs in some VMs */
+    size_t dram_buffer;     /* bytes of the DRAM bandwidth buffer */
+    double dram_gbs;
+    double gflops[4];       /* peak mat-vec, indexed by arch_dtype */
+} probe_host;
+
+/* Measure with `threads` workers (<= 0: one per physical core). progress,
+ * when not NULL, is told what is being measured. About 2-5 s. */
+int probe_measure(probe_host *h, int threads,
+                  void (*progress)(const char *what), lk_err *e);
+
+/* The profile as rows of section,key,value,source,alternatives,why, in
+ * INI order. NULL when out of memory. */
+table *probe_table(const probe_host *h);
+
+/* Write the profile as INI to path, whole or not at all. */
+int probe_write_host_ini(const probe_host *h, const char *path, lk_err *e);
+
+#endif

@@ -1,0 +1,230 @@
+/* weights.c -- seeded weights and the arch_layout blob (see weights.h). */
+#include "weights.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../arch/schedule.h"
+#include "ckpt.h"
+
+/* splitmix64 (Steele, Lea, Flood 2014): a tiny, well-mixed generator whose
+ * output depends only on its 64-bit state, on any machine. */
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t mix(uint64_t state, uint64_t v)
+{
+    state ^= v * 0xD6E8FEB86659FD93ull;
+    return splitmix64(&state);
+}
+
+static bool is_norm(arch_weight id)
+{
+    return id == ARCH_W_RMS_ATT || id == ARCH_W_RMS_FFN || id == ARCH_W_RMS_FINAL;
+}
+
+void ref_weights_seed_row(const arch_spec *s, uint64_t seed, arch_weight id,
+                          int64_t block, int64_t r, int64_t cols, float *dst)
+{
+    uint64_t state = mix(mix(mix(seed, (uint64_t)id + 1), (uint64_t)(block + 2)),
+                         (uint64_t)r);
+    /* uniform on [-a, a] has variance a^2/3: a = sqrt(3/fan_in) gives
+     * variance 1/fan_in; residual writers get GPT-2's 1/sqrt(2 n_layers). */
+    double a = sqrt(3.0 / (double)cols);
+    if (id == ARCH_W_O || id == ARCH_W_2)
+        a /= sqrt(2.0 * (double)arch_executed_layers(s));
+    float fa = is_norm(id) ? 0.1f : (float)a, base = is_norm(id) ? 1.0f : 0.0f;
+    for (int64_t c = 0; c < cols; c++) {
+        /* 24 random bits are exact in a float: u in [0, 1), 2u-1 exact */
+        float u = (float)(splitmix64(&state) >> 40) * 0x1p-24f;
+        dst[c] = base + (2.0f * u - 1.0f) * fa;
+    }
+}
+
+/* Point the tensors of w at ptr[i], one per layout tensor. */
+static void bind(ref_weights *w, const arch_layout *l, const void *const *ptr,
+                 arch_dtype mat_type)
+{
+    for (int64_t i = 0; i < l->n; i++) {
+        const arch_tensor *t = &l->t[i];
+        kern_mat m = {mat_type, t->rows, t->cols, ptr[i], NULL};
+        if (mat_type == ARCH_INT8)
+            m.scales = (const float *)((const int8_t *)ptr[i] + t->rows * t->cols);
+        ref_block *b = t->block >= 0 ? &w->blocks[t->block] : NULL;
+        switch (t->id) {
+        case ARCH_W_EMBED: w->embed = m; break;
+        case ARCH_W_RMS_ATT: b->rms_att = ptr[i]; break;
+        case ARCH_W_Q: b->wq = m; break;
+        case ARCH_W_K: b->wk = m; break;
+        case ARCH_W_V: b->wv = m; break;
+        case ARCH_W_O: b->wo = m; break;
+        case ARCH_W_RMS_FFN: b->rms_ffn = ptr[i]; break;
+        case ARCH_W_1: b->w1 = m; break;
+        case ARCH_W_2: b->w2 = m; break;
+        case ARCH_W_3: b->w3 = m; break;
+        case ARCH_W_RMS_FINAL: w->rms_final = ptr[i]; break;
+        case ARCH_W_CLS: w->cls = m; break;
+        case ARCH_W_COUNT: break;
+        }
+    }
+    if (w->spec.tied)
+        w->cls = w->embed;
+}
+
+/* One tensor filled row by row on every worker. */
+typedef struct {
+    const arch_spec *s;
+    const arch_tensor *t;
+    unsigned char *dst;
+    const float *src;  /* f32 source tensor, or NULL: seeded */
+    uint64_t seed;
+    float *scratch;    /* per worker: max cols floats */
+    int64_t max_cols;
+} fill_job;
+
+static void fill_rows(void *arg, int i, int n)
+{
+    const fill_job *j = arg;
+    const arch_tensor *t = j->t;
+    arch_dtype type = is_norm(t->id) ? ARCH_F32 : j->s->dtype;
+    int64_t r0 = t->rows * i / n, r1 = t->rows * (i + 1) / n;
+    float *row = j->scratch + (int64_t)i * j->max_cols;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *v = row;
+        if (j->src)
+            v = j->src + r * t->cols;
+        else
+            ref_weights_seed_row(j->s, j->seed, t->id, t->block, r, t->cols, row);
+        if (type == ARCH_INT8)
+            kern_quantize_rows((int8_t *)j->dst + r * t->cols,
+                               (float *)(j->dst + t->rows * t->cols) + r, v, 1,
+                               t->cols);
+        else
+            kern_from_f32(type, j->dst + r * t->cols * arch_dtype_size(type), v,
+                          t->cols);
+    }
+}
+
+static int64_t max_cols(const arch_layout *l)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < l->n; i++)
+        if (l->t[i].cols > m)
+            m = l->t[i].cols;
+    return m;
+}
+
+static int start(ref_weights *w, arch_layout *l, const arch_spec *s, lk_err *e)
+{
+    memset(w, 0, sizeof *w);
+    w->spec = *s;
+    int rc = arch_layout_build(l, s, e);
+    if (rc)
+        return rc;
+    w->blocks = calloc((size_t)s->layers, sizeof *w->blocks);
+    if (!w->blocks) {
+        arch_layout_free(l);
+        return lk_fail(e, LK_ERUN, "weights: out of memory");
+    }
+    return LK_OK;
+}
+
+/* Build the blob of layout l from src (NULL: seeded) and bind w to it. */
+static int fill_blob(ref_weights *w, const arch_layout *l, const float *const *src,
+                     uint64_t seed, pool *p, lk_err *e)
+{
+    void *blob = NULL;
+    if (posix_memalign(&blob, ARCH_ALIGN, l->blob_bytes))
+        return lk_fail(e, LK_ERUN, "weights: cannot allocate %llu bytes",
+                       (unsigned long long)l->blob_bytes);
+    w->blob = blob;
+    w->blob_bytes = l->blob_bytes;
+    void **ptr = malloc((size_t)l->n * sizeof *ptr);
+    fill_job j = {&w->spec, NULL, NULL, NULL, seed, NULL, max_cols(l)};
+    j.scratch = malloc((size_t)(pool_threads(p) * j.max_cols) * sizeof(float));
+    if (!ptr || !j.scratch) {
+        free(ptr);
+        free(j.scratch);
+        return lk_fail(e, LK_ERUN, "weights: out of memory");
+    }
+    for (int64_t i = 0; i < l->n; i++) {
+        j.t = &l->t[i];
+        j.dst = w->blob + l->t[i].offset;
+        j.src = src ? src[i] : NULL;
+        ptr[i] = j.dst;
+        pool_run(p, fill_rows, &j);
+        uint64_t end = l->t[i].offset + l->t[i].bytes;
+        uint64_t next = i + 1 < l->n ? l->t[i + 1].offset : l->blob_bytes;
+        memset(w->blob + end, 0, next - end); /* padding: blobs compare */
+    }
+    bind(w, l, (const void *const *)ptr, w->spec.dtype);
+    free(ptr);
+    free(j.scratch);
+    return LK_OK;
+}
+
+int ref_weights_seeded(ref_weights *w, const arch_spec *s, uint64_t seed,
+                       pool *p, lk_err *e)
+{
+    arch_layout l;
+    int rc = start(w, &l, s, e);
+    if (rc)
+        return rc;
+    rc = fill_blob(w, &l, NULL, seed, p, e);
+    arch_layout_free(&l);
+    if (rc)
+        ref_weights_free(w);
+    return rc;
+}
+
+int ref_weights_from_f32(ref_weights *w, const arch_spec *s,
+                         const float *const *src, pool *p, lk_err *e)
+{
+    arch_layout l;
+    int rc = start(w, &l, s, e);
+    if (rc)
+        return rc;
+    if (s->dtype == ARCH_F32)
+        bind(w, &l, (const void *const *)src, ARCH_F32);
+    else
+        rc = fill_blob(w, &l, src, 0, p, e);
+    arch_layout_free(&l);
+    if (rc)
+        ref_weights_free(w);
+    return rc;
+}
+
+int ref_weights_load(ref_weights *w, arch_spec *s, uint64_t seed,
+                     const char *checkpoint, pool *p, lk_err *e)
+{
+    if (checkpoint)
+        return ckpt_load(w, checkpoint, s, p, e);
+    return ref_weights_seeded(w, s, seed, p, e);
+}
+
+void ref_weights_free(ref_weights *w)
+{
+    free(w->blob);
+    free(w->blocks);
+    if (w->map)
+        munmap(w->map, w->map_bytes);
+    memset(w, 0, sizeof *w);
+}
+
+uint64_t ref_weights_bytes_per_token(const arch_spec *s)
+{
+    arch_params p;
+    arch_params_count(s, &p, NULL); /* cannot fail for a finished spec */
+    uint64_t cls = arch_tensor_bytes(s->dtype, s->tied ? ARCH_W_EMBED : ARCH_W_CLS,
+                                     s->vocab, s->dim);
+    uint64_t embed_row = arch_tensor_bytes(s->dtype, ARCH_W_EMBED, 1, s->dim);
+    return p.block_bytes * (uint64_t)arch_executed_layers(s) + cls + embed_row +
+           (uint64_t)s->dim * sizeof(float);
+}

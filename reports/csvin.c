@@ -1,0 +1,114 @@
+/* csvin.c -- CSV records with line numbers, through libcsv (see csvin.h). */
+#include "csvin.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *path;
+    csvin_row_fn row;
+    void *ctx;
+    lk_err *e;
+    int rc;            /* first failure; later records are ignored */
+    long line;         /* line being fed to the parser */
+    long start;        /* line the current record started on */
+    bool at_boundary;  /* the parser has just finished a record */
+    int n, cap;
+    char **fields;
+} reader;
+
+static void on_field(void *s, size_t len, void *data)
+{
+    reader *r = data;
+    if (r->rc)
+        return;
+    if (r->n == r->cap) {
+        int cap = r->cap ? 2 * r->cap : 16;
+        char **f = realloc(r->fields, cap * sizeof *f);
+        if (!f) {
+            r->rc = lk_fail(r->e, LK_ERUN, "out of memory");
+            return;
+        }
+        r->fields = f;
+        r->cap = cap;
+    }
+    char *copy = strndup(s ? s : "", s ? len : 0);
+    if (!copy) {
+        r->rc = lk_fail(r->e, LK_ERUN, "out of memory");
+        return;
+    }
+    r->fields[r->n++] = copy;
+}
+
+static void clear_fields(reader *r)
+{
+    for (int i = 0; i < r->n; i++)
+        free(r->fields[i]);
+    r->n = 0;
+}
+
+static void on_record(int c, void *data)
+{
+    reader *r = data;
+    (void)c;
+    if (!r->rc)
+        r->rc = r->row(r->ctx, r->start, r->n, r->fields, r->e);
+    clear_fields(r);
+    r->at_boundary = true;
+}
+
+static bool blank(const char *s)
+{
+    return strspn(s, " \t\r\n") == strlen(s);
+}
+
+/* Feed the parser one line at a time so each record knows its line. */
+static int feed(FILE *f, struct csv_parser *p, reader *r)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while (!r->rc && (len = getline(&buf, &cap, f)) > 0) {
+        r->line++;
+        if (r->at_boundary) {
+            if (blank(buf))
+                continue;
+            r->start = r->line;
+            r->at_boundary = false;
+        }
+        if (csv_parse(p, buf, len, on_field, on_record, r) != (size_t)len &&
+            !r->rc)
+            r->rc = lk_fail(r->e, LK_EINPUT, "%s:%ld: %s", r->path, r->line,
+                            csv_strerror(csv_error(p)));
+    }
+    free(buf);
+    if (!r->rc && ferror(f))
+        r->rc = lk_fail(r->e, LK_ERUN, "%s: %s", r->path, strerror(errno));
+    if (!r->rc && csv_fini(p, on_field, on_record, r) != 0 && !r->rc)
+        r->rc = lk_fail(r->e, LK_EINPUT, "%s:%ld: unterminated quoted field",
+                        r->path, r->start);
+    return r->rc;
+}
+
+int csvin_read(const char *path, csvin_row_fn row, void *ctx, lk_err *e)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        fclose(f);
+        return lk_fail(e, LK_ERUN, "%s: out of memory", path);
+    }
+    reader r = {.path = path, .row = row, .ctx = ctx, .e = e, .at_boundary = true};
+    int rc = feed(f, &p, &r);
+    clear_fields(&r);
+    free(r.fields);
+    csv_free(&p);
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# make-report.sh -- `make report`: every sweep in sweeps/ on the four SoC
+# profiles and this machine, host measurements, then the tables, figure
+# data and index.md (lanky report) and the figures (gnuplot), all
+# in reports/out/. Run from the project folder:
+#
+#   sh reports/make-report.sh BUILD/lanky full|quick
+#
+# quick times 2 decode tokens per measured model instead of 8, measures
+# fewer sweeps and simulates analytically only; it writes the same files.
+# Progress goes to stderr.
+set -eu
+lanky=$1
+effort=${2:-full}
+out=reports/out
+socs="a15 a16 pixel8 snapdragon8"
+profiles="$(echo $socs | tr ' ' ,),host"
+# Sweeps measured on this machine: the tables with a "measured" column.
+# A quick report measures only Tables 7 and 9 (the measured columns of
+# the others stay empty): generating the weights of the larger models
+# dominates the time, whatever the token count.
+measured="table7 table9 table2 table12 presets"
+# Sweeps about weight reuse in the cache run the exact cache simulation in
+# a full report (about 0.3 s per model and SoC); everything else, and all
+# of a quick report, uses the analytic model (the CSVs' mode column).
+exact="table7 table2 table12 sharing_depth"
+case $effort in
+quick) tokens=2 exact="" measured="table7 table9" ;;
+full) tokens=8 ;;
+*) echo "make-report.sh: effort must be quick or full, not '$effort'" >&2; exit 2 ;;
+esac
+
+say() { echo "report: $*" >&2; }
+start=$(date +%s)
+
+if [ ! -f hw-profiles/host.ini ]; then
+    say "hw-profiles/host.ini missing: running lanky probe"
+    "$lanky" probe
+fi
+mkdir -p "$out"
+
+n=$(ls sweeps/*.csv | wc -l)
+i=0
+for f in sweeps/*.csv; do
+    i=$((i + 1))
+    name=$(basename "$f" .csv)
+    measure="" mode=analytic
+    case " $measured " in *" $name "*) measure="--measure --tokens $tokens" ;; esac
+    case " $exact " in *" $name "*) mode=exact ;; esac
+    say "[$i/$n] sweep $name ($mode${measure:+, measured})"
+    # shellcheck disable=SC2086
+    "$lanky" sweep "$f" --profiles "$profiles" --mode $mode $measure --out "$out"
+done
+
+say "tables, figure data and index.md"
+"$lanky" report "$out" --paper-data reports/paper-data
+
+say "figures (gnuplot)"
+cp reports/style.gp reports/fig_*.gp "$out"/
+for g in "$out"/fig_*.gp; do
+    (cd "$out" && gnuplot -e "socs='$socs'" "$(basename "$g")")
+done
+say "done in $(($(date +%s) - start)) s: open $out/index.md"

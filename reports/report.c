@@ -1,0 +1,798 @@
+/* report.c -- paper-style tables and figure data from sweep results
+ * (see report.h).
+ *
+ * Each table is declared in `tables` below: the sweep result it reads,
+ * the paper table it joins and how, and its columns. A column takes a
+ * value from the spec's sweep rows (any profile, one profile, or one
+ * column per SoC) or from the joined paper row, and is shown in one of
+ * the formats in `formats`, the only place numbers are formatted. The
+ * figure data are built by one short function per figure.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../common/table.h"
+#include "csvin.h"
+
+#define MAX_SOCS 16
+#define MAX_JOIN 5
+#define REF_SOC "a15" /* the paper's phone: iPhone 13, Apple A15 */
+
+/* ---- number formats ------------------------------------------------- */
+
+typedef enum {
+    F_TEXT,    /* copied as it is */
+    F_INT,     /* an integer */
+    F_MILLION, /* millions: parameters (M) and bytes (MB = 1e6 bytes) */
+    F_ONE,     /* one decimal: accuracy %, the paper's figures */
+    F_MS,      /* milliseconds */
+    F_MJ,      /* millijoules */
+    F_PCT,     /* a fraction shown in percent */
+    F_REL,     /* change against the table's first row, in percent */
+} fmt;
+
+static const struct {
+    double scale;
+    int decimals;
+} formats[] = {
+    [F_TEXT] = {1, 0},   [F_INT] = {1, 0}, [F_MILLION] = {1e-6, 1},
+    [F_ONE] = {1, 1},    [F_MS] = {1, 2},  [F_MJ] = {1, 3},
+    [F_PCT] = {100, 1},  [F_REL] = {100, 1},
+};
+
+/* Put v into the newest row of t in format f; NAN leaves the cell empty. */
+static void put_value(table *t, const char *col, double v, fmt f)
+{
+    if (isnan(v))
+        return;
+    if (f == F_REL)
+        table_put(t, col, "%+.*f", formats[f].decimals, v * formats[f].scale);
+    else
+        table_putf(t, col, v * formats[f].scale, formats[f].decimals);
+}
+
+/* ---- reading sweep results and paper tables -------------------------- */
+
+static int load_row(void *ctx, long line, int n, char **f, lk_err *e)
+{
+    table **t = ctx;
+    (void)line;
+    if (!*t) {
+        size_t len = 1;
+        for (int i = 0; i < n; i++)
+            len += strlen(f[i]) + 1;
+        char *cols = calloc(len, 1);
+        for (int i = 0; cols && i < n; i++)
+            strcat(strcat(cols, i ? "," : ""), f[i]);
+        *t = cols ? table_new(cols) : NULL;
+        free(cols);
+        return *t ? LK_OK : lk_fail(e, LK_ERUN, "out of memory");
+    }
+    if (table_row(*t))
+        return lk_fail(e, LK_ERUN, "out of memory");
+    for (int i = 0; i < n && i < table_cols(*t); i++)
+        table_put(*t, table_colname(*t, i), "%s", f[i]);
+    return LK_OK;
+}
+
+/* dir/name.csv as a table; *t stays NULL when the file does not exist. */
+static int load(const char *dir, const char *name, table **t, lk_err *e)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.csv", dir, name);
+    *t = NULL;
+    if (access(path, F_OK) != 0)
+        return LK_OK;
+    int rc = csvin_read(path, load_row, t, e);
+    if (rc) {
+        table_free(*t);
+        *t = NULL;
+    }
+    return rc;
+}
+
+/* A cell as text ("" when the table, row or column is missing). */
+static const char *get(const table *t, int r, const char *col)
+{
+    const char *s = t && r >= 0 ? table_get(t, r, col) : NULL;
+    return s ? s : "";
+}
+
+/* A cell as a number, NAN when it is empty or not a number. */
+static double num(const table *t, int r, const char *col)
+{
+    const char *s = get(t, r, col);
+    char *end;
+    double v = strtod(s, &end);
+    return *s && !*end ? v : NAN;
+}
+
+/* "col=value" matches row r of t (NULL always matches). */
+static bool where_ok(const table *t, int r, const char *where)
+{
+    if (!where)
+        return true;
+    const char *eq = strchr(where, '=');
+    char col[64];
+    snprintf(col, sizeof col, "%.*s", (int)(eq - where), where);
+    return !strcmp(get(t, r, col), eq + 1);
+}
+
+/* The row of spec (group, name) on profile (NULL: any) where `where`
+ * holds, or -1. */
+static int find(const table *t, const char *group, const char *name,
+                const char *profile, const char *where)
+{
+    for (int r = 0; t && r < table_rows(t); r++)
+        if (!strcmp(get(t, r, "group"), group) &&
+            !strcmp(get(t, r, "name"), name) &&
+            (!profile || !strcmp(get(t, r, "profile"), profile)) &&
+            where_ok(t, r, where))
+            return r;
+    return -1;
+}
+
+/* True when row r is the first of its spec (group, name). */
+static bool first_of_spec(const table *t, int r)
+{
+    return find(t, get(t, r, "group"), get(t, r, "name"), NULL, NULL) == r;
+}
+
+/* The simulated SoCs in t, in order: every profile but the host. */
+static int socs(const table *t, const char **out)
+{
+    int n = 0;
+    for (int r = 0; t && r < table_rows(t); r++) {
+        const char *p = get(t, r, "profile");
+        bool seen = !*p || !strcmp(p, "host");
+        for (int i = 0; i < n && !seen; i++)
+            seen = !strcmp(out[i], p);
+        if (!seen && n < MAX_SOCS)
+            out[n++] = p;
+    }
+    return n;
+}
+
+/* ---- tables -------------------------------------------------------- */
+
+enum { ANY, EACH_SOC, HOST, REF };
+
+typedef struct {
+    const char *head;  /* header; EACH_SOC and REF put the profile first */
+    const char *col;   /* sweep column, or "paper.<column>" */
+    fmt f;
+    int per;           /* which profile's row: ANY, EACH_SOC, HOST, REF */
+    const char *where; /* "ctx=2047": the spec's row where this holds */
+} col_def;
+
+typedef struct {
+    const char *file;     /* tab_<file>.md/.tex/.csv */
+    const char *title;
+    const char *says;     /* one sentence for index.md */
+    const char *sweep;    /* sweep result in the report folder */
+    const char *paper;    /* paper table in paper_dir, or NULL */
+    const char *join[MAX_JOIN][2]; /* {paper column, sweep column} */
+    const char *paper_where; /* only these paper rows, or NULL */
+    const char *where;    /* only these sweep rows, or NULL */
+    col_def cols[24];
+} tab_def;
+
+#define SPEC_ID {"Size", "group", F_TEXT, ANY, NULL}
+
+static const tab_def tables[] = {
+    {"table9", "Table 9 extended: depth vs width, parameters and host latency",
+     "The paper's depth/width grid (untied, MHA, SwiGLU, vocab 32000, f16): "
+     "lanky's parameter count beside the paper's, the paper's average "
+     "zero-shot accuracy, weight size, and per-token latency on this "
+     "machine, predicted and measured.",
+     "table9", "table9_depth_width",
+     {{"size_class", "group"}, {"layers", "layers"}, {"heads", "heads"},
+      {"dim", "dim"}}, NULL, NULL,
+     {SPEC_ID, {"Layers", "layers", F_INT, ANY, NULL},
+      {"Heads", "heads", F_INT, ANY, NULL}, {"Dim", "dim", F_INT, ANY, NULL},
+      {"Params M", "params_paper", F_MILLION, ANY, NULL},
+      {"Paper params M", "paper.params_m", F_ONE, ANY, NULL},
+      {"Avg acc %", "paper.avg", F_ONE, ANY, NULL},
+      {"Weights MB", "weight_bytes", F_MILLION, ANY, NULL},
+      {"host predicted ms", "latency_ms_per_token", F_MS, HOST, NULL},
+      {"host measured ms", "measured_execute_ms", F_MS, ANY, NULL}}},
+    {"table9_soc", "Table 9 on each SoC: DRAM traffic, energy and latency per token",
+     "For the same grid, DRAM bytes read per decode token (MB), energy per "
+     "token (mJ) and predicted latency per token (ms) on each simulated SoC "
+     "at context 512.",
+     "table9", NULL, {{0}}, NULL, NULL,
+     {SPEC_ID, {"Layers", "layers", F_INT, ANY, NULL},
+      {"Dim", "dim", F_INT, ANY, NULL},
+      {"DRAM MB", "dram_read_bytes", F_MILLION, EACH_SOC, NULL},
+      {"mJ", "energy_mj_per_token", F_MJ, EACH_SOC, NULL},
+      {"ms", "latency_ms_per_token", F_MS, EACH_SOC, NULL}}},
+    {"table2", "Table 2 extended: layer-sharing strategies",
+     "The paper's sharing ablation (8x896 and 15x1280, 16 heads, repeat 2): "
+     "the same weights executed in three orders cost different DRAM traffic "
+     "and latency once a block no longer stays in the SoC's cache.",
+     "table2", "table2_sharing", {{"size_class", "group"}, {"sharing", "share"}},
+     NULL, NULL,
+     {SPEC_ID, {"Sharing", "share", F_TEXT, ANY, NULL},
+      {"Executed layers", "executed_layers", F_INT, ANY, NULL},
+      {"Avg acc %", "paper.avg", F_ONE, ANY, NULL},
+      {"Weights MB", "weight_bytes", F_MILLION, ANY, NULL},
+      {"DRAM MB", "dram_read_bytes", F_MILLION, EACH_SOC, NULL},
+      {"ms", "latency_ms_per_token", F_MS, EACH_SOC, NULL},
+      {"host measured ms", "measured_execute_ms", F_MS, ANY, NULL}}},
+    {"table7", "Table 7 on this machine: load, init and execute",
+     "The paper's iPhone 13 measurements (ExecuTorch, FP16) next to the same "
+     "three models measured on this machine with lanky's reference "
+     "transformer, and the A15 prediction; the change columns compare each "
+     "model with MobileLLM-125M.",
+     "table7", "table7_iphone13_latency", {{"model", "name"}}, NULL, NULL,
+     {{"Model", "name", F_TEXT, ANY, NULL},
+      {"Executed layers", "executed_layers", F_INT, ANY, NULL},
+      {"Distinct layers", "layers", F_INT, ANY, NULL},
+      {"iPhone 13 load ms", "paper.load_ms", F_ONE, ANY, NULL},
+      {"iPhone 13 init ms", "paper.init_ms", F_ONE, ANY, NULL},
+      {"iPhone 13 execute ms", "paper.execute_ms", F_ONE, ANY, NULL},
+      {"iPhone 13 execute change %", "paper.execute_ms", F_REL, ANY, NULL},
+      {"predicted ms", "latency_ms_per_token", F_MS, REF, NULL},
+      {"host load ms", "measured_load_ms", F_ONE, ANY, NULL},
+      {"host init ms", "measured_init_ms", F_ONE, ANY, NULL},
+      {"host execute ms", "measured_execute_ms", F_MS, ANY, NULL},
+      {"host execute change %", "measured_execute_ms", F_REL, ANY, NULL}}},
+    {"table11", "Table 11 extended: heads and KV heads",
+     "Fewer KV heads barely move the paper's accuracy but shrink the KV cache "
+     "a token reads, shown at context 512 and 2048 with the predicted "
+     "latency on the paper's phone SoC.",
+     "table11", "table11_heads_kv",
+     {{"size_class", "group"}, {"layers", "layers"}, {"dim", "dim"},
+      {"heads", "heads"}, {"kv_heads", "kv_heads"}}, NULL, NULL,
+     {SPEC_ID, {"Layers", "layers", F_INT, ANY, NULL},
+      {"Dim", "dim", F_INT, ANY, NULL}, {"Heads", "heads", F_INT, ANY, NULL},
+      {"KV heads", "kv_heads", F_INT, ANY, NULL},
+      {"Head dim", "head_dim", F_INT, ANY, NULL},
+      {"Params M", "params_paper", F_MILLION, ANY, NULL},
+      {"Avg acc %", "paper.avg", F_ONE, ANY, NULL},
+      {"KV MB @512", "kv_cache_bytes", F_MILLION, ANY, "ctx=511"},
+      {"KV MB @2048", "kv_cache_bytes", F_MILLION, ANY, "ctx=2047"},
+      {"DRAM KV MB @2048", "dram_kv_read_bytes", F_MILLION, REF, "ctx=2047"},
+      {"ms @512", "latency_ms_per_token", F_MS, REF, "ctx=511"},
+      {"ms @2048", "latency_ms_per_token", F_MS, REF, "ctx=2047"}}},
+    {"table8", "Table 8 extended: the design roadmap",
+     "Each step of the paper's roadmap (accuracy after 0.25T training tokens) "
+     "with its weight size and predicted latency and energy per token on each "
+     "SoC.",
+     "table8", "table8_roadmap", {{"size_class", "group"}, {"step", "name"}},
+     "train_tokens=0.25T", NULL,
+     {SPEC_ID, {"Step", "name", F_TEXT, ANY, NULL},
+      {"Layers", "layers", F_INT, ANY, NULL},
+      {"Heads", "heads", F_INT, ANY, NULL},
+      {"KV heads", "kv_heads", F_INT, ANY, NULL},
+      {"Dim", "dim", F_INT, ANY, NULL}, {"FFN", "ffn", F_TEXT, ANY, NULL},
+      {"Tied", "tied", F_INT, ANY, NULL},
+      {"Params M", "params_paper", F_MILLION, ANY, NULL},
+      {"Avg acc %", "paper.avg", F_ONE, ANY, NULL},
+      {"Weights MB", "weight_bytes", F_MILLION, ANY, NULL},
+      {"ms", "latency_ms_per_token", F_MS, EACH_SOC, NULL},
+      {"mJ", "energy_mj_per_token", F_MJ, EACH_SOC, NULL}}},
+    {"table12", "Table 12 extended: repeat factors",
+     "Immediate sharing with 1 to 4 repeats: the paper's accuracy against "
+     "the DRAM traffic and latency each repeat adds on each SoC.",
+     "table12", "table12_repeat",
+     {{"size_class", "group"}, {"base_layers", "layers"}, {"dim", "dim"},
+      {"repeat", "repeat"}}, NULL, NULL,
+     {SPEC_ID, {"Layers", "layers", F_INT, ANY, NULL},
+      {"Repeat", "repeat", F_INT, ANY, NULL},
+      {"Executed layers", "executed_layers", F_INT, ANY, NULL},
+      {"Avg acc %", "paper.avg", F_ONE, ANY, NULL},
+      {"Weights MB", "weight_bytes", F_MILLION, ANY, NULL},
+      {"DRAM MB", "dram_read_bytes", F_MILLION, EACH_SOC, NULL},
+      {"ms", "latency_ms_per_token", F_MS, EACH_SOC, NULL},
+      {"host measured ms", "measured_execute_ms", F_MS, ANY, NULL}}},
+    {"presets", "Published models",
+     "The public MobileLLM and SmolLM configurations with the paper's "
+     "Table 3 accuracy where it has one, and their predicted latency and "
+     "energy per token on each SoC and measured latency here.",
+     "presets", "table3_zero_shot", {{"model", "name"}}, NULL, NULL,
+     {{"Model", "name", F_TEXT, ANY, NULL},
+      {"Layers", "layers", F_INT, ANY, NULL}, {"Dim", "dim", F_INT, ANY, NULL},
+      {"Heads", "heads", F_INT, ANY, NULL},
+      {"KV heads", "kv_heads", F_INT, ANY, NULL},
+      {"Vocab", "vocab", F_INT, ANY, NULL}, {"Share", "share", F_TEXT, ANY, NULL},
+      {"Params M", "params_paper", F_MILLION, ANY, NULL},
+      {"Avg acc %", "paper.avg", F_ONE, ANY, NULL},
+      {"Weights MB", "weight_bytes", F_MILLION, ANY, NULL},
+      {"ms", "latency_ms_per_token", F_MS, EACH_SOC, NULL},
+      {"mJ", "energy_mj_per_token", F_MJ, EACH_SOC, NULL},
+      {"host measured ms", "measured_execute_ms", F_MS, ANY, NULL}}},
+};
+#define NTABLES (sizeof tables / sizeof tables[0])
+
+/* The row of paper that sweep row r joins: every {paper column, sweep
+ * column} pair equal ignoring case, and paper_where true; or -1. */
+static int join(const char *const pairs[][2], const char *paper_where,
+                const table *paper, const table *sw, int r)
+{
+    for (int p = 0; paper && p < table_rows(paper); p++) {
+        bool ok = where_ok(paper, p, paper_where);
+        for (int j = 0; ok && j < MAX_JOIN && pairs[j][0]; j++)
+            ok = !strcasecmp(get(paper, p, pairs[j][0]), get(sw, r, pairs[j][1]));
+        if (ok)
+            return p;
+    }
+    return -1;
+}
+
+/* The header of column c for profile p ("a15 ms"). */
+static void head(char *buf, size_t size, const col_def *c, const char *p)
+{
+    if (p && c->per != HOST)
+        snprintf(buf, size, "%s %s", p, c->head);
+    else
+        snprintf(buf, size, "%s", c->head);
+}
+
+/* Value of column c for the spec of sweep row r on profile p. */
+static double value(const col_def *c, const table *sw, int r,
+                    const table *paper, int pr, const char *p)
+{
+    if (!strncmp(c->col, "paper.", 6))
+        return num(paper, pr, c->col + 6);
+    int row = find(sw, get(sw, r, "group"), get(sw, r, "name"), p, c->where);
+    return num(sw, row, c->col);
+}
+
+/* Column list and profile of each output column of d. */
+typedef struct {
+    int n;
+    const col_def *def[64];
+    const char *profile[64];
+    char head[64][64];
+} out_cols;
+
+static void expand(const tab_def *d, const table *sw, out_cols *o)
+{
+    const char *soc[MAX_SOCS];
+    int nsoc = socs(sw, soc);
+    const char *ref = nsoc ? soc[0] : REF_SOC;
+    for (int i = 0; i < nsoc; i++)
+        if (!strcmp(soc[i], REF_SOC))
+            ref = REF_SOC;
+    o->n = 0;
+    for (const col_def *c = d->cols; c->head && o->n < 64; c++) {
+        int k = c->per == EACH_SOC ? nsoc : 1;
+        for (int i = 0; i < k && o->n < 64; i++) {
+            const char *p = c->per == EACH_SOC ? soc[i] : c->per == REF ? ref
+                            : c->per == HOST ? "host" : NULL;
+            o->def[o->n] = c;
+            o->profile[o->n] = p;
+            head(o->head[o->n], sizeof o->head[0], c, p);
+            o->n++;
+        }
+    }
+}
+
+static int build_table(const tab_def *d, const table *sw, const table *paper,
+                       table **out, lk_err *e)
+{
+    out_cols o;
+    expand(d, sw, &o);
+    char cols[64 * 65] = "";
+    for (int i = 0; i < o.n; i++)
+        strcat(strcat(cols, i ? "," : ""), o.head[i]);
+    table *t = table_new(cols);
+    if (!t)
+        return lk_fail(e, LK_ERUN, "out of memory");
+    double first[64];
+    bool have_first = false;
+    for (int r = 0; sw && r < table_rows(sw); r++) {
+        if (!first_of_spec(sw, r) || !where_ok(sw, r, d->where))
+            continue;
+        int pr = join(d->join, d->paper_where, paper, sw, r);
+        if (table_row(t))
+            return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
+        for (int i = 0; i < o.n; i++) {
+            const col_def *c = o.def[i];
+            if (c->f == F_TEXT) {
+                table_put(t, o.head[i], "%s", get(sw, r, c->col));
+                continue;
+            }
+            double v = value(c, sw, r, paper, pr, o.profile[i]);
+            if (!have_first)
+                first[i] = v;
+            put_value(t, o.head[i], c->f == F_REL ? v / first[i] - 1 : v, c->f);
+        }
+        have_first = true;
+    }
+    *out = t;
+    return LK_OK;
+}
+
+/* ---- writing ------------------------------------------------------- */
+
+/* Write text to path whole or not at all (temporary file, then rename). */
+static int save_text(const char *path, const char *text, size_t len, lk_err *e)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
+    bool ok = fwrite(text, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
+    }
+    return LK_OK;
+}
+
+/* A column is numeric when every non-empty cell is a number. */
+static bool numeric_col(const table *t, int c)
+{
+    const char *col = table_colname(t, c);
+    for (int r = 0; r < table_rows(t); r++)
+        if (*get(t, r, col) && isnan(num(t, r, col)))
+            return false;
+    return true;
+}
+
+static void write_md(FILE *f, const table *t)
+{
+    int n = table_cols(t);
+    for (int c = 0; c < n; c++)
+        fprintf(f, "| %s ", table_colname(t, c));
+    fprintf(f, "|\n");
+    for (int c = 0; c < n; c++)
+        fprintf(f, "|%s", numeric_col(t, c) ? "---:" : ":---");
+    fprintf(f, "|\n");
+    for (int r = 0; r < table_rows(t); r++) {
+        for (int c = 0; c < n; c++)
+            fprintf(f, "| %s ", get(t, r, table_colname(t, c)));
+        fprintf(f, "|\n");
+    }
+}
+
+static void tex_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (strchr("&%$#_{}", *s))
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
+static void write_tex(FILE *f, const table *t, const tab_def *d)
+{
+    int n = table_cols(t);
+    fprintf(f, "%% %s -- written by lanky (reports/report.c); needs "
+               "\\usepackage{booktabs}\n\\begin{table}\n\\centering\n\\small\n"
+               "\\caption{", d->file);
+    tex_text(f, d->title);
+    fprintf(f, "}\n\\label{tab:%s}\n\\begin{tabular}{", d->file);
+    for (int c = 0; c < n; c++)
+        fputc(numeric_col(t, c) ? 'r' : 'l', f);
+    fprintf(f, "}\n\\toprule\n");
+    for (int c = 0; c < n; c++) {
+        tex_text(f, table_colname(t, c));
+        fprintf(f, c + 1 < n ? " & " : " \\\\\n\\midrule\n");
+    }
+    for (int r = 0; r < table_rows(t); r++)
+        for (int c = 0; c < n; c++) {
+            tex_text(f, get(t, r, table_colname(t, c)));
+            fprintf(f, c + 1 < n ? " & " : " \\\\\n");
+        }
+    fprintf(f, "\\bottomrule\n\\end{tabular}\n\\end{table}\n");
+}
+
+/* Close f, an open_memstream on *buf and *len, and write its text to
+ * path. */
+static int save_stream(FILE *f, char **buf, size_t *len, const char *path,
+                       lk_err *e)
+{
+    int rc = fclose(f) == 0 ? save_text(path, *buf, *len, e)
+                            : lk_fail(e, LK_ERUN, "%s: out of memory", path);
+    free(*buf);
+    return rc;
+}
+
+static int save_table(const char *dir, const tab_def *d, const table *t,
+                      lk_err *e)
+{
+    char path[4096];
+    char *buf;
+    size_t len;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/tab_%s.csv", dir, d->file);
+    int rc = table_save(t, TABLE_CSV, path, e);
+    for (int tex = 0; tex < 2 && !rc; tex++) {
+        if (!(f = open_memstream(&buf, &len)))
+            return lk_fail(e, LK_ERUN, "out of memory");
+        if (tex)
+            write_tex(f, t, d);
+        else
+            write_md(f, t);
+        snprintf(path, sizeof path, "%s/tab_%s.%s", dir, d->file, tex ? "tex" : "md");
+        rc = save_stream(f, &buf, &len, path, e);
+    }
+    return rc;
+}
+
+/* ---- figure data --------------------------------------------------- */
+
+/* Rows of sw on profile p, sorted by column `by` (NULL: sweep order). */
+static const table *sort_tab;
+static const char *sort_col;
+
+static int by_col(const void *a, const void *b)
+{
+    double x = num(sort_tab, *(const int *)a, sort_col);
+    double y = num(sort_tab, *(const int *)b, sort_col);
+    return (x > y) - (x < y);
+}
+
+static int rows_of(const table *sw, const char *p, const char *by, int *idx)
+{
+    int n = 0;
+    for (int r = 0; sw && r < table_rows(sw); r++)
+        if (!strcmp(get(sw, r, "profile"), p))
+            idx[n++] = r;
+    if (by) {
+        sort_tab = sw;
+        sort_col = by;
+        qsort(idx, n, sizeof *idx, by_col);
+    }
+    return n;
+}
+
+/* Start a row of figure data for profile p and sweep row r. */
+static int fig_row(table *t, const char *p, const table *sw, int r)
+{
+    if (table_row(t))
+        return LK_ERUN;
+    table_put(t, "profile", "%s", p);
+    table_put(t, "group", "%s", get(sw, r, "group"));
+    table_put(t, "name", "%s", get(sw, r, "name"));
+    return LK_OK;
+}
+
+/* Accuracy against latency per SoC, then each SoC's Pareto front (the
+ * models no faster model beats on accuracy), in order of latency. */
+static int fig_pareto(const table *sw, const table *paper, table *t, int *idx)
+{
+    static const char *const on[][2] = {{"size_class", "group"}, {"layers", "layers"},
+                                        {"heads", "heads"}, {"dim", "dim"}, {0}};
+    const char *soc[MAX_SOCS];
+    int nsoc = socs(sw, soc);
+    for (int kind = 0; kind < 2; kind++)
+        for (int i = 0; i < nsoc; i++) {
+            int n = rows_of(sw, soc[i], "latency_ms_per_token", idx);
+            double best = -INFINITY;
+            for (int k = 0; k < n; k++) {
+                double acc = num(paper, join(on, NULL, paper, sw, idx[k]), "avg");
+                if (isnan(acc) || (kind && acc <= best))
+                    continue;
+                best = acc;
+                if (fig_row(t, soc[i], sw, idx[k]))
+                    return LK_ERUN;
+                table_put(t, "kind", "%s", kind ? "front" : "model");
+                put_value(t, "latency_ms", num(sw, idx[k], "latency_ms_per_token"), F_MS);
+                put_value(t, "accuracy", acc, F_ONE);
+            }
+        }
+    return LK_OK;
+}
+
+/* DRAM bytes per token against distinct layers, per SoC and strategy. */
+static int fig_sharing(const table *sw, const table *paper, table *t, int *idx)
+{
+    (void)paper;
+    const char *soc[MAX_SOCS];
+    int nsoc = socs(sw, soc);
+    for (int i = 0; i < nsoc; i++) {
+        int n = rows_of(sw, soc[i], NULL, idx);
+        for (int k = 0; k < n; k++) {
+            if (fig_row(t, soc[i], sw, idx[k]))
+                return LK_ERUN;
+            table_put(t, "share", "%s", get(sw, idx[k], "share"));
+            put_value(t, "layers", num(sw, idx[k], "layers"), F_INT);
+            put_value(t, "dram_mb", num(sw, idx[k], "dram_read_bytes"), F_MILLION);
+        }
+    }
+    return LK_OK;
+}
+
+/* Energy per token against parameters, per SoC, smallest model first. */
+static int fig_energy(const table *sw, const table *paper, table *t, int *idx)
+{
+    (void)paper;
+    const char *soc[MAX_SOCS];
+    int nsoc = socs(sw, soc);
+    for (int i = 0; i < nsoc; i++) {
+        int n = rows_of(sw, soc[i], "params_paper", idx);
+        for (int k = 0; k < n; k++) {
+            if (fig_row(t, soc[i], sw, idx[k]))
+                return LK_ERUN;
+            put_value(t, "params_m", num(sw, idx[k], "params_paper"), F_MILLION);
+            put_value(t, "energy_mj", num(sw, idx[k], "energy_mj_per_token"), F_MJ);
+        }
+    }
+    return LK_OK;
+}
+
+/* The KV cache's share of DRAM reads against context, per SoC and model. */
+static int fig_kv(const table *sw, const table *paper, table *t, int *idx)
+{
+    (void)paper;
+    const char *soc[MAX_SOCS];
+    int nsoc = socs(sw, soc);
+    for (int i = 0; i < nsoc; i++) {
+        int n = rows_of(sw, soc[i], NULL, idx);
+        for (int k = 0; k < n; k++) {
+            if (fig_row(t, soc[i], sw, idx[k]))
+                return LK_ERUN;
+            put_value(t, "context", num(sw, idx[k], "ctx") + 1, F_INT);
+            put_value(t, "kv_share_pct", num(sw, idx[k], "dram_kv_read_bytes") /
+                      num(sw, idx[k], "dram_read_bytes"), F_PCT);
+        }
+    }
+    return LK_OK;
+}
+
+/* Predicted against measured latency on this machine. */
+static int fig_measured(const table *sw, const table *paper, table *t, int *idx)
+{
+    (void)paper;
+    int n = rows_of(sw, "host", NULL, idx);
+    for (int k = 0; k < n; k++) {
+        double m = num(sw, idx[k], "measured_execute_ms");
+        if (isnan(m))
+            continue;
+        if (fig_row(t, "host", sw, idx[k]))
+            return LK_ERUN;
+        put_value(t, "predicted_ms", num(sw, idx[k], "latency_ms_per_token"), F_MS);
+        put_value(t, "measured_ms", m, F_MS);
+    }
+    return LK_OK;
+}
+
+typedef struct {
+    const char *file;    /* fig_<file>.csv here, .gp in reports/ */
+    const char *title;
+    const char *says;
+    const char *sweeps[8]; /* the sweep results it reads, in turn */
+    const char *paper;
+    const char *cols;    /* besides profile,group,name */
+    int (*add)(const table *sw, const table *paper, table *t, int *idx);
+} fig_def;
+
+static const fig_def figures[] = {
+    {"pareto", "Accuracy vs predicted latency per SoC",
+     "Each point is a Table 9 model (paper accuracy, lanky's predicted "
+     "latency per token); the line is the Pareto front a designer picks from.",
+     {"table9"}, "table9_depth_width", "kind,latency_ms,accuracy", fig_pareto},
+    {"sharing_depth", "DRAM traffic per token vs depth, by sharing strategy",
+     "MobileLLM-125M's block shape at 2 to 30 distinct layers, executed twice "
+     "in three orders: immediate sharing reads the weights once, the others "
+     "re-read them from DRAM once the model outgrows the SoC's cache.",
+     {"sharing_depth"}, NULL, "share,layers,dram_mb", fig_sharing},
+    {"energy_size", "Energy per token vs model size",
+     "Predicted energy per decode token of the published models on each SoC, "
+     "against the paper's rule of thumb of 0.1 J per token per billion "
+     "parameters.",
+     {"presets"}, NULL, "params_m,energy_mj", fig_energy},
+    {"kv_context", "KV-cache share of DRAM traffic vs context length",
+     "The fraction of a token's DRAM reads that are KV cache, for plain and "
+     "layer-shared MobileLLM models; sharing doubles the executed layers and "
+     "so the KV cache, not the weights.",
+     {"context"}, NULL, "context,kv_share_pct", fig_kv},
+    {"sim_measured", "Simulated vs measured latency on this machine",
+     "Every measured model: lanky's prediction for the host profile against "
+     "the reference transformer's median decode time; points on the diagonal "
+     "are exact predictions.",
+     {"table9", "table7", "table2", "table12", "presets"}, NULL,
+     "predicted_ms,measured_ms", fig_measured},
+};
+#define NFIGURES (sizeof figures / sizeof figures[0])
+
+static int build_figure(const char *dir, const char *paper_dir,
+                        const fig_def *f, lk_err *e)
+{
+    char cols[256], path[4096];
+    snprintf(cols, sizeof cols, "profile,group,name,%s", f->cols);
+    table *t = table_new(cols), *paper = NULL;
+    if (!t)
+        return lk_fail(e, LK_ERUN, "out of memory");
+    int rc = f->paper ? load(paper_dir, f->paper, &paper, e) : LK_OK;
+    for (int i = 0; !rc && i < 8 && f->sweeps[i]; i++) {
+        table *sw;
+        if ((rc = load(dir, f->sweeps[i], &sw, e)) || !sw)
+            continue;
+        int *idx = malloc((table_rows(sw) + 1) * sizeof *idx);
+        rc = idx && !f->add(sw, paper, t, idx) ? LK_OK
+                                               : lk_fail(e, LK_ERUN, "out of memory");
+        free(idx);
+        table_free(sw);
+    }
+    snprintf(path, sizeof path, "%s/fig_%s.csv", dir, f->file);
+    if (!rc)
+        rc = table_save(t, TABLE_CSV, path, e);
+    table_free(paper);
+    table_free(t);
+    return rc;
+}
+
+/* ---- index.md ------------------------------------------------------ */
+
+static void index_head(FILE *f)
+{
+    fprintf(f,
+        "# lanky report\n\n"
+        "Written by `make report` (reports/make-report.sh). Every model was "
+        "run through lanky's simulator on each SoC profile in hw-profiles/ "
+        "and, where a table says so, measured on this machine with the "
+        "reference transformer. Units: MB = 10^6 bytes, ms and mJ per decode "
+        "token at context 512 unless a column says otherwise; weights in "
+        "f16. Accuracy columns are the paper's published averages (Liu et "
+        "al., MobileLLM, ICML 2024; reports/paper-data/), not lanky's. Each "
+        "table is also in LaTeX (booktabs) and CSV; the full sweep results "
+        "are the other CSV files in this folder.\n\n");
+}
+
+static int write_index(const char *dir, const table *const *tabs, lk_err *e)
+{
+    char *buf, path[4096];
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return lk_fail(e, LK_ERUN, "out of memory");
+    index_head(f);
+    fprintf(f, "## Tables\n\n");
+    for (size_t i = 0; i < NTABLES; i++) {
+        const tab_def *d = &tables[i];
+        fprintf(f, "### %s\n\n%s ([Markdown](tab_%s.md), [LaTeX](tab_%s.tex), "
+                   "[CSV](tab_%s.csv); sweep `sweeps/%s.csv`)\n\n",
+                d->title, d->says, d->file, d->file, d->file, d->sweep);
+        write_md(f, tabs[i]);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "## Figures\n\n");
+    for (size_t i = 0; i < NFIGURES; i++) {
+        const fig_def *g = &figures[i];
+        fprintf(f, "### %s\n\n![%s](fig_%s.png)\n\n%s ([SVG](fig_%s.svg), "
+                   "[gnuplot](fig_%s.gp), [data](fig_%s.csv))\n\n",
+                g->title, g->title, g->file, g->says, g->file, g->file, g->file);
+    }
+    snprintf(path, sizeof path, "%s/index.md", dir);
+    return save_stream(f, &buf, &len, path, e);
+}
+
+int report_write(const char *dir, const char *paper_dir, lk_err *e)
+{
+    const table *tabs[NTABLES] = {0};
+    int rc = LK_OK;
+    for (size_t i = 0; !rc && i < NTABLES; i++) {
+        const tab_def *d = &tables[i];
+        table *sw = NULL, *paper = NULL, *t = NULL;
+        rc = load(dir, d->sweep, &sw, e);
+        if (!rc && d->paper)
+            rc = load(paper_dir, d->paper, &paper, e);
+        if (!rc && !(rc = build_table(d, sw, paper, &t, e)))
+            rc = save_table(dir, d, t, e);
+        tabs[i] = t;
+        table_free(sw);
+        table_free(paper);
+    }
+    for (size_t i = 0; !rc && i < NFIGURES; i++)
+        rc = build_figure(dir, paper_dir, &figures[i], e);
+    if (!rc)
+        rc = write_index(dir, tabs, e);
+    for (size_t i = 0; i < NTABLES; i++)
+        table_free((table *)tabs[i]);
+    return rc;
+}

@@ -1,0 +1,66 @@
+/* sweep.h -- run a sweep file: every model spec row on every profile.
+ *
+ * A sweep file is CSV with one header row and one model per row. Every
+ * column is a spec option that arch_spec_set() takes (layers, dim, heads,
+ * kv_heads, head_dim, ffn, ffn_dim, vocab, tied, share, repeat, dtype,
+ * seq_len, ctx, preset, config; '-' and '_' alike), or one of two labels
+ * that are copied to the output as they are:
+ *
+ *   name    the row's label in tables and figures (default: the spec's
+ *           name, i.e. the preset name or "custom")
+ *   group   a free grouping label, e.g. the paper's size class "125M"
+ *
+ * An empty cell leaves its option unset (its default). preset and config
+ * are applied first, then the other cells in column order, as on the
+ * command line. A relative config path is taken from the sweep file's
+ * folder.
+ *
+ * An unknown or repeated column in the header makes the whole file bad
+ * (every row would be). A bad row -- a bad value, an invalid spec, more
+ * fields than the header -- is passed to o->bad_row as "FILE:LINE: why"
+ * and the other rows still run.
+ *
+ * The result has one row per spec and profile, columns (SWEEP_COLUMNS):
+ * name, group, the spec columns of cli_put_spec(), params_total,
+ * params_paper, weight_bytes, kv_cache_bytes, then profile, mode, dtype,
+ * seq_len, ctx and the sim_result fields (see sim/sim.h); with o->measure
+ * also measured_threads, measured_load_ms, measured_init_ms,
+ * measured_execute_ms, measured_tokens_per_s (ref_bench on this machine,
+ * measured once per spec and repeated in each of its profile rows). With
+ * no profiles there is one row per spec and the profile columns are left
+ * out: a parameter-only sweep.
+ */
+#ifndef REPORTS_SWEEP_H
+#define REPORTS_SWEEP_H
+
+#include <stdbool.h>
+
+#include "../common/table.h"
+#include "../ref/bench.h"
+#include "../sim/sim.h"
+
+typedef struct {
+    const char *const *profiles; /* names or paths for sim_profile_load */
+    int nprofiles;               /* 0: parameters only */
+    sim_opts sim;                /* mode and replacement policy */
+    bool measure;                /* add ref_bench figures */
+    ref_bench_opts bench;
+    /* Called for every bad or failed row with "FILE:LINE: why" and its
+     * code (LK_EINPUT bad input, LK_ERUN failed while running). */
+    void (*bad_row)(void *ctx, int code, const char *msg);
+    /* Called before each step: done of total steps, what runs now. */
+    void (*progress)(void *ctx, int done, int total, const char *what);
+    void *ctx;
+} sweep_opts;
+
+/* Run the sweep in path. On LK_OK *out holds the result (possibly no
+ * rows) and *row_status is LK_OK, or the worst code of a bad row
+ * (LK_EINPUT wins over LK_ERUN). A bad header, an unreadable file or an
+ * unknown profile fail the whole sweep: *out is NULL and e says why. */
+int sweep_run(const char *path, const sweep_opts *o, table **out,
+              int *row_status, lk_err *e);
+
+/* The base name of path without folder and ".csv": the output name. */
+void sweep_name(const char *path, char *buf, int size);
+
+#endif

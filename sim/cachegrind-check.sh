@@ -1,0 +1,88 @@
+#!/bin/sh
+# cachegrind-check.sh -- lanky's simulated last-level misses per token
+# against valgrind's cachegrind, an independent simulator running the
+# reference transformer's real addresses (issue 4 target: within 10%).
+#
+#   sh sim/cachegrind-check.sh [LANKY_BINARY]     (default build/lanky)
+#
+# Model: 8 blocks of dim 256, 4 heads, f32, vocab 512, seeded weights
+# (3.2 MiB per block, 26 MiB in all). Caches, the same for both tools:
+# D1 32 KiB 8-way, LL 8 MiB 16-way (more than 2 blocks, less than the
+# model), 64-byte lines, LRU. For each sharing strategy (R = 2 when
+# sharing) the reference decodes N and N+K tokens under cachegrind
+# (`lanky logits --threads 1`); the difference of the two runs' data LL
+# misses (DLmr + DLmw) over K is the cost of one token at positions
+# N .. N+K-1, whose mean is N + (K-1)/2 -- the --ctx lanky simulates (the
+# KV part grows linearly with the position, so the mean is exact). lanky
+# runs its exact mode on a profile with the same two levels.
+#
+# Prints one row per strategy and exits 1 if any differs by more than 10%.
+set -eu
+
+LANKY=${1:-build/lanky}
+TOL=10
+N=6
+K=3
+CTX=$((N + (K - 1) / 2))
+SPEC="--layers 8 --dim 256 --heads 4 --vocab 512 --dtype f32 --seq-len 64"
+D1="32768,8,64"
+LL="8388608,16,64"
+
+command -v valgrind >/dev/null || { echo "cachegrind-check: valgrind not found" >&2; exit 1; }
+[ -x "$LANKY" ] || { echo "cachegrind-check: $LANKY not built (make)" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/lanky-cg-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+# The two cache levels as a lanky profile; the energy and speed figures
+# do not matter here, so every source says so.
+{
+    echo "[soc]"
+    echo "name = cachegrind's model of this check"
+    level() { # section size_kb assoc
+        printf '[%s]\nsize_kb = %s\nline_bytes = 64\nassoc = %s\npolicy = lru\n' "$1" "$2" "$3"
+        printf 'bandwidth_gbs = 100\nenergy_pj_per_byte = 1\n'
+    }
+    level cache1 32 8
+    level cache2 8192 16
+    printf '[dram]\ncapacity_gb = 8\nbandwidth_gbs = 50\napp_budget = 0.1\nenergy_pj_per_bit = 4\n'
+    printf '[compute]\ngflops_f32 = 100\ngflops_f16 = 100\ngflops_bf16 = 100\ngops_int8 = 100\n'
+    printf '[energy]\nmac_pj_f32 = 1\nmac_pj_f16 = 1\nmac_pj_bf16 = 1\nmac_pj_int8 = 1\nstatic_mw = 0\n'
+} | awk '{ print } /^[a-z_0-9]+ = / && !/^name/ { split($0, kv, " = "); print kv[1] ".source = cachegrind-check.sh: mirrors --D1/--LL" }' \
+    > "$TMP/cg.ini"
+
+tokens() { # n -> "1,2,...,n"
+    seq -s, 1 "$1"
+}
+
+# Data LL misses (read + write) of decoding n tokens under cachegrind.
+ll_misses() { # share n
+    valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
+        --I1=32768,8,64 --D1="$D1" --LL="$LL" \
+        "$LANKY" logits $SPEC --share "$1" --threads 1 --seed 7 \
+        --tokens "$(tokens "$2")" --format csv 2>"$TMP/cg.err" >/dev/null ||
+        { cat "$TMP/cg.err" >&2; exit 1; }
+    sed -n 's/.*LLd misses: *\([0-9,]*\).*/\1/p' "$TMP/cg.err" | tr -d ,
+}
+
+echo "share,cachegrind_ll_misses_per_token,lanky_ll_misses_per_token,diff_percent"
+fail=0
+for share in none immediate repeat-all-over reverse; do
+    a=$(ll_misses "$share" "$N")
+    b=$(ll_misses "$share" $((N + K)))
+    cg=$(( (b - a) / K ))
+    lk=$("$LANKY" sim $SPEC --share "$share" --ctx "$CTX" --profile "$TMP/cg.ini" \
+        --mode exact --format csv |
+        awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "llc_misses") c = i }
+                 NR == 2 { print $c }')
+    diff=$(awk -v a="$cg" -v b="$lk" 'BEGIN { printf "%.2f", (b - a) * 100 / a }')
+    echo "$share,$cg,$lk,$diff"
+    if awk -v d="$diff" -v t="$TOL" 'BEGIN { exit !(d > t || d < -t) }'; then
+        fail=1
+    fi
+done
+if [ "$fail" -ne 0 ]; then
+    echo "cachegrind-check: lanky is more than $TOL% off cachegrind" >&2
+    exit 1
+fi
+echo "cachegrind-check: all within $TOL%" >&2

@@ -1,0 +1,509 @@
+/* profile.c -- read and validate SoC profiles (hw-profiles/README.md).
+ *
+ * inih does the INI syntax; this file checks the schema: known sections
+ * and keys, a `.source` beside every value that needs one, numbers that
+ * are numbers, and cache geometry that a cache can have. Every error
+ * names the file and line.
+ *
+ * inih (Debian build) reads lines of at most INI_MAX_LINE - 1 characters
+ * and would parse the rest of a longer line as a line of its own. Long
+ * `.source` texts are normal in profiles, so the reader below hands inih
+ * a long line as the line plus indented continuation lines (inih's
+ * multi-line values), and the handler joins them again.
+ */
+#include "profile.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the schema ------------------------------------------------------ */
+
+typedef enum { S_SOC, S_CACHE, S_DRAM, S_COMPUTE, S_ENERGY, S_KINDS } sect_kind;
+
+typedef enum { K_TEXT, K_NUM, K_YESNO, K_POLICY } key_kind;
+
+typedef struct {
+    const char *key;
+    key_kind kind;
+    bool required; /* numbers are required, text is optional */
+    bool source;   /* needs KEY.source */
+} keydef;
+
+#define MAXKEYS 8
+
+/* README.md: every key except [soc]'s free text (and a cache's display
+ * name) carries a .source. */
+static const keydef schema[S_KINDS][MAXKEYS + 1] = {
+    [S_SOC] = {{"name", K_TEXT, false, false},
+               {"devices", K_TEXT, false, false},
+               {"engine", K_TEXT, false, false}},
+    [S_CACHE] = {{"name", K_TEXT, false, false},
+                 {"size_kb", K_NUM, true, true},
+                 {"line_bytes", K_NUM, true, true},
+                 {"assoc", K_NUM, true, true},
+                 {"shared", K_YESNO, false, true},
+                 {"policy", K_POLICY, false, true},
+                 {"bandwidth_gbs", K_NUM, true, true},
+                 {"energy_pj_per_byte", K_NUM, true, true}},
+    [S_DRAM] = {{"type", K_TEXT, false, true},
+                {"capacity_gb", K_NUM, true, true},
+                {"bandwidth_gbs", K_NUM, true, true},
+                {"app_budget", K_NUM, true, true},
+                {"energy_pj_per_bit", K_NUM, true, true}},
+    [S_COMPUTE] = {{"gflops_f32", K_NUM, true, true},
+                   {"gflops_f16", K_NUM, true, true},
+                   {"gflops_bf16", K_NUM, true, true},
+                   {"gops_int8", K_NUM, true, true}},
+    [S_ENERGY] = {{"mac_pj_f32", K_NUM, true, true},
+                  {"mac_pj_f16", K_NUM, true, true},
+                  {"mac_pj_bf16", K_NUM, true, true},
+                  {"mac_pj_int8", K_NUM, true, true},
+                  {"static_mw", K_NUM, true, true}},
+};
+
+/* One section as read: per key, whether and where it was seen. */
+typedef struct {
+    bool present;
+    int line;       /* first key line, for section-wide errors */
+    bool seen[MAXKEYS], sourced[MAXKEYS];
+    int at[MAXKEYS];
+    double num[MAXKEYS];
+    char text[MAXKEYS][128];
+} sect;
+
+enum { SECT_SOC, SECT_CACHE1, SECT_DRAM = SECT_CACHE1 + SIM_MAX_LEVELS,
+       SECT_COMPUTE, SECT_ENERGY, NSECT };
+
+typedef struct {
+    const char *path;
+    sect s[NSECT];
+    lk_err err;     /* the first schema error */
+    int err_line;   /* its line */
+    int line;       /* real line of the chunk inih is parsing */
+    /* the long-line reader */
+    FILE *f;
+    char *buf;      /* the current physical line (getline) */
+    size_t cap;
+    char *rest;     /* what is left of it to hand out, or NULL */
+    int *real;      /* real[k] = file line of inih's line k + 1 */
+    int nreal, capreal;
+} parser;
+
+static sect_kind kind_of(int si)
+{
+    if (si == SECT_SOC) return S_SOC;
+    if (si < SECT_DRAM) return S_CACHE;
+    return si == SECT_DRAM ? S_DRAM : si == SECT_COMPUTE ? S_COMPUTE : S_ENERGY;
+}
+
+static int find_section(const char *name)
+{
+    if (!strcmp(name, "soc")) return SECT_SOC;
+    if (!strcmp(name, "dram")) return SECT_DRAM;
+    if (!strcmp(name, "compute")) return SECT_COMPUTE;
+    if (!strcmp(name, "energy")) return SECT_ENERGY;
+    if (!strncmp(name, "cache", 5) && name[5] >= '1' &&
+        name[5] < '1' + SIM_MAX_LEVELS && !name[6])
+        return SECT_CACHE1 + name[5] - '1';
+    return -1;
+}
+
+static int find_key(sect_kind k, const char *key, size_t n)
+{
+    for (int i = 0; schema[k][i].key; i++)
+        if (strlen(schema[k][i].key) == n && !strncmp(schema[k][i].key, key, n))
+            return i;
+    return -1;
+}
+
+/* ---- the long-line reader -------------------------------------------- */
+
+/* Start of an inline comment (';' after whitespace, as inih reads it). */
+static char *comment_start(char *s)
+{
+    for (char *c = s; *c; c++)
+        if (*c == ';' && (c == s || c[-1] == ' ' || c[-1] == '\t'))
+            return c;
+    return NULL;
+}
+
+static int remember_line(parser *p)
+{
+    if (p->nreal == p->capreal) {
+        int n = p->capreal ? 2 * p->capreal : 256;
+        int *r = realloc(p->real, n * sizeof *r);
+        if (!r)
+            return -1;
+        p->real = r;
+        p->capreal = n;
+    }
+    p->real[p->nreal++] = p->line;
+    return 0;
+}
+
+/* ini_reader: the next line for inih, at most num - 1 characters. A long
+ * line loses its inline comment, then is cut at a space into a line and
+ * continuation lines that start with a space. */
+static char *read_chunk(char *str, int num, void *stream)
+{
+    parser *p = stream;
+    size_t room = (size_t)num - 2; /* leaves room for ' ' and '\0' */
+    if (!p->rest) {
+        ssize_t n = getline(&p->buf, &p->cap, p->f);
+        if (n < 0)
+            return NULL;
+        p->line++;
+        p->buf[strcspn(p->buf, "\r\n")] = 0;
+        if (strlen(p->buf) > room) {
+            char *c = comment_start(p->buf);
+            if (c)
+                *c = 0;
+        }
+        p->rest = p->buf;
+        str[0] = 0;
+    } else {
+        str[0] = ' '; /* a continuation: inih joins indented lines */
+        str[1] = 0;
+    }
+    size_t have = strlen(str), n = strlen(p->rest);
+    if (n > room - have) {
+        n = room - have;
+        while (n > 1 && p->rest[n] != ' ')
+            n--;
+        if (n <= 1)
+            n = room - have;
+    }
+    memcpy(str + have, p->rest, n);
+    str[have + n] = 0;
+    p->rest += n;
+    while (*p->rest == ' ')
+        p->rest++;
+    if (!*p->rest)
+        p->rest = NULL;
+    if (remember_line(p)) {
+        lk_fail(&p->err, LK_ERUN, "%s: out of memory", p->path);
+        return NULL;
+    }
+    return str;
+}
+
+/* ---- the handler ----------------------------------------------------- */
+
+static int bad(parser *p, const char *fmt, const char *a, const char *b)
+{
+    if (!p->err.code) {
+        char what[400];
+        snprintf(what, sizeof what, fmt, a, b);
+        lk_fail(&p->err, LK_EINPUT, "%s:%d: %s", p->path, p->line, what);
+        p->err_line = p->line;
+    }
+    return 0;
+}
+
+static int parse_number(parser *p, const char *key, const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(x))
+        return bad(p, "%s: '%s' is not a number", key, v);
+    if (x < 0)
+        return bad(p, "%s: '%s' is negative", key, v);
+    *out = x;
+    return 1;
+}
+
+static int store(parser *p, sect *s, const keydef *k, int ki, const char *v)
+{
+    if (s->seen[ki] && k->kind != K_TEXT)
+        return bad(p, "%s: given twice", k->key, NULL);
+    if (s->seen[ki]) { /* a continued text value */
+        size_t n = strlen(s->text[ki]);
+        snprintf(s->text[ki] + n, sizeof s->text[ki] - n, " %s", v);
+        return 1;
+    }
+    s->seen[ki] = true;
+    s->at[ki] = p->line;
+    snprintf(s->text[ki], sizeof s->text[ki], "%s", v);
+    if (k->kind == K_NUM)
+        return parse_number(p, k->key, v, &s->num[ki]);
+    if (k->kind == K_YESNO && strcmp(v, "yes") && strcmp(v, "no"))
+        return bad(p, "%s: '%s' is not yes or no", k->key, v);
+    if (k->kind == K_POLICY) {
+        sim_policy pol;
+        if (sim_policy_parse(v, &pol, NULL))
+            return bad(p, "%s: '%s' is not lru, random or srrip", k->key, v);
+        s->num[ki] = pol;
+    }
+    return 1;
+}
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value)
+{
+    parser *p = user;
+    if (p->err.code)
+        return 1; /* report the first error only */
+    int si = find_section(section);
+    if (si < 0)
+        return bad(p, "unknown section [%s]", section, NULL);
+    sect *s = &p->s[si];
+    if (!s->present) {
+        s->present = true;
+        s->line = p->line;
+    }
+    sect_kind kind = kind_of(si);
+    const char *dot = strchr(name, '.');
+    int ki = find_key(kind, name, dot ? (size_t)(dot - name) : strlen(name));
+    if (ki < 0)
+        return bad(p, "unknown key '%s' in [%s]", name, section);
+    if (!dot)
+        return store(p, s, &schema[kind][ki], ki, value);
+    if (!strcmp(dot, ".source")) {
+        if (!*value && !s->sourced[ki])
+            return bad(p, "%s: empty source", name, NULL);
+        s->sourced[ki] = true;
+        return 1;
+    }
+    if (strcmp(dot, ".alternatives") && strcmp(dot, ".why"))
+        return bad(p, "unknown key '%s' in [%s]", name, section);
+    return 1;
+}
+
+/* ---- checks after reading -------------------------------------------- */
+
+static int check_section(parser *p, int si, const char *label)
+{
+    const sect *s = &p->s[si];
+    const keydef *k = schema[kind_of(si)];
+    for (int i = 0; k[i].key; i++) {
+        if (!s->seen[i] && k[i].required)
+            return lk_fail(&p->err, LK_EINPUT, "%s: missing [%s] %s", p->path,
+                           label, k[i].key);
+        if (s->seen[i] && k[i].source && !s->sourced[i])
+            return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] %s has no %s.source",
+                           p->path, s->at[i], label, k[i].key, k[i].key);
+    }
+    return LK_OK;
+}
+
+/* Key index by name, for the conversions below. */
+static double num(const parser *p, int si, const char *key)
+{
+    return p->s[si].num[find_key(kind_of(si), key, strlen(key))];
+}
+
+static int at(const parser *p, int si, const char *key)
+{
+    return p->s[si].at[find_key(kind_of(si), key, strlen(key))];
+}
+
+static bool is_integer(double x, double max)
+{
+    return x == floor(x) && x <= max;
+}
+
+static int convert_cache(parser *p, int si, sim_profile_level *L,
+                         const char *label)
+{
+    const sect *s = &p->s[si];
+    double kb = num(p, si, "size_kb"), line = num(p, si, "line_bytes");
+    double assoc = num(p, si, "assoc");
+    if (!is_integer(line, 65536) || line < 16 ||
+        ((uint64_t)line & ((uint64_t)line - 1)))
+        return lk_fail(&p->err, LK_EINPUT,
+                       "%s:%d: [%s] line_bytes: %g is not a power of two from 16 to 65536",
+                       p->path, at(p, si, "line_bytes"), label, line);
+    if (!is_integer(assoc, 1 << 20))
+        return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] assoc: %g is not a whole number",
+                       p->path, at(p, si, "assoc"), label, assoc);
+    double bytes = kb * 1024, unit = line * (assoc ? assoc : 1);
+    if (bytes <= 0 || !is_integer(bytes, 0x1p60) || fmod(bytes, unit) != 0)
+        return lk_fail(&p->err, LK_EINPUT,
+                       "%s:%d: [%s] size_kb: %g KiB is not a positive multiple of "
+                       "line_bytes x assoc (%g bytes)",
+                       p->path, at(p, si, "size_kb"), label, kb, unit);
+    if (num(p, si, "bandwidth_gbs") <= 0)
+        return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] bandwidth_gbs must be positive",
+                       p->path, at(p, si, "bandwidth_gbs"), label);
+    int ni = find_key(S_CACHE, "name", 4), pi = find_key(S_CACHE, "policy", 6);
+    snprintf(L->name, sizeof L->name, "%.31s", s->seen[ni] ? s->text[ni] : label);
+    L->cfg = (sim_level_cfg){.size_bytes = (uint64_t)bytes,
+                             .line_bytes = (uint32_t)line,
+                             .assoc = (uint32_t)assoc,
+                             .policy = s->seen[pi] ? (sim_policy)s->num[pi] : SIM_LRU};
+    int shi = find_key(S_CACHE, "shared", 6);
+    L->shared = s->seen[shi] && !strcmp(s->text[shi], "yes");
+    L->bandwidth_gbs = num(p, si, "bandwidth_gbs");
+    L->energy_pj_per_byte = num(p, si, "energy_pj_per_byte");
+    return LK_OK;
+}
+
+/* Rates that divide something must be positive. */
+static int need_positive(parser *p, int si, const char *label, const char *key)
+{
+    if (num(p, si, key) > 0)
+        return LK_OK;
+    return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] %s must be positive", p->path,
+                   at(p, si, key), label, key);
+}
+
+static int convert(parser *p, sim_profile *out)
+{
+    int rc;
+    static const char *const fixed[] = {"soc", "dram", "compute", "energy"};
+    static const int fixed_si[] = {SECT_SOC, SECT_DRAM, SECT_COMPUTE, SECT_ENERGY};
+    for (int i = 0; i < 4; i++)
+        if ((rc = check_section(p, fixed_si[i], fixed[i])))
+            return rc;
+    out->nlevels = 0;
+    for (int i = 0; i < SIM_MAX_LEVELS; i++) {
+        char label[24];
+        snprintf(label, sizeof label, "cache%d", i + 1);
+        if (!p->s[SECT_CACHE1 + i].present)
+            continue;
+        if (out->nlevels != i)
+            return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] follows a missing [cache%d]",
+                           p->path, p->s[SECT_CACHE1 + i].line, label, i);
+        if ((rc = check_section(p, SECT_CACHE1 + i, label)) ||
+            (rc = convert_cache(p, SECT_CACHE1 + i, &out->level[i], label)))
+            return rc;
+        out->nlevels++;
+    }
+    if (!out->nlevels)
+        return lk_fail(&p->err, LK_EINPUT, "%s: missing [cache1]", p->path);
+    if ((rc = need_positive(p, SECT_DRAM, "dram", "bandwidth_gbs")) ||
+        (rc = need_positive(p, SECT_DRAM, "dram", "capacity_gb")) ||
+        (rc = need_positive(p, SECT_DRAM, "dram", "app_budget")))
+        return rc;
+    static const char *const peak[4] = {"gflops_f32", "gflops_f16", "gflops_bf16",
+                                        "gops_int8"};
+    static const char *const mac[4] = {"mac_pj_f32", "mac_pj_f16", "mac_pj_bf16",
+                                       "mac_pj_int8"};
+    static const arch_dtype dt[4] = {ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8};
+    for (int i = 0; i < 4; i++) {
+        if ((rc = need_positive(p, SECT_COMPUTE, "compute", peak[i])))
+            return rc;
+        out->peak_gops[dt[i]] = num(p, SECT_COMPUTE, peak[i]);
+        out->mac_pj[dt[i]] = num(p, SECT_ENERGY, mac[i]);
+    }
+    out->dram_capacity_gb = num(p, SECT_DRAM, "capacity_gb");
+    out->dram_bandwidth_gbs = num(p, SECT_DRAM, "bandwidth_gbs");
+    out->dram_app_budget = num(p, SECT_DRAM, "app_budget");
+    out->dram_pj_per_bit = num(p, SECT_DRAM, "energy_pj_per_bit");
+    out->static_mw = num(p, SECT_ENERGY, "static_mw");
+    const sect *soc = &p->s[SECT_SOC];
+    snprintf(out->soc, sizeof out->soc, "%s", soc->seen[0] ? soc->text[0] : "");
+    return LK_OK;
+}
+
+static void base_name(char *dst, size_t n, const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t len = strlen(b);
+    if (len > 4 && !strcmp(b + len - 4, ".ini"))
+        len -= 4;
+    snprintf(dst, n, "%.*s", (int)len, b);
+}
+
+int sim_profile_read(sim_profile **out, const char *path, lk_err *e)
+{
+    *out = NULL;
+    parser p = {.path = path};
+    p.f = fopen(path, "r");
+    if (!p.f)
+        return lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));
+    int r = ini_parse_stream(read_chunk, &p, handler, &p);
+    bool io = ferror(p.f);
+    fclose(p.f);
+    free(p.buf);
+    sim_profile *prof = calloc(1, sizeof *prof);
+    int rc = LK_OK;
+    if (io || r < 0 || !prof)
+        rc = lk_fail(e, LK_ERUN, "%s: cannot read", path);
+    else if (r > 0 && (!p.err.code || p.real[r - 1] < p.err_line))
+        rc = lk_fail(e, LK_EINPUT, "%s:%d: not a [section] or key = value line",
+                     path, p.real[r - 1]);
+    else if (p.err.code || (rc = convert(&p, prof)))
+        rc = lk_fail(e, p.err.code, "%s", p.err.msg);
+    free(p.real);
+    if (rc) {
+        free(prof);
+        return rc;
+    }
+    base_name(prof->name, sizeof prof->name, path);
+    snprintf(prof->path, sizeof prof->path, "%s", path);
+    *out = prof;
+    return LK_OK;
+}
+
+/* ---- finding a profile by name --------------------------------------- */
+
+static bool readable(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+/* The project folder of the running binary: the nearest folder above
+ * /proc/self/exe that has a hw-profiles folder (build/lanky,
+ * build-x/asan/lanky, build/tests/test_sim). */
+static bool project_profile(char *dst, size_t n, const char *name)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return false;
+    exe[len] = 0;
+    for (char *slash; (slash = strrchr(exe, '/')) != NULL;) {
+        *slash = 0;
+        snprintf(dst, n, "%s/hw-profiles", exe);
+        if (access(dst, X_OK) == 0) {
+            snprintf(dst, n, "%s/hw-profiles/%s.ini", exe, name);
+            return true;
+        }
+    }
+    return false;
+}
+
+int sim_profile_load(sim_profile **p, const char *name, lk_err *e)
+{
+    size_t len = strlen(name);
+    if (strchr(name, '/') || (len > 4 && !strcmp(name + len - 4, ".ini")))
+        return sim_profile_read(p, name, e);
+    if (!len || strlen(name) > 200)
+        return lk_fail(e, LK_EINPUT, "profile '%s': not a profile name", name);
+    char path[PATH_MAX + 256];
+    const char *env = getenv("LANKY_PROFILES");
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s/%s.ini", env, name);
+        if (readable(path))
+            return sim_profile_read(p, path, e);
+    }
+    if (project_profile(path, sizeof path, name) && readable(path))
+        return sim_profile_read(p, path, e);
+    snprintf(path, sizeof path, "hw-profiles/%s.ini", name);
+    if (readable(path))
+        return sim_profile_read(p, path, e);
+    *p = NULL;
+    return lk_fail(e, LK_EINPUT,
+                   "profile '%s': no %s.ini in $LANKY_PROFILES, the project's "
+                   "hw-profiles or ./hw-profiles",
+                   name, name);
+}
+
+void sim_profile_free(sim_profile *p)
+{
+    free(p);
+}
+
+const char *sim_profile_name(const sim_profile *p)
+{
+    return p->name;
+}

@@ -1,0 +1,45 @@
+/* profile.h -- a SoC profile: cache levels, DRAM, compute peaks and energy
+ * constants, read from one INI file (schema: hw-profiles/README.md).
+ *
+ * sim.h declares the loader (sim_profile_load resolves "a16" to
+ * hw-profiles/a16.ini); this header opens the struct to the simulator's
+ * own modules (trace consumers, cost model) and to tests.
+ *
+ * Units are the file's: GB/s (1e9 bytes), GFLOP/s, pJ, mW. Cache sizes
+ * are converted to bytes.
+ */
+#ifndef SIM_PROFILE_H
+#define SIM_PROFILE_H
+
+#include <stdbool.h>
+
+#include "../arch/spec.h"
+#include "cache.h"
+#include "sim.h"
+
+typedef struct {
+    char name[32];             /* "L2", "SLC"; default "cacheN" */
+    sim_level_cfg cfg;         /* size, line, ways, default policy */
+    bool shared;
+    double bandwidth_gbs;      /* sustained read bandwidth from this level */
+    double energy_pj_per_byte; /* read or write energy per byte */
+} sim_profile_level;
+
+struct sim_profile {
+    char name[64];             /* file base name without .ini */
+    char path[1024];
+    char soc[128];             /* [soc] name, free text */
+    int nlevels;               /* cache1 .. cacheN, innermost first */
+    sim_profile_level level[SIM_MAX_LEVELS];
+    double dram_capacity_gb, dram_bandwidth_gbs, dram_app_budget;
+    double dram_pj_per_bit;
+    double peak_gops[4];       /* per arch_dtype: FLOP/s or OP/s, x1e9 */
+    double mac_pj[4];          /* per arch_dtype */
+    double static_mw;
+};
+
+/* Read and validate one profile file (no name lookup). Errors name the
+ * file and line: "hw-profiles/x.ini:12: size_kb: '-3' is negative". */
+int sim_profile_read(sim_profile **p, const char *path, lk_err *e);
+
+#endif

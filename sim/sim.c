@@ -1,0 +1,208 @@
+/* sim.c -- one steady-state decode token on a SoC profile (see sim.h).
+ *
+ * The trace of a token at position ctx runs twice through the memory
+ * model (the line-by-line cache or the analytic reuse-distance model):
+ * the first token warms the caches, the second is measured. While the
+ * measured token runs, the counters are read at the start and end of
+ * every operation, so each operation gets its own roofline time
+ * (cost.h) from the traffic it caused.
+ */
+#include "sim.h"
+
+#include <string.h>
+
+#include "analytic.h"
+#include "cache.h"
+#include "cost.h"
+#include "profile.h"
+#include "trace.h"
+
+/* Seed of the random replacement policy: fixed, so results repeat. */
+#define SIM_SEED 1
+
+typedef struct {
+    const sim_profile *p;
+    sim_cache *cache;       /* exact mode */
+    sim_analytic *ana;      /* analytic mode */
+    bool measure;
+    sim_traffic at_begin;   /* counters when the current op began */
+    sim_traffic token;      /* the measured token's total */
+    double seconds;         /* sum of the ops' roofline times */
+} run;
+
+static const sim_level_stats *level_stats(const run *r, int l)
+{
+    return r->cache ? sim_cache_level_stats(r->cache, l)
+                    : sim_analytic_level_stats(r->ana, l);
+}
+
+static const sim_dram_stats *dram_stats(const run *r)
+{
+    return r->cache ? sim_cache_dram_stats(r->cache) : sim_analytic_dram_stats(r->ana);
+}
+
+/* The counters so far as traffic (served bytes per level, DRAM bytes). */
+static sim_traffic counters(const run *r)
+{
+    sim_traffic t = {0};
+    for (int l = 0; l < r->p->nlevels; l++) {
+        const sim_level_stats *s = level_stats(r, l);
+        for (int c = 0; c < SIM_CLASS_COUNT; c++)
+            t.served[l] += (s->accesses[c] - s->misses[c]) *
+                           r->p->level[l].cfg.line_bytes;
+    }
+    const sim_dram_stats *d = dram_stats(r);
+    for (int c = 0; c < SIM_CLASS_COUNT; c++)
+        t.dram_bytes += d->read_bytes[c] + d->write_bytes[c];
+    return t;
+}
+
+static void op_begin(void *u, const sim_op *op)
+{
+    (void)op;
+    run *r = u;
+    if (r->measure)
+        r->at_begin = counters(r);
+}
+
+static void op_end(void *u, const sim_op *op)
+{
+    run *r = u;
+    if (!r->measure)
+        return;
+    sim_traffic now = counters(r), d = {0};
+    for (int l = 0; l < r->p->nlevels; l++)
+        d.served[l] = now.served[l] - r->at_begin.served[l];
+    d.dram_bytes = now.dram_bytes - r->at_begin.dram_bytes;
+    d.macs[op->dtype] = op->macs;
+    r->seconds += sim_cost_seconds(r->p, &d);
+    sim_traffic_add(&r->token, &d);
+}
+
+static void on_access(void *u, uint64_t addr, uint64_t bytes, bool write,
+                   sim_class cls)
+{
+    run *r = u;
+    if (r->cache)
+        sim_cache_access(r->cache, addr, bytes, write, cls);
+    else
+        sim_analytic_access(r->ana, addr, bytes, write, cls);
+}
+
+static int open_model(run *r, const sim_profile *p, const sim_opts *o,
+                      lk_err *e)
+{
+    sim_level_cfg cfg[SIM_MAX_LEVELS];
+    for (int l = 0; l < p->nlevels; l++)
+        cfg[l] = p->level[l].cfg;
+    if (o->policy) {
+        sim_policy pol;
+        int rc = sim_policy_parse(o->policy, &pol, e);
+        if (rc)
+            return rc;
+        for (int l = 0; l < p->nlevels; l++)
+            cfg[l].policy = pol;
+    }
+    if (o->mode == SIM_ANALYTIC)
+        return sim_analytic_new(&r->ana, cfg, p->nlevels, e);
+    int rc = sim_cache_new(&r->cache, cfg, p->nlevels, SIM_SEED, e);
+    return rc ? lk_prefix(e, "profile %s", p->name) : LK_OK;
+}
+
+static void fill_result(const run *r, const sim_trace *t, sim_result *res)
+{
+    memset(res, 0, sizeof *res);
+    const sim_dram_stats *d = dram_stats(r);
+    res->executed_layers = t->n_exec;
+    res->weight_bytes = t->params.weight_bytes;
+    for (int c = 0; c < SIM_CLASS_COUNT; c++) {
+        res->dram_read_bytes += d->read_bytes[c];
+        res->dram_write_bytes += d->write_bytes[c];
+    }
+    res->dram_weight_read_bytes = d->read_bytes[SIM_WEIGHTS];
+    res->dram_kv_read_bytes = d->read_bytes[SIM_KV];
+    res->dram_act_read_bytes = d->read_bytes[SIM_ACT];
+    const sim_level_stats *s = level_stats(r, r->p->nlevels - 1);
+    for (int c = 0; c < SIM_CLASS_COUNT; c++) {
+        res->llc_accesses += s->accesses[c];
+        res->llc_misses += s->misses[c];
+    }
+    /* nothing reached the last level: nothing missed there either */
+    res->slc_hit_rate = res->llc_accesses
+        ? 1.0 - (double)res->llc_misses / (double)res->llc_accesses : 1.0;
+    for (int k = 0; k < 4; k++)
+        res->macs += r->token.macs[k];
+    sim_energy en = sim_cost_energy(r->p, &r->token, r->seconds);
+    res->energy_mj_per_token = en.total_mj;
+    res->energy_dram_mj = en.dram_mj;
+    res->energy_cache_mj = en.cache_mj;
+    res->energy_mac_mj = en.mac_mj;
+    res->energy_static_mj = en.static_mj;
+    res->latency_ms_per_token = r->seconds * 1e3;
+}
+
+const char sim_columns[] =
+    "profile,share,repeat,dtype,ctx,executed_layers,weight_bytes,"
+    "dram_read_bytes,dram_write_bytes,dram_weight_read_bytes,"
+    "dram_kv_read_bytes,slc_hit_rate,energy_mj_per_token,latency_ms_per_token,"
+    "mode,policy,dram_act_read_bytes,llc_accesses,llc_misses,macs,"
+    "energy_dram_mj,energy_cache_mj,energy_mac_mj,energy_static_mj";
+
+void sim_put_row(table *t, const sim_profile *p, const arch_spec *s,
+                 const sim_opts *o, const sim_result *r)
+{
+    table_put(t, "profile", "%s", p->name);
+    table_put(t, "share", "%s", arch_share_name(s->share));
+    table_puti(t, "repeat", s->repeat);
+    table_put(t, "dtype", "%s", arch_dtype_name(s->dtype));
+    table_puti(t, "ctx", s->ctx);
+    table_puti(t, "executed_layers", r->executed_layers);
+    table_putu(t, "weight_bytes", r->weight_bytes);
+    table_putu(t, "dram_read_bytes", r->dram_read_bytes);
+    table_putu(t, "dram_write_bytes", r->dram_write_bytes);
+    table_putu(t, "dram_weight_read_bytes", r->dram_weight_read_bytes);
+    table_putu(t, "dram_kv_read_bytes", r->dram_kv_read_bytes);
+    table_putf(t, "slc_hit_rate", r->slc_hit_rate, 6);
+    table_putf(t, "energy_mj_per_token", r->energy_mj_per_token, 6);
+    table_putf(t, "latency_ms_per_token", r->latency_ms_per_token, 6);
+    table_put(t, "mode", "%s", o->mode == SIM_ANALYTIC ? "analytic" : "exact");
+    table_put(t, "policy", "%s", o->policy ? o->policy : "profile");
+    table_putu(t, "dram_act_read_bytes", r->dram_act_read_bytes);
+    table_putu(t, "llc_accesses", r->llc_accesses);
+    table_putu(t, "llc_misses", r->llc_misses);
+    table_putu(t, "macs", r->macs);
+    table_putf(t, "energy_dram_mj", r->energy_dram_mj, 6);
+    table_putf(t, "energy_cache_mj", r->energy_cache_mj, 6);
+    table_putf(t, "energy_mac_mj", r->energy_mac_mj, 6);
+    table_putf(t, "energy_static_mj", r->energy_static_mj, 6);
+}
+
+int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
+              sim_result *res, lk_err *e)
+{
+    sim_trace t;
+    int rc = sim_trace_build(&t, s, e);
+    if (rc)
+        return rc;
+    run r = {.p = p};
+    if ((rc = open_model(&r, p, o, e))) {
+        sim_trace_free(&t);
+        return rc;
+    }
+    sim_sink k = {.u = &r, .op_begin = op_begin, .access = on_access, .op_end = op_end};
+    sim_trace_token(&t, &k);
+    if (r.cache)
+        sim_cache_reset_stats(r.cache);
+    else
+        sim_analytic_reset_stats(r.ana);
+    r.measure = true;
+    sim_trace_token(&t, &k);
+    if (r.ana)
+        rc = sim_analytic_check(r.ana, e);
+    if (!rc)
+        fill_result(&r, &t, res);
+    sim_cache_free(r.cache);
+    sim_analytic_free(r.ana);
+    sim_trace_free(&t);
+    return rc;
+}

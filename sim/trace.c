@@ -1,0 +1,228 @@
+/* trace.c -- the ordered accesses of one decode token (see trace.h). */
+#include "trace.h"
+
+#include <stdlib.h>
+
+#include "../arch/schedule.h"
+
+arch_dtype sim_trace_kv_type(arch_dtype d)
+{
+    return d == ARCH_INT8 ? ARCH_F16 : d;
+}
+
+static uint64_t align_up(uint64_t x)
+{
+    return (x + SIM_TRACE_ALIGN - 1) / SIM_TRACE_ALIGN * SIM_TRACE_ALIGN;
+}
+
+int sim_trace_build(sim_trace *t, const arch_spec *s, lk_err *e)
+{
+    *t = (sim_trace){.spec = *s};
+    int rc = arch_params_count(s, &t->params, e);
+    if (rc || (rc = arch_layout_build(&t->layout, s, e)))
+        return rc;
+    t->n_exec = arch_executed_layers(s);
+    t->sched = malloc((size_t)t->n_exec * sizeof *t->sched);
+    if (!t->sched) {
+        arch_layout_free(&t->layout);
+        return lk_fail(e, LK_ERUN, "trace: out of memory");
+    }
+    arch_schedule(s, t->sched);
+    t->kv_type = sim_trace_kv_type(s->dtype);
+    t->kv_row = t->params.kv_bytes_per_layer_token / 2;
+    t->kv_base = align_up(t->layout.blob_bytes);
+    t->kv_layer = 2 * (uint64_t)s->seq_len * t->kv_row;
+
+    uint64_t d = s->dim, q = s->heads * s->head_dim;
+    uint64_t kv = s->kv_heads * s->head_dim, f = s->ffn_dim;
+    const uint64_t n[SIM_A_COUNT] = {
+        [SIM_A_X] = d, [SIM_A_XB] = d > q ? d : q, [SIM_A_XB2] = d,
+        [SIM_A_Q] = q, [SIM_A_K] = kv, [SIM_A_V] = kv,
+        [SIM_A_ATT] = s->heads * s->seq_len, [SIM_A_HB] = f, [SIM_A_HB2] = f,
+        [SIM_A_LOGITS] = s->vocab,
+    };
+    uint64_t a = align_up(t->kv_base + t->n_exec * t->kv_layer);
+    for (int i = 0; i < SIM_A_COUNT; i++) {
+        t->act[i] = a;
+        t->act_bytes[i] = 4 * n[i];
+        a = align_up(a + t->act_bytes[i]);
+    }
+    t->end = a;
+    return LK_OK;
+}
+
+void sim_trace_free(sim_trace *t)
+{
+    arch_layout_free(&t->layout);
+    free(t->sched);
+    t->sched = NULL;
+}
+
+/* ---- emitting -------------------------------------------------------- */
+
+typedef struct {
+    const sim_trace *t;
+    const sim_sink *k;
+} emit;
+
+static void begin(const emit *m, const sim_op *op)
+{
+    if (m->k->op_begin)
+        m->k->op_begin(m->k->u, op);
+}
+
+static void end(const emit *m, const sim_op *op)
+{
+    if (m->k->op_end)
+        m->k->op_end(m->k->u, op);
+}
+
+static void touch(const emit *m, uint64_t addr, uint64_t bytes, bool write,
+                  sim_class cls)
+{
+    if (bytes && m->k->access)
+        m->k->access(m->k->u, addr, bytes, write, cls);
+}
+
+static void act(const emit *m, sim_act a, bool write)
+{
+    touch(m, m->t->act[a], m->t->act_bytes[a], write, SIM_ACT);
+}
+
+static void weight(const emit *m, arch_weight id, int64_t block)
+{
+    const arch_tensor *w = arch_layout_find(&m->t->layout, id, block);
+    touch(m, w->offset, w->bytes, false, SIM_WEIGHTS);
+}
+
+static uint64_t mat_macs(const emit *m, arch_weight id, int64_t block)
+{
+    const arch_tensor *w = arch_layout_find(&m->t->layout, id, block);
+    return (uint64_t)w->rows * (uint64_t)w->cols;
+}
+
+/* x += xb2 */
+static void residual(const emit *m)
+{
+    act(m, SIM_A_XB2, false);
+    act(m, SIM_A_X, false);
+    act(m, SIM_A_X, true);
+}
+
+static void norm(const emit *m, const char *name, arch_weight id, int64_t block,
+                 int64_t layer, sim_act out)
+{
+    sim_op op = {.name = name, .layer = layer, .dtype = ARCH_F32};
+    begin(m, &op);
+    act(m, SIM_A_X, false);
+    weight(m, id, block);
+    act(m, out, true);
+    end(m, &op);
+}
+
+/* out = W in; with_residual adds x += xb2 after it (wo, w2). */
+static void matvec(const emit *m, arch_weight id, int64_t block, int64_t layer,
+                   sim_act in, sim_act out, bool with_residual)
+{
+    sim_op op = {.name = block < 0 ? "classifier" : arch_weight_name(id),
+                 .layer = layer,
+                 .macs = mat_macs(m, id, block), .dtype = m->t->spec.dtype};
+    begin(m, &op);
+    weight(m, id, block);
+    act(m, in, false);
+    act(m, out, true);
+    if (with_residual)
+        residual(m);
+    end(m, &op);
+}
+
+/* Scores over t + 1 positions (t cached, one the token's own) and the
+ * weighted sum of as many values: 2 * H * hd * (t + 1) MACs, in the KV
+ * type. */
+static void attention(const emit *m, int64_t layer)
+{
+    const sim_trace *t = m->t;
+    const arch_spec *s = &t->spec;
+    uint64_t pos = (uint64_t)s->ctx;
+    uint64_t keys = t->kv_base + (uint64_t)layer * t->kv_layer;
+    uint64_t values = keys + (uint64_t)s->seq_len * t->kv_row;
+    sim_op op = {.name = "attention", .layer = layer,
+                 .macs = 2 * (uint64_t)(s->heads * s->head_dim) * (pos + 1),
+                 .dtype = t->kv_type};
+    begin(m, &op);
+    act(m, SIM_A_Q, false); /* rope */
+    act(m, SIM_A_Q, true);
+    act(m, SIM_A_K, false);
+    act(m, SIM_A_K, true);
+    touch(m, keys + pos * t->kv_row, t->kv_row, true, SIM_KV);
+    act(m, SIM_A_V, false);
+    touch(m, values + pos * t->kv_row, t->kv_row, true, SIM_KV);
+    act(m, SIM_A_Q, false);
+    touch(m, keys, pos * t->kv_row, false, SIM_KV);
+    for (int64_t h = 0; h < s->heads; h++)
+        touch(m, t->act[SIM_A_ATT] + 4 * (uint64_t)(h * s->seq_len), 4 * (pos + 1),
+              true, SIM_ACT);
+    for (int64_t h = 0; h < s->heads; h++)
+        touch(m, t->act[SIM_A_ATT] + 4 * (uint64_t)(h * s->seq_len), 4 * (pos + 1),
+              false, SIM_ACT);
+    touch(m, values, pos * t->kv_row, false, SIM_KV);
+    touch(m, t->act[SIM_A_XB], 4 * (uint64_t)(s->heads * s->head_dim), true,
+          SIM_ACT);
+    end(m, &op);
+}
+
+static void layer(const emit *m, int64_t l)
+{
+    int64_t b = m->t->sched[l];
+    bool swiglu = m->t->spec.ffn == ARCH_FFN_SWIGLU;
+    norm(m, "rms_att", ARCH_W_RMS_ATT, b, l, SIM_A_XB);
+    matvec(m, ARCH_W_Q, b, l, SIM_A_XB, SIM_A_Q, false);
+    matvec(m, ARCH_W_K, b, l, SIM_A_XB, SIM_A_K, false);
+    matvec(m, ARCH_W_V, b, l, SIM_A_XB, SIM_A_V, false);
+    attention(m, l);
+    matvec(m, ARCH_W_O, b, l, SIM_A_XB, SIM_A_XB2, true);
+    norm(m, "rms_ffn", ARCH_W_RMS_FFN, b, l, SIM_A_XB);
+    matvec(m, ARCH_W_1, b, l, SIM_A_XB, SIM_A_HB, false);
+    if (swiglu)
+        matvec(m, ARCH_W_3, b, l, SIM_A_XB, SIM_A_HB2, false);
+    /* the gate: hb = silu(hb) * hb2, or relu(hb); part of w2's op */
+    sim_op op = {.name = "w2", .layer = l,
+                 .macs = mat_macs(m, ARCH_W_2, b), .dtype = m->t->spec.dtype};
+    begin(m, &op);
+    act(m, SIM_A_HB, false);
+    if (swiglu)
+        act(m, SIM_A_HB2, false);
+    act(m, SIM_A_HB, true);
+    weight(m, ARCH_W_2, b);
+    act(m, SIM_A_HB, false);
+    act(m, SIM_A_XB2, true);
+    residual(m);
+    end(m, &op);
+}
+
+/* Row 0 of the embedding; an int8 row also needs its scale, stored after
+ * all V*dim values. */
+static void embed(const emit *m)
+{
+    const arch_spec *s = &m->t->spec;
+    const arch_tensor *w = arch_layout_find(&m->t->layout, ARCH_W_EMBED, -1);
+    uint64_t row = (uint64_t)s->dim * arch_dtype_size(s->dtype);
+    sim_op op = {.name = "embedding", .layer = -1, .dtype = s->dtype};
+    begin(m, &op);
+    touch(m, w->offset, row, false, SIM_WEIGHTS);
+    if (s->dtype == ARCH_INT8)
+        touch(m, w->offset + (uint64_t)s->vocab * s->dim, 4, false, SIM_WEIGHTS);
+    act(m, SIM_A_X, true);
+    end(m, &op);
+}
+
+void sim_trace_token(const sim_trace *t, const sim_sink *k)
+{
+    emit m = {t, k};
+    embed(&m);
+    for (int64_t l = 0; l < t->n_exec; l++)
+        layer(&m, l);
+    norm(&m, "rms_final", ARCH_W_RMS_FINAL, -1, -1, SIM_A_X);
+    arch_weight cls = t->spec.tied ? ARCH_W_EMBED : ARCH_W_CLS;
+    matvec(&m, cls, -1, -1, SIM_A_X, SIM_A_LOGITS, false);
+}

@@ -1,0 +1,191 @@
+/* bench_kern.c -- how close the mat-vec kernels come to this machine's
+ * memory bandwidth (`make bench`).
+ *
+ * For each weight type, a matrix of about 256 MiB (8x this host's L3, so
+ * every weight comes from DRAM) with 576 columns (MobileLLM-125M's width)
+ * is multiplied by a vector, its rows split across 1 and 2 threads as the
+ * transformer splits them. The weight bytes streamed per second are
+ * compared with the streaming-read bandwidth (probe_read_gbs) measured in
+ * the same run with the same threads: the ratio is what the kernel
+ * achieves of the memory roofline. Also: the mat-vec peak with weights in
+ * L1/L2, and the cost of one pool_run() (the transformer runs hundreds
+ * per token).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "../common/table.h"
+#include "../ref/kern.h"
+#include "../ref/pool.h"
+#include "../ref/probe.h"
+
+#define COLS 576
+#define MATRIX_BYTES ((size_t)256 << 20)
+#define RUNS 7
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+typedef struct {
+    kern_mat m;
+    kern_act a;
+    float *out;
+} job;
+
+/* Worker i of n: its share of the rows, as the transformer does it. */
+static void rows_job(void *arg, int i, int n)
+{
+    job *j = arg;
+    int64_t r0 = j->m.rows * i / n, r1 = j->m.rows * (i + 1) / n;
+    kern_matvec(j->out + r0, &j->m, &j->a, r0, r1);
+}
+
+static void nothing(void *arg, int i, int n)
+{
+    (void)arg, (void)i, (void)n;
+}
+
+/* GB/s of weight bytes, best of PROBE_RUNS timed runs: as many as one
+ * probe_read_gbs() call takes, so both figures are a best of as many. */
+static double matvec_gbs(pool *p, job *j, size_t bytes)
+{
+    double best = 0;
+    for (int r = 0; r < PROBE_RUNS; r++) {
+        double t0 = now();
+        pool_run(p, rows_job, j);
+        double g = bytes / (now() - t0) / 1e9;
+        best = g > best ? g : best;
+    }
+    return best;
+}
+
+/* A rows x COLS matrix of type t, filled in place (hugepage-backed like
+ * the probe's read buffer, so both see the same TLB behaviour). */
+static size_t make_matrix(job *j, arch_dtype t, float *x, int8_t *q)
+{
+    int64_t size = arch_dtype_size(t), rows = (int64_t)MATRIX_BYTES / (COLS * size);
+    size_t bytes = (size_t)(rows * COLS * size) +
+                   (t == ARCH_INT8 ? (size_t)rows * sizeof(float) : 0);
+    void *data = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (data == MAP_FAILED) {
+        perror("bench_kern: mmap");
+        exit(1);
+    }
+    madvise(data, bytes, MADV_HUGEPAGE);
+    float row[COLS];
+    for (int64_t r = 0; r < rows; r++) {
+        for (int c = 0; c < COLS; c++)
+            row[c] = (float)((r * 31 + c * 7) % 255 - 127) / 128;
+        if (t == ARCH_INT8)
+            kern_quantize_rows((int8_t *)data + r * COLS,
+                               (float *)((int8_t *)data + rows * COLS) + r, row, 1, COLS);
+        else
+            kern_from_f32(t, (char *)data + r * COLS * size, row, COLS);
+    }
+    j->m = (kern_mat){.type = t, .rows = rows, .cols = COLS, .data = data,
+                      .scales = t == ARCH_INT8 ? (float *)((int8_t *)data + rows * COLS) : NULL};
+    kern_act_prepare(&j->a, t, x, COLS, q);
+    j->out = malloc((size_t)rows * sizeof(float));
+    return bytes;
+}
+
+static void machine_name(char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && colon) {
+            snprintf(buf, len, "%s", colon + 2);
+            buf[strcspn(buf, "\n")] = 0;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+int main(void)
+{
+    char cpu[128];
+    machine_name(cpu, sizeof cpu);
+    printf("bench_kern: %s, %d physical cores (hwloc), kernels %s\n\n", cpu,
+           pool_physical_cores(), kern_name());
+    float x[COLS];
+    int8_t q[COLS + 64];
+    for (int c = 0; c < COLS; c++)
+        x[c] = (float)(c % 13) / 13 - 0.3f;
+
+    table *t = table_new("dtype,threads,rows,cols,weight_mb,matvec_gbs,read_gbs,ratio");
+    table *peak = table_new("dtype,threads,gflops_l1,gflops_l2,pool_run_us");
+    lk_err e = {0};
+    for (int threads = 1; threads <= 2; threads++) {
+        pool *p;
+        if (pool_create(&p, threads, &e) != LK_OK) {
+            fprintf(stderr, "bench_kern: %s\n", e.msg);
+            return 1;
+        }
+        double t0 = now();
+        for (int k = 0; k < 10000; k++)
+            pool_run(p, nothing, NULL);
+        double run_us = (now() - t0) / 10000 * 1e6;
+        job j[4];
+        size_t bytes[4];
+        double best[4] = {0}, read = 0;
+        for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+            bytes[d] = make_matrix(&j[d], d, x, q);
+            matvec_gbs(p, &j[d], bytes[d]); /* warm-up: first touch of out */
+        }
+        /* Interleaved rounds, best of each: another process disturbing
+         * one round disturbs every measurement of it alike. */
+        for (int r = 0; r < RUNS; r++) {
+            double g = probe_read_gbs(p, MATRIX_BYTES);
+            read = g > read ? g : read;
+            for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+                g = matvec_gbs(p, &j[d], bytes[d]);
+                best[d] = g > best[d] ? g : best[d];
+            }
+        }
+        for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+            table_row(t);
+            table_put(t, "dtype", "%s", arch_dtype_name(d));
+            table_puti(t, "threads", threads);
+            table_puti(t, "rows", j[d].m.rows);
+            table_puti(t, "cols", j[d].m.cols);
+            table_putf(t, "weight_mb", bytes[d] / 1e6, 1);
+            table_putf(t, "matvec_gbs", best[d], 1);
+            table_putf(t, "read_gbs", read, 1);
+            table_putf(t, "ratio", best[d] / read, 3);
+            munmap((void *)j[d].m.data, bytes[d]);
+            free(j[d].out);
+
+            table_row(peak);
+            table_put(peak, "dtype", "%s", arch_dtype_name(d));
+            table_puti(peak, "threads", threads);
+            /* half of L1d and of L2 on every AVX-512 CPU (>= 32 KiB, >= 1 MiB) */
+            table_putf(peak, "gflops_l1", probe_matvec_gflops(p, d, 16 << 10), 1);
+            table_putf(peak, "gflops_l2", probe_matvec_gflops(p, d, 512 << 10), 1);
+            table_putf(peak, "pool_run_us", run_us, 3);
+        }
+        pool_free(p);
+    }
+    printf("Weight streaming of kern_matvec vs streaming read (same run, same threads;\n"
+           "GB/s = 1e9 bytes/s, best of %d interleaved rounds of %d runs; read_gbs: probe_read_gbs\n"
+           "on a buffer of the same size; ratio = matvec_gbs / read_gbs):\n", RUNS, PROBE_RUNS);
+    table_write(t, TABLE_TEXT, stdout, &e);
+    printf("\nMat-vec peak with weights in L1 (16 KiB) and L2 (512 KiB), GFLOP/s (GOP/s\n"
+           "for int8), 2 per multiply-add; pool_run_us: one empty pool_run():\n");
+    table_write(peak, TABLE_TEXT, stdout, &e);
+    table_free(t);
+    table_free(peak);
+    return 0;
+}

@@ -1,0 +1,370 @@
+/* test_ckpt.c -- llama2.c version-0 checkpoints and the ref commands:
+ * the file size and header follow from the format's definition; reading
+ * a written file gives back the seeded weights bit for bit (every dtype)
+ * and the same logits; a hand-written tiny model matches its closed form
+ * (which pins llama2.c's RoPE pairing); every malformed file and bad
+ * token list is refused by the CLI with exit 2 and a one-line message. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../arch/layout.h"
+#include "../arch/schedule.h"
+#include "../ref/ckpt.h"
+#include "../ref/model.h"
+#include "testutil.h"
+
+#define SMALL "--layers 2 --dim 64 --heads 4 --kv-heads 2 --vocab 97 --seq-len 32"
+
+static arch_spec spec_of(int tied, arch_dtype d)
+{
+    arch_spec s;
+    lk_err e = {0};
+    arch_spec_init(&s);
+    s.layers = 2;
+    s.dim = 64;
+    s.heads = 4;
+    s.kv_heads = 2;
+    s.vocab = 97;
+    s.seq_len = 32;
+    s.tied = tied;
+    s.dtype = d;
+    ck_assert_msg(arch_spec_finish(&s, &e) == LK_OK, "%s", e.msg);
+    return s;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    ck_assert_msg(stat(path, &st) == 0, "%s missing", path);
+    return (long)st.st_size;
+}
+
+static const char *tmp(const char *name)
+{
+    static char buf[8][512];
+    static int k;
+    char *b = buf[k++ % 8];
+    snprintf(b, 512, "%s/%s", tu_tmpdir(), name);
+    return b;
+}
+
+static const int64_t prompt[] = {5, 17, 2, 96, 40};
+
+/* logits after the prompt, copied */
+static float *run(ref_weights *w, pool *p)
+{
+    ref_state st;
+    lk_err e = {0};
+    ck_assert_msg(ref_state_build(&st, w, p, &e) == LK_OK, "%s", e.msg);
+    float *out = malloc((size_t)w->spec.vocab * sizeof *out);
+    memcpy(out, ref_prefill(&st, prompt, 5), (size_t)w->spec.vocab * sizeof *out);
+    ref_state_free(&st);
+    return out;
+}
+
+/* Size = header + every parameter (arch_params total) + two RoPE tables
+ * of seq_len x head_dim/2; header fields as the format defines them. */
+START_TEST(test_export_size_and_header)
+{
+    arch_spec s = spec_of(_i, ARCH_F32);
+    const char *path = tmp(_i ? "tied.bin" : "untied.bin");
+    lk_err e = {0};
+    ck_assert_msg(ckpt_export(&s, 1, false, path, &e) == LK_OK, "%s", e.msg);
+    arch_params p;
+    ck_assert(arch_params_count(&s, &p, &e) == LK_OK);
+    ck_assert_int_eq(file_size(path), 28 + 4 * (p.total + s.seq_len * s.head_dim));
+    int32_t h[7];
+    FILE *f = fopen(path, "rb");
+    ck_assert_int_eq(fread(h, 4, 7, f), 7);
+    fclose(f);
+    int32_t want[7] = {64, (int32_t)s.ffn_dim, 2, 4, 2, _i ? 97 : -97, 32};
+    for (int i = 0; i < 7; i++)
+        ck_assert_int_eq(h[i], want[i]);
+}
+END_TEST
+
+/* Reading back gives the seeded model exactly: f32 tensors (mapped)
+ * equal the seeded ones, other dtypes give the same blob; logits equal. */
+START_TEST(test_roundtrip_exact)
+{
+    static const arch_dtype types[] = {ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8};
+    arch_spec s = spec_of(0, types[_i]);
+    const char *path = tmp("rt.bin");
+    lk_err e = {0};
+    ck_assert_msg(ckpt_export(&s, 77, false, path, &e) == LK_OK, "%s", e.msg);
+    pool *p;
+    ck_assert(pool_create(&p, 2, &e) == LK_OK);
+    ref_weights a, b;
+    arch_spec sb = s;
+    ck_assert_msg(ref_weights_seeded(&a, &s, 77, p, &e) == LK_OK, "%s", e.msg);
+    ck_assert_msg(ckpt_load(&b, path, &sb, p, &e) == LK_OK, "%s", e.msg);
+    if (types[_i] == ARCH_F32) {
+        ck_assert(b.map != NULL && b.blob == NULL); /* used in place */
+        arch_layout l;
+        ck_assert(arch_layout_build(&l, &s, &e) == LK_OK);
+        for (int64_t i = 0; i < l.n; i++) {
+            const arch_tensor *t = &l.t[i];
+            const ref_block *ba = t->block >= 0 ? &a.blocks[t->block] : NULL;
+            const ref_block *bb = t->block >= 0 ? &b.blocks[t->block] : NULL;
+            const void *x = NULL, *y = NULL;
+            switch (t->id) {
+            case ARCH_W_EMBED: x = a.embed.data; y = b.embed.data; break;
+            case ARCH_W_RMS_ATT: x = ba->rms_att; y = bb->rms_att; break;
+            case ARCH_W_Q: x = ba->wq.data; y = bb->wq.data; break;
+            case ARCH_W_K: x = ba->wk.data; y = bb->wk.data; break;
+            case ARCH_W_V: x = ba->wv.data; y = bb->wv.data; break;
+            case ARCH_W_O: x = ba->wo.data; y = bb->wo.data; break;
+            case ARCH_W_RMS_FFN: x = ba->rms_ffn; y = bb->rms_ffn; break;
+            case ARCH_W_1: x = ba->w1.data; y = bb->w1.data; break;
+            case ARCH_W_2: x = ba->w2.data; y = bb->w2.data; break;
+            case ARCH_W_3: x = ba->w3.data; y = bb->w3.data; break;
+            case ARCH_W_RMS_FINAL: x = a.rms_final; y = b.rms_final; break;
+            case ARCH_W_CLS: x = a.cls.data; y = b.cls.data; break;
+            default: break;
+            }
+            ck_assert_msg(memcmp(x, y, t->bytes) == 0, "tensor %s of block %lld differs",
+                          arch_weight_name(t->id), (long long)t->block);
+        }
+        arch_layout_free(&l);
+    } else {
+        ck_assert(b.map == NULL && a.blob_bytes == b.blob_bytes);
+        ck_assert(memcmp(a.blob, b.blob, a.blob_bytes) == 0);
+    }
+    float *la = run(&a, p), *lb = run(&b, p);
+    ck_assert(memcmp(la, lb, (size_t)s.vocab * sizeof *la) == 0);
+    free(la);
+    free(lb);
+    ref_weights_free(&a);
+    ref_weights_free(&b);
+    pool_free(p);
+}
+END_TEST
+
+/* A model small enough to solve by hand: dim 4, one head (hd 4), one
+ * layer, wq = wk = wv = wo = I, FFN weights 0, norms 1, tied classifier,
+ * prompt (0, 1) with e0 = (0,0,1,0), e1 = (0,0,1,1), e2 = (1,0,0,0).
+ * llama2.c's RoPE turns the pair (2,3) by pos * 10000^(-2/4) = 0.01 rad
+ * at position 1 (a half-split RoPE would turn it by 1 rad with (0,2)). */
+START_TEST(test_closed_form)
+{
+    const char *path = tmp("tiny.bin");
+    float buf[3 * 4 + 4 + 4 * 16 + 4 + 4 + 4 + 4 + 4 + 2 * 4 * 2] = {0};
+    float *f = buf;
+    float emb[12] = {0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0};
+    memcpy(f, emb, sizeof emb);
+    f += 12;
+    for (int i = 0; i < 4; i++) /* rms_att */
+        *f++ = 1;
+    for (int m = 0; m < 4; m++, f += 16) /* wq, wk, wv, wo = I */
+        for (int i = 0; i < 4; i++)
+            f[i * 5] = 1;
+    for (int i = 0; i < 4; i++) /* rms_ffn */
+        *f++ = 1;
+    f += 12; /* w1 (1x4), w2 (4x1), w3 (1x4): zero */
+    for (int i = 0; i < 4; i++) /* rms_final */
+        *f++ = 1;
+    int32_t h[7] = {4, 1, 1, 1, 1, 3, 4};
+    FILE *out = fopen(path, "wb");
+    fwrite(h, 4, 7, out);
+    fwrite(buf, sizeof buf, 1, out);
+    fclose(out);
+
+    double s0 = 1 / sqrt(0.25 + 1e-5), s1 = 1 / sqrt(0.5 + 1e-5), a = 0.01;
+    double sc0 = s1 * s0 * (cos(a) - sin(a)) / 2, sc1 = s1 * s1; /* q1.k / sqrt(4) */
+    double p0 = exp(sc0) / (exp(sc0) + exp(sc1)), p1 = 1 - p0;
+    double x[4] = {0, 0, 1 + p0 * s0 + p1 * s1, 1 + p1 * s1};
+    double r = 1 / sqrt((x[2] * x[2] + x[3] * x[3]) / 4 + 1e-5);
+    double want[3] = {x[2] * r, (x[2] + x[3]) * r, 0};
+
+    lk_err e = {0};
+    pool *p;
+    ck_assert(pool_create(&p, 1, &e) == LK_OK);
+    arch_spec s;
+    arch_spec_init(&s);
+    s.dtype = ARCH_F32;
+    s.ctx = 0;
+    ref_weights w;
+    ck_assert_msg(ckpt_load(&w, path, &s, p, &e) == LK_OK, "%s", e.msg);
+    ref_state st;
+    ck_assert(ref_state_build(&st, &w, p, &e) == LK_OK);
+    const float *got = ref_prefill(&st, (const int64_t[]){0, 1}, 2);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(fabs(got[i] - want[i]) < 1e-5 * (1 + fabs(want[i])),
+                      "logit %d: %.9g, closed form %.9g", i, got[i], want[i]);
+    ref_state_free(&st);
+    ref_weights_free(&w);
+    pool_free(p);
+}
+END_TEST
+
+/* The CLI: seeded logits == logits of the exported file, as text. */
+START_TEST(test_cli_export_logits)
+{
+    char cmd[1024], *a, *b, *err;
+    snprintf(cmd, sizeof cmd, "export " SMALL " --dtype f32 --seed 4 --out %s",
+             tmp("cli.bin"));
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+    ck_assert_int_eq(tu_run("logits " SMALL " --dtype f32 --seed 4 --tokens 1,2,3", &a,
+                            &err), 0);
+    snprintf(cmd, sizeof cmd, "logits " SMALL " --dtype f32 --checkpoint %s --tokens 1,2,3",
+             tmp("cli.bin"));
+    ck_assert_int_eq(tu_run(cmd, &b, NULL), 0);
+    ck_assert_str_eq(a, b);
+    int lines = 0;
+    for (char *c = a; *c; c++)
+        lines += *c == '\n';
+    ck_assert_int_eq(lines, 97);
+    free(a);
+    free(b);
+    free(err);
+}
+END_TEST
+
+/* Write a checkpoint with header h and n floats of payload. */
+static void write_file(const char *path, const int32_t h[7], long n)
+{
+    FILE *f = fopen(path, "wb");
+    fwrite(h, 4, 7, f);
+    float z = 0;
+    for (long i = 0; i < n; i++)
+        fwrite(&z, 4, 1, f);
+    fclose(f);
+}
+
+/* floats a header describes (same formula as the test above: params
+ * of a llama2.c model + RoPE tables) */
+static long payload(const int32_t h[7])
+{
+    long d = h[0], f = h[1], L = h[2], hd = d / h[3], kvd = hd * h[4];
+    long V = h[5] < 0 ? -(long)h[5] : h[5];
+    return V * d + L * (2 * d + 2 * d * d + 2 * d * kvd + 3 * d * f) + d +
+           h[6] * hd + (h[5] < 0 ? V * d : 0);
+}
+
+typedef struct {
+    const char *name;
+    int32_t h[7];
+    long extra;       /* floats added to the right size; 0: a 16-float
+                         payload (the header is refused before its size) */
+    const char *want; /* in the message */
+} bad_case;
+
+static const bad_case bad[] = {
+    {"truncated", {16, 32, 1, 2, 2, -10, 8}, -1, "truncated"},
+    {"oversized", {16, 32, 1, 2, 2, 10, 8}, 3, "oversized"},
+    {"zero-dim", {0, 32, 1, 2, 2, 10, 8}, 0, "dim"},
+    {"neg-layers", {16, 32, -1, 2, 2, 10, 8}, 0, "n_layers"},
+    {"zero-vocab", {16, 32, 1, 2, 2, 0, 8}, 0, "vocab_size"},
+    {"min-vocab", {16, 32, 1, 2, 2, INT32_MIN, 8}, 0, "vocab_size"},
+    {"zero-seq", {16, 32, 1, 2, 2, 10, 0}, 0, "seq_len"},
+    {"neg-hidden", {16, -32, 1, 2, 2, 10, 8}, 0, "hidden_dim"},
+    {"heads-vs-dim", {16, 32, 1, 3, 3, 10, 8}, 0, "n_heads"},
+    {"kv-vs-heads", {16, 32, 1, 4, 3, 10, 8}, 0, "n_kv_heads"},
+    {"odd-head", {6, 32, 1, 2, 2, 10, 8}, 0, "odd"},
+    {"overflow", {1 << 30, 1 << 30, 1 << 30, 1 << 20, 1 << 20, 1 << 30, 8}, 0, "overflow"},
+};
+
+START_TEST(test_malformed)
+{
+    const bad_case *c = &bad[_i];
+    const char *path = tmp(c->name);
+    write_file(path, c->h, c->extra ? payload(c->h) + c->extra : 16);
+    char cmd[1024], *out, *err;
+    snprintf(cmd, sizeof cmd, "logits " SMALL " --checkpoint %s --tokens 1", path);
+    ck_assert_int_eq(tu_run(cmd, &out, &err), 2);
+    ck_assert_msg(strstr(err, path) && strstr(err, c->want),
+                  "%s: message '%s' lacks '%s'", c->name, err, c->want);
+    ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1, "not one line: %s", err);
+    ck_assert_str_eq(out, "");
+    free(out);
+    free(err);
+}
+END_TEST
+
+/* A file shorter than its header, and one that does not exist. */
+START_TEST(test_short_and_missing)
+{
+    const char *path = tmp("short.bin");
+    tu_write(path, "0123456789");
+    char cmd[1024], *err;
+    snprintf(cmd, sizeof cmd, "bench " SMALL " --checkpoint %s", path);
+    ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "truncated") != NULL, "%s", err);
+    free(err);
+    snprintf(cmd, sizeof cmd, "logits " SMALL " --checkpoint %s --tokens 1",
+             tmp("missing.bin"));
+    ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
+    free(err);
+}
+END_TEST
+
+static const char *const bad_tokens[] = {"1,x", "-1", "97", "", "1,,2", "3,", "1e3",
+                                         "99999999999999999999"};
+
+START_TEST(test_bad_tokens)
+{
+    char cmd[256], *err;
+    snprintf(cmd, sizeof cmd, "logits " SMALL " --tokens '%s'", bad_tokens[_i]);
+    ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "--tokens") != NULL, "%s", err);
+    free(err);
+}
+END_TEST
+
+/* export refuses what the format cannot hold, and leaves no file. */
+START_TEST(test_export_refusals)
+{
+    static const char *const args[] = {
+        SMALL " --share immediate",  /* sharing without --unroll */
+        SMALL " --ffn relu",         /* format is SwiGLU only */
+        SMALL " --head-dim 32",      /* head_dim != dim / heads */
+    };
+    char cmd[512], *err;
+    snprintf(cmd, sizeof cmd, "export %s --out %s", args[_i], tmp("refused.bin"));
+    ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
+    ck_assert_msg(strlen(err) > 8, "no message");
+    struct stat st;
+    ck_assert(stat(tmp("refused.bin"), &st) != 0);
+    free(err);
+}
+END_TEST
+
+START_TEST(test_bench_columns)
+{
+    char *out;
+    ck_assert_int_eq(tu_run("bench " SMALL " --ctx 16 --tokens 3 --threads 1 --format csv",
+                            &out, NULL), 0);
+    ck_assert_msg(strncmp(out, "dtype,threads,ctx,executed_layers,load_ms,init_ms,"
+                               "execute_ms,tokens_per_s", 70) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "\nf16,1,16,2,") != NULL, "%s", out);
+    free(out);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("ckpt");
+    TCase *t = tcase_create("ckpt");
+    tcase_set_timeout(t, 60);
+    tcase_add_loop_test(t, test_export_size_and_header, 0, 2);
+    tcase_add_loop_test(t, test_roundtrip_exact, 0, 4);
+    tcase_add_test(t, test_closed_form);
+    tcase_add_test(t, test_cli_export_logits);
+    tcase_add_loop_test(t, test_malformed, 0, sizeof bad / sizeof *bad);
+    tcase_add_test(t, test_short_and_missing);
+    tcase_add_loop_test(t, test_bad_tokens, 0, sizeof bad_tokens / sizeof *bad_tokens);
+    tcase_add_loop_test(t, test_export_refusals, 0, 3);
+    tcase_add_test(t, test_bench_columns);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(suite());
+}

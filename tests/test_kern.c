@@ -1,0 +1,531 @@
+/* test_kern.c -- the compute kernels against independent references.
+ *
+ * Each mat-vec is compared with a double-precision dot product that the
+ * test computes itself from the stored values (decoded by the test's own
+ * f16 and bf16 decoders, and the stored int8 values times their scales),
+ * for the portable kernels and for the best ones this CPU runs. Matrices
+ * and vectors end at a page boundary followed by an inaccessible page, so
+ * a kernel that reads past a row's end crashes the test.
+ *
+ * Tolerances (u = 2^-24, the f32 unit roundoff):
+ *  - f32, f16, bf16: any order of summing n products in f32, fused or
+ *    not, errs by at most gamma(n+1) * sum |w x| with gamma(k) = k u /
+ *    (1 - k u) (Higham, Accuracy and Stability, section 3.1); the
+ *    weights are exact in f32, so this is the whole error.
+ *  - int8: the sum of quantized products is an exact integer D; the
+ *    result is ws * sa * D with two roundings in the products and one in
+ *    converting D to float, so |out - ref| <= gamma(3) |ref|, and the
+ *    portable and best kernels agree exactly (same q, same D, same
+ *    finishing code).
+ *  - quantization itself: |w - qw sw| <= sw / 2 per weight and |x - (qa -
+ *    z) sa| <= sa / 2 per activation (kern.c derives both), up to the
+ *    rounding of computing w / sw in f32 (a relative 2^-22 slack).
+ *
+ * The probe (built on these kernels) is checked where that needs no
+ * timing: the profile it writes passes the simulator's own reader, a
+ * failed write leaves nothing behind, and its read kernel runs.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../ref/kern.h"
+#include "../ref/probe.h"
+#include "../sim/profile.h"
+#include "testutil.h"
+
+static const char *const impls[] = {"portable", "auto"};
+#define NIMPL 2
+
+static double gamma_(double k)
+{
+    double u = ldexp(1, -24);
+    return k * u / (1 - k * u);
+}
+
+/* ---- memory that ends at an inaccessible page ---------------------- */
+
+typedef struct {
+    void *map;
+    size_t len;
+} guard;
+
+static void *guarded(guard *g, size_t bytes)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t body = (bytes + page - 1) / page * page;
+    g->len = body + page;
+    g->map = mmap(NULL, g->len, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(g->map != MAP_FAILED);
+    ck_assert(mprotect((char *)g->map + body, page, PROT_NONE) == 0);
+    return (char *)g->map + body - bytes;
+}
+
+static void unguard(guard *g)
+{
+    munmap(g->map, g->len);
+}
+
+/* ---- independent decoders and data --------------------------------- */
+
+/* IEEE binary16 from its fields. */
+static double f16_value(uint16_t h)
+{
+    int e = (h >> 10) & 31, m = h & 1023;
+    double v = e == 0    ? ldexp(m, -24)
+               : e == 31 ? (m ? NAN : INFINITY)
+                         : ldexp(m + 1024, e - 25);
+    return h >> 15 ? -v : v;
+}
+
+static double bf16_value(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static double uniform(double lo, double hi) /* xorshift64 */
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return lo + (hi - lo) * (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static float bits_f32(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static void select_impl(const char *name)
+{
+    lk_err e = {0};
+    ck_assert_msg(kern_select(name, &e) == LK_OK, "%s", e.msg);
+}
+
+/* ---- conversions ---------------------------------------------------- */
+
+typedef struct {
+    float x;
+    uint16_t bits;
+} conv_case;
+
+static void check_cases(arch_dtype t, const conv_case *c, int n)
+{
+    for (int k = 0; k < NIMPL; k++) {
+        select_impl(impls[k]);
+        for (int i = 0; i < n; i++) {
+            uint16_t h;
+            kern_from_f32(t, &h, &c[i].x, 1);
+            ck_assert_msg(h == c[i].bits, "%s %s: %a -> 0x%04x, want 0x%04x",
+                          impls[k], arch_dtype_name(t), c[i].x, h, c[i].bits);
+        }
+    }
+}
+
+START_TEST(f16_bit_patterns)
+{
+    const conv_case c[] = {
+        {1.0f, 0x3c00},
+        {-2.0f, 0xc000},
+        {65504.0f, 0x7bff},                  /* largest finite */
+        {65520.0f, 0x7c00},                  /* halfway to 2^16: rounds to inf */
+        {INFINITY, 0x7c00},
+        {-INFINITY, 0xfc00},
+        {1.0f + 0x1p-11f, 0x3c00},           /* tie: to even (down) */
+        {1.0f + 3 * 0x1p-11f, 0x3c02},       /* tie: to even (up) */
+        {1.0f + 0x1p-11f + 0x1p-20f, 0x3c01},/* just above the tie */
+        {0x1p-24f, 0x0001},                  /* smallest subnormal */
+        {0x1p-25f, 0x0000},                  /* tie between 0 and it: 0 */
+        {0x1.8p-24f, 0x0002},                /* tie 1.5 -> 2 */
+        {0x1p-14f, 0x0400},                  /* smallest normal */
+        {-0.0f, 0x8000},
+    };
+    check_cases(ARCH_F16, c, sizeof c / sizeof c[0]);
+}
+END_TEST
+
+START_TEST(bf16_bit_patterns)
+{
+    const conv_case c[] = {
+        {1.0f, 0x3f80},
+        {-2.0f, 0xc000},
+        {1.0f + 0x1p-8f, 0x3f80},            /* tie: to even (down) */
+        {1.0f + 3 * 0x1p-8f, 0x3f82},        /* tie: to even (up) */
+        {INFINITY, 0x7f80},
+        {bits_f32(0x7f7fffff), 0x7f80},      /* FLT_MAX rounds to inf */
+        {bits_f32(0x00010000), 0x0001},      /* subnormals are kept */
+        {bits_f32(0x00008000), 0x0000},      /* tie to even: 0 */
+        {-0.0f, 0x8000},
+    };
+    check_cases(ARCH_BF16, c, sizeof c / sizeof c[0]);
+    uint16_t h;
+    float nan = NAN;
+    kern_from_f32(ARCH_BF16, &h, &nan, 1);
+    ck_assert((h & 0x7f80) == 0x7f80 && (h & 0x7f) != 0);
+}
+END_TEST
+
+/* Every 16-bit pattern decodes to the test's value and encodes back. */
+static void check_all_patterns(arch_dtype t, double (*value)(uint16_t))
+{
+    static uint16_t in[65536], back[65536];
+    static float f[65536];
+    for (int i = 0; i < 65536; i++)
+        in[i] = (uint16_t)i;
+    for (int k = 0; k < NIMPL; k++) {
+        select_impl(impls[k]);
+        kern_to_f32(t, f, in, 65536);
+        kern_from_f32(t, back, f, 65536);
+        for (int i = 0; i < 65536; i++) {
+            double v = value(in[i]);
+            if (isnan(v)) {
+                ck_assert(isnan(f[i]));
+                continue;
+            }
+            ck_assert_msg(f[i] == v && back[i] == in[i], "%s %s 0x%04x",
+                          impls[k], arch_dtype_name(t), i);
+        }
+    }
+}
+
+START_TEST(f16_all_patterns) { check_all_patterns(ARCH_F16, f16_value); }
+END_TEST
+
+START_TEST(bf16_all_patterns) { check_all_patterns(ARCH_BF16, bf16_value); }
+END_TEST
+
+/* ---- mat-vecs -------------------------------------------------------- */
+
+typedef struct {
+    arch_dtype t;
+    int64_t rows, cols;
+    guard gw, gx, gq;
+    kern_mat m;
+    float *x, *wf;   /* activations; the f32 weights before storing */
+    int8_t *q;       /* int8 activation buffer */
+    double *wv;      /* the stored weights' values, decoded by the test */
+} problem;
+
+static void make(problem *p, arch_dtype t, int64_t rows, int64_t cols,
+                 double xlo, double xhi)
+{
+    memset(p, 0, sizeof *p);
+    p->t = t;
+    p->rows = rows;
+    p->cols = cols;
+    int64_t n = rows * cols;
+    size_t data = (size_t)n * arch_dtype_size(t);
+    size_t extra = t == ARCH_INT8 ? (size_t)rows * sizeof(float) : 0;
+    char *blob = guarded(&p->gw, data + extra);
+    p->x = guarded(&p->gx, (size_t)cols * sizeof(float));
+    p->q = guarded(&p->gq, (size_t)(cols + 63) / 64 * 64);
+    p->wf = malloc((size_t)n * sizeof(float));
+    p->wv = malloc((size_t)n * sizeof(double));
+    for (int64_t i = 0; i < n; i++)
+        p->wf[i] = (float)uniform(-1, 1);
+    for (int64_t c = 0; c < cols; c++)
+        p->x[c] = (float)uniform(xlo, xhi);
+    p->m = (kern_mat){.type = t, .rows = rows, .cols = cols, .data = blob};
+    if (t == ARCH_INT8) {
+        float *scales = (float *)(blob + data);
+        kern_quantize_rows((int8_t *)blob, scales, p->wf, rows, cols);
+        p->m.scales = scales;
+        for (int64_t i = 0; i < n; i++)
+            p->wv[i] = (double)((int8_t *)blob)[i] * scales[i / cols];
+        return;
+    }
+    kern_from_f32(t, blob, p->wf, n);
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t h = ((uint16_t *)blob)[i];
+        p->wv[i] = t == ARCH_F32 ? p->wf[i]
+                   : t == ARCH_F16 ? f16_value(h)
+                                   : bf16_value(h);
+    }
+}
+
+static void unmake(problem *p)
+{
+    unguard(&p->gw);
+    unguard(&p->gx);
+    unguard(&p->gq);
+    free(p->wf);
+    free(p->wv);
+}
+
+/* The value the kernel saw for activation c. */
+static double act_value(const problem *p, const kern_act *a, int64_t c)
+{
+    if (p->t != ARCH_INT8)
+        return p->x[c];
+    return ((double)(uint8_t)a->q[c] - a->zero) * a->scale;
+}
+
+/* Run rows [r0, r1) and check each against the reference; the output
+ * slots around the range must stay untouched. */
+static void check_range(const problem *p, int64_t r0, int64_t r1, float *got)
+{
+    kern_act a;
+    kern_act_prepare(&a, p->t, p->x, p->cols, p->q);
+    int64_t n = r1 - r0;
+    float *out = malloc((size_t)(n + 2) * sizeof(float));
+    out[0] = out[n + 1] = 12345.0f;
+    kern_matvec(out + 1, &p->m, &a, r0, r1);
+    ck_assert(out[0] == 12345.0f && out[n + 1] == 12345.0f);
+    for (int64_t r = r0; r < r1; r++) {
+        double ref = 0, mag = 0;
+        for (int64_t c = 0; c < p->cols; c++) {
+            double v = p->wv[r * p->cols + c] * act_value(p, &a, c);
+            ref += v;
+            mag += fabs(v);
+        }
+        double tol = p->t == ARCH_INT8 ? gamma_(3) * fabs(ref)
+                                       : gamma_((double)p->cols + 1) * mag;
+        ck_assert_msg(fabs(out[r - r0 + 1] - ref) <= tol,
+                      "%s %s %lldx%lld row %lld: %.9g vs %.9g (tol %.3g)",
+                      kern_name(), arch_dtype_name(p->t), (long long)p->rows,
+                      (long long)p->cols, (long long)r, out[r - r0 + 1], ref, tol);
+        got[r - r0] = out[r - r0 + 1];
+    }
+    free(out);
+}
+
+static const int64_t rows_[] = {1, 3, 65};
+static const int64_t cols_[] = {1, 15, 17, 63, 64, 100, 257, 1000};
+
+static void check_type(arch_dtype t)
+{
+    for (size_t i = 0; i < sizeof rows_ / sizeof rows_[0]; i++)
+        for (size_t j = 0; j < sizeof cols_ / sizeof cols_[0]; j++) {
+            problem p;
+            make(&p, t, rows_[i], cols_[j], -0.4, 1.1);
+            float *got[NIMPL];
+            for (int k = 0; k < NIMPL; k++) {
+                select_impl(impls[k]);
+                got[k] = malloc((size_t)p.rows * sizeof(float));
+                check_range(&p, 0, p.rows, got[k]);
+                float sub[64];
+                int64_t r0 = p.rows / 3, r1 = p.rows - p.rows / 4;
+                check_range(&p, r0, r1, sub);
+                for (int64_t r = r0; r < r1; r++) /* same rows, same result */
+                    ck_assert(sub[r - r0] == got[k][r]);
+            }
+            /* portable vs best: each within tol of ref, so within 2 tol of
+             * each other; int8 must agree exactly (see the top). */
+            for (int64_t r = 0; r < p.rows; r++) {
+                double mag = 0;
+                for (int64_t c = 0; c < p.cols; c++)
+                    mag += fabs(p.wv[r * p.cols + c] * p.x[c]);
+                double tol = t == ARCH_INT8 ? 0 : 2 * gamma_((double)p.cols + 1) * mag;
+                ck_assert_msg(fabs(got[0][r] - got[1][r]) <= tol,
+                              "%s: portable %.9g vs best %.9g", arch_dtype_name(t),
+                              got[0][r], got[1][r]);
+            }
+            for (int k = 0; k < NIMPL; k++)
+                free(got[k]);
+            unmake(&p);
+        }
+}
+
+START_TEST(matvec_f32) { check_type(ARCH_F32); }
+END_TEST
+START_TEST(matvec_f16) { check_type(ARCH_F16); }
+END_TEST
+START_TEST(matvec_bf16) { check_type(ARCH_BF16); }
+END_TEST
+START_TEST(matvec_int8) { check_type(ARCH_INT8); }
+END_TEST
+
+/* ---- int8 quantization error ---------------------------------------- */
+
+START_TEST(int8_quantization_bounds)
+{
+    const double slack = 1 + 0x1p-22;
+    for (int k = 0; k < NIMPL; k++) {
+        select_impl(impls[k]);
+        problem p;
+        make(&p, ARCH_INT8, 7, 333, -0.3, 2.0); /* one-sided activations */
+        kern_act a;
+        kern_act_prepare(&a, ARCH_INT8, p.x, p.cols, p.q);
+        ck_assert(a.zero >= 0 && a.zero <= 255);
+        for (int64_t c = 0; c < p.cols; c++)
+            ck_assert(fabs(p.x[c] - act_value(&p, &a, c)) <= a.scale / 2 * slack);
+        float out[7];
+        kern_matvec(out, &p.m, &a, 0, p.rows);
+        for (int64_t r = 0; r < p.rows; r++) {
+            double sw = p.m.scales[r], exact = 0, bound = 0;
+            for (int64_t c = 0; c < p.cols; c++) {
+                double w = p.wf[r * p.cols + c], x = p.x[c];
+                ck_assert(fabs(w - p.wv[r * p.cols + c]) <= sw / 2 * slack);
+                exact += w * x;
+                /* |wx - w'x'| <= |dw||x| + |w||dx| + |dw||dx| */
+                bound += sw / 2 * fabs(x) + fabs(w) * a.scale / 2 +
+                         sw * a.scale / 4;
+            }
+            bound = bound * slack + gamma_(3) * (fabs(exact) + bound);
+            ck_assert_msg(fabs(out[r] - exact) <= bound, "row %lld: %g vs %g (%g)",
+                          (long long)r, out[r], exact, bound);
+        }
+        unmake(&p);
+    }
+}
+END_TEST
+
+/* All-zero activations and an all-zero weight row stay exact. */
+START_TEST(int8_zeros)
+{
+    for (int k = 0; k < NIMPL; k++) {
+        select_impl(impls[k]);
+        problem p;
+        make(&p, ARCH_INT8, 3, 70, 0, 0);
+        memset(p.wf, 0, 70 * sizeof(float));
+        kern_quantize_rows((int8_t *)p.m.data, (float *)p.m.scales, p.wf, 1, 70);
+        kern_act a;
+        kern_act_prepare(&a, ARCH_INT8, p.x, p.cols, p.q);
+        float out[3];
+        kern_matvec(out, &p.m, &a, 0, 3);
+        ck_assert(out[0] == 0 && out[1] == 0 && out[2] == 0);
+        unmake(&p);
+    }
+}
+END_TEST
+
+START_TEST(row_f32_and_select)
+{
+    problem p;
+    make(&p, ARCH_INT8, 3, 40, -1, 1);
+    float row[40];
+    kern_row_f32(&p.m, 2, row);
+    for (int c = 0; c < 40; c++)
+        ck_assert(row[c] == (float)p.wv[2 * 40 + c]);
+    unmake(&p);
+    lk_err e = {0};
+    ck_assert_int_eq(kern_select("sse9", &e), LK_EINPUT);
+    ck_assert(strstr(e.msg, "sse9") != NULL);
+    ck_assert_int_eq(kern_select("avx", &e), LK_EINPUT); /* no prefixes */
+    select_impl("portable");
+    ck_assert_str_eq(kern_name(), "portable");
+}
+END_TEST
+
+START_TEST(sum_matches)
+{
+    float x[1001];
+    double ref = 0, mag = 0;
+    for (int i = 0; i < 1001; i++) {
+        x[i] = (float)uniform(-1, 1);
+        ref += x[i];
+        mag += fabs(x[i]);
+    }
+    for (int k = 0; k < NIMPL; k++) {
+        select_impl(impls[k]);
+        ck_assert(fabs(kern_sum(x, 1001) - ref) <= gamma_(1001) * mag);
+    }
+}
+END_TEST
+
+/* ---- probe ------------------------------------------------------------ */
+
+/* A host as probe_measure() would describe it, without measuring. */
+static probe_host fake_host(void)
+{
+    probe_host h = {.cores = 2, .threads = 2, .ncache = 3, .mem_bytes = 25e9,
+                    .mem_hwloc = 4.7e9, .dram_buffer = 1 << 30, .dram_gbs = 35,
+                    .gflops = {100, 110, 110, 270}};
+    snprintf(h.cpu, sizeof h.cpu, "Test CPU");
+    snprintf(h.host, sizeof h.host, "test");
+    snprintf(h.date, sizeof h.date, "2026-01-01");
+    snprintf(h.kern, sizeof h.kern, "portable");
+    h.cache[0] = (probe_cache){"L1d", 32 << 10, 64, 8, false, 400};
+    h.cache[1] = (probe_cache){"L2", 1 << 20, 64, 8, false, 200};
+    h.cache[2] = (probe_cache){"L3", 32 << 20, 64, 16, true, 150};
+    return h;
+}
+
+START_TEST(probe_profile_is_valid)
+{
+    probe_host h = fake_host();
+    char path[256];
+    snprintf(path, sizeof path, "%s/host.ini", tu_tmpdir());
+    lk_err e = {0};
+    ck_assert_msg(probe_write_host_ini(&h, path, &e) == LK_OK, "%s", e.msg);
+    sim_profile *p;
+    ck_assert_msg(sim_profile_read(&p, path, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(p->nlevels, 3);
+    ck_assert(p->level[2].shared && !p->level[1].shared);
+    ck_assert_uint_eq(p->level[2].cfg.size_bytes, 32u << 20);
+    ck_assert(p->dram_bandwidth_gbs == 35 && p->peak_gops[ARCH_INT8] == 270);
+    ck_assert(fabs(p->dram_capacity_gb - 25) < 0.01); /* the kernel's total */
+    sim_profile_free(p);
+}
+END_TEST
+
+START_TEST(probe_write_fails_cleanly)
+{
+    probe_host h = fake_host();
+    char path[256];
+    snprintf(path, sizeof path, "%s/missing/host.ini", tu_tmpdir());
+    lk_err e = {0};
+    ck_assert_int_eq(probe_write_host_ini(&h, path, &e), LK_ERUN);
+    ck_assert(strstr(e.msg, path) != NULL);
+    ck_assert(access(path, F_OK) != 0);
+    char *err;
+    char args[300];
+    snprintf(args, sizeof args, "probe --out %s", path);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2); /* before measuring */
+    ck_assert(strstr(err, "cannot write") != NULL);
+    free(err);
+}
+END_TEST
+
+START_TEST(probe_read_runs)
+{
+    pool *p;
+    lk_err e = {0};
+    ck_assert(pool_create(&p, 2, &e) == LK_OK);
+    ck_assert(probe_read_gbs(p, 1 << 20) > 0);
+    ck_assert(probe_matvec_gflops(p, ARCH_INT8, 64 << 10) > 0);
+    pool_free(p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("kern");
+    TCase *t = tcase_create("kern");
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, f16_bit_patterns);
+    tcase_add_test(t, bf16_bit_patterns);
+    tcase_add_test(t, f16_all_patterns);
+    tcase_add_test(t, bf16_all_patterns);
+    tcase_add_test(t, matvec_f32);
+    tcase_add_test(t, matvec_f16);
+    tcase_add_test(t, matvec_bf16);
+    tcase_add_test(t, matvec_int8);
+    tcase_add_test(t, int8_quantization_bounds);
+    tcase_add_test(t, int8_zeros);
+    tcase_add_test(t, row_f32_and_select);
+    tcase_add_test(t, sum_matches);
+    suite_add_tcase(s, t);
+    TCase *pr = tcase_create("probe");
+    tcase_set_timeout(pr, 60);
+    tcase_add_test(pr, probe_profile_is_valid);
+    tcase_add_test(pr, probe_write_fails_cleanly);
+    tcase_add_test(pr, probe_read_runs);
+    suite_add_tcase(s, pr);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(suite());
+}

@@ -1,0 +1,232 @@
+/* test_profile.c -- the SoC profile reader: the shipped profiles and the
+ * fixture load; every kind of malformed profile is rejected with its file
+ * and line, in the library and through `lanky sim` (exit 2). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../sim/profile.h"
+#include "testutil.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return strdup(buf);
+}
+
+START_TEST(shipped_profiles_load)
+{
+    static const char *const names[] = {"a15", "a16", "pixel8", "snapdragon8"};
+    for (int i = 0; i < 4; i++) {
+        sim_profile *p;
+        lk_err e = {0};
+        ck_assert_msg(sim_profile_load(&p, names[i], &e) == LK_OK, "%s", e.msg);
+        ck_assert_str_eq(sim_profile_name(p), names[i]);
+        ck_assert_int_ge(p->nlevels, 1);
+        ck_assert(p->dram_bandwidth_gbs > 0);
+        sim_profile_free(p);
+    }
+}
+END_TEST
+
+START_TEST(fixture_values)
+{
+    sim_profile *p;
+    lk_err e = {0};
+    ck_assert_msg(sim_profile_load(&p, tu_path("tests/data/sim-two-level.ini"), &e) == LK_OK,
+                  "%s", e.msg);
+    ck_assert_str_eq(p->name, "sim-two-level");
+    ck_assert_int_eq(p->nlevels, 2);
+    ck_assert_str_eq(p->level[1].name, "SLC");
+    ck_assert_uint_eq(p->level[0].cfg.size_bytes, 64 * 1024);
+    ck_assert_uint_eq(p->level[1].cfg.size_bytes, 1024 * 1024);
+    ck_assert_uint_eq(p->level[1].cfg.assoc, 16);
+    ck_assert_int_eq(p->level[1].cfg.policy, SIM_SRRIP);
+    ck_assert(p->level[1].shared && !p->level[0].shared);
+    ck_assert(p->dram_bandwidth_gbs == 51.2 && p->dram_pj_per_bit == 4);
+    ck_assert(p->peak_gops[ARCH_INT8] == 800 && p->mac_pj[ARCH_F32] == 4.6);
+    sim_profile_free(p);
+}
+END_TEST
+
+/* A name is looked up in $LANKY_PROFILES first. */
+START_TEST(lookup_env)
+{
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/env", tu_tmpdir());
+    snprintf(path, sizeof path, "%s/mine.ini", dir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    char *text = slurp(tu_path("tests/data/sim-two-level.ini"));
+    tu_write(path, text);
+    free(text);
+    setenv("LANKY_PROFILES", dir, 1);
+    sim_profile *p;
+    lk_err e = {0};
+    ck_assert_msg(sim_profile_load(&p, "mine", &e) == LK_OK, "%s", e.msg);
+    ck_assert_str_eq(p->path, path);
+    sim_profile_free(p);
+    ck_assert_int_eq(sim_profile_load(&p, "no-such-soc", &e), LK_EINPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "no-such-soc"));
+    unsetenv("LANKY_PROFILES");
+}
+END_TEST
+
+/* inih reads at most 199 characters a line: longer lines still work. */
+START_TEST(long_lines)
+{
+    char *text = slurp(tu_path("tests/data/sim-two-level.ini"));
+    char longsrc[700], *out = malloc(strlen(text) + 2000);
+    memset(longsrc, 0, sizeof longsrc);
+    for (int i = 0; i < 60; i++)
+        strcat(longsrc, "word word ");
+    const char *at = strstr(text, "size_kb.source = test fixture");
+    sprintf(out, "%.*ssize_kb.source = %s\nsize_kb.why = %s ; %s\n%s",
+            (int)(at - text), text, longsrc, longsrc, longsrc,
+            at + strlen("size_kb.source = test fixture\n"));
+    char path[600];
+    snprintf(path, sizeof path, "%s/long.ini", tu_tmpdir());
+    tu_write(path, out);
+    sim_profile *p;
+    lk_err e = {0};
+    ck_assert_msg(sim_profile_load(&p, path, &e) == LK_OK, "%s", e.msg);
+    sim_profile_free(p);
+    free(text);
+    free(out);
+}
+END_TEST
+
+/* One malformed variant of the fixture: in `section`, the first line
+ * starting with `old` becomes `new_text` ("" deletes it). The error must
+ * name the line of the result that holds `err_at` (NULL: no line) and
+ * say `what`. */
+typedef struct {
+    const char *section, *old, *new_text, *err_at, *what;
+} bad_case;
+
+static const bad_case cases[] = {
+    {"[dram]", "type =", "[gpu]\nfoo = 1", "foo = 1", "unknown section [gpu]"},
+    {"[dram]", "type =", "speed = 3", "speed = 3", "unknown key 'speed'"},
+    {"[dram]", "type =", "type.note = 3", "type.note", "unknown key 'type.note'"},
+    {"[dram]", "bandwidth_gbs = ", "", NULL, "missing [dram] bandwidth_gbs"},
+    {"[compute]", "gops_int8 = ", "", NULL, "missing [compute] gops_int8"},
+    {"[dram]", "bandwidth_gbs.source", "", "bandwidth_gbs = 51.2",
+     "has no bandwidth_gbs.source"},
+    {"[dram]", "bandwidth_gbs = ", "bandwidth_gbs = fast", "= fast", "not a number"},
+    {"[dram]", "bandwidth_gbs = ", "bandwidth_gbs = 51.2 GB/s", "GB/s", "not a number"},
+    {"[energy]", "static_mw = ", "static_mw = -1", "= -1", "negative"},
+    {"[dram]", "bandwidth_gbs = ", "bandwidth_gbs = 0", "bandwidth_gbs = 0",
+     "must be positive"},
+    {"[cache1]", "line_bytes = ", "line_bytes = 96", "= 96", "not a power of two"},
+    {"[cache1]", "size_kb = ", "size_kb = 64.25", "= 64.25", "not a positive multiple"},
+    {"[cache2]", "assoc = ", "assoc = 3", "size_kb = 1024", "not a positive multiple"},
+    {"[cache1]", "policy = ", "policy = fifo", "= fifo", "not lru, random or srrip"},
+    {"[cache1]", "shared = ", "shared = maybe", "= maybe", "not yes or no"},
+    {"[cache1]", "assoc = ", "assoc = 8\nassoc = 4", "assoc = 4", "given twice"},
+    {"[dram]", "type =", "this is not ini", "this is", "not a [section] or key = value"},
+    {"[cache1]", "[cache1]", "[cache3]", "name = SLC", "follows a missing [cache1]"},
+};
+
+/* The fixture with case c applied; *line is the line the error names. */
+static char *apply(const bad_case *c, int *line)
+{
+    char *text = slurp(tu_path("tests/data/sim-two-level.ini"));
+    char *sec = strstr(text, c->section);
+    ck_assert(sec != NULL);
+    char *at = strstr(sec, c->old);
+    ck_assert(at != NULL);
+    char *eol = strchr(at, '\n');
+    char *out = malloc(strlen(text) + strlen(c->new_text) + 2);
+    sprintf(out, "%.*s%s%s%s", (int)(at - text), text, c->new_text,
+            *c->new_text ? "\n" : "", eol + 1);
+    free(text);
+    *line = 0;
+    if (c->err_at) {
+        char *mark = strstr(out, c->err_at);
+        ck_assert(mark != NULL);
+        *line = 1;
+        for (char *s = out; s < mark; s++)
+            *line += *s == '\n';
+    }
+    return out;
+}
+
+START_TEST(malformed)
+{
+    const bad_case *c = &cases[_i];
+    int line;
+    char *text = apply(c, &line);
+    char path[600], want[700];
+    snprintf(path, sizeof path, "%s/bad%d.ini", tu_tmpdir(), _i);
+    tu_write(path, text);
+    free(text);
+    if (line)
+        snprintf(want, sizeof want, "%s:%d: ", path, line);
+    else
+        snprintf(want, sizeof want, "%s: ", path);
+
+    sim_profile *p = (sim_profile *)1;
+    lk_err e = {0};
+    ck_assert_int_eq(sim_profile_load(&p, path, &e), LK_EINPUT);
+    ck_assert_ptr_null(p);
+    ck_assert_msg(strncmp(e.msg, want, strlen(want)) == 0 && strstr(e.msg, c->what),
+                  "case %d: got '%s', want '%s...%s'", _i, e.msg, want, c->what);
+
+    char args[800], *out, *err;
+    snprintf(args, sizeof args,
+             "sim --layers 2 --dim 64 --heads 2 --vocab 64 --profile %s", path);
+    ck_assert_int_eq(tu_run(args, &out, &err), 2);
+    ck_assert_msg(strstr(err, want) && strstr(err, c->what), "CLI said: %s", err);
+    ck_assert_str_eq(out, "");
+    free(out);
+    free(err);
+}
+END_TEST
+
+START_TEST(cli_errors)
+{
+    char *out, *err;
+    ck_assert_int_eq(tu_run("sim --layers 2 --dim 64 --heads 2 --profile nowhere", &out, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "lanky: profile 'nowhere'"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run("sim --layers 2 --dim 64 --heads 2", &out, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--profile"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run("sim --layers 2 --dim 64 --heads 2 --profile a16 --mode fast",
+                            &out, &err), 2);
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run("sim --layers 2 --dim 64 --heads 2 --profile a16 --policy fifo",
+                            &out, &err), 2);
+    ck_assert_ptr_nonnull(strstr(err, "fifo"));
+    free(out);
+    free(err);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("profile");
+    TCase *tc = tcase_create("profile");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, shipped_profiles_load);
+    tcase_add_test(tc, fixture_values);
+    tcase_add_test(tc, lookup_env);
+    tcase_add_test(tc, long_lines);
+    tcase_add_loop_test(tc, malformed, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, cli_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(suite());
+}

@@ -1,0 +1,475 @@
+/* test_ref.c -- the reference transformer against independent truths:
+ * a naive full-sequence forward pass in double precision (no KV cache,
+ * written here from the architecture's definition), plain multi-head
+ * attention built by repeating the key/value heads of a GQA model, the
+ * unrolled export of a shared model, the f32 model for the other dtypes,
+ * and the statistics the seeded generator promises. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../arch/layout.h"
+#include "../arch/schedule.h"
+#include "../ref/ckpt.h"
+#include "../ref/model.h"
+#include "testutil.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* A finished spec from "key=value key=value ..." */
+static arch_spec spec_of(const char *opts)
+{
+    arch_spec s;
+    lk_err e = {0};
+    arch_spec_init(&s);
+    char buf[512], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", opts);
+    for (char *kv = strtok_r(buf, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(kv, '=');
+        ck_assert(eq != NULL);
+        *eq = 0;
+        ck_assert_msg(arch_spec_set(&s, kv, eq + 1, &e) == LK_OK, "%s", e.msg);
+    }
+    ck_assert_msg(arch_spec_finish(&s, &e) == LK_OK, "%s: %s", opts, e.msg);
+    return s;
+}
+
+typedef struct {
+    pool *p;
+    ref_weights w;
+    ref_state st;
+} model;
+
+static pool *new_pool(int threads)
+{
+    lk_err e = {0};
+    pool *p;
+    ck_assert_msg(pool_create(&p, threads, &e) == LK_OK, "%s", e.msg);
+    return p;
+}
+
+static void start_state(model *m)
+{
+    lk_err e = {0};
+    ck_assert_msg(ref_state_build(&m->st, &m->w, m->p, &e) == LK_OK, "%s", e.msg);
+}
+
+static void seeded(model *m, const arch_spec *s, uint64_t seed, int threads)
+{
+    lk_err e = {0};
+    m->p = new_pool(threads);
+    ck_assert_msg(ref_weights_seeded(&m->w, s, seed, m->p, &e) == LK_OK, "%s", e.msg);
+    start_state(m);
+}
+
+static void done(model *m)
+{
+    ref_state_free(&m->st);
+    ref_weights_free(&m->w);
+    pool_free(m->p);
+}
+
+/* The logits after tokens[0..n-1], copied (vocab floats). */
+static float *logits_of(model *m, const int64_t *tokens, int64_t n)
+{
+    int64_t V = m->w.spec.vocab;
+    float *out = malloc((size_t)V * sizeof *out);
+    memcpy(out, ref_prefill(&m->st, tokens, n), (size_t)V * sizeof *out);
+    return out;
+}
+
+/* max |a - b| / max |b| */
+static double rel_max(const float *a, const float *b, int64_t n)
+{
+    double d = 0, m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return d / m;
+}
+
+/* ||a - b|| / ||b|| (Euclidean) */
+static double rel_l2(const float *a, const float *b, int64_t n)
+{
+    double d = 0, m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        m += (double)b[i] * b[i];
+    }
+    return sqrt(d / m);
+}
+
+static const int64_t prompt[] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
+#define PROMPT_N ((int64_t)(sizeof prompt / sizeof prompt[0]))
+
+/* ---- the naive forward pass ------------------------------------------ */
+
+/* out = W x for a f32 kern_mat, in double */
+static void mv(double *out, const kern_mat *W, const double *x)
+{
+    const float *w = W->data;
+    for (int64_t r = 0; r < W->rows; r++) {
+        double s = 0;
+        for (int64_t c = 0; c < W->cols; c++)
+            s += (double)w[r * W->cols + c] * x[c];
+        out[r] = s;
+    }
+}
+
+static void norm(double *o, const double *x, const float *g, int64_t n)
+{
+    double ss = 0;
+    for (int64_t i = 0; i < n; i++)
+        ss += x[i] * x[i];
+    double k = 1 / sqrt(ss / (double)n + 1e-5);
+    for (int64_t i = 0; i < n; i++)
+        o[i] = g[i] * x[i] * k;
+}
+
+/* RoPE as the architecture defines it: in every head, the pair (2j, 2j+1)
+ * turns by angle pos * 10000^(-2j/hd). */
+static void rotate(double *v, int64_t heads, int64_t hd, int64_t pos)
+{
+    for (int64_t h = 0; h < heads; h++)
+        for (int64_t j = 0; j < hd / 2; j++) {
+            double a = (double)pos * pow(10000.0, -2.0 * (double)j / (double)hd);
+            double *p = v + h * hd + 2 * j, x = p[0], y = p[1];
+            p[0] = x * cos(a) - y * sin(a);
+            p[1] = x * sin(a) + y * cos(a);
+        }
+}
+
+/* The logits after the last of n tokens, recomputing every position of
+ * every layer from scratch. f32 weights only. */
+static void naive_logits(const ref_weights *w, const int64_t *tok, int64_t n,
+                         double *logits)
+{
+    const arch_spec *s = &w->spec;
+    int64_t D = s->dim, H = s->heads, K = s->kv_heads, hd = s->head_dim;
+    int64_t F = s->ffn_dim, QD = H * hd, KD = K * hd, L = arch_executed_layers(s);
+    double *x = calloc((size_t)(n * D), sizeof *x), *xn = malloc((size_t)D * sizeof *x);
+    double *q = malloc((size_t)(n * QD) * sizeof *q), *k = malloc((size_t)(n * KD) * sizeof *k);
+    double *v = malloc((size_t)(n * KD) * sizeof *v), *o = malloc((size_t)QD * sizeof *o);
+    double *a = malloc((size_t)n * sizeof *a), *y = malloc((size_t)D * sizeof *y);
+    double *h1 = malloc((size_t)F * sizeof *h1), *h3 = malloc((size_t)F * sizeof *h3);
+    int64_t *sched = malloc((size_t)L * sizeof *sched);
+    arch_schedule(s, sched);
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t i = 0; i < D; i++)
+            x[t * D + i] = ((const float *)w->embed.data)[tok[t] * D + i];
+    for (int64_t l = 0; l < L; l++) {
+        const ref_block *b = &w->blocks[sched[l]];
+        for (int64_t t = 0; t < n; t++) {
+            norm(xn, x + t * D, b->rms_att, D);
+            mv(q + t * QD, &b->wq, xn);
+            mv(k + t * KD, &b->wk, xn);
+            mv(v + t * KD, &b->wv, xn);
+            rotate(q + t * QD, H, hd, t);
+            rotate(k + t * KD, K, hd, t);
+        }
+        for (int64_t t = 0; t < n; t++) {
+            for (int64_t h = 0; h < H; h++) {
+                int64_t g = h / (H / K);
+                double max = -INFINITY, sum = 0;
+                for (int64_t u = 0; u <= t; u++) {
+                    double d = 0;
+                    for (int64_t i = 0; i < hd; i++)
+                        d += q[t * QD + h * hd + i] * k[u * KD + g * hd + i];
+                    a[u] = d / sqrt((double)hd);
+                    max = fmax(max, a[u]);
+                }
+                for (int64_t u = 0; u <= t; u++)
+                    sum += a[u] = exp(a[u] - max);
+                for (int64_t i = 0; i < hd; i++) {
+                    double acc = 0;
+                    for (int64_t u = 0; u <= t; u++)
+                        acc += a[u] / sum * v[u * KD + g * hd + i];
+                    o[h * hd + i] = acc;
+                }
+            }
+            mv(y, &b->wo, o);
+            for (int64_t i = 0; i < D; i++)
+                x[t * D + i] += y[i];
+        }
+        for (int64_t t = 0; t < n; t++) {
+            norm(xn, x + t * D, b->rms_ffn, D);
+            mv(h1, &b->w1, xn);
+            if (s->ffn == ARCH_FFN_SWIGLU) {
+                mv(h3, &b->w3, xn);
+                for (int64_t i = 0; i < F; i++)
+                    h1[i] = h1[i] / (1 + exp(-h1[i])) * h3[i];
+            } else {
+                for (int64_t i = 0; i < F; i++)
+                    h1[i] = fmax(h1[i], 0);
+            }
+            mv(y, &b->w2, h1);
+            for (int64_t i = 0; i < D; i++)
+                x[t * D + i] += y[i];
+        }
+    }
+    norm(xn, x + (n - 1) * D, w->rms_final, D);
+    mv(logits, &w->cls, xn);
+    free(x); free(xn); free(q); free(k); free(v); free(o); free(a); free(y);
+    free(h1); free(h3); free(sched);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static const char *const shapes[] = {
+    "layers=2 dim=64 heads=4 kv_heads=2 vocab=97 dtype=f32",
+    "layers=3 dim=96 heads=6 kv_heads=1 head_dim=24 ffn=relu vocab=50 tied=1 dtype=f32",
+    "layers=2 dim=64 heads=2 head_dim=48 vocab=40 share=reverse dtype=f32",
+    "layers=2 dim=128 heads=8 kv_heads=4 share=immediate repeat=3 vocab=64 dtype=f32",
+};
+
+/* The KV-cached decode after every prefix equals the naive recomputation
+ * (f32 against double: 2e-5 of the largest logit, about 100 f32 ulps). */
+START_TEST(test_decode_matches_naive)
+{
+    arch_spec s = spec_of(shapes[_i]);
+    model m;
+    seeded(&m, &s, 7, 2);
+    double *want = malloc((size_t)s.vocab * sizeof *want);
+    float *w32 = malloc((size_t)s.vocab * sizeof *w32);
+    for (int64_t n = 1; n <= PROMPT_N; n++) {
+        const float *got = ref_forward(&m.st, prompt[n - 1] % s.vocab, n - 1);
+        int64_t tok[PROMPT_N];
+        for (int64_t i = 0; i < n; i++)
+            tok[i] = prompt[i] % s.vocab;
+        naive_logits(&m.w, tok, n, want);
+        for (int64_t i = 0; i < s.vocab; i++)
+            w32[i] = (float)want[i];
+        double r = rel_max(got, w32, s.vocab);
+        ck_assert_msg(r < 2e-5, "%s: position %lld: relative error %g", shapes[_i],
+                      (long long)n - 1, r);
+    }
+    free(want);
+    free(w32);
+    done(&m);
+}
+END_TEST
+
+/* GQA (K < H) equals plain multi-head attention whose key/value heads are
+ * the GQA heads repeated H/K times, built as a separate K == H model. */
+START_TEST(test_gqa_equals_mha)
+{
+    arch_spec g = spec_of("layers=2 dim=64 heads=8 kv_heads=2 vocab=61 dtype=f32");
+    arch_spec h = spec_of("layers=2 dim=64 heads=8 kv_heads=8 vocab=61 dtype=f32");
+    model mg, mh = {0};
+    seeded(&mg, &g, 11, 2);
+    arch_layout l;
+    lk_err e = {0};
+    ck_assert(arch_layout_build(&l, &h, &e) == LK_OK);
+    const float **src = calloc((size_t)l.n, sizeof *src);
+    float **own = calloc((size_t)l.n, sizeof *own);
+    int64_t group = g.heads / g.kv_heads, hd = g.head_dim;
+    for (int64_t i = 0; i < l.n; i++) {
+        const arch_tensor *t = &l.t[i];
+        const ref_block *b = t->block >= 0 ? &mg.w.blocks[t->block] : NULL;
+        switch (t->id) {
+        case ARCH_W_EMBED: src[i] = mg.w.embed.data; break;
+        case ARCH_W_RMS_ATT: src[i] = b->rms_att; break;
+        case ARCH_W_Q: src[i] = b->wq.data; break;
+        case ARCH_W_O: src[i] = b->wo.data; break;
+        case ARCH_W_RMS_FFN: src[i] = b->rms_ffn; break;
+        case ARCH_W_1: src[i] = b->w1.data; break;
+        case ARCH_W_2: src[i] = b->w2.data; break;
+        case ARCH_W_3: src[i] = b->w3.data; break;
+        case ARCH_W_RMS_FINAL: src[i] = mg.w.rms_final; break;
+        case ARCH_W_CLS: src[i] = mg.w.cls.data; break;
+        case ARCH_W_K: case ARCH_W_V: {
+            const float *gk = (t->id == ARCH_W_K ? b->wk : b->wv).data;
+            own[i] = malloc((size_t)(t->rows * t->cols) * sizeof(float));
+            for (int64_t r = 0; r < t->rows; r++) /* MHA head r/hd reads GQA head r/hd/group */
+                memcpy(own[i] + r * t->cols,
+                       gk + ((r / hd) / group * hd + r % hd) * t->cols,
+                       (size_t)t->cols * sizeof(float));
+            src[i] = own[i];
+            break;
+        }
+        default: break;
+        }
+    }
+    mh.p = new_pool(2);
+    ck_assert_msg(ref_weights_from_f32(&mh.w, &h, src, mh.p, &e) == LK_OK, "%s", e.msg);
+    start_state(&mh);
+    float *a = logits_of(&mg, prompt, PROMPT_N), *b = logits_of(&mh, prompt, PROMPT_N);
+    double r = rel_max(a, b, g.vocab);
+    ck_assert_msg(r < 1e-6, "GQA vs MHA: relative error %g", r);
+    free(a);
+    free(b);
+    done(&mh);
+    done(&mg);
+    for (int64_t i = 0; i < l.n; i++)
+        free(own[i]);
+    free(own);
+    free(src);
+    arch_layout_free(&l);
+}
+END_TEST
+
+static const char *const sharing[] = {
+    "share=immediate", "share=repeat-all-over", "share=reverse",
+    "share=immediate repeat=3", "share=reverse repeat=3",
+};
+
+/* A shared model gives the logits of its --unroll export run as an
+ * ordinary model (1e-5 relative; the computation is the same, so in
+ * practice they are equal). */
+START_TEST(test_shared_equals_unrolled)
+{
+    char opts[256];
+    snprintf(opts, sizeof opts, "layers=3 dim=64 heads=4 kv_heads=2 vocab=50 dtype=f32 "
+             "seq_len=64 %s", sharing[_i]);
+    arch_spec s = spec_of(opts);
+    model ms, mu = {0};
+    seeded(&ms, &s, 5, 2);
+    char path[256];
+    snprintf(path, sizeof path, "%s/unrolled-%d.bin", tu_tmpdir(), _i);
+    lk_err e = {0};
+    ck_assert_msg(ckpt_export(&s, 5, true, path, &e) == LK_OK, "%s", e.msg);
+    arch_spec u = s;
+    mu.p = new_pool(2);
+    ck_assert_msg(ckpt_load(&mu.w, path, &u, mu.p, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(u.layers, arch_executed_layers(&s));
+    ck_assert_int_eq(u.share, ARCH_SHARE_NONE);
+    start_state(&mu);
+    float *a = logits_of(&ms, prompt, PROMPT_N), *b = logits_of(&mu, prompt, PROMPT_N);
+    double r = rel_max(a, b, s.vocab);
+    ck_assert_msg(r <= 1e-5, "%s: shared vs unrolled: relative error %g", opts, r);
+    free(a);
+    free(b);
+    done(&mu);
+    done(&ms);
+}
+END_TEST
+
+/* Other dtypes against f32 on the same master weights, relative L2 error
+ * of the logits. Each stored weight carries a relative rounding error of
+ * at most u (f16: 2^-11, bf16: 2^-8; int8 per-row absmax: half a step,
+ * 1/254 of the row's largest |w|, i.e. about 1/127 of a typical uniform
+ * weight, plus activations quantized to 1/255 of their range). Errors of
+ * independent weights add in quadrature, so a mat-vec output is off by
+ * about u/sqrt(3) relative, and ~9 mat-vecs in sequence (2 layers x 4
+ * + classifier) give about 3u/sqrt(3) ~ 1.7u. Bounds: f16 4e-3 (~4x
+ * that), bf16 3e-2, int8 8e-2. */
+START_TEST(test_dtypes_near_f32)
+{
+    static const char *const types[] = {"f16", "bf16", "int8"};
+    static const double tol[] = {4e-3, 3e-2, 8e-2};
+    const char *base = "layers=2 dim=128 heads=4 kv_heads=2 vocab=200 seq_len=64";
+    char opts[256];
+    snprintf(opts, sizeof opts, "%s dtype=f32", base);
+    arch_spec s32 = spec_of(opts);
+    snprintf(opts, sizeof opts, "%s dtype=%s", base, types[_i]);
+    arch_spec sx = spec_of(opts);
+    model a, b;
+    seeded(&a, &s32, 9, 2);
+    seeded(&b, &sx, 9, 2);
+    ck_assert_int_eq(b.st.kv_type, sx.dtype == ARCH_BF16 ? ARCH_BF16 : ARCH_F16);
+    float *la = logits_of(&a, prompt, PROMPT_N), *lb = logits_of(&b, prompt, PROMPT_N);
+    double r = rel_l2(lb, la, s32.vocab);
+    ck_assert_msg(r < tol[_i], "%s vs f32: relative L2 error %g >= %g", types[_i], r,
+                  tol[_i]);
+    ck_assert_msg(r > 0, "%s gave exactly the f32 logits: not a %s path", types[_i],
+                  types[_i]);
+    free(la);
+    free(lb);
+    done(&a);
+    done(&b);
+}
+END_TEST
+
+/* The thread count changes only how rows are split, not the result. */
+START_TEST(test_threads_agree)
+{
+    arch_spec s = spec_of("layers=2 dim=64 heads=4 kv_heads=2 vocab=97 dtype=f32");
+    model a, b;
+    seeded(&a, &s, 3, 1);
+    seeded(&b, &s, 3, 3);
+    float *la = logits_of(&a, prompt, PROMPT_N), *lb = logits_of(&b, prompt, PROMPT_N);
+    ck_assert_msg(rel_max(la, lb, s.vocab) < 1e-6, "1 vs 3 threads differ");
+    free(la);
+    free(lb);
+    done(&a);
+    done(&b);
+}
+END_TEST
+
+/* The generator's promises: same seed, same blob; other seed, other blob;
+ * matrices with mean 0 and variance 1/cols (uniform on +-sqrt(3/cols));
+ * residual writers (wo, w2) scaled by 1/sqrt(2 * executed layers). */
+START_TEST(test_seeded_statistics)
+{
+    arch_spec s = spec_of("layers=2 dim=128 heads=4 vocab=300 dtype=f32 share=immediate");
+    model a, b, c;
+    seeded(&a, &s, 42, 1);
+    seeded(&b, &s, 42, 2);
+    seeded(&c, &s, 43, 2);
+    ck_assert(memcmp(a.w.blob, b.w.blob, a.w.blob_bytes) == 0);
+    ck_assert(memcmp(a.w.blob, c.w.blob, a.w.blob_bytes) != 0);
+    const kern_mat *m[] = {&a.w.embed, &a.w.blocks[1].w1, &a.w.blocks[0].wo};
+    double want_scale[] = {1, 1, 1 / sqrt(2.0 * 4)};
+    for (int k = 0; k < 3; k++) {
+        const float *v = m[k]->data;
+        int64_t n = m[k]->rows * m[k]->cols;
+        double sum = 0, sq = 0;
+        for (int64_t i = 0; i < n; i++) {
+            sum += v[i];
+            sq += (double)v[i] * v[i];
+        }
+        double var = want_scale[k] * want_scale[k] / (double)m[k]->cols;
+        /* mean of n uniform values: std sqrt(var/n); allow 5 sigma */
+        ck_assert_msg(fabs(sum / n) < 5 * sqrt(var / n), "tensor %d: mean %g", k, sum / n);
+        ck_assert_msg(fabs(sq / n / var - 1) < 0.05, "tensor %d: variance %g, want %g", k,
+                      sq / n, var);
+    }
+    done(&a);
+    done(&b);
+    done(&c);
+}
+END_TEST
+
+/* 128 executed layers (4 blocks x 32) keep the logits finite and O(1). */
+START_TEST(test_deep_finite)
+{
+    arch_spec s = spec_of("layers=4 dim=64 heads=4 vocab=50 dtype=f32 "
+                          "share=repeat-all-over repeat=32 seq_len=32");
+    ck_assert_int_eq(arch_executed_layers(&s), 128);
+    model m;
+    seeded(&m, &s, 1, 2);
+    float *l = logits_of(&m, prompt, PROMPT_N);
+    double sq = 0;
+    for (int64_t i = 0; i < s.vocab; i++) {
+        ck_assert(isfinite(l[i]));
+        sq += (double)l[i] * l[i];
+    }
+    double rms = sqrt(sq / s.vocab);
+    ck_assert_msg(rms > 0.05 && rms < 20, "logit rms %g", rms);
+    free(l);
+    done(&m);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("ref");
+    TCase *t = tcase_create("model");
+    tcase_set_timeout(t, 60);
+    tcase_add_loop_test(t, test_decode_matches_naive, 0, sizeof shapes / sizeof *shapes);
+    tcase_add_test(t, test_gqa_equals_mha);
+    tcase_add_loop_test(t, test_shared_equals_unrolled, 0, sizeof sharing / sizeof *sharing);
+    tcase_add_loop_test(t, test_dtypes_near_f32, 0, 3);
+    tcase_add_test(t, test_threads_agree);
+    tcase_add_test(t, test_seeded_statistics);
+    tcase_add_test(t, test_deep_finite);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(suite());
+}

@@ -1,0 +1,325 @@
+/* test_sim.c -- per-token DRAM traffic against closed forms (issue 4),
+ * the exact and analytic modes against each other, energy and latency
+ * against their formulas, and `lanky sim`'s output contract.
+ *
+ * The model is tiny (4 blocks of 5,760 bytes = 90 lines of 64 bytes, f16,
+ * KV rows of one line) so that every tensor, KV row and activation buffer
+ * starts on a line of its own, a closed form counts whole lines, and a
+ * fully associative cache of a few blocks stays within the exact
+ * simulator's 255 ways. Profiles are written per test, sized in blocks. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../arch/layout.h"
+#include "../arch/schedule.h"
+#include "../sim/profile.h"
+#include "testutil.h"
+
+static const char *const base_spec[] = {
+    "layers", "4", "dim", "16", "heads", "2", "head_dim", "16", "kv_heads", "2",
+    "ffn_dim", "16", "vocab", "32", "dtype", "f16", "seq_len", "16", "ctx", "2",
+    NULL};
+#define T 2       /* ctx */
+#define KVROW 64  /* K * hd * 2 bytes */
+#define LINE 64
+
+static arch_spec spec_layers(const char *share, const char *repeat, bool tied,
+                             const char *layers)
+{
+    arch_spec s;
+    lk_err e = {0};
+    arch_spec_init(&s);
+    for (const char *const *kv = base_spec; *kv; kv += 2)
+        ck_assert(arch_spec_set(&s, kv[0], kv[1], &e) == LK_OK);
+    ck_assert(arch_spec_set(&s, "layers", layers, &e) == LK_OK);
+    ck_assert(arch_spec_set(&s, "share", share, &e) == LK_OK);
+    if (repeat)
+        ck_assert(arch_spec_set(&s, "repeat", repeat, &e) == LK_OK);
+    if (tied)
+        ck_assert(arch_spec_set(&s, "tied", "1", &e) == LK_OK);
+    ck_assert_msg(arch_spec_finish(&s, &e) == LK_OK, "%s", e.msg);
+    return s;
+}
+
+static arch_spec spec_with(const char *share, const char *repeat, bool tied)
+{
+    return spec_layers(share, repeat, tied, "4");
+}
+
+static uint64_t block_bytes(void)
+{
+    arch_spec s = spec_with("none", NULL, false);
+    arch_params p;
+    ck_assert(arch_params_count(&s, &p, NULL) == LK_OK);
+    return p.block_bytes;
+}
+
+/* A profile with one cache level of `bytes` (rounded down to whole
+ * line x assoc units), and given rates. */
+typedef struct {
+    double dram_gbs, cache_gbs, peak;
+} rates;
+
+static const rates plain = {50, 200, 400};
+
+static sim_profile *one_level(double bytes, int assoc, const char *policy, rates r)
+{
+    uint64_t unit = 64 * (uint64_t)(assoc ? assoc : 1);
+    uint64_t size = (uint64_t)bytes / unit * unit;
+    static int n;
+    char path[600], text[4096];
+    snprintf(path, sizeof path, "%s/p%d.ini", tu_tmpdir(), n++);
+#define SRC(k, v) k " = " v "\n" k ".source = test\n"
+    snprintf(text, sizeof text,
+             "[soc]\nname = test\n[cache1]\n"
+             "size_kb = %.10g\nsize_kb.source = test\n" SRC("line_bytes", "64")
+             "assoc = %d\nassoc.source = test\npolicy = %s\npolicy.source = test\n"
+             "bandwidth_gbs = %g\nbandwidth_gbs.source = test\n"
+             SRC("energy_pj_per_byte", "2")
+             "[dram]\n" SRC("capacity_gb", "4")
+             "bandwidth_gbs = %g\nbandwidth_gbs.source = test\n"
+             SRC("app_budget", "0.1") SRC("energy_pj_per_bit", "5")
+             "[compute]\ngflops_f32 = %g\ngflops_f32.source = t\ngflops_f16 = %g\n"
+             "gflops_f16.source = t\ngflops_bf16 = %g\ngflops_bf16.source = t\n"
+             "gops_int8 = %g\ngops_int8.source = t\n"
+             "[energy]\n" SRC("mac_pj_f32", "4") SRC("mac_pj_f16", "1.5")
+             SRC("mac_pj_bf16", "1.5") SRC("mac_pj_int8", "0.25") SRC("static_mw", "100"),
+             size / 1024.0, assoc, policy, r.cache_gbs, r.dram_gbs, r.peak, r.peak,
+             r.peak, r.peak);
+#undef SRC
+    tu_write(path, text);
+    sim_profile *p;
+    lk_err e = {0};
+    ck_assert_msg(sim_profile_load(&p, path, &e) == LK_OK, "%s", e.msg);
+    return p;
+}
+
+static sim_result simulate(const arch_spec *s, const sim_profile *p,
+                           sim_mode mode, const char *policy)
+{
+    sim_opts o = {.mode = mode, .policy = policy};
+    sim_result r;
+    lk_err e = {0};
+    ck_assert_msg(sim_token(s, p, &o, &r, &e) == LK_OK, "%s", e.msg);
+    return r;
+}
+
+/* Weight bytes a token reads when nothing is reused: every executed
+ * layer's block, the final norm, the classifier and the line holding
+ * embedding row 0 (32 bytes). */
+static uint64_t streamed(const arch_spec *s)
+{
+    uint64_t E = (uint64_t)arch_executed_layers(s), es = 2;
+    uint64_t cls = (uint64_t)s->vocab * s->dim * es;
+    return E * block_bytes() + 4 * (uint64_t)s->dim + cls + LINE;
+}
+
+static const char *const shares[][2] = {
+    {"none", NULL}, {"immediate", "2"}, {"repeat-all-over", "2"}, {"reverse", "2"},
+    {"immediate", "3"}, {"repeat-all-over", "3"},
+};
+#define NSHARES (int)(sizeof shares / sizeof shares[0])
+
+/* With no cache to speak of (4 lines), every executed weight byte comes
+ * from DRAM: for an unshared model, the spec's weight bytes with the
+ * embedding read as one row (untied) or one row more (tied), the row
+ * rounded to its line. KV: t rows of K and of V per layer, plus the
+ * write-allocate fill of row t. */
+START_TEST(no_cache)
+{
+    sim_profile *p = one_level(256, 0, "lru", plain);
+    arch_spec none = spec_with("none", NULL, false), tied = spec_with("none", NULL, true);
+    arch_params pn, pt;
+    ck_assert(arch_params_count(&none, &pn, NULL) == LK_OK);
+    ck_assert(arch_params_count(&tied, &pt, NULL) == LK_OK);
+    uint64_t row = LINE, emb = 32 * 16 * 2;
+    for (int m = SIM_EXACT; m <= SIM_ANALYTIC; m++) {
+        sim_result r = simulate(&none, p, m, NULL);
+        ck_assert_uint_eq(r.dram_weight_read_bytes, pn.weight_bytes - emb + row);
+        r = simulate(&tied, p, m, NULL);
+        ck_assert_uint_eq(r.dram_weight_read_bytes, pt.weight_bytes + row);
+        for (int i = 0; i < NSHARES; i++) {
+            arch_spec s = spec_with(shares[i][0], shares[i][1], false);
+            r = simulate(&s, p, m, NULL);
+            ck_assert_uint_eq(r.dram_weight_read_bytes, streamed(&s));
+            uint64_t E = (uint64_t)arch_executed_layers(&s);
+            ck_assert_uint_eq(r.dram_kv_read_bytes, 2 * E * T * KVROW + 2 * E * KVROW);
+            ck_assert_uint_eq(r.executed_layers, (int64_t)E);
+        }
+    }
+    /* weights are not reused within 4 lines: no policy can keep them */
+    arch_spec s = spec_with("reverse", NULL, false);
+    static const char *const pol[] = {"random", "srrip"};
+    for (int i = 0; i < 2; i++)
+        ck_assert_uint_eq(simulate(&s, p, SIM_EXACT, pol[i]).dram_weight_read_bytes,
+                          streamed(&s));
+    sim_profile_free(p);
+}
+END_TEST
+
+/* A last level that holds 2.8 blocks but not the 4-block model:
+ * immediate sharing reads each weight byte once per token, whatever R;
+ * repeat-all-over reads it R times; reverse saves the two blocks the
+ * cache holds at each turn. Reverse with R = 2 turns twice per token in
+ * steady state: at the last block (..., 5, 5, ...) and across the token
+ * boundary (..., 1, 0 | 0, 1, ...), where only the final norm, the
+ * classifier and the embedding row run in between. With 6 blocks it
+ * reads 12 - 2 - 2 blocks. Fully associative LRU (252 lines), in both
+ * modes: with so few sets a set-associative cache adds conflict misses. */
+START_TEST(block_fits)
+{
+    uint64_t B = block_bytes();
+    sim_profile *p = one_level(2.8 * B, 0, "lru", plain);
+    arch_spec none = spec_with("none", NULL, false);
+    uint64_t once = streamed(&none), rest = once - 4 * B;
+    for (int m = SIM_EXACT; m <= SIM_ANALYTIC; m++) {
+        for (int R = 2; R <= 3; R++) {
+            char rs[16];
+            snprintf(rs, sizeof rs, "%d", R);
+            arch_spec imm = spec_with("immediate", rs, false);
+            arch_spec rao = spec_with("repeat-all-over", rs, false);
+            ck_assert_uint_eq(simulate(&imm, p, m, NULL).dram_weight_read_bytes, once);
+            ck_assert_uint_eq(simulate(&rao, p, m, NULL).dram_weight_read_bytes,
+                              R * 4 * B + rest);
+        }
+        arch_spec rev = spec_layers("reverse", "2", false, "6");
+        ck_assert_uint_eq(simulate(&rev, p, m, NULL).dram_weight_read_bytes,
+                          2 * 6 * B + rest - 2 * 2 * B);
+    }
+    sim_profile_free(p);
+}
+END_TEST
+
+/* A block larger than the cache: under LRU the second run of a block
+ * finds nothing of it, so immediate sharing reads as much as
+ * repeat-all-over. */
+START_TEST(block_too_big)
+{
+    uint64_t B = block_bytes();
+    sim_profile *p = one_level(0.5 * B, 0, "lru", plain);
+    arch_spec imm = spec_with("immediate", "2", false);
+    arch_spec rao = spec_with("repeat-all-over", "2", false);
+    for (int m = SIM_EXACT; m <= SIM_ANALYTIC; m++) {
+        uint64_t a = simulate(&imm, p, m, NULL).dram_weight_read_bytes;
+        ck_assert_uint_eq(a, simulate(&rao, p, m, NULL).dram_weight_read_bytes);
+        ck_assert_uint_eq(a, streamed(&imm));
+    }
+    sim_profile_free(p);
+}
+END_TEST
+
+/* On a fully associative LRU level with line-aligned ranges the analytic
+ * model is exact: every counter agrees with the line-by-line cache. */
+START_TEST(modes_agree)
+{
+    uint64_t B = block_bytes();
+    const double sizes[] = {256, 0.5 * B, 1.2 * B, 2.8 * B, 10.0 * B};
+    for (int z = 0; z < 5; z++) {
+        /* the last holds the whole model: 16 ways, as 255 ways are the
+         * exact simulator's limit */
+        sim_profile *p = one_level(sizes[z], z == 4 ? 16 : 0, "lru", plain);
+        for (int i = 0; i < NSHARES; i++) {
+            arch_spec s = spec_with(shares[i][0], shares[i][1], false);
+            sim_result x = simulate(&s, p, SIM_EXACT, NULL);
+            sim_result a = simulate(&s, p, SIM_ANALYTIC, NULL);
+            ck_assert_msg(x.dram_read_bytes == a.dram_read_bytes &&
+                              x.dram_write_bytes == a.dram_write_bytes &&
+                              x.dram_weight_read_bytes == a.dram_weight_read_bytes &&
+                              x.dram_kv_read_bytes == a.dram_kv_read_bytes &&
+                              x.dram_act_read_bytes == a.dram_act_read_bytes &&
+                              x.llc_accesses == a.llc_accesses &&
+                              x.llc_misses == a.llc_misses,
+                          "cache %.0f B, %s x%s: exact %llu/%llu read/write, "
+                          "analytic %llu/%llu",
+                          sizes[z], shares[i][0], shares[i][1] ? shares[i][1] : "1",
+                          (unsigned long long)x.dram_read_bytes,
+                          (unsigned long long)x.dram_write_bytes,
+                          (unsigned long long)a.dram_read_bytes,
+                          (unsigned long long)a.dram_write_bytes);
+            if (z == 4) /* the whole model fits: steady state needs no DRAM */
+                ck_assert(x.dram_read_bytes == 0 && x.dram_write_bytes == 0);
+        }
+        sim_profile_free(p);
+    }
+}
+END_TEST
+
+/* Energy is the sum of its four terms with the profile's constants;
+ * latency is DRAM bytes / bandwidth when everything else is free, and
+ * 2 MACs / peak when memory is free. */
+START_TEST(energy_latency)
+{
+    arch_spec s = spec_with("immediate", "2", false);
+    sim_profile *p = one_level(0.5 * block_bytes(), 0, "lru", plain);
+    sim_result r = simulate(&s, p, SIM_EXACT, NULL);
+    double dram = (double)(r.dram_read_bytes + r.dram_write_bytes);
+    ck_assert(fabs(r.energy_dram_mj - dram * 8 * 5e-9) < 1e-12);
+    ck_assert(fabs(r.energy_mac_mj - (double)r.macs * 1.5e-9) < 1e-12);
+    ck_assert(fabs(r.energy_static_mj - 100 * r.latency_ms_per_token / 1e3) < 1e-12);
+    ck_assert(fabs(r.energy_mj_per_token - (r.energy_dram_mj + r.energy_cache_mj +
+                                            r.energy_mac_mj + r.energy_static_mj)) < 1e-12);
+    /* the roofline: never faster than the aggregate bounds */
+    ck_assert(r.latency_ms_per_token * 1e-3 >= dram / 50e9 * (1 - 1e-12));
+    ck_assert(r.latency_ms_per_token * 1e-3 >= 2.0 * r.macs / 400e9 * (1 - 1e-12));
+    sim_profile_free(p);
+
+    p = one_level(0.5 * block_bytes(), 0, "lru", (rates){50, 1e12, 1e12});
+    r = simulate(&s, p, SIM_ANALYTIC, NULL);
+    dram = (double)(r.dram_read_bytes + r.dram_write_bytes);
+    ck_assert(fabs(r.latency_ms_per_token * 1e-3 / (dram / 50e9) - 1) < 1e-9);
+    sim_profile_free(p);
+
+    p = one_level(0.5 * block_bytes(), 0, "lru", (rates){1e12, 1e12, 3});
+    r = simulate(&s, p, SIM_ANALYTIC, NULL);
+    ck_assert(fabs(r.latency_ms_per_token * 1e-3 / (2.0 * r.macs / 3e9) - 1) < 1e-9);
+    sim_profile_free(p);
+}
+END_TEST
+
+/* The design contract's columns, in order, then one row per profile. */
+START_TEST(cli_contract)
+{
+    static const char contract[] =
+        "profile,share,repeat,dtype,ctx,executed_layers,weight_bytes,dram_read_bytes,"
+        "dram_write_bytes,dram_weight_read_bytes,dram_kv_read_bytes,slc_hit_rate,"
+        "energy_mj_per_token,latency_ms_per_token";
+    char *out, *err;
+    ck_assert_int_eq(tu_run("sim --preset mobilellm-ls-125m --profile a16 --format csv",
+                            &out, &err), 0);
+    ck_assert_msg(strncmp(out, contract, strlen(contract)) == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "\na16,immediate,2,f16,512,60,"));
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run("sim --preset mobilellm-125m --profile a15,a16 "
+                            "--profile pixel8 --mode analytic --format csv", &out, &err), 0);
+    int rows = 0;
+    for (char *c = out; *c; c++)
+        rows += *c == '\n';
+    ck_assert_int_eq(rows, 4);
+    ck_assert_ptr_nonnull(strstr(out, "\npixel8,none,1,"));
+    free(out);
+    free(err);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("sim");
+    TCase *tc = tcase_create("sim");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, no_cache);
+    tcase_add_test(tc, block_fits);
+    tcase_add_test(tc, block_too_big);
+    tcase_add_test(tc, modes_agree);
+    tcase_add_test(tc, energy_latency);
+    tcase_add_test(tc, cli_contract);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(suite());
+}

@@ -1,0 +1,212 @@
+/* test_sweep.c -- `lanky sweep`: its CSV read back by a second, libcsv-free
+ * reader, bad rows reported with their line while the others are written,
+ * and output written whole or not at all. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* ---- a second CSV reader (RFC 4180, no libcsv) ----------------------- */
+
+#define MAXF 64
+
+typedef struct {
+    int nrows, ncols;   /* rows after the header */
+    char *cell[256][MAXF];
+    char *head[MAXF];
+} csv2;
+
+/* Split one record at *p into fields; returns their count, moves *p. */
+static int split(char **p, char **out)
+{
+    int n = 0;
+    char *s = *p, *w;
+    for (;;) {
+        out[n++] = w = s;
+        if (*s == '"') {
+            for (s++; *s && !(*s == '"' && s[1] != '"'); s++)
+                *w++ = *s == '"' ? *++s : *s;
+            s++;
+        } else {
+            while (*s && *s != ',' && *s != '\n')
+                *w++ = *s++;
+        }
+        char end = *s;
+        *w = 0;
+        s += end != 0;
+        if (end != ',' || n == MAXF)
+            break;
+    }
+    *p = s;
+    return n;
+}
+
+/* Read path; every record must have as many fields as the header. */
+static csv2 *read2(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    csv2 *c = calloc(1, sizeof *c);
+    char *p = buf;
+    c->ncols = split(&p, c->head);
+    while (*p && c->nrows < 256) {
+        int k = split(&p, c->cell[c->nrows]);
+        ck_assert_msg(k == c->ncols, "%s row %d: %d fields, header %d", path,
+                      c->nrows + 2, k, c->ncols);
+        c->nrows++;
+    }
+    return c;
+}
+
+static const char *cell(const csv2 *c, int r, const char *col)
+{
+    for (int i = 0; i < c->ncols; i++)
+        if (!strcmp(c->head[i], col))
+            return c->cell[r][i];
+    ck_abort_msg("no column %s", col);
+    return NULL;
+}
+
+static int files_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+START_TEST(output_parses_with_second_reader)
+{
+    char args[2048], out[512];
+    const char *dir = tu_tmpdir();
+    snprintf(args, sizeof args, "sweep %s --profiles a15,a16 --out %s/ok",
+             tu_path("sweeps/table7.csv"), dir);
+    char *err;
+    ck_assert_int_eq(tu_run(args, NULL, &err), 0);
+    free(err);
+    snprintf(out, sizeof out, "%s/ok/table7.csv", dir);
+    csv2 *c = read2(out);
+    ck_assert_int_eq(c->nrows, 3 * 2); /* three models x two profiles */
+    ck_assert_str_eq(cell(c, 0, "name"), "MobileLLM-125M");
+    ck_assert_str_eq(cell(c, 1, "profile"), "a16");
+    ck_assert_str_eq(cell(c, 2, "share"), "immediate");
+    /* the 60-layer model executes 60 distinct layers, the LS model 2 x 30 */
+    ck_assert_str_eq(cell(c, 4, "executed_layers"), "60");
+    ck_assert_str_eq(cell(c, 4, "layers"), "60");
+    ck_assert_str_eq(cell(c, 2, "layers"), "30");
+    for (int r = 0; r < c->nrows; r++)
+        ck_assert(atof(cell(c, r, "latency_ms_per_token")) > 0);
+    free(c);
+}
+END_TEST
+
+START_TEST(bad_row_reported_others_written)
+{
+    const char *dir = tu_tmpdir();
+    char in[512], args[2048], out[512];
+    snprintf(in, sizeof in, "%s/mixed.csv", dir);
+    tu_write(in, "name,layers,dim,heads,share\n"
+                 "good1,2,128,2,none\n"
+                 "bad,2,128,3,none\n"            /* 3 does not divide 128 */
+                 "good2,2,128,2,immediate\n"
+                 "extra,2,128,2,none,7\n"        /* a field without a column */
+                 "\n"
+                 "good3,4,\"128\",2,\n");
+    snprintf(args, sizeof args, "sweep %s --out %s/mixed", in, dir);
+    char *err;
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    char want[600];
+    snprintf(want, sizeof want, "%s:3: ", in);
+    ck_assert_msg(strstr(err, want), "no '%s' in: %s", want, err);
+    snprintf(want, sizeof want, "%s:5: ", in);
+    ck_assert_msg(strstr(err, want), "no '%s' in: %s", want, err);
+    ck_assert_msg(!strstr(err, ":2: ") && !strstr(err, ":4: ") && !strstr(err, ":7: "),
+                  "a good row was reported: %s", err);
+    free(err);
+    snprintf(out, sizeof out, "%s/mixed/mixed.csv", dir);
+    csv2 *c = read2(out);
+    ck_assert_int_eq(c->nrows, 3);
+    ck_assert_str_eq(cell(c, 0, "name"), "good1");
+    ck_assert_str_eq(cell(c, 1, "name"), "good2");
+    ck_assert_str_eq(cell(c, 1, "executed_layers"), "4");
+    ck_assert_str_eq(cell(c, 2, "name"), "good3");
+    free(c);
+}
+END_TEST
+
+START_TEST(bad_header_writes_nothing)
+{
+    const char *dir = tu_tmpdir();
+    char in[512], args[2048], out[512];
+    snprintf(in, sizeof in, "%s/hdr.csv", dir);
+    tu_write(in, "name,layers,dimm\nx,2,128\n");
+    snprintf(out, sizeof out, "%s/hdr-out", dir);
+    snprintf(args, sizeof args, "sweep %s --out %s", in, out);
+    char *err;
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "hdr.csv:1: column 'dimm'"), "%s", err);
+    free(err);
+    ck_assert_int_eq(files_in(out), 0); /* no result, no temporary file */
+}
+END_TEST
+
+START_TEST(unwritable_out_leaves_nothing)
+{
+    const char *dir = tu_tmpdir();
+    char file[512], args[2048];
+    snprintf(file, sizeof file, "%s/plain-file", dir);
+    tu_write(file, "x\n");
+    snprintf(args, sizeof args, "sweep %s --out %s/sub", tu_path("sweeps/table7.csv"),
+             file);
+    char *err;
+    ck_assert_int_eq(tu_run(args, NULL, &err), 1);
+    ck_assert_msg(strstr(err, "lanky: ") && strstr(err, "plain-file"), "%s", err);
+    free(err);
+    /* a missing profile fails before anything is written */
+    snprintf(args, sizeof args, "sweep %s --profiles a15,nosuch --out %s/np",
+             tu_path("sweeps/table7.csv"), dir);
+    ck_assert_int_ne(tu_run(args, NULL, NULL), 0);
+    snprintf(file, sizeof file, "%s/np", dir);
+    ck_assert_int_eq(files_in(file), 0);
+}
+END_TEST
+
+START_TEST(refuses_to_overwrite_its_input)
+{
+    const char *dir = tu_tmpdir();
+    char in[512], args[2048];
+    snprintf(in, sizeof in, "%s/self.csv", dir);
+    tu_write(in, "layers,dim,heads\n2,128,2\n");
+    snprintf(args, sizeof args, "sweep %s --out %s", in, dir);
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 2);
+    csv2 *c = read2(in);
+    ck_assert_int_eq(c->ncols, 3); /* still the sweep file */
+    free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sweep");
+    TCase *tc = tcase_create("sweep");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, output_parses_with_second_reader);
+    tcase_add_test(tc, bad_row_reported_others_written);
+    tcase_add_test(tc, bad_header_writes_nothing);
+    tcase_add_test(tc, unwritable_out_leaves_nothing);
+    tcase_add_test(tc, refuses_to_overwrite_its_input);
+    suite_add_tcase(s, tc);
+    return tu_main(s);
+}
