@@ -10,8 +10,8 @@
  *   fp    an 8-bit fingerprint per way, the low byte of line / nsets, so
  *         one vector compare finds the candidate ways of a set;
  *   meta  per way the LRU age (0 = most recent; the ages of a set are a
- *         permutation of 0..ways-1) or the SRRIP RRPV (0..3); unused by
- *         random;
+ *         permutation of 0..ways-1), the SRRIP RRPV (0..3), or for
+ *         random RANDOM_EMPTY while the way is empty, else 0;
  *
  * and, apart, one 64-bit word per way, read only to confirm a candidate
  * or to evict:
@@ -23,10 +23,11 @@
  * An empty way holds EMPTY, clean, with a line number no address reaches
  * (lines are at least 16 bytes, so line numbers stay below 2^60). Empty
  * ways are filled from way 0 on: LRU starts them as the oldest in that
- * order, SRRIP at RRPV 3, random looks for them. Sets have room for a
+ * order, SRRIP at RRPV 3, random by their mark. Sets have room for a
  * whole number of chunks; the lanes past the last way are padding whose
  * meta never changes and never matches (LRU: 255, above every age;
- * SRRIP: 0, never aged), so only the fingerprint compare masks them.
+ * SRRIP: 0, never aged; random: 0, never empty), so only the fingerprint
+ * compare masks them.
  *
  * Whole-set vector steps. A policy update is one pass over the set's
  * meta vectors, with no per-way loop: an LRU miss is "everyone one
@@ -72,6 +73,7 @@ typedef struct {
 #define RRPV_MAX 3  /* 2-bit RRPV */
 #define RRPV_LONG 2 /* SRRIP inserts at "long re-reference" */
 #define LRU_PAD 255 /* meta of LRU padding lanes: no age reaches it */
+#define RANDOM_EMPTY 0x80 /* random's meta: the top bit, for lane_bits() */
 #define MIN_LINE 16
 #define MAX_LINE 65536
 #define MAX_WAYS 255 /* LRU ages are bytes */
@@ -153,12 +155,12 @@ static uint64_t seed_state(uint64_t seed)
 
 /* xorshift64* (Vigna 2016): a uniform number in [0, n), via the
  * multiply-shift range reduction instead of a division. */
-static uint32_t rand_below(sim_cache *c, uint32_t n)
+static inline uint32_t rand_below(uint64_t *rng, uint32_t n)
 {
-    c->rng ^= c->rng >> 12;
-    c->rng ^= c->rng << 25;
-    c->rng ^= c->rng >> 27;
-    uint32_t r = (uint32_t)((c->rng * UINT64_C(0x2545F4914F6CDD1D)) >> 32);
+    *rng ^= *rng >> 12;
+    *rng ^= *rng << 25;
+    *rng ^= *rng >> 27;
+    uint32_t r = (uint32_t)((*rng * UINT64_C(0x2545F4914F6CDD1D)) >> 32);
     return (uint32_t)(((uint64_t)r * n) >> 32);
 }
 
@@ -176,6 +178,16 @@ static inline uint64_t locate(const geom *g, uint64_t line, uint8_t *fp)
                      : line / g->nsets;
     *fp = (uint8_t)q;
     return line - q * g->nsets;
+}
+
+/* Set and fingerprint of the next line: the set steps up, and when it
+ * wraps to 0 the quotient line / nsets, so the fingerprint, steps up. */
+static inline void step(const geom *g, uint64_t *set, uint8_t *fp)
+{
+    if (++*set == g->nsets) {
+        *set = 0;
+        ++*fp;
+    }
 }
 
 static inline lanes load(const uint8_t *p)
@@ -230,9 +242,15 @@ static inline int find(const geom *g, const chunk *ch, const uint64_t *tags,
     return -1;
 }
 
-static inline uint8_t *meta_of(chunk *ch, uint32_t w)
+/* The chunk holding way w (no division for one chunk, where w < 16). */
+static inline chunk *chunk_of(const geom *g, chunk *ch, uint32_t w)
 {
-    return &ch[w / LANES].meta[w % LANES];
+    return g->nchunks == 1 ? ch : ch + w / LANES;
+}
+
+static inline uint8_t *meta_of(const geom *g, chunk *ch, uint32_t w)
+{
+    return &chunk_of(g, ch, w)->meta[w % LANES];
 }
 
 /* LRU miss: the oldest way (age ways-1, found by compare) goes, every
@@ -258,7 +276,7 @@ static inline uint32_t lru_victim(const geom *g, chunk *ch)
  * age). Padding lanes hold 255, above every age, so they never change. */
 static inline void lru_hit(const geom *g, chunk *ch, uint32_t h)
 {
-    lanes age = (lanes){0} + *meta_of(ch, h);
+    lanes age = (lanes){0} + *meta_of(g, ch, h);
     for (uint32_t k = 0; k < g->nchunks; k++) {
         lanes m = load(ch[k].meta);
         store(ch[k].meta, (m - (lanes)(m < age)) & ~(lanes)(m == age));
@@ -276,7 +294,7 @@ static inline uint32_t srrip_victim(const geom *g, chunk *ch)
             uint32_t bits = lane_bits((lanes)(load(ch[k].meta) == at_max));
             if (bits) {
                 uint32_t v = k * LANES + (uint32_t)__builtin_ctz(bits);
-                *meta_of(ch, v) = RRPV_LONG;
+                *meta_of(g, ch, v) = RRPV_LONG;
                 return v;
             }
         }
@@ -285,30 +303,32 @@ static inline uint32_t srrip_victim(const geom *g, chunk *ch)
     }
 }
 
-/* Random: empty ways first (they are the last ones), then any way. */
-static inline uint32_t random_victim(sim_cache *c, const geom *g,
-                                     const uint64_t *tags)
+/* Random: empty ways first (meta RANDOM_EMPTY, in way order), then any
+ * way. The marks sit next to the fingerprints already loaded, so a full
+ * set costs no extra memory access. */
+static inline uint32_t random_victim(uint64_t *rng, const geom *g, chunk *ch)
 {
-    if (tags[g->ways - 1] != EMPTY)
-        return rand_below(c, g->ways);
-    uint32_t v = 0;
-    while (tags[v] != EMPTY)
-        v++;
-    return v;
+    for (uint32_t k = 0; k < g->nchunks; k++) {
+        uint32_t bits = lane_bits(load(ch[k].meta));
+        if (bits) {
+            return k * LANES + (uint32_t)__builtin_ctz(bits);
+        }
+    }
+    return rand_below(rng, g->ways);
 }
 
 /* Touch one line. word is the line's tag word (line, class, dirty: the
- * data is written, by the core or as a write-back); fill: on a miss the
+ * data is written, by the core or as a write-back), set and fp its set
+ * and fingerprint (see locate()); fill: on a miss the
  * line must first be read from further out (always, except for a
  * write-back of the whole line). Requests for the next level are
- * appended at *q. The caller counts the access. */
+ * appended at *q; rng is the random policy's generator. The caller
+ * counts the access. */
 static inline __attribute__((always_inline)) void
-touch(sim_cache *c, const geom *g, sim_level_stats *st, uint64_t **q,
-      uint64_t word, bool fill, sim_policy pol)
+touch(uint64_t *rng, const geom *g, sim_level_stats *st, uint64_t **q,
+      uint64_t word, uint64_t set, uint8_t fp, bool fill, sim_policy pol)
 {
     uint64_t line = word >> LINE_SHIFT;
-    uint8_t fp;
-    uint64_t set = locate(g, line, &fp);
     chunk *ch = g->chunks + set * g->nchunks;
     uint64_t *tags = g->tags + set * g->nchunks * LANES;
 
@@ -319,24 +339,29 @@ touch(sim_cache *c, const geom *g, sim_level_stats *st, uint64_t **q,
         if (pol == SIM_LRU)
             lru_hit(g, ch, (uint32_t)h);
         else if (pol == SIM_SRRIP) /* a near-immediate re-reference */
-            *meta_of(ch, (uint32_t)h) = 0;
+            *meta_of(g, ch, (uint32_t)h) = 0;
         return;
     }
 
     st->misses[(word & CLASS_MASK) >> CLASS_SHIFT]++;
     uint32_t v = pol == SIM_LRU     ? lru_victim(g, ch)
                  : pol == SIM_SRRIP ? srrip_victim(g, ch)
-                                    : random_victim(c, g, tags);
+                                    : random_victim(rng, g, ch);
+    if (pol == SIM_RANDOM)
+        *meta_of(g, ch, v) = 0; /* no longer empty */
     uint64_t old = tags[v];
     tags[v] = word;
-    ch[v / LANES].fp[v % LANES] = fp;
-    /* branch-free pushes: write the slot, advance only if it counts */
+    chunk_of(g, ch, v)->fp[v % LANES] = fp;
+    /* The fill push is branch-free (write the slot, advance only if it
+     * counts). The write-back push is a branch on purpose: advancing q by
+     * old & DIRTY would make every later push wait for this load of the
+     * tag word, often a miss in the host's caches. */
     **q = word & ~DIRTY;
     *q += fill;
-    **q = old;
-    *q += old & DIRTY;
-    if (old & DIRTY)
+    if (old & DIRTY) {
         st->writebacks[(old & CLASS_MASK) >> CLASS_SHIFT]++;
+        *(*q)++ = old;
+    }
 }
 
 /* Hand level i's queue to the next level, or count it as DRAM traffic. */
@@ -380,8 +405,9 @@ static inline void add_stats(sim_level_stats *to, const sim_level_stats *st)
 }
 
 /* Level 0 touches `count` lines from `first`, each with the flags of
- * `tail` (class and dirty). The loop runs in blocks that fit the queue,
- * so it checks the queue once per block, not per line. */
+ * `tail` (class and dirty). Consecutive lines fall in consecutive sets,
+ * so only the first line needs locate() (see step()). The loop runs in blocks that fit
+ * the queue, so it checks the queue once per block, not per line. */
 static inline __attribute__((always_inline)) void
 run_range(sim_cache *c, uint64_t first, uint64_t count, uint64_t tail,
           sim_policy pol, bool one_chunk)
@@ -392,23 +418,64 @@ run_range(sim_cache *c, uint64_t first, uint64_t count, uint64_t tail,
         g.nchunks = 1;
     sim_level_stats st = {0}; /* a local: no reloads after every store */
     st.accesses[(tail & CLASS_MASK) >> CLASS_SHIFT] = count;
+    uint64_t rng = c->rng; /* a local, in a register */
+    uint8_t fp;
+    uint64_t set = locate(&g, first, &fp);
     for (uint64_t l = first, end = first + count; l < end;) {
+        c->rng = rng; /* drain() runs the other levels, which use it */
         size_t n = room(c, 0);
+        rng = c->rng;
         uint64_t stop = end - l < n ? end : l + n;
         uint64_t *q = L->out + L->nout;
-        for (; l < stop; l++)
-            touch(c, &g, &st, &q, l << LINE_SHIFT | tail, true, pol);
+        for (; l < stop; l++) {
+            touch(&rng, &g, &st, &q, l << LINE_SHIFT | tail, set, fp, true,
+                  pol);
+            step(&g, &set, &fp);
+        }
         L->nout = (size_t)(q - L->out);
     }
+    c->rng = rng;
     add_stats(&L->st, &st);
+}
+
+/* Add the classes of n queued words, each counting k accesses, to acc:
+ * summing the class bits (KV sets bit 1, activations bit 2) instead of
+ * indexing by class keeps the loop free of memory increments. */
+_Static_assert(SIM_WEIGHTS == 0 && SIM_KV == 1 && SIM_ACT == 2 &&
+                   SIM_CLASS_COUNT == 3,
+               "count_classes() knows the class numbers");
+static inline void count_classes(uint64_t *acc, const uint64_t *req, size_t n,
+                                 uint64_t k)
+{
+    typedef uint64_t words __attribute__((vector_size(32)));
+    words kv4 = {0}, act4 = {0};
+    size_t r = 0;
+    for (; r + 4 <= n; r += 4) { /* four words per step */
+        words w;
+        memcpy(&w, req + r, sizeof w);
+        kv4 += w >> CLASS_SHIFT & 1;
+        act4 += w >> (CLASS_SHIFT + 1) & 1;
+    }
+    uint64_t kv = kv4[0] + kv4[1] + kv4[2] + kv4[3];
+    uint64_t act = act4[0] + act4[1] + act4[2] + act4[3];
+    for (; r < n; r++) {
+        kv += req[r] >> CLASS_SHIFT & 1;
+        act += req[r] >> (CLASS_SHIFT + 1) & 1;
+    }
+    acc[SIM_WEIGHTS] += (n - kv - act) * k;
+    acc[SIM_KV] += kv * k;
+    acc[SIM_ACT] += act * k;
 }
 
 /* Level i > 0 handles the words queued by level i - 1. Requests in lines
  * of another size: a smaller outer line is written whole by a write-
- * back, a larger one only in part, so it is fetched first. */
+ * back, a larger one only in part, so it is fetched first. same_lines
+ * is the common case of equal line sizes, compiled without the loop.
+ * Queues are mostly runs of consecutive lines (the misses of a scan),
+ * so the set of the line after the last one is kept at hand. */
 static inline __attribute__((always_inline)) void
 run_queue(sim_cache *c, int i, const uint64_t *req, size_t n, sim_policy pol,
-          bool one_chunk)
+          bool one_chunk, bool same_lines)
 {
     level *L = &c->lv[i];
     geom g = L->g;
@@ -418,21 +485,34 @@ run_queue(sim_cache *c, int i, const uint64_t *req, size_t n, sim_policy pol,
     uint32_t split = g.in_shift > g.shift ? g.in_shift - g.shift : 0;
     uint32_t down = g.in_shift < g.shift ? g.shift - g.in_shift : 0;
     bool partial = down > 0; /* a write-back covers part of our line */
+    if (same_lines)
+        split = down = 0, partial = false;
+    count_classes(st.accesses, req, n, UINT64_C(1) << split);
+    uint64_t rng = c->rng;
+    uint64_t next = UINT64_MAX, set = 0; /* next: the line after the last */
+    uint8_t fp = 0;
     for (size_t r = 0; r < n;) {
+        c->rng = rng; /* as in run_range() */
         size_t stop = r + room(c, i);
+        rng = c->rng;
         stop = stop < n ? stop : n;
         uint64_t *q = L->out + L->nout;
         for (; r < stop; r++) {
             uint64_t w = req[r], flags = w & FLAGS;
             bool fill = !(w & DIRTY) || partial;
             uint64_t line = w >> LINE_SHIFT >> down;
-            uint64_t k = UINT64_C(1) << split;
-            st.accesses[flags >> CLASS_SHIFT] += k;
-            for (uint64_t l = line << split; l < (line + 1) << split; l++)
-                touch(c, &g, &st, &q, l << LINE_SHIFT | flags, fill, pol);
+            for (uint64_t l = line << split; l < (line + 1) << split; l++) {
+                if (l != next)
+                    set = locate(&g, l, &fp);
+                touch(&rng, &g, &st, &q, l << LINE_SHIFT | flags, set, fp,
+                      fill, pol);
+                step(&g, &set, &fp);
+                next = l + 1;
+            }
         }
         L->nout = (size_t)(q - L->out);
     }
+    c->rng = rng;
     add_stats(&L->st, &st);
 }
 
@@ -452,7 +532,10 @@ run_queue(sim_cache *c, int i, const uint64_t *req, size_t n, sim_policy pol,
     attr static void queue_##isa##_##pol##_##one(                             \
         sim_cache *c, int i, const uint64_t *req, size_t n)                   \
     {                                                                         \
-        run_queue(c, i, req, n, pol, one);                                    \
+        if (c->lv[i].g.in_shift == c->lv[i].g.shift)                          \
+            run_queue(c, i, req, n, pol, one, true);                          \
+        else                                                                  \
+            run_queue(c, i, req, n, pol, one, false);                         \
     }
 
 #define IMPL(isa, attr, supported_fn)                                         \
@@ -585,7 +668,7 @@ static uint8_t initial_meta(const geom *g, sim_policy pol, uint32_t w)
         return w < g->ways ? (uint8_t)(g->ways - 1 - w) : LRU_PAD;
     if (pol == SIM_SRRIP)
         return w < g->ways ? RRPV_MAX : 0;
-    return 0;
+    return w < g->ways ? RANDOM_EMPTY : 0;
 }
 
 /* Geometry, then the empty state described at the top. in_shift is the
@@ -619,7 +702,7 @@ static int init_level(level *L, const sim_level_cfg *cfg, uint32_t in_shift)
         return LK_ERUN;
     for (uint64_t s = 0; s < g->nsets; s++)
         for (uint32_t w = 0; w < g->nchunks * LANES; w++)
-            *meta_of(g->chunks + s * g->nchunks, w) =
+            *meta_of(g, g->chunks + s * g->nchunks, w) =
                 initial_meta(g, L->policy, w);
     for (uint64_t k = 0; k < words; k++)
         g->tags[k] = EMPTY;

@@ -11,17 +11,6 @@
 #include "../arch/spec.h"
 #include "testutil.h"
 
-static arch_spec make_spec(const char *const *kv)
-{
-    arch_spec s;
-    lk_err e = {0};
-    arch_spec_init(&s);
-    for (; *kv; kv += 2)
-        ck_assert_msg(arch_spec_set(&s, kv[0], kv[1], &e) == LK_OK, "%s", e.msg);
-    ck_assert_msg(arch_spec_finish(&s, &e) == LK_OK, "%s", e.msg);
-    return s;
-}
-
 /* Table 9/10 rows: size_class,layers,heads,dim,params_m,... The paper's
  * depth/width models are untied, multi-head (K = H), SwiGLU, vocab 32000
  * (paper-notes.md), and #Params counts matrices and embeddings only. */
@@ -37,8 +26,9 @@ static void check_depth_width_table(const char *file)
         double params_m;
         ck_assert_int_eq(sscanf(line, "%15[^,],%15[^,],%15[^,],%15[^,],%lf", cls, L, H,
                                 D, &params_m), 5);
-        const char *kv[] = {"layers", L, "heads", H, "dim", D, NULL};
-        arch_spec s = make_spec(kv);
+        char opts[128];
+        snprintf(opts, sizeof opts, "layers=%s heads=%s dim=%s", L, H, D);
+        arch_spec s = tu_spec(opts);
         arch_params p;
         ck_assert_int_eq(arch_params_count(&s, &p, NULL), LK_OK);
         ck_assert_msg(fabs(round(p.paper / 1e5) / 10 - params_m) < 1e-9,
@@ -99,8 +89,7 @@ END_TEST
  * scale per matrix row. */
 START_TEST(weight_bytes_per_dtype)
 {
-    const char *kv[] = {"layers", "2", "dim", "64", "heads", "4", "vocab", "100", NULL};
-    arch_spec s = make_spec(kv);
+    arch_spec s = tu_spec("layers=2 dim=64 heads=4 vocab=100");
     arch_params p;
     ck_assert_int_eq(arch_params_count(&s, &p, NULL), 0);
     int64_t norms = p.by_class[ARCH_C_NORM], mats = p.paper;
@@ -120,9 +109,7 @@ END_TEST
 
 START_TEST(layout_matches_counts)
 {
-    const char *kv[] = {"layers", "3", "dim", "96", "heads", "6", "kv_heads", "2",
-                        "ffn", "relu", "dtype", "int8", NULL};
-    arch_spec s = make_spec(kv);
+    arch_spec s = tu_spec("layers=3 dim=96 heads=6 kv_heads=2 ffn=relu dtype=int8");
     arch_layout l;
     arch_params p;
     ck_assert_int_eq(arch_layout_build(&l, &s, NULL), 0);

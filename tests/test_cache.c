@@ -258,7 +258,7 @@ static const uint32_t assocs[] = {1, 2, 3, 4, 7, 8, 16, 17, 20, 32, 0};
 
 /* ---- against the reference ---- */
 
-START_TEST(single_level_matches_reference)
+static void single_levels(void)
 {
     for (int p = 0; p < SIM_POLICY_COUNT; p++) {
         if (p == SIM_RANDOM)
@@ -279,9 +279,14 @@ START_TEST(single_level_matches_reference)
             }
     }
 }
+
+START_TEST(single_level_matches_reference)
+{
+    single_levels();
+}
 END_TEST
 
-START_TEST(two_and_three_levels_match_reference)
+static void hierarchies(void)
 {
     /* equal lines, a bigger outer line, a smaller outer line, mixed
      * policies, non-power-of-two sets */
@@ -304,6 +309,90 @@ START_TEST(two_and_three_levels_match_reference)
         snprintf(what, sizeof what, "hierarchy %zu", g);
         compare(geoms[g], n, 0, 6000, what);
     }
+}
+
+START_TEST(two_and_three_levels_match_reference)
+{
+    hierarchies();
+}
+END_TEST
+
+/* ---- the two compiled implementations ---- */
+
+static void select_code(const char *name)
+{
+    lk_err e = {0};
+    ck_assert_msg(sim_cache_select(name, &e) == LK_OK, "%s", e.msg);
+}
+
+static bool cpu_has_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl");
+}
+
+/* The tests above run the code "auto" picks; here the portable code runs
+ * the same comparisons with the reference. */
+START_TEST(portable_code_matches_reference)
+{
+    select_code("portable");
+    single_levels();
+    hierarchies();
+    select_code("auto");
+}
+END_TEST
+
+START_TEST(auto_picks_what_the_cpu_runs)
+{
+    sim_level_cfg cfg = {8 * KB, 64, 4, SIM_LRU};
+    sim_cache *c = make(&cfg, 1, 1);
+    ck_assert_str_eq(sim_cache_impl(c),
+                     cpu_has_avx512() ? "avx512" : "portable");
+    sim_cache_free(c);
+    select_code("portable");
+    c = make(&cfg, 1, 1);
+    ck_assert_str_eq(sim_cache_impl(c), "portable");
+    sim_cache_free(c);
+    select_code("auto");
+    lk_err e = {0};
+    ck_assert_int_eq(sim_cache_select("neon", &e), LK_EINPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "neon"));
+    if (!cpu_has_avx512())
+        ck_assert_int_eq(sim_cache_select("avx512", &e), LK_EINPUT);
+}
+END_TEST
+
+/* Random replacement has no reference, but both implementations must
+ * draw the same numbers for the same victims: every counter agrees. */
+START_TEST(random_policy_is_the_same_in_both_codes)
+{
+    const sim_level_cfg cfg[3] = {{1 * KB, 64, 4, SIM_RANDOM},
+                                  {6 * KB, 128, 3, SIM_RANDOM},
+                                  {40 * KB, 64, 20, SIM_RANDOM}};
+    const char *codes[2] = {"portable", "auto"};
+    sim_cache *c[2];
+    for (int k = 0; k < 2; k++) {
+        select_code(codes[k]);
+        c[k] = make(cfg, 3, 9);
+    }
+    select_code("auto");
+    for (int n = 0; n < 4000; n++) {
+        uint64_t addr = rnd(200 * KB), bytes = 1 + rnd(n % 8 ? 300 : 20000);
+        bool write = rnd(4) == 0;
+        sim_class cls = (sim_class)rnd(SIM_CLASS_COUNT);
+        for (int k = 0; k < 2; k++)
+            sim_cache_access(c[k], addr, bytes, write, cls);
+    }
+    for (int i = 0; i < 3; i++)
+        ck_assert_mem_eq(sim_cache_level_stats(c[0], i),
+                         sim_cache_level_stats(c[1], i),
+                         sizeof(sim_level_stats));
+    ck_assert_mem_eq(sim_cache_dram_stats(c[0]), sim_cache_dram_stats(c[1]),
+                     sizeof(sim_dram_stats));
+    ck_assert_uint_gt(misses(c[0], 2), 0);
+    for (int k = 0; k < 2; k++)
+        sim_cache_free(c[k]);
 }
 END_TEST
 
@@ -554,6 +643,9 @@ static Suite *suite(void)
     tcase_add_test(t, single_level_matches_reference);
     tcase_add_test(t, two_and_three_levels_match_reference);
     tcase_add_test(t, high_addresses_match_reference);
+    tcase_add_test(t, portable_code_matches_reference);
+    tcase_add_test(t, auto_picks_what_the_cpu_runs);
+    tcase_add_test(t, random_policy_is_the_same_in_both_codes);
     tcase_add_test(t, cold_scan_misses_every_line);
     tcase_add_test(t, fitting_working_set_hits_on_second_pass);
     tcase_add_test(t, lru_cliff_and_random_escape);

@@ -17,10 +17,6 @@
 #include "../sim/profile.h"
 #include "testutil.h"
 
-static const char *const base_spec[] = {
-    "layers", "4", "dim", "16", "heads", "2", "head_dim", "16", "kv_heads", "2",
-    "ffn_dim", "16", "vocab", "32", "dtype", "f16", "seq_len", "16", "ctx", "2",
-    NULL};
 #define T 2       /* ctx */
 #define KVROW 64  /* K * hd * 2 bytes */
 #define LINE 64
@@ -28,19 +24,12 @@ static const char *const base_spec[] = {
 static arch_spec spec_layers(const char *share, const char *repeat, bool tied,
                              const char *layers)
 {
-    arch_spec s;
-    lk_err e = {0};
-    arch_spec_init(&s);
-    for (const char *const *kv = base_spec; *kv; kv += 2)
-        ck_assert(arch_spec_set(&s, kv[0], kv[1], &e) == LK_OK);
-    ck_assert(arch_spec_set(&s, "layers", layers, &e) == LK_OK);
-    ck_assert(arch_spec_set(&s, "share", share, &e) == LK_OK);
-    if (repeat)
-        ck_assert(arch_spec_set(&s, "repeat", repeat, &e) == LK_OK);
-    if (tied)
-        ck_assert(arch_spec_set(&s, "tied", "1", &e) == LK_OK);
-    ck_assert_msg(arch_spec_finish(&s, &e) == LK_OK, "%s", e.msg);
-    return s;
+    char opts[256];
+    snprintf(opts, sizeof opts,
+             "dim=16 heads=2 head_dim=16 kv_heads=2 ffn_dim=16 vocab=32 dtype=f16 "
+             "seq_len=16 ctx=2 layers=%s share=%s tied=%d%s%s",
+             layers, share, tied, repeat ? " repeat=" : "", repeat ? repeat : "");
+    return tu_spec(opts);
 }
 
 static arch_spec spec_with(const char *share, const char *repeat, bool tied)

@@ -9,17 +9,6 @@
 #include "../sim/trace.h"
 #include "testutil.h"
 
-static arch_spec make_spec(const char *const *kv)
-{
-    arch_spec s;
-    lk_err e = {0};
-    arch_spec_init(&s);
-    for (; *kv; kv += 2)
-        ck_assert_msg(arch_spec_set(&s, kv[0], kv[1], &e) == LK_OK, "%s", e.msg);
-    ck_assert_msg(arch_spec_finish(&s, &e) == LK_OK, "%s", e.msg);
-    return s;
-}
-
 /* What a sink saw. */
 typedef struct {
     const sim_trace *t;
@@ -87,16 +76,13 @@ static void run_trace(const arch_spec *s, sim_trace *t, seen *sn)
     sim_trace_token(t, &k);
 }
 
-static const char *const shapes[][26] = {
-    {"layers", "4", "dim", "128", "heads", "4", "kv_heads", "2", "vocab", "512",
-     "share", "none", "dtype", "f32", "seq_len", "64", "ctx", "17", NULL},
-    {"layers", "3", "dim", "96", "heads", "3", "kv_heads", "1", "vocab", "300",
-     "share", "immediate", "repeat", "3", "dtype", "f16", "tied", "1", "ctx", "40", NULL},
-    {"layers", "5", "dim", "64", "heads", "2", "vocab", "100", "ffn", "relu",
-     "share", "reverse", "dtype", "int8", "ctx", "0", NULL},
-    {"layers", "2", "dim", "64", "heads", "4", "head_dim", "32", "kv_heads", "2",
-     "vocab", "64", "share", "repeat-all-over", "repeat", "4", "dtype", "bf16",
-     "seq_len", "16", "ctx", "15", NULL},
+static const char *const shapes[] = {
+    "layers=4 dim=128 heads=4 kv_heads=2 vocab=512 share=none dtype=f32 seq_len=64 ctx=17",
+    "layers=3 dim=96 heads=3 kv_heads=1 vocab=300 share=immediate repeat=3 dtype=f16 "
+    "tied=1 ctx=40",
+    "layers=5 dim=64 heads=2 vocab=100 ffn=relu share=reverse dtype=int8 ctx=0",
+    "layers=2 dim=64 heads=4 head_dim=32 kv_heads=2 vocab=64 share=repeat-all-over "
+    "repeat=4 dtype=bf16 seq_len=16 ctx=15",
 };
 
 /* Closed forms per token, for every shape:
@@ -107,7 +93,7 @@ static const char *const shapes[][26] = {
  *   MACs = E * (dim*hd*(2H + 2K) + (3 or 2) * ffn * dim + 2*H*hd*(t+1)) + V*dim */
 START_TEST(closed_forms)
 {
-    arch_spec s = make_spec(shapes[_i]);
+    arch_spec s = tu_spec(shapes[_i]);
     sim_trace t;
     seen sn;
     run_trace(&s, &t, &sn);
@@ -143,7 +129,7 @@ END_TEST
 /* The KV cache follows the weights; layers do not overlap. */
 START_TEST(regions)
 {
-    arch_spec s = make_spec(shapes[0]);
+    arch_spec s = tu_spec(shapes[0]);
     sim_trace t;
     seen sn;
     run_trace(&s, &t, &sn);

@@ -45,6 +45,23 @@ int tu_run(const char *args, char **out, char **err)
     return WEXITSTATUS(st);
 }
 
+arch_spec tu_spec(const char *opts)
+{
+    arch_spec s;
+    lk_err e = {0};
+    arch_spec_init(&s);
+    char buf[1024], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", opts);
+    for (char *kv = strtok_r(buf, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(kv, '=');
+        ck_assert_msg(eq != NULL, "tu_spec: '%s' is not key=value", kv);
+        *eq = 0;
+        ck_assert_msg(arch_spec_set(&s, kv, eq + 1, &e) == LK_OK, "%s", e.msg);
+    }
+    ck_assert_msg(arch_spec_finish(&s, &e) == LK_OK, "%s: %s", opts, e.msg);
+    return s;
+}
+
 const char *tu_path(const char *rel)
 {
     static char buf[4096];

@@ -7,9 +7,15 @@
 
 #include <check.h>
 
+#include "../arch/spec.h"
+
 /* Run "$LANKY_BIN args" through sh; returns its exit status and, when
  * out/err are not NULL, what it printed (malloc'd, NUL-terminated). */
 int tu_run(const char *args, char **out, char **err);
+
+/* A finished spec from "key=value key=value ..." (arch_spec_set keys);
+ * fails the test when a key, a value or the spec is rejected. */
+arch_spec tu_spec(const char *opts);
 
 /* LANKY_ROOT/rel in a static buffer. */
 const char *tu_path(const char *rel);
