@@ -74,8 +74,12 @@ test-run: $(BUILD)/lanky $(TEST_BIN)
 	    LANKY_BIN=$(BUILD)/lanky LANKY_ROOT=$(CURDIR) $$t || exit 1; \
 	done
 
+# The suites, lanky's cache model against valgrind's cachegrind on the
+# reference transformer's real addresses, then the suites again under
+# the sanitizers.
 check: $(DEPS_OK)
 	$(MAKE) BUILD=$(BUILD) test-run
+	sh sim/cachegrind-check.sh $(BUILD)/lanky
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 test-run
 	@echo "make check: all suites passed (plain and ASan+UBSan builds)"
 

@@ -142,6 +142,23 @@ static int build_spec(arch_spec *s, int n, const char **k, const char **v,
     return arch_spec_finish(s, e);
 }
 
+/* The spec of a model whose file (--checkpoint) gives its shape: only the
+ * weight type and the context position can be chosen. */
+static int file_spec(arch_spec *s, const char *from, int n, const char **k,
+                     const char **v, lk_err *e)
+{
+    arch_spec_init(s);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(k[i], "dtype") && strcmp(k[i], "ctx"))
+            return lk_fail(e, LK_EINPUT, "--%s: --%s gives the model's shape; "
+                           "only --dtype and --ctx apply", k[i], from);
+        int rc = arch_spec_set(s, k[i], v[i], e);
+        if (rc)
+            return lk_prefix(e, "--%s", k[i]);
+    }
+    return LK_OK;
+}
+
 int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
               lk_err *e)
 {
@@ -191,6 +208,8 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
     }
     if (!c->takes_spec)
         return LK_OK;
+    if (c->spec_from && cli_value(a, c->spec_from))
+        return file_spec(&a->spec, c->spec_from, ns, sk, sv, e);
     if (ns == 0)
         return lk_fail(e, LK_EINPUT,
                        "no model given: use --preset, --config or --layers/--dim/--heads");

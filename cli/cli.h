@@ -41,6 +41,10 @@ typedef struct {
     const char *summary;   /* one line for "lanky --help" */
     const char *usage;     /* "lanky sim SPEC --profile NAME|FILE ..." */
     bool takes_spec;
+    /* An option whose file describes the model (a checkpoint): when it is
+     * given, the spec options are optional and only --dtype and --ctx
+     * apply; the spec is left unfinished for the command to complete. */
+    const char *spec_from;
     const cli_opt *opts;   /* the command's own options, {NULL} ended */
     int (*run)(const cli_args *a, lk_err *e);
 } cli_command;

@@ -58,8 +58,9 @@ static int run(const cli_args *a, lk_err *e)
 const cli_command cmd_bench = {
     .name = "bench",
     .summary = "measure load, init and per-token decode time on this machine",
-    .usage = "lanky bench SPEC [--threads N] [--tokens N] [--seed S] [--checkpoint FILE]",
+    .usage = "lanky bench SPEC|--checkpoint FILE [--threads N] [--tokens N] [--seed S]",
     .takes_spec = true,
+    .spec_from = "checkpoint",
     .opts = opts,
     .run = run,
 };

@@ -123,6 +123,58 @@ static float sum(const float *x, int64_t n)
     return (s0 + s1) + (s2 + s3);
 }
 
+/* Element i of a cached key or value row. */
+static inline float kv_value(arch_dtype t, const void *row, int64_t i)
+{
+    return t == ARCH_F32 ? ld_f32(row, i) : t == ARCH_F16 ? ld_f16(row, i)
+                                                          : ld_bf16(row, i);
+}
+
+/* See kern_attend() in kern.h. Position after position, every query head
+ * of the group uses the key (value) just read. */
+static void attend(float *o, float *ml, const float *q, int64_t nq,
+                   const kern_kv *kv, int64_t t0, int64_t t1, float scale,
+                   float *att)
+{
+    int64_t n = t1 - t0, hd = kv->hd;
+    size_t row = (size_t)kv->stride * arch_dtype_size(kv->type);
+    const char *k = (const char *)kv->k + (size_t)t0 * row;
+    const char *v = (const char *)kv->v + (size_t)t0 * row;
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t h = 0; h < nq; h++) {
+            float d = 0;
+            for (int64_t i = 0; i < hd; i++)
+                d += q[h * hd + i] * kv_value(kv->type, k + t * row, i);
+            att[h * n + t] = scale * d;
+        }
+    for (int64_t h = 0; h < nq; h++) {
+        float *a = att + h * n, m = -INFINITY, l = 0;
+        for (int64_t t = 0; t < n; t++)
+            m = a[t] > m ? a[t] : m;
+        for (int64_t t = 0; t < n; t++)
+            l += a[t] = kern_exp1(a[t] - m);
+        ml[2 * h] = m;
+        ml[2 * h + 1] = l;
+    }
+    memset(o, 0, (size_t)(nq * hd) * sizeof *o);
+    for (int64_t t = 0; t < n; t++)
+        for (int64_t h = 0; h < nq; h++)
+            for (int64_t i = 0; i < hd; i++)
+                o[h * hd + i] += att[h * n + t] * kv_value(kv->type, v + t * row, i);
+}
+
+static void exp_n(float *dst, const float *src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = kern_exp1(src[i]);
+}
+
+static void swiglu(float *h, const float *g, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        h[i] = h[i] / (1 + kern_exp1(-h[i])) * g[i];
+}
+
 static int always(void)
 {
     return 1;
@@ -137,6 +189,9 @@ const kern_impl kern_portable = {
     .f16_from_f32 = f16_from_f32,
     .f16_to_f32 = f16_to_f32,
     .sum = sum,
+    .attend = attend,
+    .exp = exp_n,
+    .swiglu = swiglu,
 };
 
 /* ---- choice of implementation -------------------------------------- */
@@ -280,6 +335,46 @@ void kern_row_f32(const kern_mat *w, int64_t r, float *dst)
     }
     const char *row = (const char *)w->data + r * n * arch_dtype_size(w->type);
     kern_to_f32(w->type, dst, row, n);
+}
+
+void kern_attend(float *o, float *ml, const float *q, int64_t nq,
+                 const kern_kv *kv, int64_t t0, int64_t t1, float scale,
+                 float *att)
+{
+    impl()->attend(o, ml, q, nq, kv, t0, t1, scale, att);
+}
+
+/* With M the largest part maximum, each part's sums are rescaled by
+ * e^(m - M) (an empty part, m = -inf, by 0): l = sum l_p e^(m_p - M),
+ * out = sum o_p e^(m_p - M) / l. */
+void kern_attend_merge(float *out, int64_t hd, int64_t nparts,
+                       const float *o, int64_t ostride, const float *ml,
+                       int64_t mlstride)
+{
+    float M = -INFINITY, l = 0;
+    for (int64_t p = 0; p < nparts; p++)
+        M = ml[p * mlstride] > M ? ml[p * mlstride] : M;
+    memset(out, 0, (size_t)hd * sizeof *out);
+    for (int64_t p = 0; p < nparts; p++) {
+        if (ml[p * mlstride + 1] == 0)
+            continue;
+        float f = expf(ml[p * mlstride] - M);
+        l += f * ml[p * mlstride + 1];
+        for (int64_t i = 0; i < hd; i++)
+            out[i] += f * o[p * ostride + i];
+    }
+    for (int64_t i = 0; i < hd; i++)
+        out[i] /= l;
+}
+
+void kern_exp(float *dst, const float *src, int64_t n)
+{
+    impl()->exp(dst, src, n);
+}
+
+void kern_swiglu(float *h, const float *g, int64_t n)
+{
+    impl()->swiglu(h, g, n);
 }
 
 float kern_sum(const float *x, int64_t n)

@@ -62,6 +62,52 @@ void kern_quantize_rows(int8_t *dst, float *scales, const float *src,
 /* Row r of a stored matrix as f32 (dequantized for int8). */
 void kern_row_f32(const kern_mat *w, int64_t r, float *dst);
 
+/* ---- attention ---------------------------------------------------- */
+
+/* The cached keys and values of one key/value head: position t's hd
+ * values start at element t * stride of k and of v. */
+typedef struct {
+    arch_dtype type;     /* f32, f16 or bf16 */
+    const void *k, *v;
+    int64_t stride;      /* elements from one position to the next */
+    int64_t hd;          /* head dimension */
+} kern_kv;
+
+/* Floats of scratch kern_attend() needs for nq heads over n positions. */
+#define KERN_ATT_SCRATCH(nq, n) ((nq) * (((n) + 15) / 16 * 16))
+
+/* Attention of the nq query heads q (nq * hd f32 values, head after head)
+ * that share one key/value head (grouped-query attention: each key and
+ * value is read once for the whole group), over cached positions
+ * [t0, t1), as a partial result that kern_attend_merge() combines with
+ * those of other position ranges (the log-sum-exp trick of
+ * flash-decoding). For query head h, with s_t = scale * (q_h . k_t):
+ *   ml[2h] = m = max_t s_t,  ml[2h+1] = l = sum_t exp(s_t - m),
+ *   o[h*hd + i] = sum_t exp(s_t - m) v_t[i]          (not divided by l)
+ * An empty range gives m = -inf, l = 0, o = 0. att: KERN_ATT_SCRATCH(nq,
+ * t1 - t0) floats of scratch. */
+void kern_attend(float *o, float *ml, const float *q, int64_t nq,
+                 const kern_kv *kv, int64_t t0, int64_t t1, float scale,
+                 float *att);
+
+/* out (hd values) = softmax-weighted sum over nparts partial results of
+ * one query head: o[p * ostride ...] and ml[p * mlstride ...] as
+ * kern_attend() wrote them for disjoint position ranges. */
+void kern_attend_merge(float *out, int64_t hd, int64_t nparts,
+                       const float *o, int64_t ostride, const float *ml,
+                       int64_t mlstride);
+
+/* ---- elementwise ------------------------------------------------------ */
+
+/* dst[i] = e^src[i] for n values (dst may be src), a polynomial, relative
+ * error below 4e-7 for src in [-87.3, 88.3] (tests/test_kern.c); outside
+ * it the input is clamped to that range (so e^-100 gives 1.2e-38, never
+ * an infinity or a subnormal). */
+void kern_exp(float *dst, const float *src, int64_t n);
+
+/* SwiGLU's gate: h[i] = silu(h[i]) * g[i] = h[i] / (1 + e^-h[i]) * g[i]. */
+void kern_swiglu(float *h, const float *g, int64_t n);
+
 /* The sum of n floats, read once at full speed: the streaming-read kernel
  * with which ref/probe.c measures memory bandwidth. */
 float kern_sum(const float *x, int64_t n);

@@ -23,6 +23,11 @@ typedef struct {
     void (*f16_from_f32)(uint16_t *dst, const float *src, int64_t n);
     void (*f16_to_f32)(float *dst, const uint16_t *src, int64_t n);
     float (*sum)(const float *x, int64_t n);
+    void (*attend)(float *o, float *ml, const float *q, int64_t nq,
+                   const kern_kv *kv, int64_t t0, int64_t t1, float scale,
+                   float *att);
+    void (*exp)(float *dst, const float *src, int64_t n);
+    void (*swiglu)(float *h, const float *g, int64_t n);
 } kern_impl;
 
 extern const kern_impl kern_portable, kern_avx512;
@@ -74,6 +79,43 @@ static inline uint16_t kern_f2b(float x)
         return (uint16_t)((u >> 16) | 0x40); /* stay a (quiet) NaN */
     u += 0x7fff + ((u >> 16) & 1);            /* round to nearest even */
     return (uint16_t)(u >> 16);
+}
+
+/* e^x, as every implementation computes it (the AVX-512 one lane by lane
+ * with fused multiply-adds, hence a last-bit difference at most):
+ *  - clamp x to [KERN_EXP_LO, KERN_EXP_HI], where 2^n below stays a
+ *    normal float;
+ *  - x = n ln2 + r with n = round(x log2 e), |r| <= ln2 / 2 (plus a
+ *    rounding), ln2 split in two (Cody and Waite) so that n * KERN_LN2_HI
+ *    is exact (9 + 8 bits) and x - n * KERN_LN2_HI too (Sterbenz);
+ *  - e^r by its Taylor series up to r^7: the remainder is at most
+ *    e^|r| |r|^8 / 8! < 1.1e-8 of e^r for |r| <= 0.347, so the error is
+ *    the few f32 roundings of the Horner steps (tests/test_kern.c bounds
+ *    the whole against double-precision exp at 4e-7 relative);
+ *  - times 2^n, built in the exponent bits. */
+#define KERN_EXP_LO (-87.3f)
+#define KERN_EXP_HI 88.3f
+#define KERN_LOG2E 1.44269504088896341f
+#define KERN_LN2_HI 0.693359375f      /* 355 / 512 */
+#define KERN_LN2_LO (-2.12194440e-4f) /* ln 2 - 355 / 512 */
+
+static inline float kern_exp1(float x)
+{
+    x = x < KERN_EXP_LO ? KERN_EXP_LO : x > KERN_EXP_HI ? KERN_EXP_HI : x;
+    float n = nearbyintf(x * KERN_LOG2E);
+    float r = (x - n * KERN_LN2_HI) - n * KERN_LN2_LO;
+    float p = 1 / 5040.0f;
+    p = p * r + 1 / 720.0f;
+    p = p * r + 1 / 120.0f;
+    p = p * r + 1 / 24.0f;
+    p = p * r + 1 / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1;
+    p = p * r + 1;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
+    float two_n;
+    memcpy(&two_n, &bits, 4);
+    return p * two_n;
 }
 
 #endif

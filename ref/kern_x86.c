@@ -14,6 +14,12 @@
  * bf16) and multiplied with the f32 activations, so x keeps its full
  * precision; int8 uses vpdpbusd (u8 activations times s8 weights, summed
  * in int32 lanes).
+ *
+ * Attention (kern_attend) reads the f16/bf16/f32 cache directly, widening
+ * in registers: scores for up to GROUP query heads per key row, summed 16
+ * positions at a time by a transposing tree (sum16), softmax with a
+ * polynomial exp (exp16), then the value mix with every head's
+ * accumulators in registers.
  */
 #include "kern_impl.h"
 
@@ -195,6 +201,238 @@ TARGET static float sum(const float *x, int64_t n)
     return _mm512_reduce_add_ps(s[0]);
 }
 
+/* ---- attention ------------------------------------------------------- */
+
+/* Mask of lanes c .. c+15 that lie below n (none when c >= n). */
+INLINE __mmask16 lanes(int64_t n, int64_t c)
+{
+    return n <= c ? 0 : mask16(n - c);
+}
+
+/* e^x lane by lane: kern_exp1() (kern_impl.h) with fused multiply-adds. */
+INLINE __m512 exp16(__m512 x)
+{
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(KERN_EXP_LO)),
+                      _mm512_set1_ps(KERN_EXP_HI));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(KERN_LOG2E)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(KERN_LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(KERN_LN2_LO), r);
+    static const float c[] = {1 / 720.0f, 1 / 120.0f, 1 / 24.0f, 1 / 6.0f, 0.5f, 1, 1};
+    __m512 p = _mm512_set1_ps(1 / 5040.0f);
+#pragma GCC unroll 7
+    for (int i = 0; i < 7; i++)
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c[i]));
+    __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(e, 23)));
+}
+
+/* Lane j of the result = the sum of the 16 lanes of a[j]: a transposing
+ * tree of 15 adds in 4 levels of shuffles, where 16 separate horizontal
+ * sums would take 64 shuffles and adds. The tree leaves the sums in the
+ * lane order P (which is its own inverse), so it reads a[P[j]]. */
+INLINE __m512 sum16(const __m512 *a)
+{
+    static const int P[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
+    __m512 b[8], c[4], d[2];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) { /* 128-bit blocks of a[j] and a[j+8] */
+        __m512 x = a[P[j]], y = a[P[j + 8]];
+        b[j] = _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x44),
+                             _mm512_shuffle_f32x4(x, y, 0xee));
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        c[j] = _mm512_add_ps(_mm512_shuffle_f32x4(b[j], b[j + 4], 0x88),
+                             _mm512_shuffle_f32x4(b[j], b[j + 4], 0xdd));
+#pragma GCC unroll 2
+    for (int j = 0; j < 2; j++) /* pairs, then single lanes in each block */
+        d[j] = _mm512_add_ps(_mm512_shuffle_ps(c[j], c[j + 2], 0x44),
+                             _mm512_shuffle_ps(c[j], c[j + 2], 0xee));
+    return _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], 0x88),
+                         _mm512_shuffle_ps(d[0], d[1], 0xdd));
+}
+
+/* Each loop over positions asks for the key or value row PF_ROWS ahead
+ * while it works on the current one: measured on Zen 4 (MobileLLM-125M
+ * int8 decode at ctx 512, 2 threads, the cache coming from DRAM), 5-10%
+ * faster per token than the hardware prefetchers alone, and 3x faster
+ * for rows strided through memory. 8-64 rows measured alike. */
+#define PF_ROWS 16
+
+INLINE void prefetch_row(const char *p, int64_t bytes)
+{
+    for (int64_t b = 0; b < bytes; b += 64)
+        _mm_prefetch(p + b, _MM_HINT_T0);
+}
+
+/* Query heads handled together: their accumulators stay in registers
+ * (4 heads x 4 vectors of values = 16 of the 32 zmm registers). */
+#define GROUP 4
+
+/* Scores of nh (a constant 1..GROUP) query heads q over n key rows:
+ * att[h * np + t] = scale * q_h . k_t, 16 positions at a time (the
+ * lanes past n get -inf, which the softmax ignores). For each position
+ * the key is widened once and used by every head; each head's 16
+ * per-position sums are then added up by one sum16(). */
+INLINE void scores(float *att, int64_t np, const float *q, int nh,
+                   const char *k, size_t row, int64_t n, int64_t hd,
+                   int64_t esize, float scale, load16 ld)
+{
+    __m512 part[GROUP][16];
+    for (int64_t t0 = 0; t0 < n; t0 += 16) {
+        int64_t nt = n - t0 < 16 ? n - t0 : 16;
+        for (int64_t t = 0; t < 16; t++) {
+            prefetch_row(k + (t0 + t + PF_ROWS) * row, hd * esize);
+            __m512 acc[GROUP];
+#pragma GCC unroll 4
+            for (int h = 0; h < nh; h++)
+                acc[h] = _mm512_setzero_ps();
+            for (int64_t c = 0; t < nt && c < hd; c += 16) {
+                __mmask16 m = lanes(hd, c);
+                __m512 kt = ld(k + (t0 + t) * row, c, m);
+#pragma GCC unroll 4
+                for (int h = 0; h < nh; h++)
+                    acc[h] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + h * hd + c),
+                                             kt, acc[h]);
+            }
+#pragma GCC unroll 4
+            for (int h = 0; h < nh; h++)
+                part[h][t] = acc[h];
+        }
+        __mmask16 m = lanes(nt, 0);
+#pragma GCC unroll 4
+        for (int h = 0; h < nh; h++) {
+            __m512 s = _mm512_mul_ps(sum16(part[h]), _mm512_set1_ps(scale));
+            s = _mm512_mask_blend_ps(m, _mm512_set1_ps(-INFINITY), s);
+            _mm512_storeu_ps(att + h * np + t0, s);
+        }
+    }
+}
+
+/* o[h] = sum_t att[h * np + t] v_t for nh (a constant 1..GROUP) heads,
+ * 64 columns at a time: each value row is widened once for all heads. */
+INLINE void mix(float *o, const float *att, int64_t np, int nh, const char *v,
+                size_t row, int64_t n, int64_t hd, int64_t esize, load16 ld)
+{
+    for (int64_t c0 = 0; c0 < hd; c0 += 64) {
+        __m512 acc[GROUP][4];
+        __mmask16 m[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            m[j] = lanes(hd, c0 + 16 * j);
+#pragma GCC unroll 4
+            for (int h = 0; h < nh; h++)
+                acc[h][j] = _mm512_setzero_ps();
+        }
+        for (int64_t t = 0; t < n; t++) {
+            prefetch_row(v + (t + PF_ROWS) * row + c0 * esize, 64 * esize);
+            __m512 vt[4];
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++)
+                vt[j] = ld(v + t * row, c0 + 16 * j, m[j]);
+#pragma GCC unroll 4
+            for (int h = 0; h < nh; h++) {
+                __m512 p = _mm512_set1_ps(att[h * np + t]);
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; j++)
+                    acc[h][j] = _mm512_fmadd_ps(p, vt[j], acc[h][j]);
+            }
+        }
+#pragma GCC unroll 4
+        for (int h = 0; h < nh; h++)
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++)
+                _mm512_mask_storeu_ps(o + h * hd + c0 + 16 * j, m[j], acc[h][j]);
+    }
+}
+
+/* Softmax numerators of one head's n scores in place (the -inf lanes up
+ * to np become 0); ml = {max, sum}. */
+INLINE void softmax(float *a, int64_t n, int64_t np, float *ml)
+{
+    __m512 mx = _mm512_set1_ps(-INFINITY), sum = _mm512_setzero_ps();
+    for (int64_t t = 0; t < np; t += 16)
+        mx = _mm512_max_ps(mx, _mm512_loadu_ps(a + t));
+    float m = _mm512_reduce_max_ps(mx);
+    for (int64_t t = 0; t < np; t += 16) {
+        __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(a + t), _mm512_set1_ps(m)));
+        e = _mm512_maskz_mov_ps(lanes(n, t), e);
+        sum = _mm512_add_ps(sum, e);
+        _mm512_storeu_ps(a + t, e);
+    }
+    ml[0] = m;
+    ml[1] = _mm512_reduce_add_ps(sum);
+}
+
+/* One group of nh (a constant) heads: see kern_attend(). */
+INLINE void attend_group(float *o, float *ml, const float *q, int nh,
+                         const kern_kv *kv, int64_t t0, int64_t t1, float scale,
+                         float *att, load16 ld)
+{
+    int64_t n = t1 - t0, np = (n + 15) / 16 * 16, hd = kv->hd;
+    size_t row = (size_t)kv->stride * arch_dtype_size(kv->type);
+    const char *k = (const char *)kv->k + (size_t)t0 * row;
+    const char *v = (const char *)kv->v + (size_t)t0 * row;
+    int64_t esize = arch_dtype_size(kv->type);
+    scores(att, np, q, nh, k, row, n, hd, esize, scale, ld);
+    for (int h = 0; h < nh; h++)
+        softmax(att + h * np, n, np, ml + 2 * h);
+    mix(o, att, np, nh, v, row, n, hd, esize, ld);
+}
+
+INLINE void attend_typed(float *o, float *ml, const float *q, int64_t nq,
+                         const kern_kv *kv, int64_t t0, int64_t t1, float scale,
+                         float *att, load16 ld)
+{
+    int64_t np = (t1 - t0 + 15) / 16 * 16, hd = kv->hd;
+    for (int64_t h = 0; h < nq; h += GROUP) {
+        float *oh = o + h * hd, *mh = ml + 2 * h, *ah = att + h * np;
+        const float *qh = q + h * hd;
+        switch (nq - h < GROUP ? nq - h : GROUP) { /* constant nh: unrolled */
+        case 1: attend_group(oh, mh, qh, 1, kv, t0, t1, scale, ah, ld); break;
+        case 2: attend_group(oh, mh, qh, 2, kv, t0, t1, scale, ah, ld); break;
+        case 3: attend_group(oh, mh, qh, 3, kv, t0, t1, scale, ah, ld); break;
+        default: attend_group(oh, mh, qh, 4, kv, t0, t1, scale, ah, ld); break;
+        }
+    }
+}
+
+TARGET static void attend(float *o, float *ml, const float *q, int64_t nq,
+                          const kern_kv *kv, int64_t t0, int64_t t1, float scale,
+                          float *att)
+{
+    if (t1 <= t0) {
+        for (int64_t h = 0; h < nq; h++)
+            ml[2 * h] = -INFINITY, ml[2 * h + 1] = 0;
+        memset(o, 0, (size_t)(nq * kv->hd) * sizeof *o);
+    } else if (kv->type == ARCH_F16)
+        attend_typed(o, ml, q, nq, kv, t0, t1, scale, att, ld_f16);
+    else if (kv->type == ARCH_BF16)
+        attend_typed(o, ml, q, nq, kv, t0, t1, scale, att, ld_bf16);
+    else
+        attend_typed(o, ml, q, nq, kv, t0, t1, scale, att, ld_f32);
+}
+
+TARGET static void exp_n(float *dst, const float *src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = mask16(n - i);
+        _mm512_mask_storeu_ps(dst + i, m, exp16(_mm512_maskz_loadu_ps(m, src + i)));
+    }
+}
+
+TARGET static void swiglu(float *h, const float *g, int64_t n)
+{
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = mask16(n - i);
+        __m512 x = _mm512_maskz_loadu_ps(m, h + i);
+        __m512 d = _mm512_add_ps(_mm512_set1_ps(1), exp16(_mm512_sub_ps(_mm512_setzero_ps(), x)));
+        x = _mm512_mul_ps(_mm512_div_ps(x, d), _mm512_maskz_loadu_ps(m, g + i));
+        _mm512_mask_storeu_ps(h + i, m, x);
+    }
+}
+
 static int supported(void)
 {
     return __builtin_cpu_supports("avx512f") &&
@@ -213,4 +451,7 @@ const kern_impl kern_avx512 = {
     .f16_from_f32 = f16_from_f32,
     .f16_to_f32 = f16_to_f32,
     .sum = sum,
+    .attend = attend,
+    .exp = exp_n,
+    .swiglu = swiglu,
 };

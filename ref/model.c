@@ -4,74 +4,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../arch/schedule.h"
 
-/* Cache positions converted to f32 at a time by one attention worker:
- * 64 rows of K*hd values stay in L1/L2. */
-#define KV_CHUNK 64
-
 /* ---------------------------------------------------------------------- */
 /* small vector helpers */
-
-/* The attention loops run over whole chunks of cache rows, compiled
- * twice and chosen at run time (GCC target_clones: AVX-512 where the CPU
- * has it, baseline x86-64 otherwise). Sixteen independent sums per row,
- * so no float reduction needs reassociating. */
-typedef float v16 __attribute__((vector_size(64)));
-#define CLONES __attribute__((target_clones("avx512f", "default")))
-
-/* The sum of the 16 lanes as a tree of 4 shuffles and adds: a chain of
- * 15 scalar adds per score would cost more than the score's 4 FMAs. */
-typedef int32_t v16i __attribute__((vector_size(64)));
-static inline __attribute__((always_inline)) float hsum(v16 a)
-{
-    a += __builtin_shuffle(a, (v16i){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
-    a += __builtin_shuffle(a, (v16i){4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3});
-    a += __builtin_shuffle(a, (v16i){2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1});
-    a += __builtin_shuffle(a, (v16i){1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0});
-    return a[0];
-}
-
-/* att[t] = q . k_t / denom for nt rows k_t = k + t*stride of hd values */
-CLONES static void scores(float *att, const float *q, const float *k, int64_t nt,
-                          int64_t stride, int64_t hd, float denom)
-{
-    for (int64_t t = 0; t < nt; t++) {
-        const float *kt = k + t * stride;
-        v16 acc = {0};
-        int64_t i = 0;
-        for (; i + 16 <= hd; i += 16) {
-            v16 a, b;
-            memcpy(&a, q + i, sizeof a);
-            memcpy(&b, kt + i, sizeof b);
-            acc += a * b;
-        }
-        float sum = hsum(acc);
-        for (; i < hd; i++)
-            sum += q[i] * kt[i];
-        att[t] = sum / denom;
-    }
-}
-
-/* out += sum_t att[t] * v_t for nt rows v_t = v + t*stride of hd values */
-CLONES static void mix_values(float *out, const float *att, const float *v,
-                              int64_t nt, int64_t stride, int64_t hd)
-{
-    int64_t i = 0;
-    for (; i + 16 <= hd; i += 16) {
-        v16 acc, vt;
-        memcpy(&acc, out + i, sizeof acc);
-        for (int64_t t = 0; t < nt; t++) {
-            memcpy(&vt, v + t * stride + i, sizeof vt);
-            acc += att[t] * vt;
-        }
-        memcpy(out + i, &acc, sizeof acc);
-    }
-    for (; i < hd; i++)
-        for (int64_t t = 0; t < nt; t++)
-            out[i] += att[t] * v[t * stride + i];
-}
 
 static void add(float *y, const float *x, int64_t n)
 {
@@ -90,20 +28,6 @@ static void rmsnorm(float *o, const float *x, const float *weight, int64_t n)
     ss = 1.0f / sqrtf(ss);
     for (int64_t j = 0; j < n; j++)
         o[j] = weight[j] * (ss * x[j]);
-}
-
-static void softmax(float *x, int64_t n)
-{
-    float max = x[0], sum = 0.0f;
-    for (int64_t i = 1; i < n; i++)
-        if (x[i] > max)
-            max = x[i];
-    for (int64_t i = 0; i < n; i++) {
-        x[i] = expf(x[i] - max);
-        sum += x[i];
-    }
-    for (int64_t i = 0; i < n; i++)
-        x[i] /= sum;
 }
 
 /* cos and sin of pos * 10000^(-i/hd) for even i, as llama2.c computes them */
@@ -172,60 +96,66 @@ static void matvec(ref_state *s, const float *x, int64_t xn, int n,
 #define OUTS(...) (float *const[]){__VA_ARGS__}
 
 /* ---------------------------------------------------------------------- */
-/* attention, heads split across threads */
+/* attention: position ranges split across threads, then merged */
 
-/* The key (which 0) or value (which 1) cache of executed layer l. */
-static unsigned char *cache(const ref_state *s, int64_t l, int which)
+/* The keys (which 0) or values (which 1) of key/value head h in executed
+ * layer l, seq_len rows of head_dim values (see model.h). */
+static unsigned char *cache(const ref_state *s, int64_t l, int which, int64_t h)
 {
-    uint64_t rows = (uint64_t)s->w->spec.seq_len * (uint64_t)(2 * l + which);
-    return s->kv + rows * (uint64_t)s->kv_dim * (uint64_t)arch_dtype_size(s->kv_type);
+    const arch_spec *p = &s->w->spec;
+    uint64_t rows = (uint64_t)p->seq_len * (uint64_t)((2 * l + which) * p->kv_heads + h);
+    return s->kv + rows * (uint64_t)p->head_dim * (uint64_t)arch_dtype_size(s->kv_type);
 }
 
-/* Cache rows [t0, t0+n) as f32: the cache itself when it is f32, else
- * converted into buf. */
-static const float *cache_rows(const ref_state *s, const unsigned char *c,
-                               int64_t t0, int64_t n, float *buf)
+/* Store this position's key or value (kv_dim values) in the cache. */
+static void cache_store(ref_state *s, int64_t l, int which, int64_t pos, const float *x)
 {
-    const unsigned char *src = c + t0 * s->kv_dim * arch_dtype_size(s->kv_type);
-    if (s->kv_type == ARCH_F32)
-        return (const float *)src;
-    kern_to_f32(s->kv_type, buf, src, n * s->kv_dim);
-    return buf;
+    int64_t hd = s->w->spec.head_dim, row = hd * arch_dtype_size(s->kv_type);
+    for (int64_t h = 0; h < s->w->spec.kv_heads; h++)
+        kern_from_f32(s->kv_type, cache(s, l, which, h) + pos * row, x + h * hd, hd);
 }
 
 typedef struct {
     ref_state *s;
-    int64_t layer, pos;
+    int64_t layer, T, ranges; /* positions 0..T-1 in `ranges` ranges */
 } attn_job;
 
+/* Worker i runs the i-th of `ranges` position ranges (one per worker,
+ * fewer when there are fewer positions): for each key/value head in turn,
+ * the GQA group of query heads of that head over the range (kern_attend),
+ * a partial result in part_o / part_ml that attention_merge() combines.
+ * Splitting positions rather than heads balances any head count
+ * (MobileLLM-125M has 3 key/value heads for 2 cores), and each (head,
+ * range) is one contiguous run of the head-major cache. */
 static void attention(void *arg, int i, int n)
 {
     const attn_job *j = arg;
     ref_state *s = j->s;
     const arch_spec *p = &s->w->spec;
-    int64_t H = p->heads, hd = p->head_dim, group = H / p->kv_heads;
-    int64_t T = j->pos + 1, h0 = H * i / n, h1 = H * (i + 1) / n;
-    const unsigned char *keys = cache(s, j->layer, 0), *vals = cache(s, j->layer, 1);
-    float *buf = s->kvbuf + (int64_t)i * KV_CHUNK * s->kv_dim;
-    float denom = sqrtf((float)hd);
+    int64_t hd = p->head_dim, group = p->heads / p->kv_heads;
+    float *att = s->att + (int64_t)i * KERN_ATT_SCRATCH(group, p->seq_len);
+    (void)n; /* ranges <= n */
+    if (i >= j->ranges)
+        return;
+    for (int64_t h = 0; h < p->kv_heads; h++) {
+        int64_t u = h * j->ranges + i;
+        kern_kv kv = {s->kv_type, cache(s, j->layer, 0, h), cache(s, j->layer, 1, h),
+                      hd, hd};
+        kern_attend(s->part_o + u * group * hd, s->part_ml + u * group * 2,
+                    s->q + h * group * hd, group, &kv, j->T * i / j->ranges,
+                    j->T * (i + 1) / j->ranges, 1 / sqrtf((float)hd), att);
+    }
+}
 
-    for (int64_t t0 = 0; t0 < T && h0 < h1; t0 += KV_CHUNK) {
-        int64_t nt = T - t0 < KV_CHUNK ? T - t0 : KV_CHUNK;
-        const float *k = cache_rows(s, keys, t0, nt, buf);
-        for (int64_t h = h0; h < h1; h++)
-            scores(s->att + h * p->seq_len + t0, s->q + h * hd, k + (h / group) * hd,
-                   nt, s->kv_dim, hd, denom);
-    }
-    for (int64_t h = h0; h < h1; h++) {
-        softmax(s->att + h * p->seq_len, T);
-        memset(s->xb + h * hd, 0, (size_t)hd * sizeof(float));
-    }
-    for (int64_t t0 = 0; t0 < T && h0 < h1; t0 += KV_CHUNK) {
-        int64_t nt = T - t0 < KV_CHUNK ? T - t0 : KV_CHUNK;
-        const float *v = cache_rows(s, vals, t0, nt, buf);
-        for (int64_t h = h0; h < h1; h++)
-            mix_values(s->xb + h * hd, s->att + h * p->seq_len + t0,
-                       v + (h / group) * hd, nt, s->kv_dim, hd);
+/* xb = the attention output of every query head, from its partials. */
+static void attention_merge(ref_state *s, int64_t ranges)
+{
+    const arch_spec *p = &s->w->spec;
+    int64_t hd = p->head_dim, group = p->heads / p->kv_heads;
+    for (int64_t h = 0; h < p->heads; h++) {
+        int64_t u = h / group * ranges, g = h % group;
+        kern_attend_merge(s->xb + h * hd, hd, ranges, s->part_o + (u * group + g) * hd,
+                          group * hd, s->part_ml + (u * group + g) * 2, group * 2);
     }
 }
 
@@ -237,7 +167,6 @@ const float *ref_forward(ref_state *s, int64_t token, int64_t pos)
     const ref_weights *w = s->w;
     const arch_spec *p = &w->spec;
     int64_t dim = p->dim, hd = p->head_dim, qdim = p->heads * hd, kvd = s->kv_dim;
-    size_t kv_row = (size_t)kvd * (size_t)arch_dtype_size(s->kv_type);
 
     kern_row_f32(&w->embed, token, s->x);
     rope_table(s->rope, hd, pos);
@@ -249,9 +178,11 @@ const float *ref_forward(ref_state *s, int64_t token, int64_t pos)
         matvec(s, s->xb, dim, 3, MATS(&b->wq, &b->wk, &b->wv), OUTS(s->q, s->k, s->v));
         rope_apply(s->q, qdim, hd, s->rope);
         rope_apply(s->k, kvd, hd, s->rope);
-        kern_from_f32(s->kv_type, cache(s, l, 0) + (size_t)pos * kv_row, s->k, kvd);
-        kern_from_f32(s->kv_type, cache(s, l, 1) + (size_t)pos * kv_row, s->v, kvd);
-        pool_run(s->pool, attention, &(attn_job){s, l, pos});
+        cache_store(s, l, 0, pos, s->k);
+        cache_store(s, l, 1, pos, s->v);
+        int64_t threads = pool_threads(s->pool), ranges = threads < pos + 1 ? threads : pos + 1;
+        pool_run(s->pool, attention, &(attn_job){s, l, pos + 1, ranges});
+        attention_merge(s, ranges);
         matvec(s, s->xb, qdim, 1, MATS(&b->wo), OUTS(s->xb2));
         add(s->x, s->xb2, dim);
 
@@ -259,8 +190,7 @@ const float *ref_forward(ref_state *s, int64_t token, int64_t pos)
         rmsnorm(s->xb, s->x, b->rms_ffn, dim);
         if (p->ffn == ARCH_FFN_SWIGLU) {
             matvec(s, s->xb, dim, 2, MATS(&b->w1, &b->w3), OUTS(s->hb, s->hb2));
-            for (int64_t i = 0; i < p->ffn_dim; i++)
-                s->hb[i] = s->hb[i] / (1.0f + expf(-s->hb[i])) * s->hb2[i];
+            kern_swiglu(s->hb, s->hb2, p->ffn_dim);
         } else {
             matvec(s, s->xb, dim, 1, MATS(&b->w1), OUTS(s->hb));
             for (int64_t i = 0; i < p->ffn_dim; i++)
@@ -290,6 +220,19 @@ arch_dtype ref_kv_type(arch_dtype t)
     return t == ARCH_INT8 ? ARCH_F16 : t;
 }
 
+/* Zeroed pages, on transparent huge pages where the kernel allows: the
+ * cache is streamed every token, and 2 MiB pages need 512x fewer TLB
+ * entries than 4 KiB ones. NULL when out of memory. */
+static unsigned char *huge_alloc(uint64_t bytes)
+{
+    void *p = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
 static float *floats(int64_t n)
 {
     return calloc((size_t)n, sizeof(float));
@@ -309,10 +252,7 @@ int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
     s->kv_dim = sp->kv_heads * sp->head_dim;
     s->kv_bytes = (uint64_t)s->n_exec * 2 * (uint64_t)sp->seq_len *
                   (uint64_t)s->kv_dim * (uint64_t)arch_dtype_size(s->kv_type);
-    void *kv = NULL;
-    if (posix_memalign(&kv, ARCH_ALIGN, s->kv_bytes ? s->kv_bytes : ARCH_ALIGN))
-        kv = NULL;
-    s->kv = kv;
+    s->kv = huge_alloc(s->kv_bytes);
     s->sched = malloc((size_t)s->n_exec * sizeof *s->sched);
     s->x = floats(dim);
     s->xb = floats(big);
@@ -322,13 +262,15 @@ int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
     s->v = floats(s->kv_dim);
     s->hb = floats(ffn);
     s->hb2 = floats(ffn);
-    s->att = floats(sp->heads * sp->seq_len);
-    s->kvbuf = floats((int64_t)pool_threads(p) * KV_CHUNK * s->kv_dim);
+    int64_t threads = pool_threads(p), group = sp->heads / sp->kv_heads;
+    s->att = floats(threads * KERN_ATT_SCRATCH(group, sp->seq_len));
+    s->part_o = floats(sp->heads * threads * sp->head_dim);
+    s->part_ml = floats(sp->heads * threads * 2);
     s->rope = floats(sp->head_dim + 1);
     s->logits = floats(sp->vocab);
     s->xq = calloc((size_t)((qn + 63) / 64 * 64), 1);
     if (!s->kv || !s->sched || !s->x || !s->xb || !s->xb2 || !s->q || !s->k ||
-        !s->v || !s->hb || !s->hb2 || !s->att || !s->kvbuf || !s->rope ||
+        !s->v || !s->hb || !s->hb2 || !s->att || !s->part_o || !s->part_ml || !s->rope ||
         !s->logits || !s->xq) {
         ref_state_free(s);
         return lk_fail(e, LK_ERUN, "model state: out of memory (KV cache %llu bytes)",
@@ -341,7 +283,8 @@ int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
 
 void ref_state_free(ref_state *s)
 {
-    free(s->kv);
+    if (s->kv)
+        munmap(s->kv, s->kv_bytes ? s->kv_bytes : 1);
     free(s->sched);
     free(s->x);
     free(s->xb);
@@ -352,7 +295,8 @@ void ref_state_free(ref_state *s)
     free(s->hb);
     free(s->hb2);
     free(s->att);
-    free(s->kvbuf);
+    free(s->part_o);
+    free(s->part_ml);
     free(s->rope);
     free(s->logits);
     free(s->xq);
@@ -361,14 +305,12 @@ void ref_state_free(ref_state *s)
 
 void ref_state_fill_kv(ref_state *s, int64_t n)
 {
-    float *row = s->kvbuf; /* kv_dim floats of scratch */
-    size_t kv_row = (size_t)s->kv_dim * (size_t)arch_dtype_size(s->kv_type);
+    float *row = s->part_o; /* kv_dim (<= its size) floats of scratch */
     for (int64_t l = 0; l < s->n_exec; l++)
         for (int which = 0; which < 2; which++)
             for (int64_t t = 0; t < n; t++) {
                 for (int64_t c = 0; c < s->kv_dim; c++)
                     row[c] = sinf((float)(t * 7 + c * 3 + l + which));
-                kern_from_f32(s->kv_type, cache(s, l, which) + (size_t)t * kv_row,
-                              row, s->kv_dim);
+                cache_store(s, l, which, t, row);
             }
 }

@@ -11,13 +11,19 @@
  * Layer sharing: executed layer l runs the weights of physical block
  * arch_schedule()[l] (stored once in ref_weights) and has its own KV cache.
  *
- * The KV cache is one 64-byte aligned allocation: for each executed layer,
- * keys [seq_len][K*hd] then values [seq_len][K*hd], in the KV type
- * ref_kv_type() gives (f32 for f32 models, f16 for f16 and int8, bf16 for
- * bf16).
+ * The KV cache is one page-aligned allocation (on transparent huge pages
+ * where the kernel allows): for each executed layer, keys [K][seq_len][hd]
+ * then values [K][seq_len][hd], in the KV type ref_kv_type() gives (f32
+ * for f32 models, f16 for f16 and int8, bf16 for bf16). Head-major, so
+ * that attention reads each head's keys and values as one sequential
+ * stream (position-major rows of K*hd values made it read 128 of every
+ * 384 bytes per head for MobileLLM-125M, a pattern the hardware
+ * prefetchers follow badly).
  *
  * Every mat-vec is split into row ranges across the pool's threads; the
- * attention heads are split across the threads too.
+ * attention into (key/value head, position range) units, each running
+ * all query heads of its GQA group over its range (kern_attend), merged
+ * afterwards.
  *
  *   ref_state st;
  *   ref_state_build(&st, &weights, pool, &e);
@@ -41,7 +47,7 @@ typedef struct {
     int64_t *sched;      /* (n_exec) physical block of each executed layer */
     arch_dtype kv_type;
     int64_t kv_dim;      /* K*hd */
-    unsigned char *kv;   /* (n_exec, 2, seq_len, kv_dim) in kv_type */
+    unsigned char *kv;   /* (n_exec, 2, K, seq_len, hd) in kv_type */
     uint64_t kv_bytes;
     float *x;            /* (dim) residual stream */
     float *xb;           /* (max(dim, H*hd)) normed input, attention output */
@@ -49,8 +55,9 @@ typedef struct {
     float *q;            /* (H*hd) */
     float *k, *v;        /* (kv_dim) this position's key and value */
     float *hb, *hb2;     /* (ffn) */
-    float *att;          /* (H, seq_len) attention scores */
-    float *kvbuf;        /* (threads, chunk, kv_dim) cache rows as f32 */
+    float *att;          /* (threads, KERN_ATT_SCRATCH(H/K, seq_len)) scores */
+    float *part_o;       /* (K, ranges <= threads, H/K, hd) partial outputs */
+    float *part_ml;      /* (K, ranges, H/K, 2) their score max and sum */
     float *rope;         /* (hd/2, 2) cos and sin at the current position */
     float *logits;       /* (vocab) */
     int8_t *xq;          /* int8 activations, for int8 weights */

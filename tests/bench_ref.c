@@ -2,30 +2,37 @@
  * machine's memory bandwidth, and the paper's Table 7 on this machine.
  *
  * 1. Decode roofline. For MobileLLM-125M and -350M in f32, f16 and int8 at
- *    1 and 2 threads: tokens/s (median of --tokens decode steps at
- *    position ctx = 512), bytes one token reads (weights of every executed
- *    layer + classifier + one embedding row, plus the KV cache up to ctx),
- *    achieved GB/s = bytes / execute time, and the ratio to the roofline
- *    bandwidth / bytes, with the streaming-read bandwidth measured in this
- *    run by probe_read_gbs() on a 512 MB buffer (far beyond the 32 MB L3)
- *    with the same number of threads. Target: >= 0.80 at 2 threads.
+ *    1 and 2 threads: tokens/s (median of TOKENS decode steps at context
+ *    position CTX), bytes one token reads (weights of every executed
+ *    layer + classifier + one embedding row, plus the KV cache up to
+ *    CTX), achieved GB/s = bytes / execute time, and the ratio to the
+ *    roofline bandwidth / bytes, with the streaming-read bandwidth
+ *    measured in this run by probe_read_gbs() on a 512 MB buffer (far
+ *    beyond the 32 MB L3) with the same number of threads. Target: >= 0.80
+ *    at 2 threads.
  *
  * 2. Table 7 analogue (f16 as the paper's ExecuTorch runs, 2 threads):
  *    MobileLLM-125M (30 layers), MobileLLM-LS-125M (2 x 30, immediate),
  *    the same with repeat-all-over and reverse, and 60 distinct layers;
- *    load / init / execute and each ratio to the 30-layer model. Targets:
- *    immediate execute <= 1.25x, 60 distinct and repeat-all-over >= 1.6x.
+ *    load / init / execute and each ratio to the 30-layer model, next to
+ *    the paper's iPhone 13 figures (reports/paper-data). The paper does
+ *    not state its context length: the rows run at CTX (the default, and
+ *    where the targets are checked: immediate execute <= 1.25x, 60
+ *    distinct and repeat-all-over >= 1.6x) and again at SHORT_CTX, where
+ *    attention is a smaller part of a token.
  *
  * Other programs may share this machine (the team runs builds and
  * benchmarks side by side), and contention only ever makes a run slower.
- * So every configuration is measured in ROUNDS interleaved rounds (all
- * configurations once per round) and keeps its fastest round; bandwidth
- * keeps its best probe too.
+ * So every configuration is measured in interleaved rounds (all
+ * configurations once per round, bandwidth probes among them) and keeps
+ * its fastest round; bandwidth keeps its best probe too.
  *
  * Verdicts are printed (PASS / MISSED); the exit status is 0 unless
  * something fails to run, so the other benchmarks still run.
  */
+#include <hwloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../arch/layout.h"
@@ -33,20 +40,28 @@
 #include "../ref/bench.h"
 #include "../ref/kern.h"
 #include "../ref/probe.h"
+#include "../reports/csvin.h"
 #include "testutil.h"
 
 #define TOKENS 15
-#define ROUNDS 3
+#define ROOF_ROUNDS 3
+#define T7_ROUNDS 3
+#define CTX 512
+#define SHORT_CTX 64
 #define PROBE_BYTES ((size_t)512 << 20)
+#define MIB (1024.0 * 1024.0)
 
 static int spec_of(arch_spec *s, const char *preset, const char *dtype,
-                   const char *share, const char *layers)
+                   const char *share, const char *layers, int ctx)
 {
     lk_err e = {0};
+    char c[16];
+    snprintf(c, sizeof c, "%d", ctx);
     arch_spec_init(s);
     if (arch_spec_preset(s, preset, &e) || arch_spec_set(s, "dtype", dtype, &e) ||
         (share && arch_spec_set(s, "share", share, &e)) ||
-        (layers && arch_spec_set(s, "layers", layers, &e)) || arch_spec_finish(s, &e)) {
+        (layers && arch_spec_set(s, "layers", layers, &e)) ||
+        arch_spec_set(s, "ctx", c, &e) || arch_spec_finish(s, &e)) {
         fprintf(stderr, "bench_ref: %s: %s\n", preset, e.msg);
         return 1;
     }
@@ -98,6 +113,42 @@ static double bytes_per_token(const arch_spec *s, const ref_bench_result *r)
                (double)r->executed_layers;
 }
 
+/* ---- the machine ----------------------------------------------------- */
+
+/* The CPU's name as /proc/cpuinfo gives it. */
+static void cpu_name(char *out, size_t n)
+{
+    snprintf(out, n, "unknown CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && colon) {
+            snprintf(out, n, "%s", colon + 2);
+            out[strcspn(out, "\n")] = 0;
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/* Bytes of the first cache of hwloc type t (0 when there is none). */
+static double cache_bytes(hwloc_obj_type_t t)
+{
+    hwloc_topology_t topo;
+    double b = 0;
+    if (hwloc_topology_init(&topo) == 0 && hwloc_topology_load(topo) == 0) {
+        hwloc_obj_t o = hwloc_get_obj_by_type(topo, t, 0);
+        b = o && o->attr ? (double)o->attr->cache.size : 0;
+    }
+    hwloc_topology_destroy(topo);
+    return b;
+}
+
+/* ---- 1. the roofline --------------------------------------------------- */
+
 static int roofline(void)
 {
     static const char *const models[] = {"mobilellm-125m", "mobilellm-350m"};
@@ -105,27 +156,33 @@ static int roofline(void)
     ref_bench_result r[2][2][3];
     double bw[2] = {0, 0};
     int missed = 0;
-    for (int round = 0; round < ROUNDS - 1; round++)
+    for (int round = 0; round < ROOF_ROUNDS; round++)
         for (int t = 0; t < 2; t++) {
             double b = bandwidth(t + 1);
             bw[t] = b > bw[t] ? b : bw[t];
             for (int m = 0; m < 2; m++)
                 for (int d = 0; d < 3; d++) {
                     arch_spec s;
-                    if (spec_of(&s, models[m], types[d], NULL, NULL) ||
+                    if (spec_of(&s, models[m], types[d], NULL, NULL, CTX) ||
                         run(&s, t + 1, round, &r[t][m][d]))
                         return -1;
                 }
         }
-    printf("decode at ctx 512 vs the measured memory-bandwidth roofline (kernels: %s)\n",
-           kern_name());
+    printf("\n1. Decode vs the memory-bandwidth roofline, context position %d\n", CTX);
+    printf("   streaming-read bandwidth (probe_read_gbs, %.0f MiB buffer, best probe): "
+           "%.2f GB/s at 1 thread, %.2f GB/s at 2 threads\n",
+           PROBE_BYTES / MIB, bw[0], bw[1]);
+    printf("   bytes/token = weights of every executed layer + classifier + an embedding "
+           "row + KV cache of positions 0..%d\n", CTX);
+    printf("   ratio = (tokens/s) / (bandwidth / bytes per token); best of %d rounds, "
+           "each the median of %d tokens\n\n", ROOF_ROUNDS, TOKENS);
     printf("%-15s %-5s %3s %9s %13s %9s %9s %9s %7s\n", "model", "dtype", "thr",
            "tok/s", "bytes/token", "GB/s", "bw GB/s", "roof t/s", "ratio");
     for (int t = 0; t < 2; t++)
         for (int m = 0; m < 2; m++)
             for (int d = 0; d < 3; d++) {
                 arch_spec s;
-                spec_of(&s, models[m], types[d], NULL, NULL);
+                spec_of(&s, models[m], types[d], NULL, NULL, CTX);
                 const ref_bench_result *x = &r[t][m][d];
                 double bytes = bytes_per_token(&s, x);
                 double roof = bw[t] * 1e9 / bytes, ratio = x->tokens_per_s / roof;
@@ -138,49 +195,118 @@ static int roofline(void)
     return missed;
 }
 
-static int table7(void)
+/* ---- 2. Table 7 -------------------------------------------------------- */
+
+static const struct {
+    const char *name, *preset, *share, *layers, *paper; /* paper: its row name */
+} rows[] = {
+    {"MobileLLM-125M (30)", "mobilellm-125m", NULL, NULL, "MobileLLM-125M"},
+    {"LS-125M immediate", "mobilellm-ls-125m", "immediate", NULL, "MobileLLM-LS-125M"},
+    {"LS-125M repeat-all-over", "mobilellm-ls-125m", "repeat-all-over", NULL, NULL},
+    {"LS-125M reverse", "mobilellm-ls-125m", "reverse", NULL, NULL},
+    {"60 distinct layers", "mobilellm-125m", NULL, "60", "60-layer non-shared"},
+};
+#define NROWS 5
+
+typedef struct {
+    double ms[NROWS][3]; /* load, init, execute; 0 when the paper has no row */
+} paper_t7;
+
+static int paper_row(void *ctx, long line, int n, char **f, lk_err *e)
 {
-    static const struct {
-        const char *name, *preset, *share, *layers;
-    } rows[] = {
-        {"MobileLLM-125M (30)", "mobilellm-125m", NULL, NULL},
-        {"LS-125M immediate", "mobilellm-ls-125m", "immediate", NULL},
-        {"LS-125M repeat-all-over", "mobilellm-ls-125m", "repeat-all-over", NULL},
-        {"LS-125M reverse", "mobilellm-ls-125m", "reverse", NULL},
-        {"60 distinct layers", "mobilellm-125m", NULL, "60"},
-    };
-    ref_bench_result r[5];
+    paper_t7 *p = ctx;
+    (void)e;
+    if (line == 1 || n < 6)
+        return LK_OK;
+    for (int i = 0; i < NROWS; i++)
+        if (rows[i].paper && strcmp(f[0], rows[i].paper) == 0)
+            for (int k = 0; k < 3; k++)
+                p->ms[i][k] = atof(f[3 + k]);
+    return LK_OK;
+}
+
+static void print_paper(const paper_t7 *p)
+{
+    printf("   paper, iPhone 13 (A15: 32 MB system cache, 34 GB/s LPDDR4X; ExecuTorch, "
+           "f16, context not stated):\n");
+    for (int i = 0; i < NROWS; i++)
+        if (p->ms[i][2] > 0)
+            printf("   %-24s load %6.1f ms  init %7.1f ms  execute %5.1f ms  "
+                   "(x %.2f / %.2f / %.2f)\n", rows[i].name, p->ms[i][0], p->ms[i][1],
+                   p->ms[i][2], p->ms[i][0] / p->ms[0][0], p->ms[i][1] / p->ms[0][1],
+                   p->ms[i][2] / p->ms[0][2]);
+}
+
+/* The five rows at context position ctx; targets checked when check. */
+static int table7_at(int ctx, const paper_t7 *paper, int check)
+{
+    ref_bench_result r[NROWS];
     int missed = 0;
-    printf("\nTable 7 on this machine (f16, 2 threads, ctx 512; paper: iPhone 13)\n");
-    printf("%-24s %5s %9s %9s %10s %7s %7s %7s\n", "model", "exec", "load ms", "init ms",
-           "execute ms", "load x", "init x", "exec x");
-    for (int round = 0; round < ROUNDS; round++)
-        for (int i = 0; i < 5; i++) {
+    for (int round = 0; round < T7_ROUNDS; round++)
+        for (int i = 0; i < NROWS; i++) {
             arch_spec s;
-            if (spec_of(&s, rows[i].preset, "f16", rows[i].share, rows[i].layers) ||
+            if (spec_of(&s, rows[i].preset, "f16", rows[i].share, rows[i].layers, ctx) ||
                 run(&s, 2, round, &r[i]))
                 return -1;
         }
-    for (int i = 0; i < 5; i++) {
+    printf("\n   this machine, f16, 2 threads, context position %d, best of %d rounds:\n",
+           ctx, T7_ROUNDS);
+    printf("   %-24s %5s %9s %9s %10s %7s %7s %7s %8s\n", "model", "exec", "load ms",
+           "init ms", "execute ms", "load x", "init x", "exec x", "paper x");
+    for (int i = 0; i < NROWS; i++) {
         double x = r[i].execute_ms / r[0].execute_ms;
         const char *verdict = "";
-        if (i == 1)
+        if (check && i == 1)
             verdict = x <= 1.25 ? "  PASS (<= 1.25)" : "  MISSED (<= 1.25)";
-        if (i == 2 || i == 4)
+        if (check && (i == 2 || i == 4))
             verdict = x >= 1.6 ? "  PASS (>= 1.6)" : "  MISSED (>= 1.6)";
-        missed += (i == 1 && x > 1.25) || ((i == 2 || i == 4) && x < 1.6);
-        printf("%-24s %5lld %9.1f %9.1f %10.2f %7.2f %7.2f %7.2f%s\n", rows[i].name,
+        missed += check && ((i == 1 && x > 1.25) || ((i == 2 || i == 4) && x < 1.6));
+        char px[16] = "-";
+        if (paper->ms[i][2] > 0)
+            snprintf(px, sizeof px, "%.2f", paper->ms[i][2] / paper->ms[0][2]);
+        printf("   %-24s %5lld %9.1f %9.1f %10.2f %7.2f %7.2f %7.2f %8s%s\n", rows[i].name,
                (long long)r[i].executed_layers, r[i].load_ms, r[i].init_ms,
                r[i].execute_ms, r[i].load_ms / r[0].load_ms, r[i].init_ms / r[0].init_ms,
-               x, verdict);
+               x, px, verdict);
     }
     return missed;
 }
 
+static int table7(void)
+{
+    paper_t7 paper = {0};
+    lk_err e = {0};
+    if (csvin_read(tu_path("reports/paper-data/table7_iphone13_latency.csv"), paper_row,
+                   &paper, &e))
+        fprintf(stderr, "bench_ref: %s (paper figures left out)\n", e.msg);
+    arch_spec s;
+    arch_params p;
+    if (spec_of(&s, "mobilellm-125m", "f16", NULL, NULL, CTX))
+        return -1;
+    arch_params_count(&s, &p, NULL);
+    double l2 = cache_bytes(HWLOC_OBJ_L2CACHE), l3 = cache_bytes(HWLOC_OBJ_L3CACHE);
+    printf("\n2. Table 7 analogue: load (generate the seeded weights), init (state, KV "
+           "cache, first touch, one warm-up token), execute (median decode token)\n");
+    print_paper(&paper);
+    printf("   caches here (hwloc): L2 %.1f MiB per core, L3 %.1f MiB shared; one f16 block "
+           "of MobileLLM-125M is %.1f MiB,\n"
+           "   so immediate sharing's second run of a block re-reads it from L3 (not L2), "
+           "while repeat-all-over and\n"
+           "   reverse come back to a block after %.0f MiB of other weights and read it "
+           "from DRAM again, like 60 distinct layers.\n",
+           l2 / MIB, l3 / MIB, (double)p.block_bytes / MIB,
+           (double)p.block_bytes * (double)(s.layers - 1) / MIB);
+    int a = table7_at(CTX, &paper, 1);
+    int b = a < 0 ? -1 : table7_at(SHORT_CTX, &paper, 0);
+    return a < 0 || b < 0 ? -1 : a;
+}
+
 int main(void)
 {
-    printf("== bench_ref: reference transformer (%d physical cores)\n",
-           pool_physical_cores());
+    char cpu[128];
+    cpu_name(cpu, sizeof cpu);
+    printf("== bench_ref: reference transformer on %s, %d physical cores (hwloc), "
+           "kernels %s\n", cpu, pool_physical_cores(), kern_name());
     int a = roofline(), b = a < 0 ? -1 : table7();
     if (a < 0 || b < 0)
         return 1;

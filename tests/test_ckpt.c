@@ -210,7 +210,7 @@ START_TEST(test_cli_export_logits)
     ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
     ck_assert_int_eq(tu_run("logits " SMALL " --dtype f32 --seed 4 --tokens 1,2,3", &a,
                             &err), 0);
-    snprintf(cmd, sizeof cmd, "logits " SMALL " --dtype f32 --checkpoint %s --tokens 1,2,3",
+    snprintf(cmd, sizeof cmd, "logits --dtype f32 --checkpoint %s --tokens 1,2,3",
              tmp("cli.bin"));
     ck_assert_int_eq(tu_run(cmd, &b, NULL), 0);
     ck_assert_str_eq(a, b);
@@ -220,6 +220,11 @@ START_TEST(test_cli_export_logits)
     ck_assert_int_eq(lines, 97);
     free(a);
     free(b);
+    free(err);
+    /* the file gives the shape: a shape option beside it is a mistake */
+    snprintf(cmd, sizeof cmd, "logits --layers 3 --checkpoint %s --tokens 1", tmp("cli.bin"));
+    ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "--layers: --checkpoint gives the model's shape"), "%s", err);
     free(err);
 }
 END_TEST
@@ -274,7 +279,7 @@ START_TEST(test_malformed)
     const char *path = tmp(c->name);
     write_file(path, c->h, c->extra ? payload(c->h) + c->extra : 16);
     char cmd[1024], *out, *err;
-    snprintf(cmd, sizeof cmd, "logits " SMALL " --checkpoint %s --tokens 1", path);
+    snprintf(cmd, sizeof cmd, "logits --checkpoint %s --tokens 1", path);
     ck_assert_int_eq(tu_run(cmd, &out, &err), 2);
     ck_assert_msg(strstr(err, path) && strstr(err, c->want),
                   "%s: message '%s' lacks '%s'", c->name, err, c->want);
@@ -291,11 +296,11 @@ START_TEST(test_short_and_missing)
     const char *path = tmp("short.bin");
     tu_write(path, "0123456789");
     char cmd[1024], *err;
-    snprintf(cmd, sizeof cmd, "bench " SMALL " --checkpoint %s", path);
+    snprintf(cmd, sizeof cmd, "bench --checkpoint %s", path);
     ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
     ck_assert_msg(strstr(err, "truncated") != NULL, "%s", err);
     free(err);
-    snprintf(cmd, sizeof cmd, "logits " SMALL " --checkpoint %s --tokens 1",
+    snprintf(cmd, sizeof cmd, "logits --checkpoint %s --tokens 1",
              tmp("missing.bin"));
     ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
     ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);

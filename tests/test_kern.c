@@ -433,6 +433,223 @@ START_TEST(sum_matches)
 }
 END_TEST
 
+/* ---- exp, SwiGLU and attention ---------------------------------------- */
+
+/* kern_exp against double-precision exp over its whole range, at 2^18
+ * evenly spaced points plus the ends and zero: relative error at most
+ * 4e-7 (about 3.4 f32 units in the last place; kern_impl.h derives the
+ * truncation part, 1.1e-8, the rest is the Horner steps' roundings).
+ * Beyond the range the input is clamped. */
+START_TEST(exp_accuracy)
+{
+    enum { N = 1 << 18 };
+    static float x[N + 3], y[N + 3];
+    for (int i = 0; i < N; i++)
+        x[i] = -87.3f + (88.3f + 87.3f) * (float)i / (N - 1);
+    x[N] = 0, x[N + 1] = -1000, x[N + 2] = 1000;
+    for (int k = 0; k < NIMPL; k++) {
+        select_impl(impls[k]);
+        kern_exp(y, x, N + 3);
+        double worst = 0;
+        for (int i = 0; i < N + 1; i++)
+            worst = fmax(worst, fabs(y[i] - exp(x[i])) / exp(x[i]));
+        ck_assert_msg(worst <= 4e-7, "%s: exp relative error %g", kern_name(), worst);
+        ck_assert(y[N] == 1);
+        ck_assert(y[N + 1] > 0 && y[N + 1] <= exp(-87.3) * (1 + 4e-7));
+        ck_assert(isfinite(y[N + 2]) && y[N + 2] >= exp(88.3) * (1 - 4e-7));
+    }
+}
+END_TEST
+
+/* silu(h) g = h g / (1 + e^-h): the exp's 4e-7 and three roundings (add,
+ * divide, multiply; the exp's input is exact), so 4e-7 + 4u of the result;
+ * plus, for h < -88.3 where the exp's input is clamped, |h g| / e^88.3
+ * (the result is that instead of nearly 0). */
+START_TEST(swiglu_matches)
+{
+    enum { N = 1003 };
+    float h[N], g[N], in[N];
+    for (int i = 0; i < N; i++) {
+        in[i] = (float)uniform(-30, 30);
+        g[i] = (float)uniform(-2, 2);
+    }
+    in[0] = -200, in[1] = 200, in[2] = 0;
+    for (int k = 0; k < NIMPL; k++) {
+        select_impl(impls[k]);
+        memcpy(h, in, sizeof h);
+        kern_swiglu(h, g, N);
+        for (int i = 0; i < N; i++) {
+            double want = in[i] / (1 + exp(-(double)in[i])) * g[i];
+            double tol = (4e-7 + 4 * ldexp(1, -24)) * fabs(want) +
+                         fabs((double)in[i] * g[i]) * exp(-88.3) * (1 + 1e-6);
+            ck_assert_msg(fabs(h[i] - want) <= tol, "%s: silu(%g) * %g = %g, want %g",
+                          kern_name(), in[i], g[i], h[i], want);
+        }
+    }
+}
+END_TEST
+
+/* A key/value cache of n positions, `heads` heads of hd values in each
+ * row, stored as type t (ending at an inaccessible page), with the values
+ * the kernel will see decoded by the test. */
+typedef struct {
+    arch_dtype t;
+    int64_t n, heads, hd;
+    guard gk, gv;
+    kern_kv kv;        /* of head 0; other heads at + h * hd elements */
+    double *k, *v;     /* (n, heads * hd) decoded */
+} cache;
+
+static void *store(guard *g, arch_dtype t, double *dec, int64_t count)
+{
+    float *f = malloc((size_t)count * sizeof *f);
+    for (int64_t i = 0; i < count; i++)
+        f[i] = (float)uniform(-1, 1);
+    void *mem = guarded(g, (size_t)count * arch_dtype_size(t));
+    kern_from_f32(t, mem, f, count);
+    for (int64_t i = 0; i < count; i++)
+        dec[i] = t == ARCH_F32   ? ((float *)mem)[i]
+                 : t == ARCH_F16 ? f16_value(((uint16_t *)mem)[i])
+                                 : bf16_value(((uint16_t *)mem)[i]);
+    free(f);
+    return mem;
+}
+
+static void make_cache(cache *c, arch_dtype t, int64_t n, int64_t heads, int64_t hd)
+{
+    *c = (cache){.t = t, .n = n, .heads = heads, .hd = hd};
+    int64_t count = n * heads * hd;
+    c->k = malloc((size_t)count * sizeof(double));
+    c->v = malloc((size_t)count * sizeof(double));
+    c->kv = (kern_kv){t, store(&c->gk, t, c->k, count), store(&c->gv, t, c->v, count),
+                      heads * hd, hd};
+}
+
+static void free_cache(cache *c)
+{
+    unguard(&c->gk);
+    unguard(&c->gv);
+    free(c->k);
+    free(c->v);
+}
+
+/* Check query head g (of nq, q given) of head `head` over [t0, t1)
+ * against double precision, out = the normalized output (hd values) the
+ * kernel gives.
+ *
+ * Tolerance, first order: a score errs by at most E = scale gamma(hd+1)
+ * sum_i |q_i k_i| + u |s| (Higham's bound for the dot product, then the
+ * scaling); the maximum by E; so each weight e^(s - m) by a relative 2E +
+ * u |s - m| (the subtraction) + 4e-7 (exp) = eta; sums of n terms add
+ * gamma(n+1). The normalized output then errs by at most (2 eta +
+ * 2 gamma(n+1)) max|v|, doubled for the second-order terms. */
+static void check_head(const cache *c, int64_t head, const float *q, float scale,
+                       int64_t t0, int64_t t1, const float *out)
+{
+    int64_t hd = c->hd, w = c->heads * hd, n = t1 - t0;
+    double *s = malloc((size_t)n * sizeof *s), m = -INFINITY, E = 0, span = 0;
+    for (int64_t t = 0; t < n; t++) {
+        double d = 0, mag = 0;
+        for (int64_t i = 0; i < hd; i++) {
+            double p = q[i] * c->k[(t0 + t) * w + head * hd + i];
+            d += p;
+            mag += fabs(p);
+        }
+        s[t] = scale * d;
+        m = fmax(m, s[t]);
+        E = fmax(E, scale * gamma_((double)hd + 1) * mag + ldexp(fabs(s[t]), -24));
+    }
+    double l = 0, vmax = 0;
+    for (int64_t t = 0; t < n; t++) {
+        span = fmax(span, m - s[t]);
+        l += exp(s[t] - m);
+    }
+    double eta = 2 * E + ldexp(span, -24) + 4e-7;
+    for (int64_t i = 0; i < hd; i++) {
+        double o = 0;
+        for (int64_t t = 0; t < n; t++) {
+            double v = c->v[(t0 + t) * w + head * hd + i];
+            o += exp(s[t] - m) * v;
+            vmax = fmax(vmax, fabs(v));
+        }
+        double tol = 2 * (2 * eta + 2 * gamma_((double)n + 1)) * vmax;
+        ck_assert_msg(fabs(out[i] - o / l) <= tol,
+                      "%s %s hd %lld [%lld,%lld) column %lld: %.9g vs %.9g (tol %.3g)",
+                      kern_name(), arch_dtype_name(c->t), (long long)hd, (long long)t0,
+                      (long long)t1, (long long)i, out[i], o / l, tol);
+    }
+    free(s);
+}
+
+/* kern_attend over a whole range and split in three parts merged with
+ * kern_attend_merge, for every query head of a group, against double
+ * precision; an empty range gives the documented empty partial. */
+static void check_attend(arch_dtype t, int64_t n, int64_t heads, int64_t hd, int64_t nq)
+{
+    cache c;
+    make_cache(&c, t, n, heads, hd);
+    float *q = malloc((size_t)(nq * hd) * sizeof *q);
+    for (int64_t i = 0; i < nq * hd; i++)
+        q[i] = (float)uniform(-1, 1);
+    float *o = malloc((size_t)(3 * nq * hd) * sizeof *o), ml[3 * 2 * 16];
+    float *att = malloc((size_t)KERN_ATT_SCRATCH(nq, n) * sizeof *att);
+    float *out = malloc((size_t)hd * sizeof *out);
+    float scale = 1 / sqrtf((float)hd);
+    for (int k = 0; k < NIMPL; k++) {
+        select_impl(impls[k]);
+        for (int64_t head = 0; head < heads; head++) {
+            kern_kv kv = c.kv;
+            kv.k = (const char *)kv.k + head * hd * arch_dtype_size(t);
+            kv.v = (const char *)kv.v + head * hd * arch_dtype_size(t);
+            kern_attend(o, ml, q, nq, &kv, 0, n, scale, att); /* whole range */
+            for (int64_t g = 0; g < nq; g++) {
+                kern_attend_merge(out, hd, 1, o + g * hd, 0, ml + 2 * g, 0);
+                check_head(&c, head, q + g * hd, scale, 0, n, out);
+            }
+            int64_t cut[4] = {0, n / 3, n - n / 4, n}; /* three parts, any may be empty */
+            for (int p = 0; p < 3; p++)
+                kern_attend(o + p * nq * hd, ml + p * 2 * nq, q, nq, &kv, cut[p],
+                            cut[p + 1], scale, att);
+            for (int64_t g = 0; g < nq; g++) {
+                kern_attend_merge(out, hd, 3, o + g * hd, nq * hd, ml + 2 * g, 2 * nq);
+                check_head(&c, head, q + g * hd, scale, 0, n, out);
+            }
+        }
+        kern_attend(o, ml, q, nq, &c.kv, 5, 5, scale, att);
+        for (int64_t g = 0; g < nq; g++) {
+            ck_assert(ml[2 * g] == -INFINITY && ml[2 * g + 1] == 0);
+            for (int64_t i = 0; i < hd; i++)
+                ck_assert(o[g * hd + i] == 0);
+        }
+    }
+    free(q);
+    free(o);
+    free(att);
+    free(out);
+    free_cache(&c);
+}
+
+/* positions (1, one tile, a tile and a tail, several), key/value heads,
+ * head dims (under 16, with a tail, MobileLLM's 64, over 64), query heads
+ * per group (1, MobileLLM's 3, a full GROUP of 4, over it) */
+static const int64_t att_shape[][4] = {
+    {1, 1, 64, 1}, {16, 2, 8, 3}, {17, 3, 24, 4}, {100, 3, 64, 3},
+    {70, 1, 80, 5}, {33, 2, 64, 9},
+};
+
+static void check_attend_type(arch_dtype t)
+{
+    for (size_t i = 0; i < sizeof att_shape / sizeof att_shape[0]; i++)
+        check_attend(t, att_shape[i][0], att_shape[i][1], att_shape[i][2], att_shape[i][3]);
+}
+
+START_TEST(attend_f32) { check_attend_type(ARCH_F32); }
+END_TEST
+START_TEST(attend_f16) { check_attend_type(ARCH_F16); }
+END_TEST
+START_TEST(attend_bf16) { check_attend_type(ARCH_BF16); }
+END_TEST
+
 /* ---- probe ------------------------------------------------------------ */
 
 /* A host as probe_measure() would describe it, without measuring. */
@@ -515,6 +732,11 @@ static Suite *suite(void)
     tcase_add_test(t, int8_zeros);
     tcase_add_test(t, row_f32_and_select);
     tcase_add_test(t, sum_matches);
+    tcase_add_test(t, exp_accuracy);
+    tcase_add_test(t, swiglu_matches);
+    tcase_add_test(t, attend_f32);
+    tcase_add_test(t, attend_f16);
+    tcase_add_test(t, attend_bf16);
     suite_add_tcase(s, t);
     TCase *pr = tcase_create("probe");
     tcase_set_timeout(pr, 60);
