@@ -23,8 +23,9 @@
  * multiple of ARCH_ALIGN bytes; the padding is not counted in
  * weight_bytes but is part of blob_bytes.
  *
- * The KV cache holds, for every executed layer, keys [seq_len][K*hd] and
- * then values [seq_len][K*hd]. Its element type follows the weights
+ * The KV cache holds, for every executed layer, keys [K][seq_len][hd] and
+ * then values [K][seq_len][hd] (head-major: each kv head's keys are one
+ * stream for attention to read). Its element type follows the weights
  * (f32, f16, bf16), except that int8 models keep an f16 KV cache: W8A8
  * quantizes the inputs of matrix products, and K/V are attention
  * operands, kept in f16 as int8 runtimes commonly do.

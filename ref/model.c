@@ -4,9 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "../arch/schedule.h"
+#include "mem.h"
 
 /* ---------------------------------------------------------------------- */
 /* small vector helpers */
@@ -220,19 +220,6 @@ arch_dtype ref_kv_type(arch_dtype t)
     return t == ARCH_INT8 ? ARCH_F16 : t;
 }
 
-/* Zeroed pages, on transparent huge pages where the kernel allows: the
- * cache is streamed every token, and 2 MiB pages need 512x fewer TLB
- * entries than 4 KiB ones. NULL when out of memory. */
-static unsigned char *huge_alloc(uint64_t bytes)
-{
-    void *p = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    madvise(p, bytes, MADV_HUGEPAGE);
-    return p;
-}
-
 static float *floats(int64_t n)
 {
     return calloc((size_t)n, sizeof(float));
@@ -252,7 +239,7 @@ int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
     s->kv_dim = sp->kv_heads * sp->head_dim;
     s->kv_bytes = (uint64_t)s->n_exec * 2 * (uint64_t)sp->seq_len *
                   (uint64_t)s->kv_dim * (uint64_t)arch_dtype_size(s->kv_type);
-    s->kv = huge_alloc(s->kv_bytes);
+    s->kv = mem_huge_alloc(s->kv_bytes); /* streamed every token */
     s->sched = malloc((size_t)s->n_exec * sizeof *s->sched);
     s->x = floats(dim);
     s->xb = floats(big);
@@ -283,8 +270,7 @@ int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
 
 void ref_state_free(ref_state *s)
 {
-    if (s->kv)
-        munmap(s->kv, s->kv_bytes ? s->kv_bytes : 1);
+    mem_huge_free(s->kv, s->kv_bytes);
     free(s->sched);
     free(s->x);
     free(s->xb);

@@ -16,12 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kern.h"
+#include "mem.h"
 
 #define DRAM_BUFFER ((size_t)1 << 30)    /* 1 GiB: 32x this host's L3 */
 #define MIN_RUN_BYTES ((size_t)256 << 20) /* bytes read per timed run */
@@ -32,18 +32,6 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-/* Page-aligned memory on transparent huge pages where the kernel allows
- * it (fewer TLB misses while streaming, as for the model's weights). */
-static void *big_alloc(size_t bytes)
-{
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    madvise(p, bytes, MADV_HUGEPAGE);
-    return p;
 }
 
 /* ---- streaming read -------------------------------------------------- */
@@ -76,7 +64,7 @@ double probe_read_gbs(pool *p, size_t bytes)
 {
     read_job j = {.n = (int64_t)(bytes / sizeof(float)), .touch = 1};
     size_t len = (size_t)j.n * sizeof(float);
-    j.buf = big_alloc(len);
+    j.buf = mem_huge_alloc(len); /* on huge pages, as the weights are */
     if (!j.buf || j.n < pool_threads(p) * 16)
         return 0;
     pool_run(p, read_slice, &j);
@@ -90,7 +78,7 @@ double probe_read_gbs(pool *p, size_t bytes)
         if (r > 0 && gbs > best)
             best = gbs;
     }
-    munmap(j.buf, len);
+    mem_huge_free(j.buf, len);
     return best;
 }
 

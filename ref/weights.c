@@ -8,6 +8,7 @@
 
 #include "../arch/schedule.h"
 #include "ckpt.h"
+#include "mem.h"
 
 /* splitmix64 (Steele, Lea, Flood 2014): a tiny, well-mixed generator whose
  * output depends only on its 64-bit state, on any machine. */
@@ -140,8 +141,8 @@ static int start(ref_weights *w, arch_layout *l, const arch_spec *s, lk_err *e)
 static int fill_blob(ref_weights *w, const arch_layout *l, const float *const *src,
                      uint64_t seed, pool *p, lk_err *e)
 {
-    void *blob = NULL;
-    if (posix_memalign(&blob, ARCH_ALIGN, l->blob_bytes))
+    void *blob = mem_huge_alloc(l->blob_bytes); /* page-aligned, so ARCH_ALIGN too */
+    if (!blob)
         return lk_fail(e, LK_ERUN, "weights: cannot allocate %llu bytes",
                        (unsigned long long)l->blob_bytes);
     w->blob = blob;
@@ -211,7 +212,7 @@ int ref_weights_load(ref_weights *w, arch_spec *s, uint64_t seed,
 
 void ref_weights_free(ref_weights *w)
 {
-    free(w->blob);
+    mem_huge_free(w->blob, w->blob_bytes);
     free(w->blocks);
     if (w->map)
         munmap(w->map, w->map_bytes);

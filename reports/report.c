@@ -588,60 +588,75 @@ static int fig_pareto(const table *sw, const table *paper, table *t, int *idx)
     return LK_OK;
 }
 
-/* DRAM bytes per token against distinct layers, per SoC and strategy. */
-static int fig_sharing(const table *sw, const table *paper, table *t, int *idx)
+/* A column of a per-SoC series: sweep column `in` (divided by column
+ * `per` when set, plus `add`), shown in format f. */
+typedef struct {
+    const char *out, *in, *per;
+    fmt f;
+    double add;
+} series_col;
+
+/* One row per sweep row and SoC, each SoC's rows sorted by column `by`
+ * (NULL: sweep order), with the columns cols (ended by a NULL out). */
+static int fig_series(const table *sw, table *t, int *idx, const char *by,
+                      const series_col *cols)
 {
-    (void)paper;
     const char *soc[MAX_SOCS];
     int nsoc = socs(sw, soc);
     for (int i = 0; i < nsoc; i++) {
-        int n = rows_of(sw, soc[i], NULL, idx);
+        int n = rows_of(sw, soc[i], by, idx);
         for (int k = 0; k < n; k++) {
             if (fig_row(t, soc[i], sw, idx[k]))
                 return LK_ERUN;
-            table_put(t, "share", "%s", get(sw, idx[k], "share"));
-            put_value(t, "layers", num(sw, idx[k], "layers"), F_INT);
-            put_value(t, "dram_mb", num(sw, idx[k], "dram_read_bytes"), F_MILLION);
+            for (const series_col *c = cols; c->out; c++) {
+                if (c->f == F_TEXT) {
+                    table_put(t, c->out, "%s", get(sw, idx[k], c->in));
+                    continue;
+                }
+                double v = num(sw, idx[k], c->in) + c->add;
+                put_value(t, c->out, c->per ? v / num(sw, idx[k], c->per) : v, c->f);
+            }
         }
     }
     return LK_OK;
+}
+
+/* DRAM bytes per token against distinct layers, per SoC and strategy. */
+static int fig_sharing(const table *sw, const table *paper, table *t, int *idx)
+{
+    static const series_col cols[] = {
+        {"share", "share", NULL, F_TEXT, 0},
+        {"layers", "layers", NULL, F_INT, 0},
+        {"dram_mb", "dram_read_bytes", NULL, F_MILLION, 0},
+        {NULL, NULL, NULL, F_TEXT, 0},
+    };
+    (void)paper;
+    return fig_series(sw, t, idx, NULL, cols);
 }
 
 /* Energy per token against parameters, per SoC, smallest model first. */
 static int fig_energy(const table *sw, const table *paper, table *t, int *idx)
 {
+    static const series_col cols[] = {
+        {"params_m", "params_paper", NULL, F_MILLION, 0},
+        {"energy_mj", "energy_mj_per_token", NULL, F_MJ, 0},
+        {NULL, NULL, NULL, F_TEXT, 0},
+    };
     (void)paper;
-    const char *soc[MAX_SOCS];
-    int nsoc = socs(sw, soc);
-    for (int i = 0; i < nsoc; i++) {
-        int n = rows_of(sw, soc[i], "params_paper", idx);
-        for (int k = 0; k < n; k++) {
-            if (fig_row(t, soc[i], sw, idx[k]))
-                return LK_ERUN;
-            put_value(t, "params_m", num(sw, idx[k], "params_paper"), F_MILLION);
-            put_value(t, "energy_mj", num(sw, idx[k], "energy_mj_per_token"), F_MJ);
-        }
-    }
-    return LK_OK;
+    return fig_series(sw, t, idx, "params_paper", cols);
 }
 
-/* The KV cache's share of DRAM reads against context, per SoC and model. */
+/* The KV cache's share of DRAM reads against context (position + 1),
+ * per SoC and model. */
 static int fig_kv(const table *sw, const table *paper, table *t, int *idx)
 {
+    static const series_col cols[] = {
+        {"context", "ctx", NULL, F_INT, 1},
+        {"kv_share_pct", "dram_kv_read_bytes", "dram_read_bytes", F_PCT, 0},
+        {NULL, NULL, NULL, F_TEXT, 0},
+    };
     (void)paper;
-    const char *soc[MAX_SOCS];
-    int nsoc = socs(sw, soc);
-    for (int i = 0; i < nsoc; i++) {
-        int n = rows_of(sw, soc[i], NULL, idx);
-        for (int k = 0; k < n; k++) {
-            if (fig_row(t, soc[i], sw, idx[k]))
-                return LK_ERUN;
-            put_value(t, "context", num(sw, idx[k], "ctx") + 1, F_INT);
-            put_value(t, "kv_share_pct", num(sw, idx[k], "dram_kv_read_bytes") /
-                      num(sw, idx[k], "dram_read_bytes"), F_PCT);
-        }
-    }
-    return LK_OK;
+    return fig_series(sw, t, idx, NULL, cols);
 }
 
 /* Predicted against measured latency on this machine. */

@@ -30,6 +30,7 @@ int sim_trace_build(sim_trace *t, const arch_spec *s, lk_err *e)
     arch_schedule(s, t->sched);
     t->kv_type = sim_trace_kv_type(s->dtype);
     t->kv_row = t->params.kv_bytes_per_layer_token / 2;
+    t->kv_head_row = t->kv_row / (uint64_t)s->kv_heads;
     t->kv_base = align_up(t->layout.blob_bytes);
     t->kv_layer = 2 * (uint64_t)s->seq_len * t->kv_row;
 
@@ -136,16 +137,28 @@ static void matvec(const emit *m, arch_weight id, int64_t block, int64_t layer,
     end(m, &op);
 }
 
+/* Keys (which = 0) or values (1) of kv head h of executed layer `layer`,
+ * positions [from, from + n): one contiguous range in the head-major
+ * cache. */
+static void kv_range(const emit *m, int64_t layer, int which, int64_t h,
+                     uint64_t from, uint64_t n, bool write)
+{
+    const sim_trace *t = m->t;
+    uint64_t head = (uint64_t)t->spec.seq_len * t->kv_head_row;
+    uint64_t base = t->kv_base + (uint64_t)layer * t->kv_layer +
+                    ((uint64_t)which * t->spec.kv_heads + (uint64_t)h) * head;
+    touch(m, base + from * t->kv_head_row, n * t->kv_head_row, write, SIM_KV);
+}
+
 /* Scores over t + 1 positions (t cached, one the token's own) and the
  * weighted sum of as many values: 2 * H * hd * (t + 1) MACs, in the KV
- * type. */
+ * type. The reference makes one pass over each kv head's keys and one
+ * over its values for all the query heads of its group. */
 static void attention(const emit *m, int64_t layer)
 {
     const sim_trace *t = m->t;
     const arch_spec *s = &t->spec;
     uint64_t pos = (uint64_t)s->ctx;
-    uint64_t keys = t->kv_base + (uint64_t)layer * t->kv_layer;
-    uint64_t values = keys + (uint64_t)s->seq_len * t->kv_row;
     sim_op op = {.name = "attention", .layer = layer,
                  .macs = 2 * (uint64_t)(s->heads * s->head_dim) * (pos + 1),
                  .dtype = t->kv_type};
@@ -154,18 +167,22 @@ static void attention(const emit *m, int64_t layer)
     act(m, SIM_A_Q, true);
     act(m, SIM_A_K, false);
     act(m, SIM_A_K, true);
-    touch(m, keys + pos * t->kv_row, t->kv_row, true, SIM_KV);
     act(m, SIM_A_V, false);
-    touch(m, values + pos * t->kv_row, t->kv_row, true, SIM_KV);
+    for (int64_t h = 0; h < s->kv_heads; h++) {
+        kv_range(m, layer, 0, h, pos, 1, true);
+        kv_range(m, layer, 1, h, pos, 1, true);
+    }
     act(m, SIM_A_Q, false);
-    touch(m, keys, pos * t->kv_row, false, SIM_KV);
+    for (int64_t h = 0; h < s->kv_heads; h++)
+        kv_range(m, layer, 0, h, 0, pos, false);
     for (int64_t h = 0; h < s->heads; h++)
         touch(m, t->act[SIM_A_ATT] + 4 * (uint64_t)(h * s->seq_len), 4 * (pos + 1),
               true, SIM_ACT);
     for (int64_t h = 0; h < s->heads; h++)
         touch(m, t->act[SIM_A_ATT] + 4 * (uint64_t)(h * s->seq_len), 4 * (pos + 1),
               false, SIM_ACT);
-    touch(m, values, pos * t->kv_row, false, SIM_KV);
+    for (int64_t h = 0; h < s->kv_heads; h++)
+        kv_range(m, layer, 1, h, 0, pos, false);
     touch(m, t->act[SIM_A_XB], 4 * (uint64_t)(s->heads * s->head_dim), true,
           SIM_ACT);
     end(m, &op);

@@ -8,9 +8,10 @@
  *   for each executed layer l (physical block b = arch_schedule()[l]):
  *     rms_att    read x, rms_att[b]; write xb
  *     wq wk wv   read the matrix, xb; write q, k, v
- *     attention  rope (q, k); write K and V row t of layer l; read q,
- *                K rows 0..t-1, write scores; read scores, V rows 0..t-1;
- *                write xb
+ *     attention  rope (q, k); write K and V of position t of layer l;
+ *                read q; for each kv head, K of positions 0..t-1 (once
+ *                for all query heads of its group); write and read the
+ *                scores; V of positions 0..t-1; write xb
  *     wo         read wo, xb; write xb2; x += xb2
  *     rms_ffn    read x, rms_ffn[b]; write xb
  *     w1 (w3)    read the matrix, xb; write hb (hb2)
@@ -25,16 +26,13 @@
  * The reference reads its own row back from the cache; that row was just
  * written, so it is a cache hit there and only this definition makes
  * "KV bytes read = 2 * layers * t * K * hd * size" a closed form.
- * Attention is traced as one pass over K rows and one over V rows per
- * layer, not one per query head: the same bytes, and the same misses
- * whenever one layer's keys fit in the cache level looked at.
  *
  * Address space (one flat space, starting at 0):
  *   weights      the blob of arch_layout_build(), byte for byte
  *   KV cache     aligned to SIM_TRACE_ALIGN; per executed layer keys
- *                [seq_len][K*hd] then values [seq_len][K*hd] in the KV
+ *                [K][seq_len][hd] then values [K][seq_len][hd] in the KV
  *                type (ref_kv_type: f32 for f32, f16 for f16 and int8,
- *                bf16 for bf16), as in ref/model.h
+ *                bf16 for bf16), head-major as in ref/model.h
  *   activations  the f32 buffers of ref_state, each aligned to
  *                SIM_TRACE_ALIGN; the scores are (H, seq_len)
  *
@@ -81,7 +79,8 @@ typedef struct {
     int64_t n_exec;          /* executed layers */
     int64_t *sched;          /* physical block of each executed layer */
     arch_dtype kv_type;
-    uint64_t kv_row;         /* bytes of one K (or V) row: K*hd*size */
+    uint64_t kv_row;         /* bytes of one position's K (or V): K*hd*size */
+    uint64_t kv_head_row;    /* the part of one kv head: hd*size */
     uint64_t kv_base;        /* keys of executed layer l: kv_base + l*kv_layer */
     uint64_t kv_layer;       /* 2 * seq_len * kv_row */
     uint64_t act[SIM_A_COUNT], act_bytes[SIM_A_COUNT];

@@ -17,24 +17,6 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* A finished spec from "key=value key=value ..." */
-static arch_spec spec_of(const char *opts)
-{
-    arch_spec s;
-    lk_err e = {0};
-    arch_spec_init(&s);
-    char buf[512], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", opts);
-    for (char *kv = strtok_r(buf, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(kv, '=');
-        ck_assert(eq != NULL);
-        *eq = 0;
-        ck_assert_msg(arch_spec_set(&s, kv, eq + 1, &e) == LK_OK, "%s", e.msg);
-    }
-    ck_assert_msg(arch_spec_finish(&s, &e) == LK_OK, "%s: %s", opts, e.msg);
-    return s;
-}
-
 typedef struct {
     pool *p;
     ref_weights w;
@@ -228,7 +210,7 @@ static const char *const shapes[] = {
  * (f32 against double: 2e-5 of the largest logit, about 100 f32 ulps). */
 START_TEST(test_decode_matches_naive)
 {
-    arch_spec s = spec_of(shapes[_i]);
+    arch_spec s = tu_spec(shapes[_i]);
     model m;
     seeded(&m, &s, 7, 2);
     double *want = malloc((size_t)s.vocab * sizeof *want);
@@ -255,8 +237,8 @@ END_TEST
  * the GQA heads repeated H/K times, built as a separate K == H model. */
 START_TEST(test_gqa_equals_mha)
 {
-    arch_spec g = spec_of("layers=2 dim=64 heads=8 kv_heads=2 vocab=61 dtype=f32");
-    arch_spec h = spec_of("layers=2 dim=64 heads=8 kv_heads=8 vocab=61 dtype=f32");
+    arch_spec g = tu_spec("layers=2 dim=64 heads=8 kv_heads=2 vocab=61 dtype=f32");
+    arch_spec h = tu_spec("layers=2 dim=64 heads=8 kv_heads=8 vocab=61 dtype=f32");
     model mg, mh = {0};
     seeded(&mg, &g, 11, 2);
     arch_layout l;
@@ -323,7 +305,7 @@ START_TEST(test_shared_equals_unrolled)
     char opts[256];
     snprintf(opts, sizeof opts, "layers=3 dim=64 heads=4 kv_heads=2 vocab=50 dtype=f32 "
              "seq_len=64 %s", sharing[_i]);
-    arch_spec s = spec_of(opts);
+    arch_spec s = tu_spec(opts);
     model ms, mu = {0};
     seeded(&ms, &s, 5, 2);
     char path[256];
@@ -362,9 +344,9 @@ START_TEST(test_dtypes_near_f32)
     const char *base = "layers=2 dim=128 heads=4 kv_heads=2 vocab=200 seq_len=64";
     char opts[256];
     snprintf(opts, sizeof opts, "%s dtype=f32", base);
-    arch_spec s32 = spec_of(opts);
+    arch_spec s32 = tu_spec(opts);
     snprintf(opts, sizeof opts, "%s dtype=%s", base, types[_i]);
-    arch_spec sx = spec_of(opts);
+    arch_spec sx = tu_spec(opts);
     model a, b;
     seeded(&a, &s32, 9, 2);
     seeded(&b, &sx, 9, 2);
@@ -385,7 +367,7 @@ END_TEST
 /* The thread count changes only how rows are split, not the result. */
 START_TEST(test_threads_agree)
 {
-    arch_spec s = spec_of("layers=2 dim=64 heads=4 kv_heads=2 vocab=97 dtype=f32");
+    arch_spec s = tu_spec("layers=2 dim=64 heads=4 kv_heads=2 vocab=97 dtype=f32");
     model a, b;
     seeded(&a, &s, 3, 1);
     seeded(&b, &s, 3, 3);
@@ -403,7 +385,7 @@ END_TEST
  * residual writers (wo, w2) scaled by 1/sqrt(2 * executed layers). */
 START_TEST(test_seeded_statistics)
 {
-    arch_spec s = spec_of("layers=2 dim=128 heads=4 vocab=300 dtype=f32 share=immediate");
+    arch_spec s = tu_spec("layers=2 dim=128 heads=4 vocab=300 dtype=f32 share=immediate");
     model a, b, c;
     seeded(&a, &s, 42, 1);
     seeded(&b, &s, 42, 2);
@@ -435,7 +417,7 @@ END_TEST
 /* 128 executed layers (4 blocks x 32) keep the logits finite and O(1). */
 START_TEST(test_deep_finite)
 {
-    arch_spec s = spec_of("layers=4 dim=64 heads=4 vocab=50 dtype=f32 "
+    arch_spec s = tu_spec("layers=4 dim=64 heads=4 vocab=50 dtype=f32 "
                           "share=repeat-all-over repeat=32 seq_len=32");
     ck_assert_int_eq(arch_executed_layers(&s), 128);
     model m;

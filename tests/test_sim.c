@@ -19,6 +19,7 @@
 
 #define T 2       /* ctx */
 #define KVROW 64  /* K * hd * 2 bytes */
+#define KVHEADS 2
 #define LINE 64
 
 static arch_spec spec_layers(const char *share, const char *repeat, bool tied,
@@ -115,7 +116,8 @@ static const char *const shares[][2] = {
  * from DRAM: for an unshared model, the spec's weight bytes with the
  * embedding read as one row (untied) or one row more (tied), the row
  * rounded to its line. KV: t rows of K and of V per layer, plus the
- * write-allocate fill of row t. */
+ * write-allocate fill of position t: in the head-major cache each kv
+ * head's part of it (32 bytes) lies in a line of its own. */
 START_TEST(no_cache)
 {
     sim_profile *p = one_level(256, 0, "lru", plain);
@@ -134,7 +136,7 @@ START_TEST(no_cache)
             r = simulate(&s, p, m, NULL);
             ck_assert_uint_eq(r.dram_weight_read_bytes, streamed(&s));
             uint64_t E = (uint64_t)arch_executed_layers(&s);
-            ck_assert_uint_eq(r.dram_kv_read_bytes, 2 * E * T * KVROW + 2 * E * KVROW);
+            ck_assert_uint_eq(r.dram_kv_read_bytes, 2 * E * T * KVROW + 2 * E * KVHEADS * LINE);
             ck_assert_uint_eq(r.executed_layers, (int64_t)E);
         }
     }
@@ -204,10 +206,11 @@ END_TEST
 START_TEST(modes_agree)
 {
     uint64_t B = block_bytes();
-    const double sizes[] = {256, 0.5 * B, 1.2 * B, 2.8 * B, 10.0 * B};
+    const double sizes[] = {256, 0.5 * B, 1.2 * B, 2.8 * B, 40.0 * B};
     for (int z = 0; z < 5; z++) {
         /* the last holds the whole model: 16 ways, as 255 ways are the
-         * exact simulator's limit */
+         * exact simulator's limit, and 40 blocks big so that no set of
+         * the head-major KV cache and the weights overflows */
         sim_profile *p = one_level(sizes[z], z == 4 ? 16 : 0, "lru", plain);
         for (int i = 0; i < NSHARES; i++) {
             arch_spec s = spec_with(shares[i][0], shares[i][1], false);
