@@ -1,5 +1,7 @@
 /* cmd_report.c -- `lanky report DIR`: turn the sweep results in DIR into
  * the paper-style tables, figure data and index.md (reports/report.h). */
+#include <sys/stat.h>
+
 #include "../reports/report.h"
 #include "cli.h"
 
@@ -12,6 +14,9 @@ static int run(const cli_args *a, lk_err *e)
 {
     if (a->npos != 1)
         return lk_fail(e, LK_EINPUT, "give one folder of sweep results (see lanky report --help)");
+    struct stat st;
+    if (stat(a->pos[0], &st) != 0 || !S_ISDIR(st.st_mode))
+        return lk_fail(e, LK_EINPUT, "%s: not a folder of sweep results", a->pos[0]);
     const char *paper = cli_value(a, "paper-data");
     return report_write(a->pos[0], paper ? paper : "reports/paper-data", e);
 }

@@ -97,8 +97,8 @@ static int feed(FILE *f, struct csv_parser *p, reader *r)
 int csvin_read(const char *path, csvin_row_fn row, void *ctx, lk_err *e)
 {
     FILE *f = fopen(path, "r");
-    if (!f)
-        return lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
+    if (!f) /* a file the user named that cannot be read is bad input */
+        return lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
         fclose(f);

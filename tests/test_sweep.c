@@ -197,6 +197,19 @@ START_TEST(refuses_to_overwrite_its_input)
 }
 END_TEST
 
+/* Naming what does not exist is bad input: exit 2 and the name. */
+START_TEST(missing_inputs_are_bad_input)
+{
+    char *err;
+    ck_assert_int_eq(tu_run("sweep /nonexistent/s.csv --profiles a15", NULL, &err), 2);
+    ck_assert_msg(strstr(err, "/nonexistent/s.csv:"), "%s", err);
+    free(err);
+    ck_assert_int_eq(tu_run("report /nonexistent/out", NULL, &err), 2);
+    ck_assert_msg(strstr(err, "/nonexistent/out: not a folder"), "%s", err);
+    free(err);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sweep");
@@ -207,6 +220,7 @@ int main(void)
     tcase_add_test(tc, bad_header_writes_nothing);
     tcase_add_test(tc, unwritable_out_leaves_nothing);
     tcase_add_test(tc, refuses_to_overwrite_its_input);
+    tcase_add_test(tc, missing_inputs_are_bad_input);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }
