@@ -22,8 +22,9 @@
  * in int32 lanes).
  *
  * Attention (kern_attend) reads the f16/bf16/f32 cache directly, widening
- * in registers: scores for up to GROUP query heads per key row, summed 16
- * positions at a time by a transposing tree (sum16), softmax with a
+ * in registers: scores for up to GROUP query heads per key row (the
+ * queries held in registers for head size 64), summed 16 positions at a
+ * time by a transposing tree, softmax with a
  * polynomial exp (exp16), then the value mix with every head's
  * accumulators in registers.
  */
@@ -285,85 +286,131 @@ INLINE __m512 exp16(__m512 x)
     return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(e, 23)));
 }
 
-/* Lane j of the result = the sum of the 16 lanes of a[j]: a transposing
- * tree of 15 adds in 4 levels of shuffles, where 16 separate horizontal
- * sums would take 64 shuffles and adds. The tree leaves the sums in the
- * lane order P (which is its own inverse), so it reads a[P[j]]. */
-INLINE __m512 sum16(const __m512 *a)
-{
-    static const int P[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
-    __m512 b[8], c[4], d[2];
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) { /* 128-bit blocks of a[j] and a[j+8] */
-        __m512 x = a[P[j]], y = a[P[j + 8]];
-        b[j] = _mm512_add_ps(_mm512_shuffle_f32x4(x, y, 0x44),
-                             _mm512_shuffle_f32x4(x, y, 0xee));
-    }
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++)
-        c[j] = _mm512_add_ps(_mm512_shuffle_f32x4(b[j], b[j + 4], 0x88),
-                             _mm512_shuffle_f32x4(b[j], b[j + 4], 0xdd));
-#pragma GCC unroll 2
-    for (int j = 0; j < 2; j++) /* pairs, then single lanes in each block */
-        d[j] = _mm512_add_ps(_mm512_shuffle_ps(c[j], c[j + 2], 0x44),
-                             _mm512_shuffle_ps(c[j], c[j + 2], 0xee));
-    return _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], 0x88),
-                         _mm512_shuffle_ps(d[0], d[1], 0xdd));
-}
+/* Query heads handled together: their accumulators stay in registers
+ * (4 heads x 4 vectors of values = 16 of the 32 zmm registers). */
+#define GROUP 4
+
+/* Vectors of 16 values in a query head kept in registers: head size
+ * 64, that of every MobileLLM model (GROUP x QVECS = 16 registers). */
+#define QVECS 4
 
 /* Each loop over positions asks for the key or value row PF_ROWS ahead
  * while it works on the current one: measured on Zen 4 (MobileLLM-125M
  * int8 decode at ctx 512, 2 threads, the cache coming from DRAM), 5-10%
  * faster per token than the hardware prefetchers alone, and 3x faster
- * for rows strided through memory. 8-64 rows measured alike. */
-#define PF_ROWS 16
+ * for rows strided through memory. Into L2 (prefetcht1) 48-96 rows ahead
+ * took one thread's kern_attend (group 3, hd 64, f16, 512 positions
+ * from DRAM) from 16.5 to 13 ns per position, where 16 rows into L1
+ * (prefetcht0) gave 16.5 and 16 rows into L2 19. */
+#define PF_ROWS 64
 
 INLINE void prefetch_row(const char *p, int64_t bytes)
 {
     for (int64_t b = 0; b < bytes; b += 64)
-        _mm_prefetch(p + b, _MM_HINT_T0);
+        _mm_prefetch(p + b, _MM_HINT_T1);
 }
 
-/* Query heads handled together: their accumulators stay in registers
- * (4 heads x 4 vectors of values = 16 of the 32 zmm registers). */
-#define GROUP 4
+/* The query heads of a group, for scores(): with nv > 0 (a constant,
+ * hd = 16 nv) all nh x nv vectors are loaded once into registers; with
+ * nv = 0 they are read from q for every key (any hd, masked tails). */
+typedef struct {
+    const float *q;
+    __m512 v[GROUP][QVECS];
+} queries;
+
+/* s[h] = 16 lanes that add up to q_h . k for nh heads and the key row
+ * k (widened once for all heads); zeros when !live (past the range). */
+INLINE void dots(__m512 *s, const queries *qs, int nh, int nv, int64_t hd,
+                 const char *k, int live, load16 ld)
+{
+#pragma GCC unroll 4
+    for (int h = 0; h < nh; h++)
+        s[h] = _mm512_setzero_ps();
+    if (!live)
+        return;
+    if (nv) {
+#pragma GCC unroll 4
+        for (int j = 0; j < nv; j++) {
+            __m512 kt = ld(k, 16 * j, 0xffff);
+#pragma GCC unroll 4
+            for (int h = 0; h < nh; h++)
+                s[h] = _mm512_fmadd_ps(qs->v[h][j], kt, s[h]);
+        }
+        return;
+    }
+    for (int64_t c = 0; c < hd; c += 16) {
+        __mmask16 m = lanes(hd, c);
+        __m512 kt = ld(k, c, m);
+#pragma GCC unroll 4
+        for (int h = 0; h < nh; h++)
+            s[h] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, qs->q + h * hd + c),
+                                   kt, s[h]);
+    }
+}
+
+/* Position tile order of the transposing sum in scores(): it leaves the
+ * sum of tile position P[j] in lane j (P is its own inverse). */
+static const int P[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
+
+/* The two dots() of positions P[j] and P[j + 8] of the tile at t, summed
+ * pairwise by 128-bit blocks: the first level of the transposing tree. */
+INLINE void pair(__m512 *b, const queries *qs, int nh, int nv, int64_t hd,
+                 const char *k, size_t row, int64_t esize, int64_t t,
+                 int64_t nt, int j, load16 ld)
+{
+    __m512 x[GROUP], y[GROUP];
+    prefetch_row(k + (t + P[j] + PF_ROWS) * row, hd * esize);
+    prefetch_row(k + (t + P[j + 8] + PF_ROWS) * row, hd * esize);
+    dots(x, qs, nh, nv, hd, k + (t + P[j]) * row, P[j] < nt, ld);
+    dots(y, qs, nh, nv, hd, k + (t + P[j + 8]) * row, P[j + 8] < nt, ld);
+#pragma GCC unroll 4
+    for (int h = 0; h < nh; h++)
+        b[h] = _mm512_add_ps(_mm512_shuffle_f32x4(x[h], y[h], 0x44),
+                             _mm512_shuffle_f32x4(x[h], y[h], 0xee));
+}
 
 /* Scores of nh (a constant 1..GROUP) query heads q over n key rows:
  * att[h * np + t] = scale * q_h . k_t, 16 positions at a time (the
- * lanes past n get -inf, which the softmax ignores). For each position
- * the key is widened once and used by every head; each head's 16
- * per-position sums are then added up by one sum16(). */
-INLINE void scores(float *att, int64_t np, const float *q, int nh,
+ * lanes past n get -inf, which the softmax ignores). Each tile's 16
+ * per-position vectors of every head are added up by a transposing tree
+ * of 15 adds in 4 levels of shuffles (where 16 horizontal sums would
+ * take 64 shuffles and adds), computed in the order that consumes them
+ * early, so that few vectors are live besides the queries. */
+INLINE void scores(float *att, int64_t np, const float *q, int nh, int nv,
                    const char *k, size_t row, int64_t n, int64_t hd,
                    int64_t esize, float scale, load16 ld)
 {
-    __m512 part[GROUP][16];
-    for (int64_t t0 = 0; t0 < n; t0 += 16) {
-        int64_t nt = n - t0 < 16 ? n - t0 : 16;
-        for (int64_t t = 0; t < 16; t++) {
-            prefetch_row(k + (t0 + t + PF_ROWS) * row, hd * esize);
-            __m512 acc[GROUP];
+    queries qs = {.q = q};
+#pragma GCC unroll 4
+    for (int h = 0; h < nh; h++)
+#pragma GCC unroll 4
+        for (int j = 0; j < nv; j++)
+            qs.v[h][j] = _mm512_loadu_ps(q + h * hd + 16 * j);
+    for (int64_t t = 0; t < n; t += 16) {
+        int64_t nt = n - t < 16 ? n - t : 16;
+        __m512 c[4][GROUP], d[2][GROUP];
+#pragma GCC unroll 1 /* unrolled, the file took 3x as long to compile */
+        for (int i = 0; i < 4; i++) { /* pairs of 128-bit blocks */
+            __m512 b0[GROUP], b1[GROUP];
+            pair(b0, &qs, nh, nv, hd, k, row, esize, t, nt, i, ld);
+            pair(b1, &qs, nh, nv, hd, k, row, esize, t, nt, i + 4, ld);
 #pragma GCC unroll 4
             for (int h = 0; h < nh; h++)
-                acc[h] = _mm512_setzero_ps();
-            for (int64_t c = 0; t < nt && c < hd; c += 16) {
-                __mmask16 m = lanes(hd, c);
-                __m512 kt = ld(k + (t0 + t) * row, c, m);
-#pragma GCC unroll 4
-                for (int h = 0; h < nh; h++)
-                    acc[h] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + h * hd + c),
-                                             kt, acc[h]);
-            }
-#pragma GCC unroll 4
-            for (int h = 0; h < nh; h++)
-                part[h][t] = acc[h];
+                c[i][h] = _mm512_add_ps(_mm512_shuffle_f32x4(b0[h], b1[h], 0x88),
+                                        _mm512_shuffle_f32x4(b0[h], b1[h], 0xdd));
         }
         __mmask16 m = lanes(nt, 0);
 #pragma GCC unroll 4
         for (int h = 0; h < nh; h++) {
-            __m512 s = _mm512_mul_ps(sum16(part[h]), _mm512_set1_ps(scale));
+#pragma GCC unroll 2
+            for (int j = 0; j < 2; j++) /* pairs, then single lanes */
+                d[j][h] = _mm512_add_ps(_mm512_shuffle_ps(c[j][h], c[j + 2][h], 0x44),
+                                        _mm512_shuffle_ps(c[j][h], c[j + 2][h], 0xee));
+            __m512 s = _mm512_add_ps(_mm512_shuffle_ps(d[0][h], d[1][h], 0x88),
+                                     _mm512_shuffle_ps(d[0][h], d[1][h], 0xdd));
+            s = _mm512_mul_ps(s, _mm512_set1_ps(scale));
             s = _mm512_mask_blend_ps(m, _mm512_set1_ps(-INFINITY), s);
-            _mm512_storeu_ps(att + h * np + t0, s);
+            _mm512_storeu_ps(att + h * np + t, s);
         }
     }
 }
@@ -423,20 +470,35 @@ INLINE void softmax(float *a, int64_t n, int64_t np, float *ml)
     ml[1] = _mm512_reduce_add_ps(sum);
 }
 
-/* One group of nh (a constant) heads: see kern_attend(). */
-INLINE void attend_group(float *o, float *ml, const float *q, int nh,
+/* One group of nh heads and, when nv > 0, hd = 16 nv (both constants):
+ * see kern_attend(). */
+INLINE void attend_group(float *o, float *ml, const float *q, int nh, int nv,
                          const kern_kv *kv, int64_t t0, int64_t t1, float scale,
                          float *att, load16 ld)
 {
-    int64_t n = t1 - t0, np = (n + 15) / 16 * 16, hd = kv->hd;
+    int64_t n = t1 - t0, np = (n + 15) / 16 * 16, hd = nv ? 16 * nv : kv->hd;
     size_t row = (size_t)kv->stride * arch_dtype_size(kv->type);
     const char *k = (const char *)kv->k + (size_t)t0 * row;
     const char *v = (const char *)kv->v + (size_t)t0 * row;
     int64_t esize = arch_dtype_size(kv->type);
-    scores(att, np, q, nh, k, row, n, hd, esize, scale, ld);
+    scores(att, np, q, nh, nv, k, row, n, hd, esize, scale, ld);
     for (int h = 0; h < nh; h++)
         softmax(att + h * np, n, np, ml + 2 * h);
     mix(o, att, np, nh, v, row, n, hd, esize, ld);
+}
+
+/* attend_group() with hd = 16 QVECS as a constant (the queries in
+ * registers, masks and loops resolved at compile time), else with the
+ * head size read at run time. A single constant size, as every further
+ * one cost ~15 s of compile time in the sanitizer build. */
+INLINE void attend_heads(float *o, float *ml, const float *q, int nh,
+                         const kern_kv *kv, int64_t t0, int64_t t1, float scale,
+                         float *att, load16 ld)
+{
+    if (kv->hd == 16 * QVECS)
+        attend_group(o, ml, q, nh, QVECS, kv, t0, t1, scale, att, ld);
+    else
+        attend_group(o, ml, q, nh, 0, kv, t0, t1, scale, att, ld);
 }
 
 INLINE void attend_typed(float *o, float *ml, const float *q, int64_t nq,
@@ -448,10 +510,10 @@ INLINE void attend_typed(float *o, float *ml, const float *q, int64_t nq,
         float *oh = o + h * hd, *mh = ml + 2 * h, *ah = att + h * np;
         const float *qh = q + h * hd;
         switch (nq - h < GROUP ? nq - h : GROUP) { /* constant nh: unrolled */
-        case 1: attend_group(oh, mh, qh, 1, kv, t0, t1, scale, ah, ld); break;
-        case 2: attend_group(oh, mh, qh, 2, kv, t0, t1, scale, ah, ld); break;
-        case 3: attend_group(oh, mh, qh, 3, kv, t0, t1, scale, ah, ld); break;
-        default: attend_group(oh, mh, qh, 4, kv, t0, t1, scale, ah, ld); break;
+        case 1: attend_heads(oh, mh, qh, 1, kv, t0, t1, scale, ah, ld); break;
+        case 2: attend_heads(oh, mh, qh, 2, kv, t0, t1, scale, ah, ld); break;
+        case 3: attend_heads(oh, mh, qh, 3, kv, t0, t1, scale, ah, ld); break;
+        default: attend_heads(oh, mh, qh, 4, kv, t0, t1, scale, ah, ld); break;
         }
     }
 }

@@ -631,10 +631,15 @@ static void check_attend(arch_dtype t, int64_t n, int64_t heads, int64_t hd, int
 
 /* positions (1, one tile, a tile and a tail, several), key/value heads,
  * head dims (under 16, with a tail, MobileLLM's 64, over 64), query heads
- * per group (1, MobileLLM's 3, a full GROUP of 4, over it) */
+ * per group (1, MobileLLM's 3, a full GROUP of 4, over it); then head
+ * dims 32, 64, 96 and 128 with groups of 1 to 5 over positions that end
+ * mid-tile: the AVX-512 kernel keeps the queries in registers for head
+ * dim 64 and reads them from memory for the others */
 static const int64_t att_shape[][4] = {
-    {1, 1, 64, 1}, {16, 2, 8, 3}, {17, 3, 24, 4}, {100, 3, 64, 3},
-    {70, 1, 80, 5}, {33, 2, 64, 9},
+    {1, 1, 64, 1},   {16, 2, 8, 3},   {17, 3, 24, 4},  {100, 3, 64, 3},
+    {70, 1, 80, 5},  {33, 2, 64, 9},  {23, 1, 32, 1},  {45, 2, 32, 5},
+    {47, 2, 64, 1},  {75, 1, 64, 4},  {50, 1, 96, 2},  {37, 1, 96, 3},
+    {29, 1, 128, 2}, {61, 1, 128, 4}, {39, 1, 128, 5},
 };
 
 static void check_attend_type(arch_dtype t)
