@@ -18,9 +18,14 @@ static const char *const class_names[] = {
 const char *arch_weight_name(arch_weight w) { return weight_names[w]; }
 const char *arch_class_name(arch_class c) { return class_names[c]; }
 
+arch_dtype arch_kv_type(arch_dtype d)
+{
+    return d == ARCH_INT8 ? ARCH_F16 : d; /* int8 models keep an f16 KV cache */
+}
+
 int arch_kv_size(arch_dtype d)
 {
-    return d == ARCH_F32 ? 4 : 2; /* int8 models keep an f16 KV cache */
+    return arch_dtype_size(arch_kv_type(d));
 }
 
 static bool is_norm(arch_weight id)

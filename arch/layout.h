@@ -82,7 +82,9 @@ typedef struct {
  * overflows 64 bits, so arch_spec_finish() uses it for validation. */
 int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e);
 
-/* Bytes of one KV-cache element for weights of type d. */
+/* The KV cache's element type for weights of type d (see above), and
+ * the bytes of one element. */
+arch_dtype arch_kv_type(arch_dtype d);
 int arch_kv_size(arch_dtype d);
 
 /* The bytes one tensor of rows x cols occupies in dtype d. */

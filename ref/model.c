@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "mem.h"
 
@@ -215,11 +216,6 @@ const float *ref_prefill(ref_state *s, const int64_t *tokens, int64_t n)
 /* ---------------------------------------------------------------------- */
 /* state */
 
-arch_dtype ref_kv_type(arch_dtype t)
-{
-    return t == ARCH_INT8 ? ARCH_F16 : t;
-}
-
 static float *floats(int64_t n)
 {
     return calloc((size_t)n, sizeof(float));
@@ -235,7 +231,7 @@ int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
     s->w = w;
     s->pool = p;
     s->n_exec = arch_executed_layers(sp);
-    s->kv_type = ref_kv_type(sp->dtype);
+    s->kv_type = arch_kv_type(sp->dtype);
     s->kv_dim = sp->kv_heads * sp->head_dim;
     s->kv_bytes = (uint64_t)s->n_exec * 2 * (uint64_t)sp->seq_len *
                   (uint64_t)s->kv_dim * (uint64_t)arch_dtype_size(s->kv_type);

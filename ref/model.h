@@ -13,7 +13,7 @@
  *
  * The KV cache is one page-aligned allocation (on transparent huge pages
  * where the kernel allows): for each executed layer, keys [K][seq_len][hd]
- * then values [K][seq_len][hd], in the KV type ref_kv_type() gives (f32
+ * then values [K][seq_len][hd], in the KV type arch_kv_type() gives (f32
  * for f32 models, f16 for f16 and int8, bf16 for bf16). Head-major, so
  * that attention reads each head's keys and values as one sequential
  * stream (position-major rows of K*hd values made it read 128 of every
@@ -62,9 +62,6 @@ typedef struct {
     float *logits;       /* (vocab) */
     int8_t *xq;          /* int8 activations, for int8 weights */
 } ref_state;
-
-/* The KV cache's element type for weights of type t. */
-arch_dtype ref_kv_type(arch_dtype t);
 
 int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e);
 void ref_state_free(ref_state *s);

@@ -5,11 +5,6 @@
 
 #include "../arch/schedule.h"
 
-arch_dtype sim_trace_kv_type(arch_dtype d)
-{
-    return d == ARCH_INT8 ? ARCH_F16 : d;
-}
-
 static uint64_t align_up(uint64_t x)
 {
     return (x + SIM_TRACE_ALIGN - 1) / SIM_TRACE_ALIGN * SIM_TRACE_ALIGN;
@@ -28,7 +23,7 @@ int sim_trace_build(sim_trace *t, const arch_spec *s, lk_err *e)
         return lk_fail(e, LK_ERUN, "trace: out of memory");
     }
     arch_schedule(s, t->sched);
-    t->kv_type = sim_trace_kv_type(s->dtype);
+    t->kv_type = arch_kv_type(s->dtype);
     t->kv_row = t->params.kv_bytes_per_layer_token / 2;
     t->kv_head_row = t->kv_row / (uint64_t)s->kv_heads;
     t->kv_base = align_up(t->layout.blob_bytes);

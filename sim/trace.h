@@ -31,7 +31,7 @@
  *   weights      the blob of arch_layout_build(), byte for byte
  *   KV cache     aligned to SIM_TRACE_ALIGN; per executed layer keys
  *                [K][seq_len][hd] then values [K][seq_len][hd] in the KV
- *                type (ref_kv_type: f32 for f32, f16 for f16 and int8,
+ *                type (arch_kv_type: f32 for f32, f16 for f16 and int8,
  *                bf16 for bf16), head-major as in ref/model.h
  *   activations  the f32 buffers of ref_state, each aligned to
  *                SIM_TRACE_ALIGN; the scores are (H, seq_len)
@@ -92,8 +92,5 @@ void sim_trace_free(sim_trace *t);
 
 /* Emit one decode token; any sink callback may be NULL. */
 void sim_trace_token(const sim_trace *t, const sim_sink *k);
-
-/* The KV type for weights of type d (the reference's ref_kv_type). */
-arch_dtype sim_trace_kv_type(arch_dtype d);
 
 #endif

@@ -138,8 +138,8 @@ START_TEST(regions)
     ck_assert_uint_eq(t.kv_layer, 2 * (uint64_t)s.seq_len * t.kv_row);
     for (int i = 0; i + 1 < SIM_A_COUNT; i++)
         ck_assert_uint_ge(t.act[i + 1], t.act[i] + t.act_bytes[i]);
-    ck_assert_int_eq(sim_trace_kv_type(ARCH_INT8), ARCH_F16);
-    ck_assert_int_eq(sim_trace_kv_type(ARCH_BF16), ARCH_BF16);
+    ck_assert_int_eq(arch_kv_type(ARCH_INT8), ARCH_F16);
+    ck_assert_int_eq(arch_kv_type(ARCH_BF16), ARCH_BF16);
     sim_trace_free(&t);
 }
 END_TEST
