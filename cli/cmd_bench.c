@@ -1,6 +1,5 @@
 /* cmd_bench.c -- `lanky bench`: real load / init / execute on this machine
  * (ref_bench, see ref/bench.h). */
-#include "../arch/layout.h"
 #include "../ref/bench.h"
 #include "cli.h"
 
@@ -29,27 +28,21 @@ static int run(const cli_args *a, lk_err *e)
     ref_bench_result r;
     if ((rc = ref_bench(&a->spec, &o, &r, e)))
         return rc;
-
-    /* KV bytes one token at position ctx reads: ctx+1 cached positions of
-     * every executed layer (arch_params.kv_bytes_per_layer_token each). */
-    arch_params p;
-    arch_params_count(&a->spec, &p, NULL);
-    uint64_t kv = p.kv_bytes_per_layer_token * (uint64_t)(a->spec.ctx + 1) *
-                  (uint64_t)r.executed_layers;
     table *t = table_new(columns);
     if (!t || table_row(t))
         return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
     table_put(t, "dtype", "%s", arch_dtype_name(a->spec.dtype));
     table_puti(t, "threads", r.threads);
-    table_puti(t, "ctx", a->spec.ctx);
+    table_puti(t, "ctx", r.ctx); /* a checkpoint's spec is finished by ref_bench */
     table_puti(t, "executed_layers", r.executed_layers);
     table_putf(t, "load_ms", r.load_ms, 3);
     table_putf(t, "init_ms", r.init_ms, 3);
     table_putf(t, "execute_ms", r.execute_ms, 3);
     table_putf(t, "tokens_per_s", r.tokens_per_s, 2);
     table_putu(t, "weight_bytes_per_token", r.weight_bytes_per_token);
-    table_putu(t, "kv_bytes_per_token", kv);
-    table_putf(t, "gb_per_s", (double)(r.weight_bytes_per_token + kv) / r.execute_ms / 1e6, 2);
+    table_putu(t, "kv_bytes_per_token", r.kv_bytes_per_token);
+    table_putf(t, "gb_per_s",
+               (double)(r.weight_bytes_per_token + r.kv_bytes_per_token) / r.execute_ms / 1e6, 2);
     rc = cli_print(a, t, e);
     table_free(t);
     return rc;

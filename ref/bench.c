@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "model.h"
 #include "weights.h"
@@ -65,7 +66,12 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
         r->execute_ms = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
         r->tokens_per_s = 1e3 / r->execute_ms;
         r->executed_layers = arch_executed_layers(&spec);
+        r->ctx = spec.ctx;
         r->weight_bytes_per_token = ref_weights_bytes_per_token(&spec);
+        arch_params ap;
+        arch_params_count(&spec, &ap, NULL); /* cannot fail: spec is finished */
+        r->kv_bytes_per_token = ap.kv_bytes_per_layer_token *
+                                (uint64_t)(spec.ctx + 1) * (uint64_t)r->executed_layers;
     }
     free(ms);
     ref_state_free(&st);

@@ -24,7 +24,10 @@ typedef struct {
     int threads;
     int64_t executed_layers;
     double load_ms, init_ms, execute_ms, tokens_per_s;
+    int64_t ctx;                     /* the position timed */
     uint64_t weight_bytes_per_token; /* weight bytes one token reads */
+    uint64_t kv_bytes_per_token;     /* KV bytes it reads: ctx+1 cached
+                                        positions of every executed layer */
 } ref_bench_result;
 
 int ref_bench(const arch_spec *s, const ref_bench_opts *o,

@@ -106,13 +106,9 @@ static int run(const arch_spec *s, int threads, int round, ref_bench_result *r)
 }
 
 /* Bytes one decode token at position ctx reads (see the top comment). */
-static double bytes_per_token(const arch_spec *s, const ref_bench_result *r)
+static double bytes_per_token(const ref_bench_result *r)
 {
-    arch_params p;
-    arch_params_count(s, &p, NULL);
-    return (double)r->weight_bytes_per_token +
-           (double)p.kv_bytes_per_layer_token * (double)(s->ctx + 1) *
-               (double)r->executed_layers;
+    return (double)r->weight_bytes_per_token + (double)r->kv_bytes_per_token;
 }
 
 /* ---- the machine ----------------------------------------------------- */
@@ -170,7 +166,7 @@ static int measure_pair(const arch_spec *s, int threads, paired *out)
     }
     double after = bandwidth(threads);
     out->bw = before > after ? before : after;
-    out->ratio = bytes_per_token(s, &out->r) * out->r.tokens_per_s / 1e9 / out->bw;
+    out->ratio = bytes_per_token(&out->r) * out->r.tokens_per_s / 1e9 / out->bw;
     return 0;
 }
 
@@ -207,7 +203,7 @@ static int roofline(void)
                         return -1;
                 qsort(p, ROOF_ROUNDS, sizeof *p, by_ratio);
                 const paired *x = &p[ROOF_ROUNDS / 2];
-                double bytes = bytes_per_token(&s, &x->r);
+                double bytes = bytes_per_token(&x->r);
                 printf("%-15s %-5s %3d %9.2f %13.0f %9.2f %9.2f %9.2f %7.2f%s\n",
                        models[m], types[d], t, x->r.tokens_per_s, bytes,
                        bytes * x->r.tokens_per_s / 1e9, x->bw, x->bw * 1e9 / bytes,

@@ -351,6 +351,30 @@ START_TEST(test_bench_columns)
 }
 END_TEST
 
+/* With --checkpoint the file finishes the spec: the row reports the
+ * position timed and the KV bytes of the file's shape, 2 (K and V) x
+ * 2 kv heads x 16 (head size 64/4) x 2 bytes (f16) x 17 positions x 2
+ * layers = 4352. */
+START_TEST(test_bench_checkpoint_row)
+{
+    char cmd[1024], *out;
+    snprintf(cmd, sizeof cmd, "export " SMALL " --dtype f32 --seed 2 --out %s", tmp("b.bin"));
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+    snprintf(cmd, sizeof cmd, "bench --checkpoint %s --ctx 16 --tokens 3 --threads 1 "
+             "--format csv", tmp("b.bin"));
+    ck_assert_int_eq(tu_run(cmd, &out, NULL), 0);
+    char *row = strchr(out, '\n');
+    ck_assert(row && strncmp(row + 1, "f16,1,16,2,", 11) == 0);
+    unsigned long long kv = 0;
+    char *f = row + 1;
+    for (int i = 0; i < 9; i++) /* kv_bytes_per_token is the 10th column */
+        f = strchr(f, ',') + 1;
+    ck_assert_int_eq(sscanf(f, "%llu", &kv), 1);
+    ck_assert_uint_eq(kv, 4352);
+    free(out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ckpt");
@@ -365,6 +389,7 @@ static Suite *suite(void)
     tcase_add_loop_test(t, test_bad_tokens, 0, sizeof bad_tokens / sizeof *bad_tokens);
     tcase_add_loop_test(t, test_export_refusals, 0, 3);
     tcase_add_test(t, test_bench_columns);
+    tcase_add_test(t, test_bench_checkpoint_row);
     suite_add_tcase(s, t);
     return s;
 }
