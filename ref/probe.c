@@ -168,14 +168,30 @@ static void read_caches(probe_host *h, hwloc_topology_t topo)
     }
 }
 
+static void cpu_model(hwloc_topology_t topo, char *out, size_t n)
+{
+    hwloc_obj_t pkg = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PACKAGE, 0);
+    const char *model = pkg ? hwloc_obj_get_info_by_name(pkg, "CPUModel") : NULL;
+    snprintf(out, n, "%s", model ? model : "unknown CPU");
+}
+
+void probe_cpu_name(char *out, size_t n)
+{
+    hwloc_topology_t topo;
+    snprintf(out, n, "unknown CPU");
+    if (hwloc_topology_init(&topo) < 0)
+        return;
+    if (hwloc_topology_load(topo) == 0)
+        cpu_model(topo, out, n);
+    hwloc_topology_destroy(topo);
+}
+
 static void read_topology(probe_host *h, hwloc_topology_t topo)
 {
     h->cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
     h->cores = h->cores > 0 ? h->cores : 1;
     hwloc_obj_t root = hwloc_get_root_obj(topo);
-    hwloc_obj_t pkg = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PACKAGE, 0);
-    const char *model = pkg ? hwloc_obj_get_info_by_name(pkg, "CPUModel") : NULL;
-    snprintf(h->cpu, sizeof h->cpu, "%s", model ? model : "unknown CPU");
+    cpu_model(topo, h->cpu, sizeof h->cpu);
     h->mem_hwloc = root->total_memory;
     h->mem_bytes = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
     read_caches(h, topo);

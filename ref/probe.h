@@ -64,6 +64,10 @@ typedef struct {
     double gflops[4];       /* peak mat-vec, indexed by arch_dtype */
 } probe_host;
 
+/* The CPU model hwloc reports ("unknown CPU" when it reports none), for
+ * benchmarks that name the machine they ran on. */
+void probe_cpu_name(char *out, size_t n);
+
 /* Measure with `threads` workers (<= 0: one per physical core). progress,
  * when not NULL, is told what is being measured. About 2-5 s. */
 int probe_measure(probe_host *h, int threads,

@@ -109,27 +109,10 @@ static size_t make_matrix(job *j, arch_dtype t, float *x, int8_t *q)
     return bytes;
 }
 
-static void machine_name(char *buf, size_t len)
-{
-    snprintf(buf, len, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[256];
-    while (f && fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            snprintf(buf, len, "%s", colon + 2);
-            buf[strcspn(buf, "\n")] = 0;
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-}
-
 int main(void)
 {
     char cpu[128];
-    machine_name(cpu, sizeof cpu);
+    probe_cpu_name(cpu, sizeof cpu);
     printf("bench_kern: %s, %d physical cores (hwloc), kernels %s\n\n", cpu,
            pool_physical_cores(), kern_name());
     float x[COLS];

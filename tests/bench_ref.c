@@ -113,25 +113,6 @@ static double bytes_per_token(const ref_bench_result *r)
 
 /* ---- the machine ----------------------------------------------------- */
 
-/* The CPU's name as /proc/cpuinfo gives it. */
-static void cpu_name(char *out, size_t n)
-{
-    snprintf(out, n, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[256];
-    while (fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            snprintf(out, n, "%s", colon + 2);
-            out[strcspn(out, "\n")] = 0;
-            break;
-        }
-    }
-    fclose(f);
-}
-
 /* Bytes of the first cache of hwloc type t (0 when there is none). */
 static double cache_bytes(hwloc_obj_type_t t)
 {
@@ -324,7 +305,7 @@ static int table7(void)
 int main(void)
 {
     char cpu[128];
-    cpu_name(cpu, sizeof cpu);
+    probe_cpu_name(cpu, sizeof cpu);
     printf("== bench_ref: reference transformer on %s, %d physical cores (hwloc), "
            "kernels %s\n", cpu, pool_physical_cores(), kern_name());
     int a = roofline(), b = a < 0 ? -1 : table7();
