@@ -1,34 +1,43 @@
 /* cmd_bench.c -- `lanky bench`: real load / init / execute on this machine
  * (ref_bench, see ref/bench.h). */
 #include "../ref/bench.h"
+#include "../ref/model.h"
 #include "cli.h"
 
 static const char columns[] =
     "dtype,threads,ctx,executed_layers,load_ms,init_ms,execute_ms,tokens_per_s,"
     "weight_bytes_per_token,kv_bytes_per_token,gb_per_s";
+/* appended with --prompt N: the time to first token of an N-token prompt */
+static const char prefill_columns[] = ",prompt_tokens,prefill_ms,prefill_tokens_per_s";
 
 static const cli_opt opts[] = {
     {"threads", true, "N     worker threads (default: physical cores)"},
     {"tokens", true, "N     decode tokens timed, median taken (default 16)"},
     {"seed", true, "S     seed of the generated weights (default 1)"},
     {"checkpoint", true, "FILE  llama2.c version-0 checkpoint instead of seeded weights"},
+    {"prompt", true, "N     also time a prefill of an N-token prompt (median of 3)"},
+    {"batch", true, "N     prompt tokens per pass over the weights, 1 to 32 (default)"},
     {NULL, false, NULL},
 };
 
 static int run(const cli_args *a, lk_err *e)
 {
-    int64_t threads, tokens, seed;
+    int64_t threads, tokens, seed, prompt, batch;
     int rc;
     if ((rc = cli_int(a, "threads", 0, 1, 4096, &threads, e)) ||
         (rc = cli_int(a, "tokens", 16, 1, 1000000, &tokens, e)) ||
-        (rc = cli_int(a, "seed", 1, 0, INT64_MAX, &seed, e)))
+        (rc = cli_int(a, "seed", 1, 0, INT64_MAX, &seed, e)) ||
+        (rc = cli_int(a, "prompt", 0, 1, INT32_MAX, &prompt, e)) ||
+        (rc = cli_int(a, "batch", REF_BATCH, 1, REF_BATCH, &batch, e)))
         return rc;
     ref_bench_opts o = {(int)threads, (int)tokens, (uint64_t)seed,
-                        cli_value(a, "checkpoint")};
+                        cli_value(a, "checkpoint"), prompt, batch};
     ref_bench_result r;
     if ((rc = ref_bench(&a->spec, &o, &r, e)))
         return rc;
-    table *t = table_new(columns);
+    char cols[sizeof columns + sizeof prefill_columns];
+    snprintf(cols, sizeof cols, "%s%s", columns, prompt ? prefill_columns : "");
+    table *t = table_new(cols);
     if (!t || table_row(t))
         return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
     table_put(t, "dtype", "%s", arch_dtype_name(a->spec.dtype));
@@ -43,6 +52,11 @@ static int run(const cli_args *a, lk_err *e)
     table_putu(t, "kv_bytes_per_token", r.kv_bytes_per_token);
     table_putf(t, "gb_per_s",
                (double)(r.weight_bytes_per_token + r.kv_bytes_per_token) / r.execute_ms / 1e6, 2);
+    if (prompt) {
+        table_puti(t, "prompt_tokens", prompt);
+        table_putf(t, "prefill_ms", r.prefill_ms, 3);
+        table_putf(t, "prefill_tokens_per_s", (double)prompt * 1e3 / r.prefill_ms, 1);
+    }
     rc = cli_print(a, t, e);
     table_free(t);
     return rc;
@@ -51,7 +65,7 @@ static int run(const cli_args *a, lk_err *e)
 const cli_command cmd_bench = {
     .name = "bench",
     .summary = "measure load, init and per-token decode time on this machine",
-    .usage = "lanky bench SPEC|--checkpoint FILE [--threads N] [--tokens N] [--seed S]",
+    .usage = "lanky bench SPEC|--checkpoint FILE [--threads N] [--tokens N] [--seed S] [--prompt N [--batch N]]",
     .takes_spec = true,
     .spec_from = "checkpoint",
     .opts = opts,

@@ -13,6 +13,7 @@ static const cli_opt opts[] = {
     {"seed", true, "S     seed of the generated weights (default 1)"},
     {"checkpoint", true, "FILE  llama2.c version-0 checkpoint instead of seeded weights"},
     {"threads", true, "N     worker threads (default: physical cores)"},
+    {"batch", true, "N     prompt tokens per pass over the weights, 1 (token by token) to 32 (default)"},
     {NULL, false, NULL},
 };
 
@@ -71,13 +72,14 @@ static int print_logits(const cli_args *a, const float *logits, int64_t n,
 
 static int run(const cli_args *a, lk_err *e)
 {
-    int64_t seed, threads;
+    int64_t seed, threads, batch;
     int rc;
     const char *list = cli_value(a, "tokens");
     if (!list)
         return lk_fail(e, LK_EINPUT, "--tokens: give the prompt as token ids a,b,c");
     if ((rc = cli_int(a, "seed", 1, 0, INT64_MAX, &seed, e)) ||
-        (rc = cli_int(a, "threads", 0, 1, 4096, &threads, e)))
+        (rc = cli_int(a, "threads", 0, 1, 4096, &threads, e)) ||
+        (rc = cli_int(a, "batch", REF_BATCH, 1, REF_BATCH, &batch, e)))
         return rc;
     arch_spec s = a->spec;
     s.ctx = 0; /* no per-token figure here: any checkpoint seq_len will do */
@@ -90,7 +92,7 @@ static int run(const cli_args *a, lk_err *e)
     if (!(rc = ref_weights_load(&w, &s, (uint64_t)seed, cli_value(a, "checkpoint"), p, e))) {
         if (!(rc = parse_tokens(list, s.vocab, s.seq_len, &tokens, &n, e)) &&
             !(rc = ref_state_build(&st, &w, p, e))) {
-            rc = print_logits(a, ref_prefill(&st, tokens, n), s.vocab, e);
+            rc = print_logits(a, ref_prefill(&st, tokens, n, batch), s.vocab, e);
             ref_state_free(&st);
         }
         free(tokens);
@@ -103,7 +105,7 @@ static int run(const cli_args *a, lk_err *e)
 const cli_command cmd_logits = {
     .name = "logits",
     .summary = "the reference transformer's logits after a prompt, one per line",
-    .usage = "lanky logits SPEC|--checkpoint FILE [--seed S] --tokens a,b,c",
+    .usage = "lanky logits SPEC|--checkpoint FILE [--seed S] [--batch N] --tokens a,b,c",
     .takes_spec = true,
     .spec_from = "checkpoint",
     .opts = opts,

@@ -31,6 +31,28 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double median(double *ms, int n)
+{
+    qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+    return n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+}
+
+/* The median of three prefills of o->prompt tokens (positions 0.., over
+ * the cache the decode timing used); tok: o->prompt slots. */
+static double time_prefill(ref_state *st, int64_t *tok, const ref_bench_opts *o,
+                           int64_t vocab)
+{
+    double ms[3];
+    for (int r = 0; r < 3; r++) {
+        for (int64_t i = 0; i < o->prompt; i++)
+            tok[i] = (i * 7 + r + 1) % vocab;
+        double t0 = now_ms();
+        ref_prefill(st, tok, o->prompt, o->batch);
+        ms[r] = now_ms() - t0;
+    }
+    return median(ms, 3);
+}
+
 static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
                    ref_bench_result *r, lk_err *e)
 {
@@ -41,6 +63,11 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
     int rc = ref_weights_load(&w, &spec, o->seed, o->checkpoint, p, e);
     if (rc)
         return rc;
+    if (o->prompt > spec.seq_len) { /* spec is final only now (checkpoint) */
+        ref_weights_free(&w);
+        return lk_fail(e, LK_EINPUT, "prompt: %lld tokens do not fit seq_len %lld",
+                       (long long)o->prompt, (long long)spec.seq_len);
+    }
     r->load_ms = now_ms() - t0;
 
     t0 = now_ms();
@@ -53,7 +80,8 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
 
     int n = o->tokens > 0 ? o->tokens : 1;
     double *ms = malloc((size_t)n * sizeof *ms);
-    if (!ms)
+    int64_t *tok = malloc((size_t)(o->prompt + 1) * sizeof *tok);
+    if (!ms || !tok)
         rc = lk_fail(e, LK_ERUN, "bench: out of memory");
     else {
         ref_state_fill_kv(&st, spec.ctx);
@@ -62,9 +90,10 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
             ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
             ms[i] = now_ms() - t0;
         }
-        qsort(ms, (size_t)n, sizeof *ms, cmp_double);
-        r->execute_ms = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+        r->execute_ms = median(ms, n);
         r->tokens_per_s = 1e3 / r->execute_ms;
+        if (o->prompt > 0)
+            r->prefill_ms = time_prefill(&st, tok, o, spec.vocab);
         r->executed_layers = arch_executed_layers(&spec);
         r->ctx = spec.ctx;
         r->weight_bytes_per_token = ref_weights_bytes_per_token(&spec);
@@ -74,6 +103,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
                                 (uint64_t)(spec.ctx + 1) * (uint64_t)r->executed_layers;
     }
     free(ms);
+    free(tok);
     ref_state_free(&st);
     ref_weights_free(&w);
     return rc;

@@ -4,6 +4,9 @@
  *   load     open and map (checkpoint) or generate (seeded) the weights
  *   init     allocate state and KV caches, first touch, warm-up token
  *   execute  median wall time of one decode token at position spec->ctx
+ *
+ * and, when asked (prompt > 0), the time to first token: a prefill of
+ * `prompt` tokens (ref_prefill), median of three.
  */
 #ifndef REF_BENCH_H
 #define REF_BENCH_H
@@ -18,6 +21,9 @@ typedef struct {
     int tokens;             /* decode tokens timed (median taken) */
     uint64_t seed;          /* seeded weights when checkpoint is NULL */
     const char *checkpoint; /* llama2.c version-0 file, or NULL */
+    int64_t prompt;         /* prefill tokens timed; 0: no prefill */
+    int64_t batch;          /* prompt tokens per pass, 1..REF_BATCH
+                               (other values: REF_BATCH) */
 } ref_bench_opts;
 
 typedef struct {
@@ -28,7 +34,10 @@ typedef struct {
     uint64_t weight_bytes_per_token; /* weight bytes one token reads */
     uint64_t kv_bytes_per_token;     /* KV bytes it reads: ctx+1 cached
                                         positions of every executed layer */
+    double prefill_ms;               /* prompt > 0: the whole prefill */
 } ref_bench_result;
+
+/* LK_EINPUT when opts cannot run on s (a prompt longer than seq_len). */
 
 int ref_bench(const arch_spec *s, const ref_bench_opts *o,
               ref_bench_result *r, lk_err *e);

@@ -53,38 +53,49 @@ dot_row(const void *row, const float *x, int64_t n,
     return (s0 + s1) + (s2 + s3);
 }
 
-#define PORTABLE_MATVEC(name, T, ld)                                        \
-    static void name(float *out, const kern_mat *w, const kern_act *a,      \
-                     int64_t r0, int64_t r1)                                \
+/* Row after row, every token's dot product while the row is in L1. */
+#define PORTABLE_MATMUL(name, T, ld)                                        \
+    static void name(float *out, int64_t ostride, const kern_mat *w,        \
+                     const kern_act *a, int64_t nt, int64_t r0, int64_t r1) \
     {                                                                       \
         const T *W = w->data;                                               \
         for (int64_t r = r0; r < r1; r++)                                   \
-            out[r - r0] = dot_row(W + r * w->cols, a->x, w->cols, ld);      \
+            for (int64_t t = 0; t < nt; t++)                                \
+                out[t * ostride + r - r0] =                                 \
+                    dot_row(W + r * w->cols, a[t].x, w->cols, ld);          \
     }
-PORTABLE_MATVEC(mv_f32, float, ld_f32)
-PORTABLE_MATVEC(mv_f16, uint16_t, ld_f16)
-PORTABLE_MATVEC(mv_bf16, uint16_t, ld_bf16)
+PORTABLE_MATMUL(mm_f32, float, ld_f32)
+PORTABLE_MATMUL(mm_f16, uint16_t, ld_f16)
+PORTABLE_MATMUL(mm_bf16, uint16_t, ld_bf16)
 
-static void mv_i8(float *out, const kern_mat *w, const kern_act *a,
-                  int64_t r0, int64_t r1)
+/* sum q[c] * row[c] (u8 times s8) and *wsum = sum row[c] over n columns,
+ * in int32 chunks of KERN_I8_CHUNK columns (see kern_impl.h). */
+static int64_t dot_i8(const int8_t *row, const uint8_t *q, int64_t n, int64_t *wsum)
 {
-    const uint8_t *q = (const uint8_t *)a->q;
-    for (int64_t r = r0; r < r1; r++) {
-        const int8_t *row = (const int8_t *)w->data + r * w->cols;
-        int64_t dot = 0, wsum = 0;
-        for (int64_t c0 = 0; c0 < w->cols; c0 += KERN_I8_CHUNK) {
-            int64_t c1 = c0 + KERN_I8_CHUNK < w->cols ? c0 + KERN_I8_CHUNK
-                                                      : w->cols;
-            int32_t d = 0, s = 0;
-            for (int64_t c = c0; c < c1; c++) {
-                d += (int32_t)q[c] * row[c];
-                s += row[c];
-            }
-            dot += d;
-            wsum += s;
+    int64_t dot = 0;
+    *wsum = 0;
+    for (int64_t c0 = 0; c0 < n; c0 += KERN_I8_CHUNK) {
+        int64_t c1 = c0 + KERN_I8_CHUNK < n ? c0 + KERN_I8_CHUNK : n;
+        int32_t d = 0, s = 0;
+        for (int64_t c = c0; c < c1; c++) {
+            d += (int32_t)q[c] * row[c];
+            s += row[c];
         }
-        out[r - r0] = kern_i8_finish(dot, wsum, a, w->scales[r]);
+        dot += d;
+        *wsum += s;
     }
+    return dot;
+}
+
+static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
+                  const kern_act *a, int64_t nt, int64_t r0, int64_t r1)
+{
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t t = 0; t < nt; t++) {
+            const int8_t *row = (const int8_t *)w->data + r * w->cols;
+            int64_t wsum, dot = dot_i8(row, (const uint8_t *)a[t].q, w->cols, &wsum);
+            out[t * ostride + r - r0] = kern_i8_finish(dot, wsum, &a[t], w->scales[r]);
+        }
 }
 
 static void quantize_act(uint8_t *q, const float *x, int64_t n, float inv,
@@ -183,8 +194,8 @@ static int always(void)
 const kern_impl kern_portable = {
     .name = "portable",
     .supported = always,
-    .matvec = {[ARCH_F32] = mv_f32, [ARCH_F16] = mv_f16,
-               [ARCH_BF16] = mv_bf16, [ARCH_INT8] = mv_i8},
+    .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,
+               [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8},
     .quantize_act = quantize_act,
     .f16_from_f32 = f16_from_f32,
     .f16_to_f32 = f16_to_f32,
@@ -262,11 +273,17 @@ void kern_act_prepare(kern_act *a, arch_dtype t, const float *x, int64_t n,
     impl()->quantize_act((uint8_t *)q, x, n, 1 / scale, (float)a->zero);
 }
 
+void kern_matmul(float *out, int64_t ostride, const kern_mat *w,
+                 const kern_act *x, int64_t nt, int64_t row0, int64_t row1)
+{
+    if (row1 > row0 && nt > 0)
+        impl()->matmul[w->type](out, ostride, w, x, nt, row0, row1);
+}
+
 void kern_matvec(float *out, const kern_mat *w, const kern_act *x,
                  int64_t row0, int64_t row1)
 {
-    if (row1 > row0)
-        impl()->matvec[w->type](out, w, x, row0, row1);
+    kern_matmul(out, 0, w, x, 1, row0, row1);
 }
 
 void kern_from_f32(arch_dtype t, void *dst, const float *src, int64_t n)

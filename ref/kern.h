@@ -3,7 +3,8 @@
  * Decode is a sequence of matrix-vector products over weights that are
  * streamed from memory once per use, so the kernel that matters is
  * kern_matvec(): out[r] = sum_c W[r][c] * x[c] for a row range, in each
- * stored weight type. W is row-major, rows = output features (see
+ * stored weight type; a prefill runs several tokens through each weight
+ * row at once (kern_matmul). W is row-major, rows = output features (see
  * arch/layout.h); an int8 matrix carries one f32 scale per row right
  * after its rows*cols bytes.
  *
@@ -51,6 +52,15 @@ void kern_act_prepare(kern_act *a, arch_dtype t, const float *x, int64_t n,
 /* out[r - row0] = W[r] . x for r in [row0, row1). */
 void kern_matvec(float *out, const kern_mat *w, const kern_act *x,
                  int64_t row0, int64_t row1);
+
+/* The same for nt tokens at once (a prefill): out[t * ostride + r - row0]
+ * = W[r] . x[t] for t in [0, nt), each x[t] prepared on its own (int8
+ * activations are quantized per token). Each weight row is read from
+ * memory once for all nt tokens, which turns the bandwidth-bound mat-vec
+ * into a compute-bound product. kern_matvec(out, w, x, r0, r1) is
+ * kern_matmul(out, 0, w, x, 1, r0, r1), the same code. */
+void kern_matmul(float *out, int64_t ostride, const kern_mat *w,
+                 const kern_act *x, int64_t nt, int64_t row0, int64_t row1);
 
 /* Convert n f32 values to the stored form of type t (f16, bf16, f32) and
  * back; used to build weights and to read one embedding row. For int8,

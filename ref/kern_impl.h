@@ -10,13 +10,14 @@
 
 #include "kern.h"
 
-typedef void (*kern_matvec_fn)(float *out, const kern_mat *w,
-                               const kern_act *x, int64_t row0, int64_t row1);
+typedef void (*kern_matmul_fn)(float *out, int64_t ostride, const kern_mat *w,
+                               const kern_act *x, int64_t nt, int64_t row0,
+                               int64_t row1);
 
 typedef struct {
     const char *name;
     int (*supported)(void);                /* can this CPU run it? */
-    kern_matvec_fn matvec[4];              /* indexed by arch_dtype */
+    kern_matmul_fn matmul[4];              /* indexed by arch_dtype */
     /* q[i] = round(x[i] * inv + zero) clamped to 0..255, n values */
     void (*quantize_act)(uint8_t *q, const float *x, int64_t n, float inv,
                          float zero);

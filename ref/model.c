@@ -54,13 +54,15 @@ static void rope_apply(float *v, int64_t n, int64_t hd, const float *rope)
 
 /* ---------------------------------------------------------------------- */
 /* parallel mat-vec: up to three matrices with the same input, their rows
- * concatenated and split into one contiguous range per thread */
+ * concatenated and split into one contiguous range per thread; each
+ * thread runs all nt tokens of the batch through its rows */
 
 typedef struct {
     int n;
     const kern_mat *w[3];
-    float *out[3];
-    kern_act act;
+    float *out[3];         /* (nt, w[m]->rows) */
+    int64_t nt;
+    kern_act act[REF_BATCH];
 } matvec_job;
 
 static void matvec_rows(void *arg, int i, int n)
@@ -77,19 +79,23 @@ static void matvec_rows(void *arg, int i, int n)
         lo = lo < 0 ? 0 : lo;
         hi = hi > rows ? rows : hi;
         if (lo < hi)
-            kern_matvec(j->out[m] + lo, j->w[m], &j->act, lo, hi);
+            kern_matmul(j->out[m] + lo, rows, j->w[m], j->act, j->nt, lo, hi);
     }
 }
 
-static void matvec(ref_state *s, const float *x, int64_t xn, int n,
-                   const kern_mat *const *w, float *const *out)
+/* out[m] (nt, rows of w[m]) = w[m] times each of the nt inputs x (xn
+ * values, rows xstride apart). */
+static void matvec(ref_state *s, const float *x, int64_t xstride, int64_t xn,
+                   int64_t nt, int n, const kern_mat *const *w, float *const *out)
 {
-    matvec_job j = {.n = n};
+    matvec_job j = {.n = n, .nt = nt};
     for (int m = 0; m < n; m++) {
         j.w[m] = w[m];
         j.out[m] = out[m];
     }
-    kern_act_prepare(&j.act, w[0]->type, x, xn, s->xq);
+    for (int64_t t = 0; t < nt; t++)
+        kern_act_prepare(&j.act[t], w[0]->type, x + t * xstride, xn,
+                         s->xq + t * s->xq_stride);
     pool_run(s->pool, matvec_rows, &j);
 }
 
@@ -118,16 +124,18 @@ static void cache_store(ref_state *s, int64_t l, int which, int64_t pos, const f
 
 typedef struct {
     ref_state *s;
-    int64_t layer, T, ranges; /* positions 0..T-1 in `ranges` ranges */
+    int64_t layer, pos, nt; /* tokens at positions pos .. pos+nt-1 */
+    int64_t ranges;         /* position ranges per token */
 } attn_job;
 
 /* Worker i runs the i-th of `ranges` position ranges (one per worker,
- * fewer when there are fewer positions): for each key/value head in turn,
- * the GQA group of query heads of that head over the range (kern_attend),
- * a partial result in part_o / part_ml that attention_merge() combines.
- * Splitting positions rather than heads balances any head count
- * (MobileLLM-125M has 3 key/value heads for 2 cores), and each (head,
- * range) is one contiguous run of the head-major cache. */
+ * fewer when there are fewer positions) of every token of the batch: for
+ * each key/value head in turn, the GQA group of query heads of that head
+ * over the range (kern_attend), a partial result in part_o / part_ml that
+ * attention_merge() combines. Splitting positions rather than heads
+ * balances any head count (MobileLLM-125M has 3 key/value heads for 2
+ * cores), and each (head, range) is one contiguous run of the head-major
+ * cache. Token t sees positions 0 .. pos+t (causal). */
 static void attention(void *arg, int i, int n)
 {
     const attn_job *j = arg;
@@ -138,79 +146,116 @@ static void attention(void *arg, int i, int n)
     (void)n; /* ranges <= n */
     if (i >= j->ranges)
         return;
-    for (int64_t h = 0; h < p->kv_heads; h++) {
-        int64_t u = h * j->ranges + i;
-        kern_kv kv = {s->kv_type, cache(s, j->layer, 0, h), cache(s, j->layer, 1, h),
-                      hd, hd};
-        kern_attend(s->part_o + u * group * hd, s->part_ml + u * group * 2,
-                    s->q + h * group * hd, group, &kv, j->T * i / j->ranges,
-                    j->T * (i + 1) / j->ranges, 1 / sqrtf((float)hd), att);
+    for (int64_t t = 0; t < j->nt; t++) {
+        int64_t T = j->pos + t + 1;
+        float *o = s->part_o + t * s->part_n * hd, *ml = s->part_ml + t * s->part_n * 2;
+        for (int64_t h = 0; h < p->kv_heads; h++) {
+            int64_t u = h * j->ranges + i;
+            kern_kv kv = {s->kv_type, cache(s, j->layer, 0, h), cache(s, j->layer, 1, h),
+                          hd, hd};
+            kern_attend(o + u * group * hd, ml + u * group * 2,
+                        s->q + t * p->heads * hd + h * group * hd, group, &kv,
+                        T * i / j->ranges, T * (i + 1) / j->ranges, 1 / sqrtf((float)hd), att);
+        }
     }
 }
 
-/* xb = the attention output of every query head, from its partials. */
-static void attention_merge(ref_state *s, int64_t ranges)
+/* xb (nt, xb_stride) = the attention output of every query head of
+ * every token, from its partials. */
+static void attention_merge(ref_state *s, int64_t nt, int64_t ranges)
 {
     const arch_spec *p = &s->w->spec;
     int64_t hd = p->head_dim, group = p->heads / p->kv_heads;
-    for (int64_t h = 0; h < p->heads; h++) {
-        int64_t u = h / group * ranges, g = h % group;
-        kern_attend_merge(s->xb + h * hd, hd, ranges, s->part_o + (u * group + g) * hd,
-                          group * hd, s->part_ml + (u * group + g) * 2, group * 2);
+    for (int64_t t = 0; t < nt; t++) {
+        const float *o = s->part_o + t * s->part_n * hd, *ml = s->part_ml + t * s->part_n * 2;
+        for (int64_t h = 0; h < p->heads; h++) {
+            int64_t u = h / group * ranges, g = h % group;
+            kern_attend_merge(s->xb + t * s->xb_stride + h * hd, hd, ranges,
+                              o + (u * group + g) * hd, group * hd,
+                              ml + (u * group + g) * 2, group * 2);
+        }
     }
 }
 
 /* ---------------------------------------------------------------------- */
 /* the forward pass */
 
-const float *ref_forward(ref_state *s, int64_t token, int64_t pos)
+/* Tokens tokens[0..nt) at positions pos .. pos+nt-1 (nt <= REF_BATCH)
+ * through every executed layer, their keys and values into the cache;
+ * leaves each token's residual stream in x (nt, dim). One decode step is
+ * nt = 1; a prefill runs REF_BATCH tokens through each weight row at a
+ * time. */
+static void forward(ref_state *s, const int64_t *tokens, int64_t nt, int64_t pos)
 {
     const ref_weights *w = s->w;
     const arch_spec *p = &w->spec;
     int64_t dim = p->dim, hd = p->head_dim, qdim = p->heads * hd, kvd = s->kv_dim;
+    int64_t ffn = p->ffn_dim, xbs = s->xb_stride;
 
-    kern_row_f32(&w->embed, token, s->x);
-    rope_table(s->rope, hd, pos);
+    for (int64_t t = 0; t < nt; t++) {
+        kern_row_f32(&w->embed, tokens[t], s->x + t * dim);
+        rope_table(s->rope + t * hd, hd, pos + t);
+    }
     for (int64_t l = 0; l < s->n_exec; l++) {
         const ref_block *b = &w->blocks[s->sched[l]];
 
         /* attention: x += wo(attn(rope(wq xb), rope(wk xb), wv xb)) */
-        rmsnorm(s->xb, s->x, b->rms_att, dim);
-        matvec(s, s->xb, dim, 3, MATS(&b->wq, &b->wk, &b->wv), OUTS(s->q, s->k, s->v));
-        rope_apply(s->q, qdim, hd, s->rope);
-        rope_apply(s->k, kvd, hd, s->rope);
-        cache_store(s, l, 0, pos, s->k);
-        cache_store(s, l, 1, pos, s->v);
+        for (int64_t t = 0; t < nt; t++)
+            rmsnorm(s->xb + t * xbs, s->x + t * dim, b->rms_att, dim);
+        matvec(s, s->xb, xbs, dim, nt, 3, MATS(&b->wq, &b->wk, &b->wv), OUTS(s->q, s->k, s->v));
+        for (int64_t t = 0; t < nt; t++) {
+            rope_apply(s->q + t * qdim, qdim, hd, s->rope + t * hd);
+            rope_apply(s->k + t * kvd, kvd, hd, s->rope + t * hd);
+            cache_store(s, l, 0, pos + t, s->k + t * kvd);
+            cache_store(s, l, 1, pos + t, s->v + t * kvd);
+        }
         int64_t threads = pool_threads(s->pool), ranges = threads < pos + 1 ? threads : pos + 1;
-        pool_run(s->pool, attention, &(attn_job){s, l, pos + 1, ranges});
-        attention_merge(s, ranges);
-        matvec(s, s->xb, qdim, 1, MATS(&b->wo), OUTS(s->xb2));
-        add(s->x, s->xb2, dim);
+        pool_run(s->pool, attention, &(attn_job){s, l, pos, nt, ranges});
+        attention_merge(s, nt, ranges);
+        matvec(s, s->xb, xbs, qdim, nt, 1, MATS(&b->wo), OUTS(s->xb2));
+        add(s->x, s->xb2, nt * dim);
 
         /* feed-forward: x += w2(silu(w1 xb) * w3 xb)  or  w2(relu(w1 xb)) */
-        rmsnorm(s->xb, s->x, b->rms_ffn, dim);
+        for (int64_t t = 0; t < nt; t++)
+            rmsnorm(s->xb + t * xbs, s->x + t * dim, b->rms_ffn, dim);
         if (p->ffn == ARCH_FFN_SWIGLU) {
-            matvec(s, s->xb, dim, 2, MATS(&b->w1, &b->w3), OUTS(s->hb, s->hb2));
-            kern_swiglu(s->hb, s->hb2, p->ffn_dim);
+            matvec(s, s->xb, xbs, dim, nt, 2, MATS(&b->w1, &b->w3), OUTS(s->hb, s->hb2));
+            kern_swiglu(s->hb, s->hb2, nt * ffn);
         } else {
-            matvec(s, s->xb, dim, 1, MATS(&b->w1), OUTS(s->hb));
-            for (int64_t i = 0; i < p->ffn_dim; i++)
+            matvec(s, s->xb, xbs, dim, nt, 1, MATS(&b->w1), OUTS(s->hb));
+            for (int64_t i = 0; i < nt * ffn; i++)
                 s->hb[i] = s->hb[i] > 0.0f ? s->hb[i] : 0.0f;
         }
-        matvec(s, s->hb, p->ffn_dim, 1, MATS(&b->w2), OUTS(s->xb2));
-        add(s->x, s->xb2, dim);
+        matvec(s, s->hb, ffn, ffn, nt, 1, MATS(&b->w2), OUTS(s->xb2));
+        add(s->x, s->xb2, nt * dim);
     }
-    rmsnorm(s->x, s->x, w->rms_final, dim);
-    matvec(s, s->x, dim, 1, MATS(&w->cls), OUTS(s->logits));
+}
+
+/* The logits of the token whose residual stream is row t of x. */
+static const float *classify(ref_state *s, int64_t t)
+{
+    const ref_weights *w = s->w;
+    float *x = s->x + t * w->spec.dim;
+    rmsnorm(x, x, w->rms_final, w->spec.dim);
+    matvec(s, x, 0, w->spec.dim, 1, 1, MATS(&w->cls), OUTS(s->logits));
     return s->logits;
 }
 
-const float *ref_prefill(ref_state *s, const int64_t *tokens, int64_t n)
+const float *ref_forward(ref_state *s, int64_t token, int64_t pos)
 {
-    const float *logits = NULL;
-    for (int64_t i = 0; i < n; i++)
-        logits = ref_forward(s, tokens[i], i);
-    return logits;
+    forward(s, &token, 1, pos);
+    return classify(s, 0);
+}
+
+const float *ref_prefill(ref_state *s, const int64_t *tokens, int64_t n, int64_t batch)
+{
+    int64_t nt = 0;
+    batch = batch < 1 || batch > REF_BATCH ? REF_BATCH : batch;
+    for (int64_t pos = 0; pos < n; pos += nt) {
+        nt = n - pos < batch ? n - pos : batch;
+        forward(s, tokens + pos, nt, pos);
+    }
+    return n > 0 ? classify(s, nt - 1) : NULL;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -225,7 +270,7 @@ int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
 {
     const arch_spec *sp = &w->spec;
     int64_t dim = sp->dim, qdim = sp->heads * sp->head_dim, ffn = sp->ffn_dim;
-    int64_t big = dim > qdim ? dim : qdim;
+    int64_t big = dim > qdim ? dim : qdim, B = REF_BATCH;
     int64_t qn = big > ffn ? big : ffn;
     memset(s, 0, sizeof *s);
     s->w = w;
@@ -237,21 +282,24 @@ int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
                   (uint64_t)s->kv_dim * (uint64_t)arch_dtype_size(s->kv_type);
     s->kv = mem_huge_alloc(s->kv_bytes); /* streamed every token */
     s->sched = malloc((size_t)s->n_exec * sizeof *s->sched);
-    s->x = floats(dim);
-    s->xb = floats(big);
-    s->xb2 = floats(dim);
-    s->q = floats(qdim);
-    s->k = floats(s->kv_dim);
-    s->v = floats(s->kv_dim);
-    s->hb = floats(ffn);
-    s->hb2 = floats(ffn);
+    s->xb_stride = big;
+    s->xq_stride = (qn + 63) / 64 * 64;
     int64_t threads = pool_threads(p), group = sp->heads / sp->kv_heads;
+    s->part_n = sp->heads * threads;
+    s->x = floats(B * dim);
+    s->xb = floats(B * big);
+    s->xb2 = floats(B * dim);
+    s->q = floats(B * qdim);
+    s->k = floats(B * s->kv_dim);
+    s->v = floats(B * s->kv_dim);
+    s->hb = floats(B * ffn);
+    s->hb2 = floats(B * ffn);
     s->att = floats(threads * KERN_ATT_SCRATCH(group, sp->seq_len));
-    s->part_o = floats(sp->heads * threads * sp->head_dim);
-    s->part_ml = floats(sp->heads * threads * 2);
-    s->rope = floats(sp->head_dim + 1);
+    s->part_o = floats(B * s->part_n * sp->head_dim);
+    s->part_ml = floats(B * s->part_n * 2);
+    s->rope = floats(B * sp->head_dim + 1);
     s->logits = floats(sp->vocab);
-    s->xq = calloc((size_t)((qn + 63) / 64 * 64), 1);
+    s->xq = calloc((size_t)(B * s->xq_stride), 1);
     if (!s->kv || !s->sched || !s->x || !s->xb || !s->xb2 || !s->q || !s->k ||
         !s->v || !s->hb || !s->hb2 || !s->att || !s->part_o || !s->part_ml || !s->rope ||
         !s->logits || !s->xq) {

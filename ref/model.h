@@ -27,7 +27,7 @@
  *
  *   ref_state st;
  *   ref_state_build(&st, &weights, pool, &e);
- *   const float *logits = ref_prefill(&st, tokens, n);   positions 0..n-1
+ *   const float *logits = ref_prefill(&st, tokens, n, REF_BATCH);  positions 0..n-1
  *   logits = ref_forward(&st, next, n);                  one decode step
  *   ref_state_free(&st);
  */
@@ -40,6 +40,13 @@
 #include "pool.h"
 #include "weights.h"
 
+/* Tokens a prefill runs through each weight row at a time: enough that
+ * the weights stop being the bottleneck (32 tokens make a prefill
+ * compute-bound on every machine whose flops per byte of DRAM
+ * bandwidth are below ~32), small enough that a batch's activations
+ * (32 x 2560 floats for MobileLLM-350M's FFN) stay in L2. */
+#define REF_BATCH 32
+
 typedef struct {
     const ref_weights *w;
     pool *pool;
@@ -49,18 +56,23 @@ typedef struct {
     int64_t kv_dim;      /* K*hd */
     unsigned char *kv;   /* (n_exec, 2, K, seq_len, hd) in kv_type */
     uint64_t kv_bytes;
-    float *x;            /* (dim) residual stream */
-    float *xb;           /* (max(dim, H*hd)) normed input, attention output */
-    float *xb2;          /* (dim) output of wo or w2 */
-    float *q;            /* (H*hd) */
-    float *k, *v;        /* (kv_dim) this position's key and value */
-    float *hb, *hb2;     /* (ffn) */
+    /* per token of a batch of up to REF_BATCH (one for a decode step): */
+    float *x;            /* (REF_BATCH, dim) residual streams */
+    float *xb;           /* (REF_BATCH, xb_stride = max(dim, H*hd)) normed
+                            input, attention output */
+    float *xb2;          /* (REF_BATCH, dim) output of wo or w2 */
+    float *q;            /* (REF_BATCH, H*hd) */
+    float *k, *v;        /* (REF_BATCH, kv_dim) keys and values */
+    float *hb, *hb2;     /* (REF_BATCH, ffn) */
+    float *rope;         /* (REF_BATCH, hd/2, 2) cos and sin at each position */
+    int8_t *xq;          /* (REF_BATCH, xq_stride) int8 activations, for
+                            int8 weights */
+    float *part_o;       /* (REF_BATCH, part_n = H * threads, hd) partial
+                            attention outputs: (K, ranges, H/K, hd) */
+    float *part_ml;      /* (REF_BATCH, part_n, 2) their score max and sum */
+    int64_t xb_stride, xq_stride, part_n;
     float *att;          /* (threads, KERN_ATT_SCRATCH(H/K, seq_len)) scores */
-    float *part_o;       /* (K, ranges <= threads, H/K, hd) partial outputs */
-    float *part_ml;      /* (K, ranges, H/K, 2) their score max and sum */
-    float *rope;         /* (hd/2, 2) cos and sin at the current position */
-    float *logits;       /* (vocab) */
-    int8_t *xq;          /* int8 activations, for int8 weights */
+    float *logits;       /* (vocab) of the last token */
 } ref_state;
 
 int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e);
@@ -70,9 +82,14 @@ void ref_state_free(ref_state *s);
  * earlier position already in the cache). Returns the logits (vocab). */
 const float *ref_forward(ref_state *s, int64_t token, int64_t pos);
 
-/* A prompt of n tokens at positions 0..n-1 (n <= seq_len); the logits
- * after the last. */
-const float *ref_prefill(ref_state *s, const int64_t *tokens, int64_t n);
+/* A prompt of n tokens at positions 0..n-1 (1 <= n <= seq_len); the
+ * logits after the last. The prompt runs `batch` tokens (1..REF_BATCH)
+ * at a time through each layer, so each weight is read once per batch
+ * rather than once per token: the same logits as n decode steps (up to
+ * the order of float additions), at compute speed instead of memory
+ * speed. batch = 1 is decoding the prompt token by token; a batch
+ * outside 1..REF_BATCH means REF_BATCH. */
+const float *ref_prefill(ref_state *s, const int64_t *tokens, int64_t n, int64_t batch);
 
 /* Fill cache positions [0, n) of every layer with deterministic values
  * (a bounded, seed-independent pattern), so a decode step at position n

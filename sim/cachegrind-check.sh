@@ -9,21 +9,22 @@
 # (3.2 MiB per block, 26 MiB in all). Caches, the same for both tools:
 # D1 32 KiB 8-way, LL 8 MiB 16-way (more than 2 blocks, less than the
 # model), 64-byte lines, LRU. For each sharing strategy (R = 2 when
-# sharing) the reference decodes N and N+K tokens under cachegrind
-# (`lanky logits --threads 1`); the difference of the two runs' data LL
-# misses (DLmr + DLmw) over K is the cost of one token at positions
-# N .. N+K-1, whose mean is N + (K-1)/2 -- the --ctx lanky simulates (the
-# KV part grows linearly with the position, so the mean is exact). lanky
-# runs its exact mode on a profile with the same two levels.
+# sharing) the reference decodes N and N+K tokens under cachegrind with
+# `lanky bench --threads 1 --ctx CTX --tokens n`: every timed token is a
+# whole decode step (classifier included) at position CTX, so the
+# difference of the two runs' data LL misses (DLmr + DLmw) over K is the
+# cost of one token at CTX, in the steady state of repeated tokens --
+# what lanky's exact mode simulates with --ctx CTX on a profile with the
+# same two levels.
 #
 # Prints one row per strategy and exits 1 if any differs by more than 10%.
 set -eu
 
 LANKY=${1:-build/lanky}
 TOL=10
-N=6
+N=1
 K=3
-CTX=$((N + (K - 1) / 2))
+CTX=7
 SPEC="--layers 8 --dim 256 --heads 4 --vocab 512 --dtype f32 --seq-len 64"
 D1="32768,8,64"
 LL="8388608,16,64"
@@ -51,16 +52,12 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 } | awk '{ print } /^[a-z_0-9]+ = / && !/^name/ { split($0, kv, " = "); print kv[1] ".source = cachegrind-check.sh: mirrors --D1/--LL" }' \
     > "$TMP/cg.ini"
 
-tokens() { # n -> "1,2,...,n"
-    seq -s, 1 "$1"
-}
-
 # Data LL misses (read + write) of decoding n tokens under cachegrind.
 ll_misses() { # share n
     valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
         --I1=32768,8,64 --D1="$D1" --LL="$LL" \
-        "$LANKY" logits $SPEC --share "$1" --threads 1 --seed 7 \
-        --tokens "$(tokens "$2")" --format csv 2>"$TMP/cg.err" >/dev/null ||
+        "$LANKY" bench $SPEC --share "$1" --threads 1 --seed 7 --ctx "$CTX" \
+        --tokens "$2" --format csv 2>"$TMP/cg.err" >/dev/null ||
         { cat "$TMP/cg.err" >&2; exit 1; }
     sed -n 's/.*LLd misses: *\([0-9,]*\).*/\1/p' "$TMP/cg.err" | tr -d ,
 }

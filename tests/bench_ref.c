@@ -24,6 +24,12 @@
  *    distinct and repeat-all-over >= 1.6x) and again at SHORT_CTX, where
  *    attention is a smaller part of a token.
  *
+ * 3. Prefill (time to first token): a PROMPT-token prompt through
+ *    ref_prefill, which runs REF_BATCH tokens through each weight row at a
+ *    time, against decoding the same prompt token by token (decode at
+ *    SHORT_CTX, about the prompt's middle position), for both models and
+ *    three types at 2 threads. No target: it shows what batching buys.
+ *
  * For Table 7, other programs may share this machine and contention only
  * ever makes a run slower, so its configurations run in interleaved
  * rounds and each keeps its fastest round.
@@ -41,6 +47,7 @@
 #include "../arch/schedule.h"
 #include "../ref/bench.h"
 #include "../ref/kern.h"
+#include "../ref/model.h"
 #include "../ref/probe.h"
 #include "../reports/csvin.h"
 #include "testutil.h"
@@ -50,6 +57,7 @@
 #define T7_ROUNDS 3
 #define CTX 512
 #define SHORT_CTX 64
+#define PROMPT 128
 #define PROBE_BYTES ((size_t)512 << 20)
 #define MIB (1024.0 * 1024.0)
 
@@ -86,7 +94,7 @@ static double bandwidth(int threads)
 static int run(const arch_spec *s, int threads, int round, ref_bench_result *r)
 {
     lk_err e = {0};
-    ref_bench_opts o = {threads, TOKENS, 1, NULL};
+    ref_bench_opts o = {.threads = threads, .tokens = TOKENS, .seed = 1};
     ref_bench_result x;
     if (ref_bench(s, &o, &x, &e)) {
         fprintf(stderr, "bench_ref: %s\n", e.msg);
@@ -139,7 +147,7 @@ typedef struct {
 static int measure_pair(const arch_spec *s, int threads, paired *out)
 {
     lk_err e = {0};
-    ref_bench_opts o = {threads, TOKENS, 1, NULL};
+    ref_bench_opts o = {.threads = threads, .tokens = TOKENS, .seed = 1};
     double before = bandwidth(threads);
     if (ref_bench(s, &o, &out->r, &e)) {
         fprintf(stderr, "bench_ref: %s\n", e.msg);
@@ -302,6 +310,37 @@ static int table7(void)
     return a < 0 || b < 0 ? -1 : a;
 }
 
+/* ---- 3. prefill --------------------------------------------------------- */
+
+static int prefill(void)
+{
+    static const char *const models[] = {"mobilellm-125m", "mobilellm-350m"};
+    static const char *const types[] = {"f32", "f16", "int8"};
+    printf("\n3. Prefill of a %d-token prompt (%d tokens per pass over the weights) vs "
+           "decoding it token by token\n   (decode at context position %d), 2 threads; "
+           "prefill the median of 3\n\n", PROMPT, REF_BATCH, SHORT_CTX);
+    printf("%-15s %-5s %12s %12s %12s %8s\n", "model", "dtype", "prefill ms",
+           "prefill t/s", "decode t/s", "speedup");
+    for (int m = 0; m < 2; m++)
+        for (int d = 0; d < 3; d++) {
+            arch_spec s;
+            lk_err e = {0};
+            ref_bench_opts o = {.threads = 2, .tokens = TOKENS, .seed = 1, .prompt = PROMPT,
+                                  .batch = REF_BATCH};
+            ref_bench_result r;
+            if (spec_of(&s, models[m], types[d], NULL, NULL, SHORT_CTX))
+                return -1;
+            if (ref_bench(&s, &o, &r, &e)) {
+                fprintf(stderr, "bench_ref: %s\n", e.msg);
+                return -1;
+            }
+            double tps = PROMPT * 1e3 / r.prefill_ms;
+            printf("%-15s %-5s %12.1f %12.1f %12.1f %7.1fx\n", models[m], types[d],
+                   r.prefill_ms, tps, r.tokens_per_s, tps / r.tokens_per_s);
+        }
+    return 0;
+}
+
 int main(void)
 {
     char cpu[128];
@@ -309,7 +348,7 @@ int main(void)
     printf("== bench_ref: reference transformer on %s, %d physical cores (hwloc), "
            "kernels %s\n", cpu, pool_physical_cores(), kern_name());
     int a = roofline(), b = a < 0 ? -1 : table7();
-    if (a < 0 || b < 0)
+    if (a < 0 || b < 0 || prefill() < 0)
         return 1;
     printf("\nbench_ref: %d target(s) missed\n", a + b);
     return a + b ? 1 : 0;

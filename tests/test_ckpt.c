@@ -61,7 +61,7 @@ static float *run(ref_weights *w, pool *p)
     lk_err e = {0};
     ck_assert_msg(ref_state_build(&st, w, p, &e) == LK_OK, "%s", e.msg);
     float *out = malloc((size_t)w->spec.vocab * sizeof *out);
-    memcpy(out, ref_prefill(&st, prompt, 5), (size_t)w->spec.vocab * sizeof *out);
+    memcpy(out, ref_prefill(&st, prompt, 5, REF_BATCH), (size_t)w->spec.vocab * sizeof *out);
     ref_state_free(&st);
     return out;
 }
@@ -191,7 +191,7 @@ START_TEST(test_closed_form)
     ck_assert_msg(ckpt_load(&w, path, &s, p, &e) == LK_OK, "%s", e.msg);
     ref_state st;
     ck_assert(ref_state_build(&st, &w, p, &e) == LK_OK);
-    const float *got = ref_prefill(&st, (const int64_t[]){0, 1}, 2);
+    const float *got = ref_prefill(&st, (const int64_t[]){0, 1}, 2, REF_BATCH);
     for (int i = 0; i < 3; i++)
         ck_assert_msg(fabs(got[i] - want[i]) < 1e-5 * (1 + fabs(want[i])),
                       "logit %d: %.9g, closed form %.9g", i, got[i], want[i]);
@@ -351,6 +351,70 @@ START_TEST(test_bench_columns)
 }
 END_TEST
 
+/* logits --batch 1 decodes the prompt token by token: the logits of the
+ * default batched prefill within the library's bound for f32 (1e-5 of
+ * the largest, test_ref.c); --batch outside 1..32 is refused. */
+START_TEST(test_logits_batch)
+{
+    char *a, *b, *err;
+    const char *cmd = "logits " SMALL " --dtype f32 --seed 4 --tokens 5,1,4,1,5,9,2,6,5,3";
+    char one[512];
+    snprintf(one, sizeof one, "%s --batch 1", cmd);
+    ck_assert_int_eq(tu_run(cmd, &a, NULL), 0);
+    ck_assert_int_eq(tu_run(one, &b, NULL), 0);
+    double d = 0, m = 0;
+    int n = 0;
+    for (char *p = a, *q = b, *end; *p && *q; p = strchr(p, '\n') + 1, q = strchr(q, '\n') + 1) {
+        double x = strtod(p, &end), y = strtod(q, NULL);
+        ck_assert(end != p);
+        d = fmax(d, fabs(x - y));
+        m = fmax(m, fabs(y));
+        n++;
+    }
+    ck_assert_int_eq(n, 97);
+    ck_assert_msg(d <= 1e-5 * m, "batched vs token by token: %g of %g", d, m);
+    free(a);
+    free(b);
+    snprintf(one, sizeof one, "%s --batch 33", cmd);
+    ck_assert_int_eq(tu_run(one, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "--batch") != NULL, "%s", err);
+    free(err);
+}
+END_TEST
+
+/* --prompt N appends the prefill columns: N, the time, and N tokens per
+ * that time; a prompt longer than seq_len (32) is refused before any
+ * output. */
+START_TEST(test_bench_prompt)
+{
+    char *out, *err;
+    ck_assert_int_eq(tu_run("bench " SMALL " --ctx 16 --tokens 3 --threads 1 --prompt 32 "
+                            "--format csv", &out, NULL), 0);
+    char *row = strchr(out, '\n');
+    ck_assert(row != NULL);
+    *row++ = 0;
+    size_t n = strlen(out);
+    ck_assert_msg(n > 45 && strcmp(out + n - 45, "prompt_tokens,prefill_ms,prefill_tokens_per_s") == 0,
+                  "%s", out);
+    char *f = row;
+    for (int i = 0; i < 11; i++) /* prompt_tokens is the 12th column */
+        f = strchr(f, ',') + 1;
+    long long prompt;
+    double ms, tps;
+    ck_assert_int_eq(sscanf(f, "%lld,%lf,%lf", &prompt, &ms, &tps), 3);
+    ck_assert_int_eq(prompt, 32);
+    /* ms is printed to 0.001, tps to 0.1 */
+    ck_assert_msg(ms > 0 && fabs(tps - 32e3 / ms) <= 0.05 + 32e3 / ms * (0.0005 / ms + 1e-6),
+                  "%g ms, %g tokens/s", ms, tps);
+    free(out);
+    ck_assert_int_eq(tu_run("bench " SMALL " --prompt 33", &out, &err), 2);
+    ck_assert_str_eq(out, "");
+    ck_assert_msg(strstr(err, "prompt") && strstr(err, "seq_len"), "%s", err);
+    free(out);
+    free(err);
+}
+END_TEST
+
 /* With --checkpoint the file finishes the spec: the row reports the
  * position timed and the KV bytes of the file's shape, 2 (K and V) x
  * 2 kv heads x 16 (head size 64/4) x 2 bytes (f16) x 17 positions x 2
@@ -390,6 +454,8 @@ static Suite *suite(void)
     tcase_add_loop_test(t, test_export_refusals, 0, 3);
     tcase_add_test(t, test_bench_columns);
     tcase_add_test(t, test_bench_checkpoint_row);
+    tcase_add_test(t, test_bench_prompt);
+    tcase_add_test(t, test_logits_batch);
     suite_add_tcase(s, t);
     return s;
 }

@@ -345,6 +345,71 @@ END_TEST
 START_TEST(matvec_int8) { check_type(ARCH_INT8); }
 END_TEST
 
+/* ---- several tokens at once (prefill) ------------------------------- */
+
+/* kern_matmul over nt tokens, each a different vector (a rotation of p->x
+ * scaled per token, so int8 tokens get their own scales), with output
+ * rows ostride = rows + 2 apart: each token's results must meet the same
+ * bound against the double reference as a mat-vec, the padding between
+ * token rows must stay untouched, and int8 must equal kern_matvec of that
+ * token exactly (same integers, same finishing code). */
+static void check_matmul(const problem *p, int64_t nt)
+{
+    int64_t cols = p->cols, rows = p->rows, os = rows + 2;
+    float *x = malloc((size_t)(nt * cols) * sizeof *x);
+    int8_t *q = malloc((size_t)(nt * ((cols + 63) / 64 * 64)));
+    kern_act a[9];
+    for (int64_t t = 0; t < nt; t++) {
+        for (int64_t c = 0; c < cols; c++)
+            x[t * cols + c] = p->x[(c + 5 * t) % cols] * (1 + 0.25f * (float)t);
+        kern_act_prepare(&a[t], p->t, x + t * cols, cols, q + t * ((cols + 63) / 64 * 64));
+    }
+    float *out = malloc((size_t)(nt * os) * sizeof *out), one[65];
+    for (int64_t i = 0; i < nt * os; i++)
+        out[i] = 12345.0f;
+    kern_matmul(out, os, &p->m, a, nt, 0, rows);
+    for (int64_t t = 0; t < nt; t++) {
+        ck_assert(out[t * os + rows] == 12345.0f && out[t * os + rows + 1] == 12345.0f);
+        kern_matvec(one, &p->m, &a[t], 0, rows);
+        for (int64_t r = 0; r < rows; r++) {
+            double ref = 0, mag = 0;
+            for (int64_t c = 0; c < cols; c++) {
+                double xv = p->t == ARCH_INT8
+                    ? ((double)(uint8_t)a[t].q[c] - a[t].zero) * a[t].scale : x[t * cols + c];
+                ref += p->wv[r * cols + c] * xv;
+                mag += fabs(p->wv[r * cols + c] * xv);
+            }
+            double tol = p->t == ARCH_INT8 ? gamma_(3) * fabs(ref) : gamma_((double)cols + 1) * mag;
+            float got = out[t * os + r];
+            ck_assert_msg(fabs(got - ref) <= tol, "%s %s %lldx%lld, %lld tokens, token %lld row %lld: %.9g vs %.9g",
+                          kern_name(), arch_dtype_name(p->t), (long long)rows, (long long)cols,
+                          (long long)nt, (long long)t, (long long)r, got, ref);
+            ck_assert(p->t != ARCH_INT8 || got == one[r]);
+        }
+    }
+    free(x);
+    free(q);
+    free(out);
+}
+
+START_TEST(matmul_tokens)
+{
+    static const arch_dtype types[] = {ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8};
+    static const int64_t nts[] = {1, 2, 4, 5, 9}; /* below, at, above a tile of 4 */
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < sizeof cols_ / sizeof cols_[0]; j++) {
+            problem p;
+            make(&p, types[i], 65, cols_[j], -0.4, 1.1);
+            for (int k = 0; k < NIMPL; k++) {
+                select_impl(impls[k]);
+                for (size_t n = 0; n < sizeof nts / sizeof nts[0]; n++)
+                    check_matmul(&p, nts[n]);
+            }
+            unmake(&p);
+        }
+}
+END_TEST
+
 /* ---- int8 quantization error ---------------------------------------- */
 
 START_TEST(int8_quantization_bounds)
@@ -733,6 +798,7 @@ static Suite *suite(void)
     tcase_add_test(t, matvec_f16);
     tcase_add_test(t, matvec_bf16);
     tcase_add_test(t, matvec_int8);
+    tcase_add_test(t, matmul_tokens);
     tcase_add_test(t, int8_quantization_bounds);
     tcase_add_test(t, int8_zeros);
     tcase_add_test(t, row_f32_and_select);
