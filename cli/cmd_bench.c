@@ -6,7 +6,7 @@
 
 static const char columns[] =
     "dtype,threads,ctx,executed_layers,load_ms,init_ms,execute_ms,tokens_per_s,"
-    "weight_bytes_per_token,kv_bytes_per_token,gb_per_s";
+    "weight_bytes_per_token,kv_bytes_per_token,gb_per_s,matvec_ms,attention_ms,other_ms";
 /* appended with --prompt N: the time to first token of an N-token prompt */
 static const char prefill_columns[] = ",prompt_tokens,prefill_ms,prefill_tokens_per_s";
 
@@ -52,6 +52,9 @@ static int run(const cli_args *a, lk_err *e)
     table_putu(t, "kv_bytes_per_token", r.kv_bytes_per_token);
     table_putf(t, "gb_per_s",
                (double)(r.weight_bytes_per_token + r.kv_bytes_per_token) / r.execute_ms / 1e6, 2);
+    table_putf(t, "matvec_ms", r.matvec_ms, 3);
+    table_putf(t, "attention_ms", r.attention_ms, 3);
+    table_putf(t, "other_ms", r.other_ms, 3);
     if (prompt) {
         table_puti(t, "prompt_tokens", prompt);
         table_putf(t, "prefill_ms", r.prefill_ms, 3);

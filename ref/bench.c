@@ -11,6 +11,7 @@
 #include "bench.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "../arch/layout.h"
@@ -85,12 +86,16 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
         rc = lk_fail(e, LK_ERUN, "bench: out of memory");
     else {
         ref_state_fill_kv(&st, spec.ctx);
+        memset(st.time_ms, 0, sizeof st.time_ms);
         for (int i = 0; i < n; i++) {
             t0 = now_ms();
             ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
             ms[i] = now_ms() - t0;
         }
         r->execute_ms = median(ms, n);
+        r->matvec_ms = st.time_ms[REF_TIME_MATVEC] / n;
+        r->attention_ms = st.time_ms[REF_TIME_ATTENTION] / n;
+        r->other_ms = st.time_ms[REF_TIME_OTHER] / n;
         r->tokens_per_s = 1e3 / r->execute_ms;
         if (o->prompt > 0)
             r->prefill_ms = time_prefill(&st, tok, o, spec.vocab);

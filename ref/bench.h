@@ -34,6 +34,8 @@ typedef struct {
     uint64_t weight_bytes_per_token; /* weight bytes one token reads */
     uint64_t kv_bytes_per_token;     /* KV bytes it reads: ctx+1 cached
                                         positions of every executed layer */
+    double matvec_ms, attention_ms, other_ms; /* mean per timed token of
+                                                 each part (REF_TIME_*) */
     double prefill_ms;               /* prompt > 0: the whole prefill */
 } ref_bench_result;
 

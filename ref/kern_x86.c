@@ -15,11 +15,21 @@
  * 32-byte loads, where a loop of the same loads without arithmetic
  * reached 29.9; decode 11-34% faster for f16, ~10% for f32. Software
  * prefetch (prefetcht0/t1/nta, 256 B-4 KiB ahead) was slower in every
- * variant. Tails use masked loads, never reading past a row. f16 and bf16 weights are
- * widened to f32 in registers (vcvtph2ps; a 16-bit shift for
+ * variant. Tails use masked loads, never reading past a row. f16 and bf16
+ * weights are widened to f32 in registers (vcvtph2ps; a 16-bit shift for
  * bf16) and multiplied with the f32 activations, so x keeps its full
  * precision; int8 uses vpdpbusd (u8 activations times s8 weights, summed
- * in int32 lanes).
+ * in int32 lanes). Measured again this way on Zen 4 (2 threads, 256 MiB
+ * int8 and f16 matrices, decode-sized calls, each A/B pair right after a
+ * read probe): two adjacent rows per step fell to 37-44% of the single-row
+ * kernel; a prefetch 4 KiB ahead gained 0-8% for int8 and nothing for
+ * f16; prefetching the next mat-vec's rows while waiting for the other
+ * thread (16-256 KiB) cost 2-12% per token, and spreading the prefetch
+ * of wo's rows over the attention loop gave -5% to +4%.
+ *
+ * A prefill (kern_matmul with several tokens) is compute-bound instead:
+ * each loaded line of a row serves TOKENS tokens, and rows go in blocks
+ * that stay in L1 while every group of tokens passes over them.
  *
  * Attention (kern_attend) reads the f16/bf16/f32 cache directly, widening
  * in registers: scores for up to GROUP query heads per key row (the

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
@@ -52,6 +53,23 @@ static void rope_apply(float *v, int64_t n, int64_t hd, const float *rope)
     }
 }
 
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Charge the time since the last mark to part k of s->time_ms. Two
+ * clock reads per mat-vec or attention (tens of nanoseconds, against the
+ * microseconds each takes). */
+static void mark(ref_state *s, int k)
+{
+    double now = now_ms();
+    s->time_ms[k] += now - s->time_mark;
+    s->time_mark = now;
+}
+
 /* ---------------------------------------------------------------------- */
 /* parallel mat-vec: up to three matrices with the same input, their rows
  * concatenated and split into one contiguous range per thread; each
@@ -93,10 +111,12 @@ static void matvec(ref_state *s, const float *x, int64_t xstride, int64_t xn,
         j.w[m] = w[m];
         j.out[m] = out[m];
     }
+    mark(s, REF_TIME_OTHER);
     for (int64_t t = 0; t < nt; t++)
         kern_act_prepare(&j.act[t], w[0]->type, x + t * xstride, xn,
                          s->xq + t * s->xq_stride);
     pool_run(s->pool, matvec_rows, &j);
+    mark(s, REF_TIME_MATVEC);
 }
 
 #define MATS(...) (const kern_mat *const[]){__VA_ARGS__}
@@ -132,7 +152,7 @@ typedef struct {
  * fewer when there are fewer positions) of every token of the batch: for
  * each key/value head in turn, the GQA group of query heads of that head
  * over the range (kern_attend), a partial result in part_o / part_ml that
- * attention_merge() combines. Splitting positions rather than heads
+ * merge() combines. Splitting positions rather than heads
  * balances any head count (MobileLLM-125M has 3 key/value heads for 2
  * cores), and each (head, range) is one contiguous run of the head-major
  * cache. Token t sees positions 0 .. pos+t (causal). */
@@ -162,7 +182,7 @@ static void attention(void *arg, int i, int n)
 
 /* xb (nt, xb_stride) = the attention output of every query head of
  * every token, from its partials. */
-static void attention_merge(ref_state *s, int64_t nt, int64_t ranges)
+static void merge(ref_state *s, int64_t nt, int64_t ranges)
 {
     const arch_spec *p = &s->w->spec;
     int64_t hd = p->head_dim, group = p->heads / p->kv_heads;
@@ -175,6 +195,17 @@ static void attention_merge(ref_state *s, int64_t nt, int64_t ranges)
                               ml + (u * group + g) * 2, group * 2);
         }
     }
+}
+
+/* xb = attention of tokens pos .. pos+nt-1 over executed layer l's
+ * cache (their own keys and values already stored). */
+static void attend(ref_state *s, int64_t l, int64_t pos, int64_t nt)
+{
+    int64_t threads = pool_threads(s->pool), ranges = threads < pos + 1 ? threads : pos + 1;
+    mark(s, REF_TIME_OTHER);
+    pool_run(s->pool, attention, &(attn_job){s, l, pos, nt, ranges});
+    merge(s, nt, ranges);
+    mark(s, REF_TIME_ATTENTION);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -192,6 +223,7 @@ static void forward(ref_state *s, const int64_t *tokens, int64_t nt, int64_t pos
     int64_t dim = p->dim, hd = p->head_dim, qdim = p->heads * hd, kvd = s->kv_dim;
     int64_t ffn = p->ffn_dim, xbs = s->xb_stride;
 
+    s->time_mark = now_ms();
     for (int64_t t = 0; t < nt; t++) {
         kern_row_f32(&w->embed, tokens[t], s->x + t * dim);
         rope_table(s->rope + t * hd, hd, pos + t);
@@ -209,9 +241,7 @@ static void forward(ref_state *s, const int64_t *tokens, int64_t nt, int64_t pos
             cache_store(s, l, 0, pos + t, s->k + t * kvd);
             cache_store(s, l, 1, pos + t, s->v + t * kvd);
         }
-        int64_t threads = pool_threads(s->pool), ranges = threads < pos + 1 ? threads : pos + 1;
-        pool_run(s->pool, attention, &(attn_job){s, l, pos, nt, ranges});
-        attention_merge(s, nt, ranges);
+        attend(s, l, pos, nt);
         matvec(s, s->xb, xbs, qdim, nt, 1, MATS(&b->wo), OUTS(s->xb2));
         add(s->x, s->xb2, nt * dim);
 

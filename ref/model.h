@@ -47,6 +47,13 @@
  * (32 x 2560 floats for MobileLLM-350M's FFN) stay in L2. */
 #define REF_BATCH 32
 
+/* The parts of a forward pass whose time ref_state.time_ms adds up:
+ * the mat-vecs (weights streamed), attention over the KV cache (with the
+ * merge of its partial results), and everything else (embedding,
+ * RMSNorm, RoPE, cache stores, residual adds, SwiGLU) -- which runs on
+ * the calling thread while the others wait. */
+enum { REF_TIME_MATVEC, REF_TIME_ATTENTION, REF_TIME_OTHER, REF_TIME_PARTS };
+
 typedef struct {
     const ref_weights *w;
     pool *pool;
@@ -73,6 +80,9 @@ typedef struct {
     int64_t xb_stride, xq_stride, part_n;
     float *att;          /* (threads, KERN_ATT_SCRATCH(H/K, seq_len)) scores */
     float *logits;       /* (vocab) of the last token */
+    double time_ms[REF_TIME_PARTS]; /* time in each part of the forward
+                                       passes since the caller zeroed it */
+    double time_mark;    /* when the part being timed began, ms */
 } ref_state;
 
 int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e);

@@ -397,7 +397,7 @@ START_TEST(test_bench_prompt)
     ck_assert_msg(n > 45 && strcmp(out + n - 45, "prompt_tokens,prefill_ms,prefill_tokens_per_s") == 0,
                   "%s", out);
     char *f = row;
-    for (int i = 0; i < 11; i++) /* prompt_tokens is the 12th column */
+    for (int i = 0; i < 14; i++) /* prompt_tokens is the 15th column */
         f = strchr(f, ',') + 1;
     long long prompt;
     double ms, tps;

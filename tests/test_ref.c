@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
@@ -438,6 +439,32 @@ START_TEST(test_dtypes_near_f32)
 }
 END_TEST
 
+/* The forward pass times its parts (mat-vecs, attention, the rest): each
+ * took some time, and together no more than the wall-clock time around
+ * the calls (they are disjoint intervals inside it). */
+START_TEST(test_time_parts)
+{
+    arch_spec s = tu_spec("layers=2 dim=64 heads=4 kv_heads=2 vocab=97 dtype=f32");
+    model m;
+    seeded(&m, &s, 3, 2);
+    memset(m.st.time_ms, 0, sizeof m.st.time_ms);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int64_t i = 0; i < 3; i++)
+        ref_forward(&m.st, i + 1, i);
+    ref_prefill(&m.st, prompt, PROMPT_N, REF_BATCH);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double wall = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    double sum = 0;
+    for (int k = 0; k < REF_TIME_PARTS; k++) {
+        ck_assert_msg(m.st.time_ms[k] > 0, "part %d took no time", k);
+        sum += m.st.time_ms[k];
+    }
+    ck_assert_msg(sum <= wall, "parts %g ms > wall %g ms", sum, wall);
+    done(&m);
+}
+END_TEST
+
 /* The thread count changes only how rows are split, not the result. */
 START_TEST(test_threads_agree)
 {
@@ -521,6 +548,7 @@ static Suite *suite(void)
     tcase_add_loop_test(t, test_shared_equals_unrolled, 0, sizeof sharing / sizeof *sharing);
     tcase_add_loop_test(t, test_dtypes_near_f32, 0, 3);
     tcase_add_test(t, test_threads_agree);
+    tcase_add_test(t, test_time_parts);
     tcase_add_test(t, test_seeded_statistics);
     tcase_add_test(t, test_deep_finite);
     suite_add_tcase(s, t);
