@@ -22,7 +22,9 @@
  *    not state its context length: the rows run at CTX (the default, and
  *    where the targets are checked: immediate execute <= 1.25x, 60
  *    distinct and repeat-all-over >= 1.6x) and again at SHORT_CTX, where
- *    attention is a smaller part of a token.
+ *    attention is a smaller part of a token. Beside them, what a block's
+ *    second run gets here (second_pass): the f16 mat-vec over a
+ *    block-sized matrix right after a pass from DRAM, and hot.
  *
  * 3. Prefill (time to first token): a PROMPT-token prompt through
  *    ref_prefill, which runs REF_BATCH tokens through each weight row at a
