@@ -23,7 +23,8 @@
  * int8 and f16 matrices, decode-sized calls, each A/B pair right after a
  * read probe): two adjacent rows per step fell to 37-44% of the single-row
  * kernel; a prefetch 4 KiB ahead gained 0-8% for int8 and nothing for
- * f16; prefetching the next mat-vec's rows while waiting for the other
+ * f16, and 1-8 KiB ahead slowed a block-sized f16 matrix re-read from L3
+ * (from 42-46 to 39-41 GB/s); prefetching the next mat-vec's rows while waiting for the other
  * thread (16-256 KiB) cost 2-12% per token, and spreading the prefetch
  * of wo's rows over the attention loop gave -5% to +4%.
  *
