@@ -39,8 +39,9 @@ typedef struct {
     double prefill_ms;               /* prompt > 0: the whole prefill */
 } ref_bench_result;
 
-/* LK_EINPUT when opts cannot run on s (a prompt longer than seq_len). */
-
+/* Measure s as o asks, with a pool of o->threads. Errors: those of
+ * ref_weights_load (a bad checkpoint), LK_EINPUT when o cannot run on s
+ * (a prompt longer than seq_len), LK_ERUN when memory runs out. */
 int ref_bench(const arch_spec *s, const ref_bench_opts *o,
               ref_bench_result *r, lk_err *e);
 
