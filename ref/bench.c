@@ -12,19 +12,12 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
+#include "../common/clock.h"
 #include "model.h"
 #include "weights.h"
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -47,9 +40,9 @@ static double time_prefill(ref_state *st, int64_t *tok, const ref_bench_opts *o,
     for (int r = 0; r < 3; r++) {
         for (int64_t i = 0; i < o->prompt; i++)
             tok[i] = (i * 7 + r + 1) % vocab;
-        double t0 = now_ms();
+        double t0 = lk_clock_ms();
         ref_prefill(st, tok, o->prompt, o->batch);
-        ms[r] = now_ms() - t0;
+        ms[r] = lk_clock_ms() - t0;
     }
     return median(ms, 3);
 }
@@ -60,7 +53,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
     arch_spec spec = *s;
     ref_weights w;
     ref_state st;
-    double t0 = now_ms();
+    double t0 = lk_clock_ms();
     int rc = ref_weights_load(&w, &spec, o->seed, o->checkpoint, p, e);
     if (rc)
         return rc;
@@ -69,15 +62,15 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
         return lk_fail(e, LK_EINPUT, "prompt: %lld tokens do not fit seq_len %lld",
                        (long long)o->prompt, (long long)spec.seq_len);
     }
-    r->load_ms = now_ms() - t0;
+    r->load_ms = lk_clock_ms() - t0;
 
-    t0 = now_ms();
+    t0 = lk_clock_ms();
     if ((rc = ref_state_build(&st, &w, p, e))) {
         ref_weights_free(&w);
         return rc;
     }
     ref_forward(&st, 0, 0); /* warm-up: first touch of every weight page */
-    r->init_ms = now_ms() - t0;
+    r->init_ms = lk_clock_ms() - t0;
 
     int n = o->tokens > 0 ? o->tokens : 1;
     double *ms = malloc((size_t)n * sizeof *ms);
@@ -88,9 +81,9 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
         ref_state_fill_kv(&st, spec.ctx);
         memset(st.time_ms, 0, sizeof st.time_ms);
         for (int i = 0; i < n; i++) {
-            t0 = now_ms();
+            t0 = lk_clock_ms();
             ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
-            ms[i] = now_ms() - t0;
+            ms[i] = lk_clock_ms() - t0;
         }
         r->execute_ms = median(ms, n);
         r->matvec_ms = st.time_ms[REF_TIME_MATVEC] / n;

@@ -4,10 +4,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
+#include "../common/clock.h"
 #include "mem.h"
 
 /* ---------------------------------------------------------------------- */
@@ -53,19 +53,12 @@ static void rope_apply(float *v, int64_t n, int64_t hd, const float *rope)
     }
 }
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 /* Charge the time since the last mark to part k of s->time_ms. Two
  * clock reads per mat-vec or attention (tens of nanoseconds, against the
  * microseconds each takes). */
 static void mark(ref_state *s, int k)
 {
-    double now = now_ms();
+    double now = lk_clock_ms();
     s->time_ms[k] += now - s->time_mark;
     s->time_mark = now;
 }
@@ -223,7 +216,7 @@ static void forward(ref_state *s, const int64_t *tokens, int64_t nt, int64_t pos
     int64_t dim = p->dim, hd = p->head_dim, qdim = p->heads * hd, kvd = s->kv_dim;
     int64_t ffn = p->ffn_dim, xbs = s->xb_stride;
 
-    s->time_mark = now_ms();
+    s->time_mark = lk_clock_ms();
     for (int64_t t = 0; t < nt; t++) {
         kern_row_f32(&w->embed, tokens[t], s->x + t * dim);
         rope_table(s->rope + t * hd, hd, pos + t);

@@ -20,19 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "kern.h"
 #include "mem.h"
 
 #define DRAM_BUFFER ((size_t)1 << 30)    /* 1 GiB: 32x this host's L3 */
 #define MIN_RUN_BYTES ((size_t)256 << 20) /* bytes read per timed run */
 #define MIN_RUN_MACS (64ll << 20)         /* MACs per worker per run */
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 /* ---- streaming read -------------------------------------------------- */
 
@@ -72,9 +66,9 @@ double probe_read_gbs(pool *p, size_t bytes)
     j.reps = len >= MIN_RUN_BYTES ? 1 : (int)(MIN_RUN_BYTES / len);
     double best = 0;
     for (int r = 0; r <= PROBE_RUNS; r++) { /* run 0 warms caches and TLBs up */
-        double t0 = now();
+        double t0 = lk_clock_ms();
         pool_run(p, read_slice, &j);
-        double gbs = (double)len * j.reps / (now() - t0) / 1e9;
+        double gbs = (double)len * j.reps / (lk_clock_ms() - t0) / 1e6;
         if (r > 0 && gbs > best)
             best = gbs;
     }
@@ -128,9 +122,9 @@ double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes)
     kern_act_prepare(&j.a, t, x, cols, q);
     j.reps = (int)(MIN_RUN_MACS / (rows * cols)) + 1;
     for (int r = 0; r <= PROBE_RUNS; r++) {
-        double t0 = now();
+        double t0 = lk_clock_ms();
         pool_run(p, mv_slice, &j);
-        double g = 2.0 * rows * cols * j.reps * nt / (now() - t0) / 1e9;
+        double g = 2.0 * rows * cols * j.reps * nt / (lk_clock_ms() - t0) / 1e6;
         if (r > 0 && g > best)
             best = g;
     }

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
+#include "../common/clock.h"
 #include "../common/table.h"
 #include "../ref/kern.h"
 #include "../ref/pool.h"
@@ -30,13 +30,6 @@
 #define MATRIX_BYTES ((size_t)256 << 20)
 #define RUNS 7
 #define DECODE_ROWS 1536
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 typedef struct {
     kern_mat m;
@@ -67,12 +60,12 @@ static double matvec_gbs(pool *p, job *j, size_t bytes, int64_t call)
 {
     double best = 0;
     for (int r = 0; r < PROBE_RUNS; r++) {
-        double t0 = now();
+        double t0 = lk_clock_ms();
         for (j->r0 = 0; j->r0 < j->m.rows; j->r0 += call) {
             j->r1 = j->r0 + call < j->m.rows ? j->r0 + call : j->m.rows;
             pool_run(p, rows_job, j);
         }
-        double g = bytes / (now() - t0) / 1e9;
+        double g = bytes / (lk_clock_ms() - t0) / 1e6;
         best = g > best ? g : best;
     }
     return best;
@@ -129,10 +122,10 @@ int main(void)
             fprintf(stderr, "bench_kern: %s\n", e.msg);
             return 1;
         }
-        double t0 = now();
+        double t0 = lk_clock_ms();
         for (int k = 0; k < 10000; k++)
             pool_run(p, nothing, NULL);
-        double run_us = (now() - t0) / 10000 * 1e6;
+        double run_us = (lk_clock_ms() - t0) / 10000 * 1e3;
         job j[4];
         size_t bytes[4];
         int64_t calls[2] = {0, DECODE_ROWS}; /* 0: the whole matrix */

@@ -14,21 +14,14 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "../common/clock.h"
 #include "../reports/sweep.h"
 #include "../sim/profile.h"
 #include "../sim/trace.h"
 #include "testutil.h"
 
 static const char *const profiles[] = {"a15", "a16", "pixel8", "snapdragon8"};
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void die(const lk_err *e)
 {
@@ -52,10 +45,10 @@ static double analytic_sweep(void)
     table *t;
     int status;
     lk_err e = {0};
-    double t0 = now();
+    double t0 = lk_clock_ms();
     if (sweep_run(tu_path("sweeps/table9.csv"), &o, &t, &status, &e))
         die(&e);
-    double s = now() - t0;
+    double s = (lk_clock_ms() - t0) / 1e3;
     printf("analytic sweep: %d rows (table9.csv x 4 profiles) in %.3f s "
            "(target < 1 s)\n", table_rows(t), s);
     table_free(t);
@@ -80,14 +73,14 @@ static void exact_speed(void)
         sim_sink k = {.u = c, .access = count_lines};
         sim_trace_token(&tr, &k);
         sim_result r;
-        double t0 = now();
+        double t0 = lk_clock_ms();
         if (sim_token(&s, p, &(sim_opts){.mode = SIM_EXACT}, &r, &e))
             die(&e);
-        double tx = now() - t0;
-        t0 = now();
+        double tx = (lk_clock_ms() - t0) / 1e3;
+        t0 = lk_clock_ms();
         if (sim_token(&s, p, &(sim_opts){.mode = SIM_ANALYTIC}, &r, &e))
             die(&e);
-        double ta = now() - t0;
+        double ta = (lk_clock_ms() - t0) / 1e3;
         printf("exact %-12s %llu line accesses in %.3f s: %.0f M lines/s; "
                "analytic %.4f s (%.0fx faster)\n",
                profiles[i], (unsigned long long)(2 * c[1]), tx, 2 * c[1] / tx / 1e6,
