@@ -26,7 +26,14 @@
  * f16, and 1-8 KiB ahead slowed a block-sized f16 matrix re-read from L3
  * (from 42-46 to 39-41 GB/s); prefetching the next mat-vec's rows while waiting for the other
  * thread (16-256 KiB) cost 2-12% per token, and spreading the prefetch
- * of wo's rows over the attention loop gave -5% to +4%.
+ * of wo's rows over the attention loop gave -5% to +4%. Four rows per
+ * activation load, for the second run of an immediately shared block
+ * (its weights then in L3): 53 -> 75 GB/s on a block-sized f16 matrix
+ * re-read alone (2 threads), half speed from DRAM, and
+ * MobileLLM-LS-125M's immediate execute ratio only went from 1.71-1.77x
+ * to 1.68-1.73x (4 interleaved pairs): not kept. What bounds any f16
+ * mat-vec here: one vcvtph2ps and one FMA per 16 weights, which Zen 4
+ * retires at ~59 GB/s of weights per core (bench_kern).
  *
  * A prefill (kern_matmul with several tokens) is compute-bound instead:
  * each loaded line of a row serves TOKENS tokens, and rows go in blocks

@@ -12,8 +12,9 @@
  * DECODE_ROWS rows (MobileLLM-125M's largest matrix), so per-call costs
  * (waking the workers, the prefetchers ramping up on a new stream) show
  * as the gap between the two. Also: the mat-vec peak with weights in
- * L1/L2, and the cost of one pool_run() (the transformer runs hundreds
- * per token).
+ * L1/L2, the cost of one pool_run() (the transformer runs hundreds per
+ * token), and the instruction bound of any f16 mat-vec that widens with
+ * vcvtph2ps and multiplies in f32 (widen_fma_pairs below).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,49 @@ static size_t make_matrix(job *j, arch_dtype t, float *x, int8_t *q)
     return bytes;
 }
 
+/* 512-bit (vcvtph2ps, vfmadd231ps) pairs one core retires per second,
+ * eight independent pairs per iteration on registers only (all zeros, so
+ * no special values), best of PROBE_RUNS runs; 0 without AVX-512. Each
+ * pair widens and multiplies 16 f16 weights (32 bytes), so 32 x this
+ * rate bounds the f16 weight bytes per second of such a mat-vec on one
+ * core, wherever its weights come from. Written in assembly so that
+ * exactly these instructions are timed. */
+#define PAIR(acc, tmp) "vcvtph2ps %%ymm8, %%zmm" #tmp "\n\t" \
+                       "vfmadd231ps %%zmm" #tmp ", %%zmm9, %%zmm" #acc "\n\t"
+#define ZERO(r) "vpxord %%zmm" #r ", %%zmm" #r ", %%zmm" #r "\n\t"
+
+__attribute__((target("avx512f,f16c,fma"), noinline)) static void pairs(long n)
+{
+    __asm__ volatile(ZERO(0) ZERO(1) ZERO(2) ZERO(3) ZERO(4) ZERO(5) ZERO(6) ZERO(7)
+                     ZERO(8) ZERO(9)
+                     "1:\n\t"
+                     PAIR(0, 16) PAIR(1, 17) PAIR(2, 18) PAIR(3, 19)
+                     PAIR(4, 20) PAIR(5, 21) PAIR(6, 22) PAIR(7, 23)
+                     "dec %0\n\t"
+                     "jnz 1b"
+                     : "+r"(n)
+                     :
+                     : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+                       "xmm7", "xmm8", "xmm9", "xmm16", "xmm17", "xmm18", "xmm19",
+                       "xmm20", "xmm21", "xmm22", "xmm23");
+}
+
+static double widen_fma_pairs(void)
+{
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("f16c") ||
+        !__builtin_cpu_supports("fma"))
+        return 0;
+    const long n = 20 * 1000 * 1000;
+    double best = 0;
+    for (int r = 0; r <= PROBE_RUNS; r++) { /* run 0 warms up */
+        double t0 = lk_clock_ms();
+        pairs(n);
+        double g = 8.0 * n / (lk_clock_ms() - t0) / 1e6;
+        best = r && g > best ? g : best;
+    }
+    return best;
+}
+
 int main(void)
 {
     char cpu[128];
@@ -181,6 +225,11 @@ int main(void)
     printf("\nMat-vec peak with weights in L1 (16 KiB) and L2 (512 KiB), GFLOP/s (GOP/s\n"
            "for int8), 2 per multiply-add; pool_run_us: one empty pool_run():\n");
     table_write(peak, TABLE_TEXT, stdout, &e);
+    double pairs_g = widen_fma_pairs();
+    if (pairs_g > 0)
+        printf("\nf16 widening bound, one core: %.2f G (vcvtph2ps, vfmadd231ps) pairs/s of\n"
+               "512 bits = %.1f GB/s of f16 weights (16 weights, 32 bytes per pair)\n",
+               pairs_g, 32 * pairs_g);
     table_free(t);
     table_free(peak);
     return 0;
