@@ -1,5 +1,7 @@
 /* cmd_bench.c -- `lanky bench`: real load / init / execute on this machine
  * (ref_bench, see ref/bench.h). */
+#include <unistd.h>
+
 #include "../ref/bench.h"
 #include "../ref/model.h"
 #include "cli.h"
@@ -20,6 +22,12 @@ static const cli_opt opts[] = {
     {NULL, false, NULL},
 };
 
+/* One line on stderr, rewritten in place, when it is a terminal. */
+static void progress(const char *phase, int done, int total)
+{
+    fprintf(stderr, "\r\033[Kbench: %s %d/%d", phase, done + 1, total);
+}
+
 static int run(const cli_args *a, lk_err *e)
 {
     int64_t threads, tokens, seed, prompt, batch;
@@ -31,9 +39,13 @@ static int run(const cli_args *a, lk_err *e)
         (rc = cli_int(a, "batch", REF_BATCH, 1, REF_BATCH, &batch, e)))
         return rc;
     ref_bench_opts o = {(int)threads, (int)tokens, (uint64_t)seed,
-                        cli_value(a, "checkpoint"), prompt, batch};
+                        cli_value(a, "checkpoint"), prompt, batch,
+                        isatty(STDERR_FILENO) ? progress : NULL};
     ref_bench_result r;
-    if ((rc = ref_bench(&a->spec, &o, &r, e)))
+    rc = ref_bench(&a->spec, &o, &r, e);
+    if (o.progress)
+        fputs("\r\033[K", stderr);
+    if (rc)
         return rc;
     char cols[sizeof columns + sizeof prefill_columns];
     snprintf(cols, sizeof cols, "%s%s", columns, prompt ? prefill_columns : "");

@@ -25,6 +25,12 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static void step(const ref_bench_opts *o, const char *phase, int done, int total)
+{
+    if (o->progress)
+        o->progress(phase, done, total);
+}
+
 static double median(double *ms, int n)
 {
     qsort(ms, (size_t)n, sizeof *ms, cmp_double);
@@ -38,6 +44,7 @@ static double time_prefill(ref_state *st, int64_t *tok, const ref_bench_opts *o,
 {
     double ms[3];
     for (int r = 0; r < 3; r++) {
+        step(o, "prefill", r, 3);
         for (int64_t i = 0; i < o->prompt; i++)
             tok[i] = (i * 7 + r + 1) % vocab;
         double t0 = lk_clock_ms();
@@ -53,6 +60,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
     arch_spec spec = *s;
     ref_weights w;
     ref_state st;
+    step(o, "load", 0, 1);
     double t0 = lk_clock_ms();
     int rc = ref_weights_load(&w, &spec, o->seed, o->checkpoint, p, e);
     if (rc)
@@ -64,6 +72,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
     }
     r->load_ms = lk_clock_ms() - t0;
 
+    step(o, "init", 0, 1);
     t0 = lk_clock_ms();
     if ((rc = ref_state_build(&st, &w, p, e))) {
         ref_weights_free(&w);
@@ -81,6 +90,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
         ref_state_fill_kv(&st, spec.ctx);
         memset(st.time_ms, 0, sizeof st.time_ms);
         for (int i = 0; i < n; i++) {
+            step(o, "decode", i, n);
             t0 = lk_clock_ms();
             ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
             ms[i] = lk_clock_ms() - t0;

@@ -24,6 +24,9 @@ typedef struct {
     int64_t prompt;         /* prefill tokens timed; 0: no prefill */
     int64_t batch;          /* prompt tokens per pass, 1..REF_BATCH
                                (other values: REF_BATCH) */
+    /* When not NULL, told as each step starts: phase "load", "init",
+     * "decode" or "prefill", step done (0-based) of total in it. */
+    void (*progress)(const char *phase, int done, int total);
 } ref_bench_opts;
 
 typedef struct {

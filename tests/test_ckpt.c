@@ -13,6 +13,7 @@
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
+#include "../ref/bench.h"
 #include "../ref/ckpt.h"
 #include "../ref/model.h"
 #include "testutil.h"
@@ -415,6 +416,35 @@ START_TEST(test_bench_prompt)
 }
 END_TEST
 
+/* ref_bench reports each step as it starts, in the order bench.h gives:
+ * load, init, every timed token, every prefill run; the CLI shows them
+ * only on a terminal, so a piped stderr stays empty. */
+static char steps[256];
+
+static void record(const char *phase, int done, int total)
+{
+    size_t n = strlen(steps);
+    snprintf(steps + n, sizeof steps - n, "%s %d/%d;", phase, done, total);
+}
+
+START_TEST(test_bench_progress)
+{
+    arch_spec s = tu_spec("layers=2 dim=64 heads=4 kv_heads=2 vocab=97 seq_len=32 ctx=16");
+    ref_bench_opts o = {.threads = 1, .tokens = 2, .seed = 1, .prompt = 4, .progress = record};
+    ref_bench_result r;
+    lk_err e = {0};
+    steps[0] = 0;
+    ck_assert_msg(ref_bench(&s, &o, &r, &e) == LK_OK, "%s", e.msg);
+    ck_assert_str_eq(steps, "load 0/1;init 0/1;decode 0/2;decode 1/2;"
+                            "prefill 0/3;prefill 1/3;prefill 2/3;");
+    char *err;
+    ck_assert_int_eq(tu_run("bench " SMALL " --ctx 16 --tokens 2 --threads 1 --prompt 4",
+                            NULL, &err), 0);
+    ck_assert_str_eq(err, "");
+    free(err);
+}
+END_TEST
+
 /* With --checkpoint the file finishes the spec: the row reports the
  * position timed and the KV bytes of the file's shape, 2 (K and V) x
  * 2 kv heads x 16 (head size 64/4) x 2 bytes (f16) x 17 positions x 2
@@ -455,6 +485,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_bench_columns);
     tcase_add_test(t, test_bench_checkpoint_row);
     tcase_add_test(t, test_bench_prompt);
+    tcase_add_test(t, test_bench_progress);
     tcase_add_test(t, test_logits_batch);
     suite_add_tcase(s, t);
     return s;
