@@ -4,6 +4,7 @@
 
 #include "../ref/bench.h"
 #include "../ref/model.h"
+#include "../ref/pool.h"
 #include "cli.h"
 
 static const char columns[] =
@@ -38,6 +39,10 @@ static int run(const cli_args *a, lk_err *e)
         (rc = cli_int(a, "prompt", 0, 1, INT32_MAX, &prompt, e)) ||
         (rc = cli_int(a, "batch", REF_BATCH, 1, REF_BATCH, &batch, e)))
         return rc;
+    if (threads > pool_physical_cores()) /* pinned two to a core, they wait on each other */
+        fprintf(stderr, "lanky bench: warning: --threads %lld is more than the %d physical "
+                        "cores (hwloc): threads sharing a core make every token slower\n",
+                (long long)threads, pool_physical_cores());
     ref_bench_opts o = {(int)threads, (int)tokens, (uint64_t)seed,
                         cli_value(a, "checkpoint"), prompt, batch,
                         isatty(STDERR_FILENO) ? progress : NULL};

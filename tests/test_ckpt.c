@@ -16,6 +16,7 @@
 #include "../ref/bench.h"
 #include "../ref/ckpt.h"
 #include "../ref/model.h"
+#include "../ref/pool.h"
 #include "testutil.h"
 
 #define SMALL "--layers 2 --dim 64 --heads 4 --kv-heads 2 --vocab 97 --seq-len 32"
@@ -445,6 +446,20 @@ START_TEST(test_bench_progress)
 }
 END_TEST
 
+/* More threads than physical cores still runs, with a warning that
+ * names both numbers. */
+START_TEST(test_bench_oversubscribed)
+{
+    char cmd[256], want[64], *err;
+    int n = pool_physical_cores() + 1;
+    snprintf(cmd, sizeof cmd, "bench " SMALL " --ctx 4 --tokens 1 --threads %d", n);
+    ck_assert_int_eq(tu_run(cmd, NULL, &err), 0);
+    snprintf(want, sizeof want, "--threads %d is more than the %d physical cores", n, n - 1);
+    ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+    free(err);
+}
+END_TEST
+
 /* With --checkpoint the file finishes the spec: the row reports the
  * position timed and the KV bytes of the file's shape, 2 (K and V) x
  * 2 kv heads x 16 (head size 64/4) x 2 bytes (f16) x 17 positions x 2
@@ -486,6 +501,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_bench_checkpoint_row);
     tcase_add_test(t, test_bench_prompt);
     tcase_add_test(t, test_bench_progress);
+    tcase_add_test(t, test_bench_oversubscribed);
     tcase_add_test(t, test_logits_batch);
     suite_add_tcase(s, t);
     return s;
