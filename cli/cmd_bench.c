@@ -39,10 +39,11 @@ static int run(const cli_args *a, lk_err *e)
         (rc = cli_int(a, "prompt", 0, 1, INT32_MAX, &prompt, e)) ||
         (rc = cli_int(a, "batch", REF_BATCH, 1, REF_BATCH, &batch, e)))
         return rc;
-    if (threads > pool_physical_cores()) /* pinned two to a core, they wait on each other */
+    int cores = pool_physical_cores(); /* hwloc loads the topology each call */
+    if (threads > cores) /* pinned two to a core, they wait on each other */
         fprintf(stderr, "lanky bench: warning: --threads %lld is more than the %d physical "
                         "cores (hwloc): threads sharing a core make every token slower\n",
-                (long long)threads, pool_physical_cores());
+                (long long)threads, cores);
     ref_bench_opts o = {(int)threads, (int)tokens, (uint64_t)seed,
                         cli_value(a, "checkpoint"), prompt, batch,
                         isatty(STDERR_FILENO) ? progress : NULL};
