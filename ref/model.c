@@ -65,14 +65,12 @@ static void mark(ref_state *s, int k)
 
 /* ---------------------------------------------------------------------- */
 /* parallel mat-vec: up to three matrices with the same input, their rows
- * concatenated and split into one contiguous range per thread; each
- * thread runs all nt tokens of the batch through its rows. One range per
- * thread keeps each thread's reads one stream: rows handed out on demand
- * in chunks of 32-512 rows (to balance the threads) measured slower on
- * Zen 4, 25-40 GB/s against 41-43 (f16, 1536-row calls, 2 threads, DRAM
- * at 63 GB/s); giving a call's first range to the thread whose last range
- * ended where this matrix starts (so that its stream continues) changed
- * nothing beyond noise (MobileLLM-125M, 2 threads, either DRAM state) */
+ * concatenated and split between the threads by pool_run_rows() (one
+ * contiguous range each, so that each thread's reads are one stream; see
+ * pool.c); each thread runs all nt tokens of the batch through its rows.
+ * Giving a call's first range to the thread whose last range ended where
+ * this matrix starts (so that its stream continues) changed nothing
+ * beyond noise (MobileLLM-125M, 2 threads, either DRAM state). */
 
 typedef struct {
     int n;
@@ -82,15 +80,11 @@ typedef struct {
     kern_act act[REF_BATCH];
 } matvec_job;
 
-static void matvec_rows(void *arg, int i, int n)
+/* Rows [r0, r1) of the concatenated matrices. */
+static void matvec_rows(void *arg, int64_t r0, int64_t r1)
 {
     const matvec_job *j = arg;
-    int64_t total = 0, base = 0;
-    for (int m = 0; m < j->n; m++)
-        total += j->w[m]->rows;
-    /* ranges start on multiples of 16 rows: whole cache lines of output */
-    int64_t r0 = (total * i / n) & ~(int64_t)15;
-    int64_t r1 = i + 1 == n ? total : (total * (i + 1) / n) & ~(int64_t)15;
+    int64_t base = 0;
     for (int m = 0; m < j->n; base += j->w[m]->rows, m++) {
         int64_t lo = r0 - base, hi = r1 - base, rows = j->w[m]->rows;
         lo = lo < 0 ? 0 : lo;
@@ -106,15 +100,18 @@ static void matvec(ref_state *s, const float *x, int64_t xstride, int64_t xn,
                    int64_t nt, int n, const kern_mat *const *w, float *const *out)
 {
     matvec_job j = {.n = n, .nt = nt};
+    int64_t rows = 0;
     for (int m = 0; m < n; m++) {
         j.w[m] = w[m];
         j.out[m] = out[m];
+        rows += w[m]->rows;
     }
     mark(s, REF_TIME_OTHER);
     for (int64_t t = 0; t < nt; t++)
         kern_act_prepare(&j.act[t], w[0]->type, x + t * xstride, xn,
                          s->xq + t * s->xq_stride);
-    pool_run(s->pool, matvec_rows, &j);
+    /* calls of whole multiples of 16 rows: whole cache lines of output */
+    pool_run_rows(s->pool, rows, 16, matvec_rows, &j);
     mark(s, REF_TIME_MATVEC);
 }
 

@@ -8,6 +8,8 @@
 #ifndef REF_POOL_H
 #define REF_POOL_H
 
+#include <stdint.h>
+
 #include "../common/err.h"
 
 typedef struct pool pool;
@@ -23,6 +25,16 @@ int pool_threads(const pool *p);
 
 /* Run fn on every worker and return when all have finished. */
 void pool_run(pool *p, pool_fn fn, void *arg);
+
+/* fn(arg, r0, r1) does rows [r0, r1) of a job over rows. */
+typedef void (*pool_rows_fn)(void *arg, int64_t r0, int64_t r1);
+
+/* Run fn over rows [0, n) and return when all are done: each row once,
+ * in calls of whole multiples of `align` rows (but the last). Every
+ * worker gets one contiguous range, which it does front to back; a
+ * worker done with its own range takes what is left of the others' from
+ * their back ends, so that no worker idles while another has rows left. */
+void pool_run_rows(pool *p, int64_t n, int64_t align, pool_rows_fn fn, void *arg);
 
 /* Physical cores of this machine (hwloc), at least 1. */
 int pool_physical_cores(void);

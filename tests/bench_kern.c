@@ -4,12 +4,12 @@
  * For each weight type, a matrix of about 256 MiB (8x this host's L3, so
  * every weight comes from DRAM) with 576 columns (MobileLLM-125M's width)
  * is multiplied by a vector, its rows split across 1 and 2 threads as the
- * transformer splits them. The weight bytes streamed per second are
- * compared with the streaming-read bandwidth (probe_read_gbs) measured in
- * the same run with the same threads: the ratio is what the kernel
- * achieves of the memory roofline. Each matrix is run twice: as one call
- * (rows split in two halves) and as decode sees it, one pool_run() per
- * DECODE_ROWS rows (MobileLLM-125M's largest matrix), so per-call costs
+ * transformer splits them (pool_run_rows). The weight bytes streamed per
+ * second are compared with the streaming-read bandwidth (probe_read_gbs)
+ * measured in the same run with the same threads: the ratio is what the
+ * kernel achieves of the memory roofline. Each matrix is run twice: as
+ * one call and as decode sees it, one pool_run_rows() per DECODE_ROWS
+ * rows (MobileLLM-125M's largest matrix), so per-call costs
  * (waking the workers, the prefetchers ramping up on a new stream) show
  * as the gap between the two. Also: the mat-vec peak with weights in
  * L1/L2, the cost of one pool_run() (the transformer runs hundreds per
@@ -39,14 +39,11 @@ typedef struct {
     int64_t r0, r1; /* the rows of this call */
 } job;
 
-/* Worker i of n: its share of the call's rows, as the transformer does
- * it. */
-static void rows_job(void *arg, int i, int n)
+/* Rows [j->r0 + r0, j->r0 + r1) of the call. */
+static void call_rows(void *arg, int64_t r0, int64_t r1)
 {
     job *j = arg;
-    int64_t rows = j->r1 - j->r0;
-    int64_t r0 = j->r0 + rows * i / n, r1 = j->r0 + rows * (i + 1) / n;
-    kern_matvec(j->out + r0, &j->m, &j->a, r0, r1);
+    kern_matvec(j->out + j->r0 + r0, &j->m, &j->a, j->r0 + r0, j->r0 + r1);
 }
 
 static void nothing(void *arg, int i, int n)
@@ -64,7 +61,7 @@ static double matvec_gbs(pool *p, job *j, size_t bytes, int64_t call)
         double t0 = lk_clock_ms();
         for (j->r0 = 0; j->r0 < j->m.rows; j->r0 += call) {
             j->r1 = j->r0 + call < j->m.rows ? j->r0 + call : j->m.rows;
-            pool_run(p, rows_job, j);
+            pool_run_rows(p, j->r1 - j->r0, 16, call_rows, j); /* as the transformer */
         }
         double g = bytes / (lk_clock_ms() - t0) / 1e6;
         best = g > best ? g : best;
@@ -219,7 +216,7 @@ int main(void)
     printf("Weight streaming of kern_matvec vs streaming read (same run, same threads;\n"
            "GB/s = 1e9 bytes/s, best of %d interleaved rounds of %d runs; read_gbs: probe_read_gbs\n"
            "on a buffer of the same size; ratio = matvec_gbs / read_gbs; call_rows: rows per\n"
-           "pool_run(), split between the threads, %d as in decode):\n", RUNS, PROBE_RUNS,
+           "pool_run_rows(), split between the threads, %d as in decode):\n", RUNS, PROBE_RUNS,
            DECODE_ROWS);
     table_write(t, TABLE_TEXT, stdout, &e);
     printf("\nMat-vec peak with weights in L1 (16 KiB) and L2 (512 KiB), GFLOP/s (GOP/s\n"

@@ -377,17 +377,16 @@ typedef struct {
     float *out;
 } pass_job;
 
-static void pass_rows(void *arg, int i, int n)
+static void pass_rows(void *arg, int64_t r0, int64_t r1)
 {
     pass_job *j = arg;
-    int64_t r0 = j->m.rows * i / n, r1 = j->m.rows * (i + 1) / n;
     kern_matvec(j->out + r0, &j->m, &j->a, r0, r1);
 }
 
 static double pass_gbs(pool *p, pass_job *j)
 {
     double t0 = lk_clock_ms();
-    pool_run(p, pass_rows, j);
+    pool_run_rows(p, j->m.rows, 16, pass_rows, j);
     return (double)j->m.rows * (double)j->m.cols * 2 / (lk_clock_ms() - t0) / 1e6;
 }
 

@@ -1,7 +1,12 @@
 /* test_pool.c -- the worker pool: every worker runs every job exactly
  * once, with the right index, and what workers wrote is visible to the
- * caller when pool_run() returns. */
+ * caller when pool_run() returns; pool_run_rows() runs every row once, in
+ * aligned calls, and a worker that is done takes a slow worker's rows. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "../ref/pool.h"
@@ -93,6 +98,132 @@ START_TEST(wakes_sleepers)
 }
 END_TEST
 
+/* ---- pool_run_rows ---- */
+
+#define MAX_ROWS 5000
+#define MAX_CALLS 8192
+
+typedef struct {
+    int64_t n, align;
+    atomic_int runs[MAX_ROWS];    /* times each row was run */
+    atomic_int misaligned;        /* calls not starting on a multiple of align,
+                                     or not a multiple long (but the last) */
+    atomic_int calls;
+    int64_t call[MAX_CALLS][2];   /* [r0, r1) of each call */
+    pthread_t caller;
+    atomic_int caller_rows, slept;
+} rows_state;
+
+static void count_rows(void *arg, int64_t r0, int64_t r1)
+{
+    rows_state *s = arg;
+    if (r0 % s->align || (r1 != s->n && (r1 - r0) % s->align) || r0 >= r1 || r0 < 0 ||
+        r1 > s->n)
+        atomic_fetch_add(&s->misaligned, 1);
+    int c = atomic_fetch_add(&s->calls, 1);
+    if (c < MAX_CALLS)
+        s->call[c][0] = r0, s->call[c][1] = r1;
+    if (s->n <= MAX_ROWS)
+        for (int64_t r = r0; r < r1; r++)
+            atomic_fetch_add(&s->runs[r], 1);
+}
+
+static void assert_each_once(rows_state *s, int threads)
+{
+    ck_assert_int_eq(atomic_load(&s->misaligned), 0);
+    for (int64_t r = 0; r < s->n; r++) {
+        int runs = atomic_load(&s->runs[r]);
+        ck_assert_msg(runs == 1, "%d threads, %lld rows, align %lld: row %lld ran %d times",
+                      threads, (long long)s->n, (long long)s->align, (long long)r, runs);
+    }
+}
+
+START_TEST(rows_each_once)
+{
+    const int threads[] = {1, 2, 3, 5};
+    const int64_t sizes[] = {0, 1, 15, 16, 17, 100, 1000, 4099};
+    const int64_t aligns[] = {1, 7, 16};
+    rows_state *s = malloc(sizeof *s);
+    for (int t = 0; t < 4; t++) {
+        lk_err e = {0};
+        pool *p;
+        ck_assert_msg(pool_create(&p, threads[t], &e) == LK_OK, "%s", e.msg);
+        for (int i = 0; i < 8; i++)
+            for (int a = 0; a < 3; a++) {
+                memset(s, 0, sizeof *s);
+                s->n = sizes[i], s->align = aligns[a];
+                pool_run_rows(p, s->n, s->align, count_rows, s);
+                assert_each_once(s, threads[t]);
+            }
+        pool_free(p);
+    }
+    free(s);
+}
+END_TEST
+
+static int by_start(const void *a, const void *b)
+{
+    int64_t x = ((const int64_t *)a)[0], y = ((const int64_t *)b)[0];
+    return (x > y) - (x < y);
+}
+
+/* More rows than 32 bits hold (the pool runs them in pieces): the calls
+ * still tile [0, n) exactly. */
+START_TEST(rows_beyond_32_bits)
+{
+    rows_state *s = calloc(1, sizeof *s);
+    s->n = 3 * ((int64_t)1 << 31) + 12345, s->align = (int64_t)1 << 20;
+    lk_err e = {0};
+    pool *p;
+    ck_assert_msg(pool_create(&p, 2, &e) == LK_OK, "%s", e.msg);
+    pool_run_rows(p, s->n, s->align, count_rows, s);
+    pool_free(p);
+    int calls = atomic_load(&s->calls);
+    ck_assert_int_le(calls, MAX_CALLS);
+    ck_assert_int_eq(atomic_load(&s->misaligned), 0);
+    qsort(s->call, (size_t)calls, sizeof s->call[0], by_start);
+    int64_t end = 0;
+    for (int c = 0; c < calls; c++) {
+        ck_assert_int_eq(s->call[c][0], end);
+        end = s->call[c][1];
+    }
+    ck_assert_int_eq(end, s->n);
+    free(s);
+}
+END_TEST
+
+/* The caller (worker 0) stalls 100 ms in its first call: the other
+ * worker does its own half, then takes the rest of the caller's. */
+static void stall_caller(void *arg, int64_t r0, int64_t r1)
+{
+    rows_state *s = arg;
+    if (pthread_equal(pthread_self(), s->caller)) {
+        if (!atomic_exchange(&s->slept, 1)) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        atomic_fetch_add(&s->caller_rows, (int)(r1 - r0));
+    }
+    count_rows(arg, r0, r1);
+}
+
+START_TEST(rows_taken_from_slow_worker)
+{
+    rows_state *s = calloc(1, sizeof *s);
+    s->n = 4000, s->align = 1, s->caller = pthread_self();
+    lk_err e = {0};
+    pool *p;
+    ck_assert_msg(pool_create(&p, 2, &e) == LK_OK, "%s", e.msg);
+    pool_run_rows(p, s->n, s->align, stall_caller, s);
+    pool_free(p);
+    assert_each_once(s, 2);
+    ck_assert_msg(atomic_load(&s->caller_rows) < s->n / 4,
+                  "the stalled caller ran %d of its %lld rows itself",
+                  atomic_load(&s->caller_rows), (long long)(s->n / 2));
+    free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pool");
@@ -103,6 +234,9 @@ static Suite *suite(void)
     tcase_add_test(t, oversubscribed);
     tcase_add_test(t, default_is_physical_cores);
     tcase_add_test(t, wakes_sleepers);
+    tcase_add_test(t, rows_each_once);
+    tcase_add_test(t, rows_beyond_32_bits);
+    tcase_add_test(t, rows_taken_from_slow_worker);
     suite_add_tcase(s, t);
     return s;
 }
