@@ -81,7 +81,9 @@ double probe_read_gbs(pool *p, size_t bytes)
 typedef struct {
     kern_mat m;
     kern_act a;
-    float *out; /* rows per worker */
+    float *out;      /* per worker, ostride floats apart */
+    int64_t ostride; /* rows rounded up to whole cache lines: workers that
+                        write into one line would take turns owning it */
     int reps;
 } mv_job;
 
@@ -90,7 +92,7 @@ static void mv_slice(void *arg, int i, int n)
     (void)n;
     mv_job *j = arg;
     for (int r = 0; r < j->reps; r++)
-        kern_matvec(j->out + i * j->m.rows, &j->m, &j->a, 0, j->m.rows);
+        kern_matvec(j->out + i * j->ostride, &j->m, &j->a, 0, j->m.rows);
 }
 
 double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes)
@@ -102,7 +104,8 @@ double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes)
     float *wf = malloc((size_t)(rows * cols) * sizeof(float));
     float *x = malloc((size_t)cols * sizeof(float));
     void *data = malloc((size_t)(rows * cols * size) + (size_t)rows * sizeof(float));
-    float *out = malloc((size_t)(rows * nt) * sizeof(float));
+    int64_t ostride = (rows + 15) / 16 * 16;
+    float *out = aligned_alloc(64, (size_t)(ostride * nt) * sizeof(float));
     int8_t *q = malloc((size_t)cols);
     double best = 0;
     if (!wf || !x || !data || !out || !q)
@@ -112,7 +115,7 @@ double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes)
     for (int64_t c = 0; c < cols; c++)
         x[c] = (float)(c % 17) / 16;
     mv_job j = {.m = {.type = t, .rows = rows, .cols = cols, .data = data},
-                .out = out};
+                .out = out, .ostride = ostride};
     if (t == ARCH_INT8) {
         j.m.scales = (float *)((char *)data + rows * cols);
         kern_quantize_rows(data, (float *)j.m.scales, wf, rows, cols);
