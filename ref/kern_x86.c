@@ -388,7 +388,11 @@ INLINE __m512 exp16(__m512 x)
  * for rows strided through memory. Into L2 (prefetcht1) 48-96 rows ahead
  * took one thread's kern_attend (group 3, hd 64, f16, 512 positions
  * from DRAM) from 16.5 to 13 ns per position, where 16 rows into L1
- * (prefetcht0) gave 16.5 and 16 rows into L2 19. */
+ * (prefetcht0) gave 16.5 and 16 rows into L2 19. The first PF_ROWS
+ * rows of keys and values, which no earlier row asks for, are asked for
+ * when a call starts: MobileLLM-125M f16 at ctx 512, 2 threads, 16
+ * alternating runs, attention time -7% (median), the whole token within
+ * noise (+-2%). */
 #define PF_ROWS 64
 
 INLINE void prefetch_row(const char *p, int64_t bytes)
@@ -568,6 +572,10 @@ INLINE void attend_group(float *o, float *ml, const float *q, int nh, int nv,
     const char *k = (const char *)kv->k + (size_t)t0 * row;
     const char *v = (const char *)kv->v + (size_t)t0 * row;
     int64_t esize = arch_dtype_size(kv->type);
+    for (int64_t t = 0; t < n && t < PF_ROWS; t++) {
+        prefetch_row(k + t * row, hd * esize);
+        prefetch_row(v + t * row, hd * esize);
+    }
     scores(att, np, q, nh, nv, k, row, n, hd, esize, scale, ld);
     for (int h = 0; h < nh; h++)
         softmax(att + h * np, n, np, ml + 2 * h);
