@@ -151,7 +151,11 @@ typedef struct {
  * merge() combines. Splitting positions rather than heads
  * balances any head count (MobileLLM-125M has 3 key/value heads for 2
  * cores), and each (head, range) is one contiguous run of the head-major
- * cache. Token t sees positions 0 .. pos+t (causal). */
+ * cache. Token t sees positions 0 .. pos+t (causal). Splitting the
+ * (head, position) pairs into one flat range per worker instead (fewer,
+ * longer runs per worker) measured within noise (MobileLLM-125M/350M,
+ * ctx 512, 2 threads, 10 alternating runs: attention -1% to -9%, the
+ * whole token +0.3% to +1.5%). */
 static void attention(void *arg, int i, int n)
 {
     const attn_job *j = arg;

@@ -18,8 +18,9 @@
  * a 256 MiB matrix): the worker whose range starts mid-call finished ~20%
  * after the one whose range continues where the previous call's stream
  * ended, and one core alone streams half of what two do. Taking its tail
- * gave +4-7% GB/s (int8 and f16, median of 30 interleaved rounds) and
- * MobileLLM-125M decode 2-2.5% less time per token. Handing all rows out
+ * gave +4-7% GB/s (int8 and f16, median of 30 interleaved rounds), and
+ * MobileLLM-125M's mat-vecs took 2.4% (f16) and 5.8% (int8) less time
+ * per token (median of 10 alternating runs). Handing all rows out
  * a chunk at a time from one shared counter was slower instead (25-40
  * against 41-43 GB/s): each worker's reads stopped being one stream.
  */
