@@ -35,6 +35,19 @@
  * mat-vec here: one vcvtph2ps and one FMA per 16 weights, which Zen 4
  * retires at ~59 GB/s of weights per core (bench_kern).
  *
+ * A decode mat-vec sums each row's 16 lanes together with the 15 rows
+ * after it (sum16(): a transposing tree of 15 adds, where 16 horizontal
+ * sums take 64 shuffles and adds); int8 first folds its zero-point
+ * correction into the lanes, so one sum per row is left instead of two.
+ * MobileLLM-125M's rows are only 576 columns, so that per-row sum was a
+ * large part of the work: one thread, matrix in L2, f16 39 -> 45 GB/s
+ * and int8 32 -> 61 GB/s (Zen 4, two alternating runs each). From DRAM in its slow
+ * state this VM gives 15 GB/s per core and the change shows only within
+ * noise; it pays where the weights come from a cache (immediate sharing's
+ * second run of a block: its mat-vecs 4.5-5.7% faster, 8 alternating
+ * runs) and where DRAM outruns a core (in the fast state each of the two
+ * cores needs 30 GB/s, which the kernels reached only just before).
+ *
  * A prefill (kern_matmul with several tokens) is compute-bound instead:
  * each loaded line of a row serves TOKENS tokens, and rows go in blocks
  * that stay in L1 while every group of tokens passes over them.
@@ -65,6 +78,45 @@ INLINE __mmask16 mask16(int64_t k)
 INLINE __mmask64 mask64(int64_t k)
 {
     return k >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << k) - 1;
+}
+
+/* Lane order of the transposing sum of 16 vectors (sum16(), and the one
+ * scores() interleaves with its dot products): it leaves the sum of
+ * vector P[j] in lane j (P is its own inverse). */
+static const int P[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
+
+/* Lane-wise sum of two vectors of f32 or int32 lanes. */
+typedef __m512 (*add16)(__m512 a, __m512 b);
+
+INLINE __m512 add_f32(__m512 a, __m512 b)
+{
+    return _mm512_add_ps(a, b);
+}
+INLINE __m512 add_i32(__m512 a, __m512 b)
+{
+    return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)));
+}
+
+/* Lane j = the sum of the 16 lanes of v[P[j]]: 15 adds in 4 levels of
+ * shuffles, where 16 horizontal sums take 64 shuffles and adds. Each
+ * vector's lanes are added in the order _mm512_reduce_add_ps adds them
+ * (128-bit blocks 0+2 and 1+3, then those two, then lanes 0+2 and 1+3,
+ * then those two), so a row summed here or alone gets the same bits. */
+INLINE __m512 sum16(const __m512 *v, add16 add)
+{
+    __m512 t[8], u[4], w[2];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++)
+        t[i] = add(_mm512_shuffle_f32x4(v[i], v[i + 8], 0x44),
+                   _mm512_shuffle_f32x4(v[i], v[i + 8], 0xee));
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++)
+        u[i] = add(_mm512_shuffle_f32x4(t[i], t[i + 4], 0x88),
+                   _mm512_shuffle_f32x4(t[i], t[i + 4], 0xdd));
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++)
+        w[i] = add(_mm512_shuffle_ps(u[i], u[i + 2], 0x44), _mm512_shuffle_ps(u[i], u[i + 2], 0xee));
+    return add(_mm512_shuffle_ps(w[0], w[1], 0x88), _mm512_shuffle_ps(w[0], w[1], 0xdd));
 }
 
 /* 16 weights from column c of a row, widened to f32; lanes outside m
@@ -135,14 +187,13 @@ INLINE void tile_step(__m512 *a, const char *row, const kern_act *x, int T,
     }
 }
 
-/* out[t * ostride] = row . x[t].x over n columns for T tokens (T a
- * constant, 1 or TOKENS). With T = 1 (decode) each step takes LINES
- * whole cache lines (one load each) into as many accumulators; with T
- * tokens, LINES / T lines, each used T times. Then single lines, then
- * masked 16-column steps for the tail. */
-INLINE void dot_tile(float *out, int64_t ostride, const char *row,
-                     const kern_act *x, int T, int64_t n, int size, widen wide,
-                     load16 ld)
+/* s[t] = 16 lanes that add up to row . x[t].x over n columns, for T
+ * tokens (T a constant, 1 or TOKENS). With T = 1 (decode) each step
+ * takes LINES whole cache lines (one load each) into as many
+ * accumulators; with T tokens, LINES / T lines, each used T times. Then
+ * single lines, then masked 16-column steps for the tail. */
+INLINE void dot_lanes(__m512 *s, const char *row, const kern_act *x, int T, int64_t n,
+                      int size, widen wide, load16 ld)
 {
     const int64_t per = 64 / size;
     const int vecs = per / 16, L = LINES / T, acc = L * vecs; /* per token */
@@ -171,8 +222,20 @@ INLINE void dot_tile(float *out, int64_t ostride, const char *row,
 #pragma GCC unroll 4
             for (int k = 0; k < w; k++)
                 at[k] = _mm512_add_ps(at[k], at[k + w]);
-        out[t * ostride] = _mm512_reduce_add_ps(at[0]);
+        s[t] = at[0];
     }
+}
+
+/* out[t * ostride] = row . x[t].x for T tokens (see dot_lanes()). */
+INLINE void dot_tile(float *out, int64_t ostride, const char *row,
+                     const kern_act *x, int T, int64_t n, int size, widen wide,
+                     load16 ld)
+{
+    __m512 s[TOKENS];
+    dot_lanes(s, row, x, T, n, size, wide, ld);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++)
+        out[t * ostride] = _mm512_reduce_add_ps(s[t]);
 }
 
 /* Weight bytes of the rows a prefill runs all its tokens through before
@@ -189,6 +252,16 @@ INLINE void matmul_float(float *out, int64_t ostride, const kern_mat *w,
                          int size, widen wide, load16 ld)
 {
     size_t stride = (size_t)w->cols * size;
+    if (nt == 1) { /* decode: 16 rows summed at a time (see the top) */
+        for (; r0 + 16 <= r1; r0 += 16, out += 16) {
+            __m512 v[16];
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; k++)
+                dot_lanes(&v[P[k]], (const char *)w->data + (r0 + k) * stride, x, 1,
+                          w->cols, size, wide, ld);
+            _mm512_storeu_ps(out, sum16(v, add_f32));
+        }
+    }
     int64_t block = (int64_t)(BLOCK_BYTES / stride) + 1;
     for (int64_t b0 = r0; b0 < r1; b0 += block) {
         int64_t b1 = b0 + block < r1 ? b0 + block : r1;
@@ -216,49 +289,63 @@ MATMUL_FLOAT(mm_f32, 4, wide_f32, ld_f32)
 MATMUL_FLOAT(mm_f16, 2, wide_f16, ld_f16)
 MATMUL_FLOAT(mm_bf16, 2, wide_bf16, ld_bf16)
 
-/* int8: dot[t] += sum qa_t*qw for T tokens (a constant, 1 or TOKENS) and
- * *wsum += sum qw over columns [c, c1) (at most KERN_I8_CHUNK of them,
- * so the int32 lanes cannot overflow); LINES / T cache lines per step,
- * each loaded once for all T tokens, into their own accumulators. */
-INLINE void i8_chunk(int64_t *dot, int64_t *wsum, const int8_t *row,
-                     const kern_act *x, int T, int64_t c, int64_t c1)
+/* int8 over columns [c, c1) (at most KERN_I8_CHUNK of them, so that no
+ * int32 lane can overflow): d[t] = 16 lanes that add up to sum qa_t*qw
+ * for T tokens (a constant, 1 or TOKENS), *s = 16 lanes that add up to
+ * sum qw; LINES / T cache lines per step, each loaded once for all T
+ * tokens, into their own accumulators. */
+INLINE void i8_lanes(__m512i *d, __m512i *s, const int8_t *row, const kern_act *x, int T,
+                     int64_t c, int64_t c1)
 {
     const __m512i ones = _mm512_set1_epi8(1);
     const int L = LINES / T;
-    __m512i d[LINES], s[LINES];
+    __m512i dd[LINES], ss[LINES];
 #pragma GCC unroll 4
     for (int k = 0; k < LINES; k++)
-        d[k] = s[k] = _mm512_setzero_si512();
+        dd[k] = ss[k] = _mm512_setzero_si512();
     for (; c + 64 * L <= c1; c += 64 * L) {
 #pragma GCC unroll 4
         for (int l = 0; l < L; l++) {
             __m512i qw = _mm512_loadu_si512(row + c + 64 * l);
-            s[l] = _mm512_dpbusd_epi32(s[l], ones, qw);
+            ss[l] = _mm512_dpbusd_epi32(ss[l], ones, qw);
 #pragma GCC unroll 4
             for (int t = 0; t < T; t++)
-                d[t * L + l] = _mm512_dpbusd_epi32(
-                    d[t * L + l], _mm512_loadu_si512(x[t].q + c + 64 * l), qw);
+                dd[t * L + l] = _mm512_dpbusd_epi32(
+                    dd[t * L + l], _mm512_loadu_si512(x[t].q + c + 64 * l), qw);
         }
     }
     for (; c < c1; c += 64) {
         __mmask64 m = mask64(c1 - c);
         __m512i qw = _mm512_maskz_loadu_epi8(m, row + c);
-        s[0] = _mm512_dpbusd_epi32(s[0], ones, qw);
+        ss[0] = _mm512_dpbusd_epi32(ss[0], ones, qw);
 #pragma GCC unroll 4
         for (int t = 0; t < T; t++)
-            d[t * L] = _mm512_dpbusd_epi32(d[t * L], _mm512_maskz_loadu_epi8(m, x[t].q + c), qw);
+            dd[t * L] = _mm512_dpbusd_epi32(dd[t * L], _mm512_maskz_loadu_epi8(m, x[t].q + c), qw);
     }
 #pragma GCC unroll 4
     for (int l = 1; l < L; l++)
-        s[0] = _mm512_add_epi32(s[0], s[l]);
-    *wsum += _mm512_reduce_add_epi32(s[0]);
+        ss[0] = _mm512_add_epi32(ss[0], ss[l]);
+    *s = ss[0];
 #pragma GCC unroll 4
     for (int t = 0; t < T; t++) {
 #pragma GCC unroll 4
         for (int l = 1; l < L; l++)
-            d[t * L] = _mm512_add_epi32(d[t * L], d[t * L + l]);
-        dot[t] += _mm512_reduce_add_epi32(d[t * L]);
+            dd[t * L] = _mm512_add_epi32(dd[t * L], dd[t * L + l]);
+        d[t] = dd[t * L];
     }
+}
+
+/* dot[t] += sum qa_t*qw and *wsum += sum qw over columns [c, c1), as
+ * i8_lanes(). */
+INLINE void i8_chunk(int64_t *dot, int64_t *wsum, const int8_t *row,
+                     const kern_act *x, int T, int64_t c, int64_t c1)
+{
+    __m512i d[TOKENS], s;
+    i8_lanes(d, &s, row, x, T, c, c1);
+    *wsum += _mm512_reduce_add_epi32(s);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++)
+        dot[t] += _mm512_reduce_add_epi32(d[t]);
 }
 
 /* One row for T tokens: out[t * ostride] = row . x[t]. */
@@ -277,6 +364,26 @@ INLINE void i8_row(float *out, int64_t ostride, const kern_mat *w, int64_t r,
 TARGET static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
                          const kern_act *x, int64_t nt, int64_t r0, int64_t r1)
 {
+    if (nt == 1 && w->cols <= KERN_I8_CHUNK) { /* decode: as matmul_float() */
+        const int8_t *rows = w->data;
+        for (; r0 + 16 <= r1; r0 += 16, out += 16) {
+            /* lane j: row r0 + P[j]'s dot - zero * wsum, exact in int32
+             * (|dot| and |zero * wsum| <= 255 * 128 * KERN_I8_CHUNK / 16
+             * per lane, 2^31 - 2^25 over 16 lanes), so the float conversion
+             * and the products are kern_i8_finish()'s own */
+            __m512 v[16];
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; k++) {
+                __m512i d, s;
+                i8_lanes(&d, &s, rows + (r0 + k) * w->cols, x, 1, 0, w->cols);
+                v[P[k]] = _mm512_castsi512_ps(_mm512_sub_epi32(
+                    d, _mm512_mullo_epi32(s, _mm512_set1_epi32(x->zero))));
+            }
+            __m512 diff = _mm512_cvtepi32_ps(_mm512_castps_si512(sum16(v, add_i32)));
+            __m512 scale = _mm512_mul_ps(_mm512_loadu_ps(w->scales + r0), _mm512_set1_ps(x->scale));
+            _mm512_storeu_ps(out, _mm512_mul_ps(scale, diff));
+        }
+    }
     int64_t block = BLOCK_BYTES / w->cols + 1;
     for (int64_t b0 = r0; b0 < r1; b0 += block) {
         int64_t b1 = b0 + block < r1 ? b0 + block : r1;
@@ -438,10 +545,6 @@ INLINE void dots(__m512 *s, const queries *qs, int nh, int nv, int64_t hd,
                                    kt, s[h]);
     }
 }
-
-/* Position tile order of the transposing sum in scores(): it leaves the
- * sum of tile position P[j] in lane j (P is its own inverse). */
-static const int P[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
 
 /* The two dots() of positions P[j] and P[j + 8] of the tile at t, summed
  * pairwise by 128-bit blocks: the first level of the transposing tree. */
