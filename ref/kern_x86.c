@@ -43,9 +43,9 @@
  * large part of the work: one thread, matrix in L2, f16 39 -> 45 GB/s
  * and int8 32 -> 61 GB/s (Zen 4, two alternating runs each). From DRAM
  * in its slow state this VM gives 15 GB/s per core and the change shows
- * only within noise; it pays where the weights come from a cache (immediate sharing's
- * second run of a block: its mat-vecs 4.5-5.7% faster, 8 alternating
- * runs) and where DRAM outruns a core (in the fast state each of the two
+ * only within noise; it pays where the weights come from a cache
+ * (immediate sharing's second run of a block: its mat-vecs 4.5-5.7%
+ * faster, 8 alternating runs) and where DRAM outruns a core (in the fast state each of the two
  * cores needs 30 GB/s, which the kernels reached only just before). On
  * top of it, widening each 32-byte half of an f16 line straight from
  * memory (no vextracti64x4): 45 -> 52 GB/s hot, a 3-layer model in L3
@@ -373,7 +373,7 @@ TARGET static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
         for (; r0 + 16 <= r1; r0 += 16, out += 16) {
             /* lane j: row r0 + P[j]'s dot - zero * wsum, exact in int32
              * (|dot| and |zero * wsum| <= 255 * 128 * KERN_I8_CHUNK / 16
-             * per lane, 2^31 - 2^25 over 16 lanes), so the float conversion
+             * per lane, under 2^31 - 2^23 over 16 lanes), so the float conversion
              * and the products are kern_i8_finish()'s own */
             __m512 v[16];
 #pragma GCC unroll 16
