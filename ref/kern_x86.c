@@ -45,9 +45,9 @@
  * in its slow state this VM gives 15 GB/s per core and the change shows
  * only within noise; it pays where the weights come from a cache
  * (immediate sharing's second run of a block: its mat-vecs 4.5-5.7%
- * faster, 8 alternating runs) and where DRAM outruns a core (in the fast state each of the two
- * cores needs 30 GB/s, which the kernels reached only just before). On
- * top of it, widening each 32-byte half of an f16 line straight from
+ * faster, 8 alternating runs) and where DRAM outruns a core (in the
+ * fast state each of the two cores needs 30 GB/s, which the kernels
+ * reached only just before). On top of it, widening each 32-byte half of an f16 line straight from
  * memory (no vextracti64x4): 45 -> 52 GB/s hot, a 3-layer model in L3
  * 4.6% faster, but decode from DRAM 3-4% slower (twice the weight loads
  * per line in the load queue): not kept.
