@@ -40,17 +40,17 @@
  * sums take 64 shuffles and adds); int8 first folds its zero-point
  * correction into the lanes, so one sum per row is left instead of two.
  * MobileLLM-125M's rows are only 576 columns, so that per-row sum was a
- * large part of the work: one thread, matrix in L2, f16 39 -> 45 GB/s
- * and int8 32 -> 61 GB/s (Zen 4, two alternating runs each). From DRAM
- * in its slow state this VM gives 15 GB/s per core and the change shows
- * only within noise; it pays where the weights come from a cache
- * (immediate sharing's second run of a block: its mat-vecs 4.5-5.7%
- * faster, 8 alternating runs) and where DRAM outruns a core (in the
- * fast state each of the two cores needs 30 GB/s, which the kernels
- * reached only just before). On top of it, widening each 32-byte half of an f16 line straight from
- * memory (no vextracti64x4): 45 -> 52 GB/s hot, a 3-layer model in L3
- * 4.6% faster, but decode from DRAM 3-4% slower (twice the weight loads
- * per line in the load queue): not kept.
+ * large part of the work: one thread, matrix in L2, f16 39 -> 45 GB/s and
+ * int8 32 -> 61 GB/s (Zen 4, two alternating runs each). From DRAM in its
+ * slow state this VM gives 15 GB/s per core and the change shows only
+ * within noise; it pays where the weights come from a cache (immediate
+ * sharing's second run of a block: its mat-vecs 4.5-5.7% faster, 8
+ * alternating runs) and where DRAM outruns a core (in the fast state each
+ * of the two cores needs 30 GB/s, which the kernels reached only just
+ * before). On top of it, widening each 32-byte half of an f16 line
+ * straight from memory (no vextracti64x4): 45 -> 52 GB/s hot, a 3-layer
+ * model in L3 4.6% faster, but decode from DRAM 3-4% slower (twice the
+ * weight loads per line in the load queue): not kept.
  *
  * A prefill (kern_matmul with several tokens) is compute-bound instead:
  * each loaded line of a row serves TOKENS tokens, and rows go in blocks
