@@ -22,7 +22,9 @@
  * in int32 lanes). Measured again this way on Zen 4 (2 threads, 256 MiB
  * int8 and f16 matrices, decode-sized calls, each A/B pair right after a
  * read probe): two adjacent rows per step fell to 37-44% of the single-row
- * kernel; a prefetch 4 KiB ahead gained 0-8% for int8 and nothing for
+ * kernel (tried again on 2026-11-25 with the 16-row sums below, sharing
+ * each activation load: 12% faster hot in L2, MobileLLM-125M f16 decode
+ * 1.7-2.4x slower from DRAM); a prefetch 4 KiB ahead gained 0-8% for int8 and nothing for
  * f16, and 1-8 KiB ahead slowed a block-sized f16 matrix re-read from L3
  * (from 42-46 to 39-41 GB/s); prefetching the next mat-vec's rows while waiting for the other
  * thread (16-256 KiB) cost 2-12% per token, and spreading the prefetch
