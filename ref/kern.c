@@ -98,6 +98,15 @@ static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
         }
 }
 
+static void range(const float *x, int64_t n, float *lo, float *hi)
+{
+    *lo = *hi = 0;
+    for (int64_t i = 0; i < n; i++) {
+        *lo = x[i] < *lo ? x[i] : *lo;
+        *hi = x[i] > *hi ? x[i] : *hi;
+    }
+}
+
 static void quantize_act(uint8_t *q, const float *x, int64_t n, float inv,
                          float zero)
 {
@@ -196,6 +205,7 @@ const kern_impl kern_portable = {
     .supported = always,
     .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,
                [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8},
+    .range = range,
     .quantize_act = quantize_act,
     .f16_from_f32 = f16_from_f32,
     .f16_to_f32 = f16_to_f32,
@@ -259,11 +269,8 @@ void kern_act_prepare(kern_act *a, arch_dtype t, const float *x, int64_t n,
     *a = (kern_act){.n = n, .x = x, .q = NULL, .scale = 1, .zero = 0};
     if (t != ARCH_INT8)
         return;
-    float lo = 0, hi = 0; /* the range always contains 0 */
-    for (int64_t i = 0; i < n; i++) {
-        lo = x[i] < lo ? x[i] : lo;
-        hi = x[i] > hi ? x[i] : hi;
-    }
+    float lo, hi; /* the range always contains 0 */
+    impl()->range(x, n, &lo, &hi);
     float scale = (hi - lo) / 255;
     if (!(scale > FLT_MIN)) /* all zero (or tiny): any scale is exact */
         scale = 1;

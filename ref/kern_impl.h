@@ -18,6 +18,8 @@ typedef struct {
     const char *name;
     int (*supported)(void);                /* can this CPU run it? */
     kern_matmul_fn matmul[4];              /* indexed by arch_dtype */
+    /* *lo = min(0, x[i]) and *hi = max(0, x[i]) over n values */
+    void (*range)(const float *x, int64_t n, float *lo, float *hi);
     /* q[i] = round(x[i] * inv + zero) clamped to 0..255, n values */
     void (*quantize_act)(uint8_t *q, const float *x, int64_t n, float inv,
                          float zero);

@@ -407,6 +407,23 @@ TARGET static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
 
 /* Same arithmetic as the portable version: a multiply, then an add (not
  * fused), then round to nearest even (the default MXCSR mode). */
+/* The portable loop's min and max, 16 lanes at a time: vminps(v, l) is
+ * its v < l ? v : l (and lanes past n load zeros, which the range holds
+ * anyway). 0.37 -> 0.09 us for 576 values, 0.96 -> 0.22 for 1536: a
+ * MobileLLM-125M int8 token prepares 121 activation vectors on one
+ * thread while the other waits. */
+TARGET static void range(const float *x, int64_t n, float *lo, float *hi)
+{
+    __m512 l = _mm512_setzero_ps(), h = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+        __m512 v = _mm512_maskz_loadu_ps(mask16(n - i), x + i);
+        l = _mm512_min_ps(v, l);
+        h = _mm512_max_ps(v, h);
+    }
+    *lo = _mm512_reduce_min_ps(l);
+    *hi = _mm512_reduce_max_ps(h);
+}
+
 TARGET static void quantize_act(uint8_t *q, const float *x, int64_t n,
                                 float inv, float zero)
 {
@@ -771,6 +788,7 @@ const kern_impl kern_avx512 = {
     .supported = supported,
     .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,
                [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8},
+    .range = range,
     .quantize_act = quantize_act,
     .f16_from_f32 = f16_from_f32,
     .f16_to_f32 = f16_to_f32,

@@ -445,6 +445,40 @@ START_TEST(int8_quantization_bounds)
 }
 END_TEST
 
+/* The activation range (min and max with 0) by definition, for sizes
+ * around the 16-lane steps, one-sided ranges and negative zeros: scale
+ * and zero point follow from it, and every kernel quantizes the same. */
+START_TEST(int8_activation_range)
+{
+    const int64_t ns[] = {1, 15, 16, 17, 100, 1000};
+    const float shift[] = {-0.5f, 3.0f, -3.0f}; /* mixed, all >= 0, all <= 0 */
+    float x[1000];
+    uint8_t q[NIMPL][1024];
+    for (int i = 0; i < 6; i++)
+        for (int k = 0; k < 3; k++) {
+            int64_t n = ns[i];
+            float lo = 0, hi = 0;
+            for (int64_t c = 0; c < n; c++) {
+                x[c] = c % 7 == 3 ? -0.0f : (float)((c * 37) % 101) / 50 - 1 + shift[k];
+                x[c] = shift[k] > 1 && x[c] < 0 ? -x[c] : shift[k] < -1 && x[c] > 0 ? -x[c] : x[c];
+                lo = fminf(lo, x[c]);
+                hi = fmaxf(hi, x[c]);
+            }
+            float scale = (hi - lo) / 255;
+            for (int m = 0; m < NIMPL; m++) {
+                select_impl(impls[m]);
+                kern_act a;
+                kern_act_prepare(&a, ARCH_INT8, x, n, (int8_t *)q[m]);
+                ck_assert_msg(a.scale == scale && a.zero == (int32_t)nearbyintf(-lo / scale),
+                              "%s, n %lld, shift %g: scale %g zero %d, expected %g %d",
+                              impls[m], (long long)n, shift[k], a.scale, a.zero, scale,
+                              (int32_t)nearbyintf(-lo / scale));
+                ck_assert(memcmp(q[m], q[0], (size_t)n) == 0);
+            }
+        }
+}
+END_TEST
+
 /* All-zero activations and an all-zero weight row stay exact. */
 START_TEST(int8_zeros)
 {
@@ -801,6 +835,7 @@ static Suite *suite(void)
     tcase_add_test(t, matmul_tokens);
     tcase_add_test(t, int8_quantization_bounds);
     tcase_add_test(t, int8_zeros);
+    tcase_add_test(t, int8_activation_range);
     tcase_add_test(t, row_f32_and_select);
     tcase_add_test(t, sum_matches);
     tcase_add_test(t, exp_accuracy);
