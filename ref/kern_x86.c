@@ -24,7 +24,9 @@
  * read probe): two adjacent rows per step fell to 37-44% of the single-row
  * kernel (tried again on 2026-11-25 with the 16-row sums below, sharing
  * each activation load: 12% faster hot in L2, MobileLLM-125M f16 decode
- * 1.7-2.4x slower from DRAM); a prefetch 4 KiB ahead gained 0-8% for int8 and nothing for
+ * 1.7-2.4x slower from DRAM); a burst of prefetches over the first 2-4
+ * KiB of each call's rows changed nothing beyond noise (a 3-layer model
+ * in L3, 6 alternating runs); a prefetch 4 KiB ahead gained 0-8% for int8 and nothing for
  * f16, and 1-8 KiB ahead slowed a block-sized f16 matrix re-read from L3
  * (from 42-46 to 39-41 GB/s); prefetching the next mat-vec's rows while waiting for the other
  * thread (16-256 KiB) cost 2-12% per token, and spreading the prefetch
