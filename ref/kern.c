@@ -100,11 +100,13 @@ static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
 
 static void range(const float *x, int64_t n, float *lo, float *hi)
 {
-    *lo = *hi = 0;
+    float l = 0, h = 0;
     for (int64_t i = 0; i < n; i++) {
-        *lo = x[i] < *lo ? x[i] : *lo;
-        *hi = x[i] > *hi ? x[i] : *hi;
+        l = x[i] < l ? x[i] : l;
+        h = x[i] > h ? x[i] : h;
     }
+    *lo = l;
+    *hi = h;
 }
 
 static void quantize_act(uint8_t *q, const float *x, int64_t n, float inv,

@@ -459,8 +459,12 @@ START_TEST(int8_activation_range)
             int64_t n = ns[i];
             float lo = 0, hi = 0;
             for (int64_t c = 0; c < n; c++) {
-                x[c] = c % 7 == 3 ? -0.0f : (float)((c * 37) % 101) / 50 - 1 + shift[k];
-                x[c] = shift[k] > 1 && x[c] < 0 ? -x[c] : shift[k] < -1 && x[c] > 0 ? -x[c] : x[c];
+                float v = (float)((c * 37) % 101) / 50 - 1 + shift[k];
+                if (shift[k] > 1)
+                    v = fabsf(v);
+                else if (shift[k] < -1)
+                    v = -fabsf(v);
+                x[c] = c % 7 == 3 ? -0.0f : v;
                 lo = fminf(lo, x[c]);
                 hi = fmaxf(hi, x[c]);
             }
