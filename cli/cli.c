@@ -22,7 +22,7 @@ static const cli_opt spec_opts[] = {
     {"ffn-dim", true, "N     FFN hidden size (default LLaMA rule / 4*dim)"},
     {"vocab", true, "N     vocabulary (default 32000)"},
     {"tied", false, "      classifier shares the embedding"},
-    {"untied", false, "      separate classifier (default)"},
+    {"untied", false, "      separate classifier (default unless the preset is tied)"},
     {"share", true, "none|immediate|repeat-all-over|reverse"},
     {"repeat", true, "R     executions of each block (default 2 when sharing)"},
     {"dtype", true, "f32|f16|bf16|int8 (default f16)"},
@@ -90,8 +90,9 @@ static void print_help(const cli_command *c)
 {
     printf("usage: %s\n\n%s\n\noptions:\n", c->usage, c->summary);
     print_opts(c->opts);
-    printf("  --%-10s %s\n  --%-10s %s\n", "format", "table|csv|json (default table)",
-           "help", "      this text");
+    printf("  --%-10s %s\n  --%-10s %s\n", "format",
+           "table|csv|json (default table)",
+           "help", "      this text (also -h)");
     if (!c->takes_spec)
         return;
     printf("\nmodel (SPEC; options after --preset/--config override it):\n");
@@ -176,8 +177,9 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
     int ns = 0, ch, rc;
     opterr = 0;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (ch == OPT_HELP) {
+    /* ":h": a missing value comes back as ':', an unknown option as '?' */
+    while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+        if (ch == OPT_HELP || ch == 'h') {
             print_help(c);
             return -1;
         } else if (ch == OPT_FORMAT) {
@@ -193,7 +195,7 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
                 return lk_fail(e, LK_EINPUT, "too many options");
             sk[ns] = spec_opts[ch - OPT_SPEC].name;
             sv[ns++] = optarg ? optarg : "1";
-        } else if (ch == ':' || (ch == '?' && optopt)) {
+        } else if (ch == ':') {
             return lk_fail(e, LK_EINPUT, "%s: option needs a value (see --help)",
                            argv[optind - 1]);
         } else {

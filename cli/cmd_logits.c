@@ -63,7 +63,7 @@ static int print_logits(const cli_args *a, const float *logits, int64_t n,
     for (int64_t i = 0; i < n; i++) {
         if (table_row(t))
             return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
-        table_put(t, "logit", "%.9g", logits[i]);
+        table_putg(t, "logit", logits[i], 9);
     }
     int rc = cli_print(a, t, e);
     table_free(t);

@@ -5,6 +5,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -125,9 +126,24 @@ void table_putu(table *t, const char *col, uint64_t v)
     put_num(t, col, "%" PRIu64, v);
 }
 
+/* A real number with printf conversion fmt ("%.*f" or "%.*g"): numeric
+ * when finite; JSON has no NaN or infinity, so those stay text. */
+static void put_real(table *t, const char *col, const char *fmt, int prec, double v)
+{
+    if (isfinite(v))
+        put_num(t, col, fmt, prec, v);
+    else
+        table_put(t, col, "%g", v);
+}
+
 void table_putf(table *t, const char *col, double v, int decimals)
 {
-    put_num(t, col, "%.*f", decimals, v);
+    put_real(t, col, "%.*f", decimals, v);
+}
+
+void table_putg(table *t, const char *col, double v, int digits)
+{
+    put_real(t, col, "%.*g", digits, v);
 }
 
 int table_rows(const table *t) { return t->nrows; }

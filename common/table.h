@@ -10,8 +10,8 @@
  *   table_write(t, TABLE_CSV, stdout, &e);      or table_save(..., path)
  *   table_free(t);
  *
- * Cells are kept as text; cells set with table_puti/putu/putf are also
- * marked numeric, so JSON prints them as numbers. A cell never set is
+ * Cells are kept as text; cells set with table_puti/putu/putf/putg are
+ * also marked numeric (when finite), so JSON prints them as numbers. A cell never set is
  * empty. Columns are fixed at table_new(), in that order.
  */
 #ifndef COMMON_TABLE_H
@@ -40,6 +40,8 @@ void table_put(table *t, const char *col, const char *fmt, ...)
 void table_puti(table *t, const char *col, int64_t v);
 void table_putu(table *t, const char *col, uint64_t v);
 void table_putf(table *t, const char *col, double v, int decimals);
+/* v with `digits` significant digits (%.*g): 9 give a float back exactly. */
+void table_putg(table *t, const char *col, double v, int digits);
 
 /* Read back, for reports and tests: number of rows/columns, a cell. */
 int table_rows(const table *t);

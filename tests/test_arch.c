@@ -273,8 +273,33 @@ START_TEST(invalid_specs)
     expect_rejected("params --layers 2 --dim 3000000000 --heads 4", "dim: 3000000000 is too large");
     expect_rejected("params --preset mobilellm-9b", "preset: unknown model 'mobilellm-9b'");
     expect_rejected("params --preset mobilellm-125m --frobnicate", "--frobnicate: unknown option");
+    expect_rejected("params --preset mobilellm-125m -x", "-x: unknown option");
+    expect_rejected("params --preset", "--preset: option needs a value");
     expect_rejected("params", "no model given");
     expect_rejected("nosuchcommand", "nosuchcommand: unknown command");
+}
+END_TEST
+
+/* Every command's help: -h and --help print the same usage, exit 0,
+ * and nothing goes to stderr. */
+START_TEST(help_flags)
+{
+    static const char *const cmds[] = {"params", "schedule", "sim", "bench", "logits",
+                                       "export", "probe", "sweep", "report"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char args[64], want[64], *a, *b, *err;
+        snprintf(args, sizeof args, "%s --help", cmds[i]);
+        ck_assert_int_eq(tu_run(args, &a, NULL), 0);
+        snprintf(args, sizeof args, "%s -h", cmds[i]);
+        ck_assert_int_eq(tu_run(args, &b, &err), 0);
+        snprintf(want, sizeof want, "usage: lanky %s ", cmds[i]);
+        ck_assert_msg(strncmp(a, want, strlen(want)) == 0, "%s", a);
+        ck_assert_str_eq(a, b);
+        ck_assert_str_eq(err, "");
+        free(a);
+        free(b);
+        free(err);
+    }
 }
 END_TEST
 
@@ -341,6 +366,7 @@ int main(void)
     tcase_add_test(tc, schedule_properties);
     tcase_add_test(tc, config_matches_preset);
     tcase_add_test(tc, invalid_specs);
+    tcase_add_test(tc, help_flags);
     tcase_add_test(tc, invalid_configs);
     tcase_add_test(tc, options_override_preset);
     suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
  * and the same logits; a hand-written tiny model matches its closed form
  * (which pins llama2.c's RoPE pairing); every malformed file and bad
  * token list is refused by the CLI with exit 2 and a one-line message. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -228,6 +229,31 @@ START_TEST(test_cli_export_logits)
     ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
     ck_assert_msg(strstr(err, "--layers: --checkpoint gives the model's shape"), "%s", err);
     free(err);
+}
+END_TEST
+
+/* --format json gives each logit as a JSON number, the value the plain
+ * format prints. */
+START_TEST(test_logits_json)
+{
+    char *plain, *json;
+    const char *cmd = "logits " SMALL " --seed 4 --tokens 1,2,3";
+    char with[256];
+    snprintf(with, sizeof with, "%s --format json", cmd);
+    ck_assert_int_eq(tu_run(cmd, &plain, NULL), 0);
+    ck_assert_int_eq(tu_run(with, &json, NULL), 0);
+    cJSON *arr = cJSON_Parse(json);
+    ck_assert_msg(cJSON_IsArray(arr), "not a JSON array: %.80s", json);
+    ck_assert_int_eq(cJSON_GetArraySize(arr), 97);
+    char *p = plain;
+    for (int i = 0; i < 97; i++, p = strchr(p, '\n') + 1) {
+        const cJSON *v = cJSON_GetObjectItem(cJSON_GetArrayItem(arr, i), "logit");
+        ck_assert_msg(cJSON_IsNumber(v), "logit %d is not a number", i);
+        ck_assert(v->valuedouble == strtod(p, NULL));
+    }
+    cJSON_Delete(arr);
+    free(plain);
+    free(json);
 }
 END_TEST
 
@@ -493,6 +519,7 @@ static Suite *suite(void)
     tcase_add_loop_test(t, test_roundtrip_exact, 0, 4);
     tcase_add_test(t, test_closed_form);
     tcase_add_test(t, test_cli_export_logits);
+    tcase_add_test(t, test_logits_json);
     tcase_add_loop_test(t, test_malformed, 0, sizeof bad / sizeof *bad);
     tcase_add_test(t, test_short_and_missing);
     tcase_add_loop_test(t, test_bad_tokens, 0, sizeof bad_tokens / sizeof *bad_tokens);
