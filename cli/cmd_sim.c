@@ -17,13 +17,9 @@ static const cli_opt opts[] = {
 
 static int parse_opts(const cli_args *a, sim_opts *o, lk_err *e)
 {
-    o->mode = SIM_EXACT;
-    o->policy = cli_value(a, "policy");
-    const char *m = cli_value(a, "mode");
-    if (m && !strcmp(m, "analytic"))
-        o->mode = SIM_ANALYTIC;
-    else if (m && strcmp(m, "exact"))
-        return lk_fail(e, LK_EINPUT, "--mode: '%s' is not exact or analytic", m);
+    int rc = sim_opts_parse(o, cli_value(a, "mode"), SIM_EXACT, cli_value(a, "policy"), e);
+    if (rc)
+        return rc;
     if (!cli_value(a, "profile"))
         return lk_fail(e, LK_EINPUT, "--profile: give a SoC profile (a15, a16, "
                                      "pixel8, snapdragon8, host or a file)");

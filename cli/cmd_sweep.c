@@ -40,17 +40,12 @@ static int split_profiles(char *list, const char **names, int *n, lk_err *e)
 static int parse_opts(const cli_args *a, sweep_opts *o, char *list,
                       const char **names, lk_err *e)
 {
-    const char *v;
     int64_t n;
     int rc;
     memset(o, 0, sizeof *o);
-    o->sim.mode = SIM_ANALYTIC;
-    if ((v = cli_value(a, "mode")) && strcmp(v, "analytic")) {
-        if (strcmp(v, "exact"))
-            return lk_fail(e, LK_EINPUT, "--mode: '%s' is not analytic or exact", v);
-        o->sim.mode = SIM_EXACT;
-    }
-    o->sim.policy = cli_value(a, "policy");
+    if ((rc = sim_opts_parse(&o->sim, cli_value(a, "mode"), SIM_ANALYTIC,
+                             cli_value(a, "policy"), e)))
+        return rc;
     if (cli_value(a, "profiles")) {
         if ((rc = split_profiles(list, names, &o->nprofiles, e)))
             return rc;

@@ -123,6 +123,11 @@ int sim_analytic_new(sim_analytic **out, const sim_level_cfg *levels,
     if (nlevels < 1 || nlevels > SIM_MAX_LEVELS)
         return lk_fail(e, LK_EINPUT, "analytic: %d levels; expected 1 to %d",
                        nlevels, SIM_MAX_LEVELS);
+    for (int l = 0; l < nlevels; l++)
+        if (levels[l].policy != SIM_LRU)
+            return lk_fail(e, LK_EINPUT, "policy %s of cache level %d: the analytic mode "
+                           "models LRU only (use --mode exact)",
+                           sim_policy_name(levels[l].policy), l + 1);
     sim_analytic *a = calloc(1, sizeof *a);
     if (!a)
         return lk_fail(e, LK_ERUN, "analytic: out of memory");

@@ -33,6 +33,7 @@
 
 typedef struct sim_analytic sim_analytic;
 
+/* LK_EINPUT if a level's policy is not LRU: the model has no other. */
 int sim_analytic_new(sim_analytic **a, const sim_level_cfg *levels,
                      int nlevels, lk_err *e);
 void sim_analytic_free(sim_analytic *a);

@@ -89,6 +89,26 @@ static void on_access(void *u, uint64_t addr, uint64_t bytes, bool write,
         sim_analytic_access(r->ana, addr, bytes, write, cls);
 }
 
+int sim_opts_parse(sim_opts *o, const char *mode, sim_mode def, const char *policy,
+                   lk_err *e)
+{
+    o->mode = def;
+    o->policy = policy;
+    if (mode && !strcmp(mode, "analytic"))
+        o->mode = SIM_ANALYTIC;
+    else if (mode && !strcmp(mode, "exact"))
+        o->mode = SIM_EXACT;
+    else if (mode)
+        return lk_fail(e, LK_EINPUT, "--mode: '%s' is not exact or analytic", mode);
+    sim_policy pol;
+    if (policy && sim_policy_parse(policy, &pol, e))
+        return lk_prefix(e, "--policy");
+    if (policy && o->mode == SIM_ANALYTIC && pol != SIM_LRU)
+        return lk_fail(e, LK_EINPUT, "--policy: '%s' needs --mode exact "
+                       "(the analytic mode models LRU only)", policy);
+    return LK_OK;
+}
+
 static int open_model(run *r, const sim_profile *p, const sim_opts *o,
                       lk_err *e)
 {
@@ -103,9 +123,8 @@ static int open_model(run *r, const sim_profile *p, const sim_opts *o,
         for (int l = 0; l < p->nlevels; l++)
             cfg[l].policy = pol;
     }
-    if (o->mode == SIM_ANALYTIC)
-        return sim_analytic_new(&r->ana, cfg, p->nlevels, e);
-    int rc = sim_cache_new(&r->cache, cfg, p->nlevels, SIM_SEED, e);
+    int rc = o->mode == SIM_ANALYTIC ? sim_analytic_new(&r->ana, cfg, p->nlevels, e)
+                                     : sim_cache_new(&r->cache, cfg, p->nlevels, SIM_SEED, e);
     return rc ? lk_prefix(e, "profile %s", p->name) : LK_OK;
 }
 

@@ -32,6 +32,13 @@ typedef struct {
     const char *policy; /* NULL: each level's own; else lru|random|srrip */
 } sim_opts;
 
+/* Options from the command line: mode "exact" or "analytic" (NULL: def),
+ * policy a policy name or NULL. LK_EINPUT, naming the option, for an
+ * unknown mode or policy, or a policy other than lru in analytic mode
+ * (the reuse-distance model is LRU's). */
+int sim_opts_parse(sim_opts *o, const char *mode, sim_mode def, const char *policy,
+                   lk_err *e);
+
 typedef struct {
     int64_t executed_layers;
     uint64_t weight_bytes;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
@@ -296,6 +297,30 @@ START_TEST(cli_contract)
 }
 END_TEST
 
+/* The analytic mode is LRU's reuse-distance model: another --policy
+ * there is refused up front (sim and sweep), not echoed unused. */
+START_TEST(cli_analytic_policy)
+{
+    static const char *const cmds[] = {
+        "sim --preset mobilellm-125m --profile a15 --mode analytic --policy random",
+        "sweep sweeps/table7.csv --profiles a15 --policy srrip",
+    };
+    for (int i = 0; i < 2; i++) {
+        char cmd[256], *out, *err;
+        snprintf(cmd, sizeof cmd, "%s --out %s/pol", cmds[i], tu_tmpdir());
+        ck_assert_int_eq(tu_run(i ? cmd : cmds[i], &out, &err), 2);
+        ck_assert_msg(strstr(err, "--policy: '") && strstr(err, "needs --mode exact") &&
+                      strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+        ck_assert_str_eq(out, "");
+        free(out);
+        free(err);
+    }
+    char path[256];
+    snprintf(path, sizeof path, "%s/pol", tu_tmpdir());
+    ck_assert_msg(access(path, F_OK) != 0, "sweep made %s", path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim");
@@ -307,6 +332,7 @@ static Suite *suite(void)
     tcase_add_test(tc, modes_agree);
     tcase_add_test(tc, energy_latency);
     tcase_add_test(tc, cli_contract);
+    tcase_add_test(tc, cli_analytic_policy);
     suite_add_tcase(s, tc);
     return s;
 }
