@@ -1,9 +1,11 @@
 /* main.c -- `lanky`: find the subcommand, parse its options, run it, and
  * turn an error into "lanky: <what>: <why>" on stderr and an exit status
  * (2 bad input, 1 failure while running). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/outfile.h"
 #include "cli.h"
 
 static const cli_command *const commands[] = {
@@ -20,8 +22,20 @@ static void usage(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 }
 
+/* Ctrl-C or a kill while a file is being written: remove the temporary
+ * file, then die of the signal as usual. */
+static void on_signal(int sig)
+{
+    lk_outfile_remove_pending();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int main(int argc, char **argv)
 {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        signal(sigs[i], on_signal);
     if (argc < 2) {
         usage(stderr);
         return LK_EINPUT;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "outfile.h"
+
 typedef struct {
     char *text;   /* NULL when never set */
     bool numeric;
@@ -282,22 +284,13 @@ int table_write(const table *t, table_format f, FILE *out, lk_err *e)
 
 int table_save(const table *t, table_format f, const char *path, lk_err *e)
 {
-    char *tmp = NULL;
-    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
-        return lk_fail(e, LK_ERUN, "%s: out of memory", path);
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
-        free(tmp);
-        return LK_ERUN;
+    lk_outfile o;
+    int rc = lk_outfile_open(&o, path, e);
+    if (rc)
+        return rc;
+    if ((rc = table_write(t, f, o.f, e))) {
+        lk_outfile_abort(&o);
+        return rc;
     }
-    int rc = table_write(t, f, out, e);
-    if (fclose(out) != 0 && rc == LK_OK)
-        rc = lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
-    if (rc == LK_OK && rename(tmp, path) != 0)
-        rc = lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
-    if (rc != LK_OK)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return lk_outfile_commit(&o, e);
 }

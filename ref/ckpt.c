@@ -15,6 +15,7 @@
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
+#include "../common/outfile.h"
 
 #define HEADER_BYTES (7 * 4)
 
@@ -261,6 +262,31 @@ static int check_exportable(const arch_spec *s, bool unroll, int64_t layers,
     return LK_OK;
 }
 
+/* The header and every tensor in llama2.c's order. */
+static void write_model(writer *w, const int64_t *blocks, int64_t n)
+{
+    const arch_spec *s = w->s;
+    int64_t d = s->dim, f = s->ffn_dim, kvd = s->kv_heads * s->head_dim;
+    int32_t hdr[7] = {(int32_t)d, (int32_t)f, (int32_t)n, (int32_t)s->heads,
+                      (int32_t)s->kv_heads,
+                      (int32_t)(s->tied ? s->vocab : -s->vocab), (int32_t)s->seq_len};
+    fwrite(hdr, sizeof hdr, 1, w->f);
+    write_tensor(w, ARCH_W_EMBED, NULL, 1, s->vocab, d);
+    write_tensor(w, ARCH_W_RMS_ATT, blocks, n, 1, d);
+    write_tensor(w, ARCH_W_Q, blocks, n, d, d);
+    write_tensor(w, ARCH_W_K, blocks, n, kvd, d);
+    write_tensor(w, ARCH_W_V, blocks, n, kvd, d);
+    write_tensor(w, ARCH_W_O, blocks, n, d, d);
+    write_tensor(w, ARCH_W_RMS_FFN, blocks, n, 1, d);
+    write_tensor(w, ARCH_W_1, blocks, n, f, d);
+    write_tensor(w, ARCH_W_2, blocks, n, d, f);
+    write_tensor(w, ARCH_W_3, blocks, n, f, d);
+    write_tensor(w, ARCH_W_RMS_FINAL, NULL, 1, 1, d);
+    write_rope(w, s->seq_len, s->head_dim);
+    if (!s->tied)
+        write_tensor(w, ARCH_W_CLS, NULL, 1, s->vocab, d);
+}
+
 int ckpt_export(const arch_spec *s, uint64_t seed, bool unroll,
                 const char *path, lk_err *e)
 {
@@ -271,60 +297,22 @@ int ckpt_export(const arch_spec *s, uint64_t seed, bool unroll,
     int64_t *blocks = malloc((size_t)n * sizeof *blocks);
     int64_t wide = s->ffn_dim > s->dim ? s->ffn_dim : s->dim;
     writer w = {NULL, s, seed, malloc((size_t)wide * sizeof(float))};
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!blocks || !w.row || !tmp) {
-        free(blocks);
-        free(w.row);
-        free(tmp);
-        return lk_fail(e, LK_ERUN, "export: out of memory");
-    }
-    if (unroll)
-        arch_schedule(s, blocks);
+    lk_outfile o;
+    if (!blocks || !w.row)
+        rc = lk_fail(e, LK_ERUN, "export: out of memory");
     else
-        for (int64_t i = 0; i < n; i++)
-            blocks[i] = i;
-
-    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0 || fchmod(fd, 0644) || !(w.f = fdopen(fd, "wb"))) {
-        rc = lk_fail(e, LK_EINPUT, "%s: cannot create: %s", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-    } else {
-        int64_t d = s->dim, f = s->ffn_dim, kvd = s->kv_heads * s->head_dim;
-        int32_t hdr[7] = {(int32_t)d, (int32_t)f, (int32_t)n, (int32_t)s->heads,
-                          (int32_t)s->kv_heads,
-                          (int32_t)(s->tied ? s->vocab : -s->vocab), (int32_t)s->seq_len};
-        fwrite(hdr, sizeof hdr, 1, w.f);
-        write_tensor(&w, ARCH_W_EMBED, NULL, 1, s->vocab, d);
-        write_tensor(&w, ARCH_W_RMS_ATT, blocks, n, 1, d);
-        write_tensor(&w, ARCH_W_Q, blocks, n, d, d);
-        write_tensor(&w, ARCH_W_K, blocks, n, kvd, d);
-        write_tensor(&w, ARCH_W_V, blocks, n, kvd, d);
-        write_tensor(&w, ARCH_W_O, blocks, n, d, d);
-        write_tensor(&w, ARCH_W_RMS_FFN, blocks, n, 1, d);
-        write_tensor(&w, ARCH_W_1, blocks, n, f, d);
-        write_tensor(&w, ARCH_W_2, blocks, n, d, f);
-        write_tensor(&w, ARCH_W_3, blocks, n, f, d);
-        write_tensor(&w, ARCH_W_RMS_FINAL, NULL, 1, 1, d);
-        write_rope(&w, s->seq_len, s->head_dim);
-        if (!s->tied)
-            write_tensor(&w, ARCH_W_CLS, NULL, 1, s->vocab, d);
-        int bad = ferror(w.f);
-        if (fclose(w.f) || bad) {
-            rc = lk_fail(e, LK_ERUN, "%s: write failed: %s", path, strerror(errno));
-            unlink(tmp);
-        } else if (rename(tmp, path)) {
-            rc = lk_fail(e, LK_ERUN, "%s: cannot rename %s: %s", path, tmp,
-                         strerror(errno));
-            unlink(tmp);
-        }
+        rc = lk_outfile_open(&o, path, e);
+    if (!rc) {
+        if (unroll)
+            arch_schedule(s, blocks);
+        else
+            for (int64_t i = 0; i < n; i++)
+                blocks[i] = i;
+        w.f = o.f;
+        write_model(&w, blocks, n);
+        rc = lk_outfile_commit(&o, e);
     }
     free(blocks);
     free(w.row);
-    free(tmp);
     return rc;
 }

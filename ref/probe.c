@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/outfile.h"
 #include "kern.h"
 #include "mem.h"
 
@@ -444,23 +445,14 @@ int probe_write_host_ini(const probe_host *h, const char *path, lk_err *e)
     table *t = probe_table(h);
     if (!t)
         return lk_fail(e, LK_ERUN, "probe: out of memory");
-    char tmp[4096];
-    int fd = -1;
-    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) < (int)sizeof tmp)
-        fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
-        table_free(t);
-        return lk_fail(e, LK_ERUN, "%s: cannot write: %s", path, strerror(errno));
+    lk_outfile o;
+    int rc = lk_outfile_open(&o, path, e);
+    if (!rc && write_ini(o.f, t)) {
+        lk_outfile_abort(&o);
+        rc = lk_fail(e, LK_ERUN, "%s: cannot write: %s", path, strerror(errno));
+    } else if (!rc) {
+        rc = lk_outfile_commit(&o, e);
     }
-    int bad = fchmod(fd, 0644) | write_ini(f, t); /* mkstemp made it 0600 */
     table_free(t);
-    bad |= fclose(f);
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return lk_fail(e, LK_ERUN, "%s: cannot write: %s", path, strerror(errno));
-    }
-    return LK_OK;
+    return rc;
 }

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../common/outfile.h"
 #include "../common/table.h"
 #include "csvin.h"
 
@@ -415,21 +416,15 @@ static int build_table(const tab_def *d, const table *sw, const table *paper,
 
 /* ---- writing ------------------------------------------------------- */
 
-/* Write text to path whole or not at all (temporary file, then rename). */
+/* Write text to path whole or not at all. */
 static int save_text(const char *path, const char *text, size_t len, lk_err *e)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
-    bool ok = fwrite(text, 1, len, f) == len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
-    }
-    return LK_OK;
+    lk_outfile o;
+    int rc = lk_outfile_open(&o, path, e);
+    if (rc)
+        return rc;
+    fwrite(text, 1, len, o.f);
+    return lk_outfile_commit(&o, e);
 }
 
 /* A column is numeric when every non-empty cell is a number. */
