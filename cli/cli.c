@@ -204,6 +204,9 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
         }
     }
     for (; optind < argc; optind++) {
+        if (!c->takes_args)
+            return lk_fail(e, LK_EINPUT, "%s: unexpected argument (see 'lanky %s --help')",
+                           argv[optind], c->name);
         if (a->npos == CLI_MAX_ARGS)
             return lk_fail(e, LK_EINPUT, "%s: too many arguments", argv[optind]);
         a->pos[a->npos++] = argv[optind];

@@ -18,7 +18,7 @@
 #include "../common/table.h"
 
 #define CLI_MAX_OPTS 32
-#define CLI_MAX_ARGS 8
+#define CLI_MAX_ARGS 256
 
 typedef struct {
     const char *name; /* long option name, without "--" */
@@ -46,6 +46,7 @@ typedef struct {
      * apply; the spec is left unfinished for the command to complete. */
     const char *spec_from;
     const cli_opt *opts;   /* the command's own options, {NULL} ended */
+    bool takes_args;       /* positional arguments (files, a folder) */
     int (*run)(const cli_args *a, lk_err *e);
 } cli_command;
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../ref/probe.h"
+#include "../sim/sim.h"
 #include "cli.h"
 
 static void progress(const char *what)
@@ -31,9 +32,12 @@ static int run(const cli_args *a, lk_err *e)
     int64_t threads;
     if (cli_int(a, "threads", 0, 0, 4096, &threads, e) != LK_OK)
         return e->code;
+    char home[4096];
     const char *out = cli_value(a, "out");
-    if (!out)
-        out = "hw-profiles/host.ini";
+    if (!out) {
+        sim_profile_home(home, sizeof home, "host");
+        out = home;
+    }
     if (check_folder(out, e) != LK_OK)
         return e->code;
     probe_host h;
@@ -53,7 +57,7 @@ static int run(const cli_args *a, lk_err *e)
 }
 
 static const cli_opt opts[] = {
-    {"out", true, "FILE  where to write the profile (default hw-profiles/host.ini)"},
+    {"out", true, "FILE  where to write it (default: hw-profiles/host.ini of the project)"},
     {"threads", true, "N     threads to measure with (default: physical cores)"},
     {NULL, false, NULL},
 };

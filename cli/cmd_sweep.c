@@ -88,7 +88,7 @@ static int make_dir(const char *dir, lk_err *e)
             continue;
         *s = 0;
         if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            rc = lk_fail(e, LK_ERUN, "--out %s: %s", p, strerror(errno));
+            rc = lk_fail(e, LK_EINPUT, "--out %s: %s", p, strerror(errno));
         if (end)
             break;
         *s = '/';
@@ -168,5 +168,6 @@ const cli_command cmd_sweep = {
              "[--measure [--tokens N]] [--out DIR]",
     .takes_spec = false,
     .opts = opts,
+    .takes_args = true,
     .run = run,
 };

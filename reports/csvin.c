@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
     const char *path;
@@ -80,10 +81,15 @@ static int feed(FILE *f, struct csv_parser *p, reader *r)
             r->start = r->line;
             r->at_boundary = false;
         }
-        if (csv_parse(p, buf, len, on_field, on_record, r) != (size_t)len &&
+        /* a UTF-8 byte order mark (spreadsheets write one) is not data */
+        size_t skip = r->line == 1 && !strncmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
+        if (csv_parse(p, buf + skip, len - skip, on_field, on_record, r) != len - skip &&
             !r->rc)
             r->rc = lk_fail(r->e, LK_EINPUT, "%s:%ld: %s", r->path, r->line,
-                            csv_strerror(csv_error(p)));
+                            csv_error(p) == CSV_EPARSE
+                                ? "misplaced quote (quote the whole field and double "
+                                  "the quotes inside it)"
+                                : csv_strerror(csv_error(p)));
     }
     free(buf);
     if (!r->rc && ferror(f))
@@ -99,6 +105,11 @@ int csvin_read(const char *path, csvin_row_fn row, void *ctx, lk_err *e)
     FILE *f = fopen(path, "r");
     if (!f) /* a file the user named that cannot be read is bad input */
         return lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return lk_fail(e, LK_EINPUT, "%s: a folder, not a CSV file", path);
+    }
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
         fclose(f);

@@ -100,6 +100,16 @@ static int load(const char *dir, const char *name, table **t, lk_err *e)
     return rc;
 }
 
+/* The paper's table `name`: unlike a sweep's results, it must be there. */
+static int load_paper(const char *paper_dir, const char *name, table **t, lk_err *e)
+{
+    int rc = load(paper_dir, name, t, e);
+    if (!rc && !*t)
+        rc = lk_fail(e, LK_EINPUT, "%s/%s.csv: missing or empty (--paper-data names "
+                     "the folder of the paper's tables)", paper_dir, name);
+    return rc;
+}
+
 /* A cell as text ("" when the table, row or column is missing). */
 static const char *get(const table *t, int r, const char *col)
 {
@@ -718,7 +728,7 @@ static int build_figure(const char *dir, const char *paper_dir,
     table *t = table_new(cols), *paper = NULL;
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
-    int rc = f->paper ? load(paper_dir, f->paper, &paper, e) : LK_OK;
+    int rc = f->paper ? load_paper(paper_dir, f->paper, &paper, e) : LK_OK;
     for (int i = 0; !rc && i < 8 && f->sweeps[i]; i++) {
         table *sw;
         if ((rc = load(dir, f->sweeps[i], &sw, e)) || !sw)
@@ -782,16 +792,32 @@ static int write_index(const char *dir, const table *const *tabs, lk_err *e)
     return save_stream(f, &buf, &len, path, e);
 }
 
+/* Whether dir holds any sweep's results: a report of none is a mistake
+ * (the wrong folder), not an empty report. */
+static bool any_sweep(const char *dir)
+{
+    char path[4096];
+    for (size_t i = 0; i < NTABLES; i++) {
+        snprintf(path, sizeof path, "%s/%s.csv", dir, tables[i].sweep);
+        if (access(path, F_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
 int report_write(const char *dir, const char *paper_dir, lk_err *e)
 {
     const table *tabs[NTABLES] = {0};
+    if (!any_sweep(dir))
+        return lk_fail(e, LK_EINPUT, "%s: no sweep results in it (lanky sweep FILE.csv "
+                       "--out %s writes them)", dir, dir);
     int rc = LK_OK;
     for (size_t i = 0; !rc && i < NTABLES; i++) {
         const tab_def *d = &tables[i];
         table *sw = NULL, *paper = NULL, *t = NULL;
         rc = load(dir, d->sweep, &sw, e);
         if (!rc && d->paper)
-            rc = load(paper_dir, d->paper, &paper, e);
+            rc = load_paper(paper_dir, d->paper, &paper, e);
         if (!rc && !(rc = build_table(d, sw, paper, &t, e)))
             rc = save_table(dir, d, t, e);
         tabs[i] = t;

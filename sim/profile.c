@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/project.h"
+
 /* ---- the schema ------------------------------------------------------ */
 
 typedef enum { S_SOC, S_CACHE, S_DRAM, S_COMPUTE, S_ENERGY, S_KINDS } sect_kind;
@@ -451,25 +453,15 @@ static bool readable(const char *path)
     return access(path, R_OK) == 0;
 }
 
-/* The project folder of the running binary: the nearest folder above
- * /proc/self/exe that has a hw-profiles folder (build/lanky,
- * build-x/asan/lanky, build/tests/test_sim). */
-static bool project_profile(char *dst, size_t n, const char *name)
+void sim_profile_home(char *dst, size_t n, const char *name)
 {
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0)
-        return false;
-    exe[len] = 0;
-    for (char *slash; (slash = strrchr(exe, '/')) != NULL;) {
-        *slash = 0;
-        snprintf(dst, n, "%s/hw-profiles", exe);
-        if (access(dst, X_OK) == 0) {
-            snprintf(dst, n, "%s/hw-profiles/%s.ini", exe, name);
-            return true;
-        }
-    }
-    return false;
+    const char *env = getenv("LANKY_PROFILES");
+    char dir[PATH_MAX + 16];
+    if (env && *env)
+        snprintf(dir, sizeof dir, "%s", env);
+    else if (!lk_project_path(dir, sizeof dir, "hw-profiles"))
+        snprintf(dir, sizeof dir, "hw-profiles");
+    snprintf(dst, n, "%s/%s.ini", dir, name);
 }
 
 int sim_profile_load(sim_profile **p, const char *name, lk_err *e)
@@ -486,7 +478,9 @@ int sim_profile_load(sim_profile **p, const char *name, lk_err *e)
         if (readable(path))
             return sim_profile_read(p, path, e);
     }
-    if (project_profile(path, sizeof path, name) && readable(path))
+    char dir[PATH_MAX + 16];
+    if (lk_project_path(dir, sizeof dir, "hw-profiles") &&
+        snprintf(path, sizeof path, "%s/%s.ini", dir, name) > 0 && readable(path))
         return sim_profile_read(p, path, e);
     snprintf(path, sizeof path, "hw-profiles/%s.ini", name);
     if (readable(path))
@@ -494,8 +488,8 @@ int sim_profile_load(sim_profile **p, const char *name, lk_err *e)
     *p = NULL;
     return lk_fail(e, LK_EINPUT,
                    "profile '%s': no %s.ini in $LANKY_PROFILES, the project's "
-                   "hw-profiles or ./hw-profiles",
-                   name, name);
+                   "hw-profiles or ./hw-profiles%s",
+                   name, name, strcmp(name, "host") ? "" : " (lanky probe writes it)");
 }
 
 void sim_profile_free(sim_profile *p)

@@ -321,6 +321,28 @@ START_TEST(cli_analytic_policy)
 }
 END_TEST
 
+/* `lanky probe` run from another folder writes host.ini where
+ * `--profile host` looks first ($LANKY_PROFILES here, standing in for the
+ * project's hw-profiles), not into the current folder. */
+START_TEST(cli_probe_writes_where_host_is_found)
+{
+    char args[1024], *out, *err;
+    snprintf(args, sizeof args, "cd / && LANKY_PROFILES=%s $LANKY_BIN probe --threads 1",
+             tu_tmpdir());
+    ck_assert_int_eq(tu_sh(args, NULL, &err), 0);
+    free(err);
+    snprintf(args, sizeof args, "%s/host.ini", tu_tmpdir());
+    ck_assert_int_eq(access(args, R_OK), 0);
+    ck_assert_int_ne(access("/hw-profiles/host.ini", F_OK), 0);
+    snprintf(args, sizeof args, "cd / && LANKY_PROFILES=%s $LANKY_BIN sim "
+             "--preset mobilellm-125m --profile host --mode analytic --format csv",
+             tu_tmpdir());
+    ck_assert_int_eq(tu_sh(args, &out, NULL), 0);
+    ck_assert_msg(strstr(out, "\nhost,none,1,"), "%s", out);
+    free(out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim");
@@ -333,6 +355,7 @@ static Suite *suite(void)
     tcase_add_test(tc, energy_latency);
     tcase_add_test(tc, cli_contract);
     tcase_add_test(tc, cli_analytic_policy);
+    tcase_add_test(tc, cli_probe_writes_where_host_is_found);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "testutil.h"
 
@@ -122,6 +123,7 @@ START_TEST(bad_row_reported_others_written)
                  "bad,2,128,3,none\n"            /* 3 does not divide 128 */
                  "good2,2,128,2,immediate\n"
                  "extra,2,128,2,none,7\n"        /* a field without a column */
+                 "short,2,128,2\n"               /* a column without a field */
                  "\n"
                  "good3,4,\"128\",2,\n");
     snprintf(args, sizeof args, "sweep %s --out %s/mixed", in, dir);
@@ -132,7 +134,9 @@ START_TEST(bad_row_reported_others_written)
     ck_assert_msg(strstr(err, want), "no '%s' in: %s", want, err);
     snprintf(want, sizeof want, "%s:5: ", in);
     ck_assert_msg(strstr(err, want), "no '%s' in: %s", want, err);
-    ck_assert_msg(!strstr(err, ":2: ") && !strstr(err, ":4: ") && !strstr(err, ":7: "),
+    snprintf(want, sizeof want, "%s:6: 4 fields but the header has 5", in);
+    ck_assert_msg(strstr(err, want), "no '%s' in: %s", want, err);
+    ck_assert_msg(!strstr(err, ":2: ") && !strstr(err, ":4: ") && !strstr(err, ":8: "),
                   "a good row was reported: %s", err);
     free(err);
     snprintf(out, sizeof out, "%s/mixed/mixed.csv", dir);
@@ -171,7 +175,7 @@ START_TEST(unwritable_out_leaves_nothing)
     snprintf(args, sizeof args, "sweep %s --out %s/sub", tu_path("sweeps/table7.csv"),
              file);
     char *err;
-    ck_assert_int_eq(tu_run(args, NULL, &err), 1);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2); /* the user's --out is wrong */
     ck_assert_msg(strstr(err, "lanky: ") && strstr(err, "plain-file"), "%s", err);
     free(err);
     /* a missing profile fails before anything is written */
@@ -207,6 +211,47 @@ START_TEST(missing_inputs_are_bad_input)
     ck_assert_int_eq(tu_run("report /nonexistent/out", NULL, &err), 2);
     ck_assert_msg(strstr(err, "/nonexistent/out: not a folder"), "%s", err);
     free(err);
+    char args[1024];
+    snprintf(args, sizeof args, "sweep %s --profiles a15", tu_tmpdir()); /* a folder */
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "a folder, not a CSV file"), "%s", err);
+    free(err);
+}
+END_TEST
+
+/* A report of a folder without sweep results, or without the paper's
+ * tables, is refused before anything is written. */
+START_TEST(report_needs_results_and_paper)
+{
+    char dir[512], args[1024], *err;
+    snprintf(dir, sizeof dir, "%s/rep", tu_tmpdir());
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    snprintf(args, sizeof args, "report %s", dir);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "no sweep results"), "%s", err);
+    free(err);
+    ck_assert_int_eq(files_in(dir), 0);
+    snprintf(args, sizeof args, "sweep %s --profiles a15 --out %s", tu_path("sweeps/table7.csv"),
+             dir);
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+    snprintf(args, sizeof args, "report %s --paper-data %s/none", dir, tu_tmpdir());
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "/none/") && strstr(err, "missing"), "%s", err);
+    free(err);
+}
+END_TEST
+
+/* A spreadsheet's byte order mark before the header is not part of the
+ * first column's name. */
+START_TEST(byte_order_mark_skipped)
+{
+    char in[512], args[1024], *out;
+    snprintf(in, sizeof in, "%s/bom.csv", tu_tmpdir());
+    tu_write(in, "\xEF\xBB\xBFname,layers,dim,heads\nbom,2,128,2\n");
+    snprintf(args, sizeof args, "sweep %s --format csv", in);
+    ck_assert_int_eq(tu_run(args, &out, NULL), 0);
+    ck_assert_msg(strstr(out, "\nbom,"), "%s", out);
+    free(out);
 }
 END_TEST
 
@@ -221,6 +266,8 @@ int main(void)
     tcase_add_test(tc, unwritable_out_leaves_nothing);
     tcase_add_test(tc, refuses_to_overwrite_its_input);
     tcase_add_test(tc, missing_inputs_are_bad_input);
+    tcase_add_test(tc, report_needs_results_and_paper);
+    tcase_add_test(tc, byte_order_mark_skipped);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }

@@ -13,6 +13,9 @@
  * out/err are not NULL, what it printed (malloc'd, NUL-terminated). */
 int tu_run(const char *args, char **out, char **err);
 
+/* The same for any shell command line ("cd / && $LANKY_BIN ..."). */
+int tu_sh(const char *cmdline, char **out, char **err);
+
 /* A finished spec from "key=value key=value ..." (arch_spec_set keys);
  * fails the test when a key, a value or the spec is rejected. */
 arch_spec tu_spec(const char *opts);
