@@ -326,17 +326,19 @@ END_TEST
  * project's hw-profiles), not into the current folder. */
 START_TEST(cli_probe_writes_where_host_is_found)
 {
-    char args[1024], *out, *err;
-    snprintf(args, sizeof args, "cd / && LANKY_PROFILES=%s $LANKY_BIN probe --threads 1",
-             tu_tmpdir());
+    char args[1024], *out, *err, *bin = realpath(getenv("LANKY_BIN"), NULL);
+    ck_assert_ptr_nonnull(bin);
+    snprintf(args, sizeof args, "cd / && LANKY_PROFILES=%s %s probe --threads 1",
+             tu_tmpdir(), bin);
     ck_assert_int_eq(tu_sh(args, NULL, &err), 0);
     free(err);
     snprintf(args, sizeof args, "%s/host.ini", tu_tmpdir());
     ck_assert_int_eq(access(args, R_OK), 0);
     ck_assert_int_ne(access("/hw-profiles/host.ini", F_OK), 0);
-    snprintf(args, sizeof args, "cd / && LANKY_PROFILES=%s $LANKY_BIN sim "
+    snprintf(args, sizeof args, "cd / && LANKY_PROFILES=%s %s sim "
              "--preset mobilellm-125m --profile host --mode analytic --format csv",
-             tu_tmpdir());
+             tu_tmpdir(), bin);
+    free(bin);
     ck_assert_int_eq(tu_sh(args, &out, NULL), 0);
     ck_assert_msg(strstr(out, "\nhost,none,1,"), "%s", out);
     free(out);
