@@ -76,7 +76,6 @@ typedef struct {
 #define RANDOM_EMPTY 0x80 /* random's meta: the top bit, for lane_bits() */
 #define MIN_LINE 16
 #define MAX_LINE 65536
-#define MAX_WAYS 255 /* LRU ages are bytes */
 #define QUEUE 1024   /* words a level queues before the next one runs */
 
 /* What the hot loops read; they copy it into a local so the compiler
@@ -651,10 +650,10 @@ static int check_level(const sim_level_cfg *g, int i, lk_err *e)
                        i + 1, (unsigned long long)g->size_bytes,
                        (unsigned long long)unit);
     uint64_t ways = g->assoc ? g->assoc : g->size_bytes / line;
-    if (ways > MAX_WAYS)
+    if (ways > SIM_MAX_WAYS)
         return lk_fail(e, LK_EINPUT, "cache level %d: %llu ways%s; at most %d",
                        i + 1, (unsigned long long)ways,
-                       g->assoc ? "" : " (fully associative)", MAX_WAYS);
+                       g->assoc ? "" : " (fully associative)", SIM_MAX_WAYS);
     if ((unsigned)g->policy >= SIM_POLICY_COUNT)
         return lk_fail(e, LK_EINPUT, "cache level %d: unknown policy %d",
                        i + 1, (int)g->policy);

@@ -37,6 +37,8 @@
 
 #include "../common/err.h"
 
+#define SIM_MAX_WAYS 255 /* LRU ages are bytes */
+
 typedef enum { SIM_LRU, SIM_RANDOM, SIM_SRRIP, SIM_POLICY_COUNT } sim_policy;
 
 typedef enum { SIM_WEIGHTS, SIM_KV, SIM_ACT, SIM_CLASS_COUNT } sim_class;

@@ -88,6 +88,7 @@ typedef struct {
     lk_err err;     /* the first schema error */
     int err_line;   /* its line */
     int line;       /* real line of the chunk inih is parsing */
+    int cur;        /* the section of the last key, -1 before the first */
     /* the long-line reader */
     FILE *f;
     char *buf;      /* the current physical line (getline) */
@@ -256,6 +257,9 @@ static int handler(void *user, const char *section, const char *name,
     if (si < 0)
         return bad(p, "unknown section [%s]", section, NULL);
     sect *s = &p->s[si];
+    if (si != p->cur && s->present) /* inih would merge the two silently */
+        return bad(p, "section [%s] appears twice", section, NULL);
+    p->cur = si;
     if (!s->present) {
         s->present = true;
         s->line = p->line;
@@ -331,6 +335,16 @@ static int convert_cache(parser *p, int si, sim_profile_level *L,
                        "%s:%d: [%s] size_kb: %g KiB is not a positive multiple of "
                        "line_bytes x assoc (%g bytes)",
                        p->path, at(p, si, "size_kb"), label, kb, unit);
+    /* Larger than any cache built (server L3s reach ~1 GiB); the exact
+     * mode keeps state per line. */
+    if (bytes > 0x1p32)
+        return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] size_kb: %.0f KiB is over 4 GiB",
+                       p->path, at(p, si, "size_kb"), label, kb);
+    if ((assoc ? assoc : bytes / line) > SIM_MAX_WAYS)
+        return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] assoc: %g ways%s; the cache model "
+                       "has at most %d", p->path, at(p, si, "assoc"), label,
+                       assoc ? assoc : bytes / line, assoc ? "" : " (fully associative)",
+                       SIM_MAX_WAYS);
     if (num(p, si, "bandwidth_gbs") <= 0)
         return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] bandwidth_gbs must be positive",
                        p->path, at(p, si, "bandwidth_gbs"), label);
@@ -418,7 +432,7 @@ static void base_name(char *dst, size_t n, const char *path)
 int sim_profile_read(sim_profile **out, const char *path, lk_err *e)
 {
     *out = NULL;
-    parser p = {.path = path};
+    parser p = {.path = path, .cur = -1};
     p.f = fopen(path, "r");
     if (!p.f)
         return lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));

@@ -130,6 +130,11 @@ static const bad_case cases[] = {
     {"[cache1]", "assoc = ", "assoc = 8\nassoc = 4", "assoc = 4", "given twice"},
     {"[dram]", "type =", "this is not ini", "this is", "not a [section] or key = value"},
     {"[cache1]", "[cache1]", "[cache3]", "name = SLC", "follows a missing [cache1]"},
+    {"[dram]", "[dram]", "[soc]\nname = again\n[dram]", "name = again",
+     "section [soc] appears twice"},
+    {"[cache1]", "size_kb = ", "size_kb = 8388608", "= 8388608", "over 4 GiB"},
+    {"[cache1]", "assoc = ", "assoc = 0", "assoc = 0", "1024 ways (fully associative)"},
+    {"[cache2]", "assoc = ", "assoc = 512", "assoc = 512", "512 ways"},
 };
 
 /* The fixture with case c applied; *line is the line the error names. */
