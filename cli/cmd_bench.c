@@ -9,7 +9,7 @@
 
 static const char columns[] =
     "dtype,threads,ctx,executed_layers,load_ms,init_ms,execute_ms,tokens_per_s,"
-    "weight_bytes_per_token,kv_bytes_per_token,gb_per_s,matvec_ms,attention_ms,other_ms";
+    "weight_read_bytes_per_token,kv_read_bytes_per_token,gb_per_s,matvec_ms,attention_ms,other_ms";
 /* appended with --prompt N: the time to first token of an N-token prompt */
 static const char prefill_columns[] = ",prompt_tokens,prefill_ms,prefill_tokens_per_s";
 
@@ -66,8 +66,8 @@ static int run(const cli_args *a, lk_err *e)
     table_putf(t, "init_ms", r.init_ms, 3);
     table_putf(t, "execute_ms", r.execute_ms, 3);
     table_putf(t, "tokens_per_s", r.tokens_per_s, 2);
-    table_putu(t, "weight_bytes_per_token", r.weight_bytes_per_token);
-    table_putu(t, "kv_bytes_per_token", r.kv_bytes_per_token);
+    table_putu(t, "weight_read_bytes_per_token", r.weight_bytes_per_token);
+    table_putu(t, "kv_read_bytes_per_token", r.kv_bytes_per_token);
     table_putf(t, "gb_per_s",
                (double)(r.weight_bytes_per_token + r.kv_bytes_per_token) / r.execute_ms / 1e6, 2);
     table_putf(t, "matvec_ms", r.matvec_ms, 3);

@@ -6,7 +6,8 @@
 static const cli_opt opts[] = {
     {"seed", true, "S     seed of the generated weights (default 1)"},
     {"out", true, "FILE  checkpoint to write (whole or not at all)"},
-    {"unroll", false, "      write every executed layer of a shared model"},
+    {"unroll", false, "      write every executed layer as its own (required for a shared model: "
+               "llama2.c files cannot share)"},
     {NULL, false, NULL},
 };
 

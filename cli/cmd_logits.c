@@ -105,7 +105,8 @@ static int run(const cli_args *a, lk_err *e)
 const cli_command cmd_logits = {
     .name = "logits",
     .summary = "the reference transformer's logits after a prompt, one per line",
-    .usage = "lanky logits SPEC|--checkpoint FILE [--seed S] [--batch N] --tokens a,b,c",
+    .usage = "lanky logits SPEC|--checkpoint FILE [--seed S] [--batch N] [--threads N] "
+             "--tokens a,b,c",
     .takes_spec = true,
     .spec_from = "checkpoint",
     .opts = opts,

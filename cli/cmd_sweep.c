@@ -13,7 +13,7 @@
 #define MAX_PROFILES 16
 
 static const cli_opt opts[] = {
-    {"profiles", true, "A,B   profiles to simulate (names or .ini paths)"},
+    {"profiles", true, "A,B   profiles to simulate (names or .ini paths; none: spec columns only)"},
     {"mode", true, "analytic|exact  simulator mode (default analytic)"},
     {"policy", true, "P     replacement policy of every cache level"},
     {"measure", false, "      also measure each spec on this machine"},
@@ -164,8 +164,8 @@ static int run(const cli_args *a, lk_err *e)
 const cli_command cmd_sweep = {
     .name = "sweep",
     .summary = "run sweep files (one model per CSV row) over profiles",
-    .usage = "lanky sweep FILE.csv... [--profiles A,B] [--mode analytic|exact] "
-             "[--measure [--tokens N]] [--out DIR]",
+    .usage = "lanky sweep FILE.csv... [--profiles A,B] [--mode analytic|exact] [--policy P] "
+             "[--measure [--tokens N] [--threads N]] [--out DIR]",
     .takes_spec = false,
     .opts = opts,
     .takes_args = true,

@@ -502,7 +502,7 @@ START_TEST(test_bench_checkpoint_row)
     ck_assert(row && strncmp(row + 1, "f16,1,16,2,", 11) == 0);
     unsigned long long kv = 0;
     char *f = row + 1;
-    for (int i = 0; i < 9; i++) /* kv_bytes_per_token is the 10th column */
+    for (int i = 0; i < 9; i++) /* kv_read_bytes_per_token is the 10th column */
         f = strchr(f, ',') + 1;
     ck_assert_int_eq(sscanf(f, "%llu", &kv), 1);
     ck_assert_uint_eq(kv, 4352);
