@@ -452,6 +452,48 @@ START_TEST(test_dtypes_near_f32)
 }
 END_TEST
 
+/* int8 shapes whose rows*cols is not a multiple of 4 keep every per-row
+ * scale an aligned float (UBSan flags a misaligned one) and run on both
+ * kernel sets, near the f32 logits as in test_dtypes_near_f32; a shape
+ * that is a multiple of 4 keeps the layout's (the simulator's) address,
+ * right after the int8 values. */
+static const char *const odd_int8[] = {
+    "layers=1 dim=63 heads=4 head_dim=16 vocab=31 seq_len=16",
+    "layers=1 dim=130 heads=5 head_dim=2 ffn_dim=1 vocab=11 seq_len=16",
+    "layers=1 dim=64 heads=4 vocab=33 seq_len=16",
+};
+#define NODD ((int)(sizeof odd_int8 / sizeof *odd_int8))
+
+START_TEST(test_int8_scales_aligned)
+{
+    lk_err e = {0};
+    ck_assert_msg(kern_select(_i < NODD ? "auto" : "portable", &e) == LK_OK, "%s", e.msg);
+    char opts[256];
+    snprintf(opts, sizeof opts, "%s dtype=f32", odd_int8[_i % NODD]);
+    arch_spec s32 = tu_spec(opts);
+    snprintf(opts, sizeof opts, "%s dtype=int8", odd_int8[_i % NODD]);
+    arch_spec s8 = tu_spec(opts);
+    model a, b;
+    seeded(&a, &s32, 5, 2);
+    seeded(&b, &s8, 5, 2);
+    const ref_block *k = &b.w.blocks[0];
+    const kern_mat *m[] = {&b.w.embed, &k->wq, &k->wk, &k->wv, &k->wo, &k->w1, &k->w2, &k->w3};
+    for (int i = 0; i < 8; i++) {
+        ck_assert_msg((uintptr_t)m[i]->scales % _Alignof(float) == 0, "%s: matrix %d",
+                      odd_int8[_i % NODD], i);
+        if (m[i]->rows * m[i]->cols % 4 == 0)
+            ck_assert_ptr_eq(m[i]->scales, (const int8_t *)m[i]->data + m[i]->rows * m[i]->cols);
+    }
+    float *la = logits_of(&a, prompt, PROMPT_N), *lb = logits_of(&b, prompt, PROMPT_N);
+    double r = rel_l2(lb, la, s32.vocab);
+    ck_assert_msg(r < 8e-2, "%s: int8 vs f32: relative L2 error %g", odd_int8[_i % NODD], r);
+    free(la);
+    free(lb);
+    done(&a);
+    done(&b);
+}
+END_TEST
+
 /* The forward pass times its parts (mat-vecs, attention, the rest): each
  * took some time, and together no more than the wall-clock time around
  * the calls (they are disjoint intervals inside it). */
@@ -560,6 +602,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_gqa_equals_mha);
     tcase_add_loop_test(t, test_shared_equals_unrolled, 0, sizeof sharing / sizeof *sharing);
     tcase_add_loop_test(t, test_dtypes_near_f32, 0, 3);
+    tcase_add_loop_test(t, test_int8_scales_aligned, 0, 2 * NODD);
     tcase_add_test(t, test_threads_agree);
     tcase_add_test(t, test_time_parts);
     tcase_add_test(t, test_seeded_statistics);
