@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 void *mem_huge_alloc(uint64_t bytes)
 {
@@ -18,4 +19,10 @@ void mem_huge_free(void *p, uint64_t bytes)
 {
     if (p)
         munmap(p, bytes ? (size_t)bytes : 1);
+}
+
+uint64_t mem_physical(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : UINT64_MAX;
 }

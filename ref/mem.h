@@ -17,4 +17,11 @@ void *mem_huge_alloc(uint64_t bytes);
 /* Free what mem_huge_alloc(bytes) returned (NULL is fine). */
 void mem_huge_free(void *p, uint64_t bytes);
 
+/* This machine's physical memory in bytes (UINT64_MAX when unknown).
+ * Weights and KV caches are written whole, so one that needs more can
+ * never work: callers refuse it up front, with a message, instead of
+ * being killed by the kernel's OOM killer midway (or aborted by ASan,
+ * whose allocator does not return NULL). */
+uint64_t mem_physical(void);
+
 #endif

@@ -291,9 +291,18 @@ const float *ref_prefill(ref_state *s, const int64_t *tokens, int64_t n, int64_t
 /* ---------------------------------------------------------------------- */
 /* state */
 
-static float *floats(int64_t n)
+/* a * b and a + b, or UINT64_MAX when they overflow: a size too large to
+ * count is refused as too large for the machine. */
+static uint64_t mul_sat(uint64_t a, uint64_t b)
 {
-    return calloc((size_t)n, sizeof(float));
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
 int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
@@ -302,40 +311,58 @@ int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
     int64_t dim = sp->dim, qdim = sp->heads * sp->head_dim, ffn = sp->ffn_dim;
     int64_t big = dim > qdim ? dim : qdim, B = REF_BATCH;
     int64_t qn = big > ffn ? big : ffn;
+    arch_params params;
+    arch_params_count(sp, &params, NULL); /* cannot fail for a finished spec */
     memset(s, 0, sizeof *s);
     s->w = w;
     s->pool = p;
     s->n_exec = arch_executed_layers(sp);
     s->kv_type = arch_kv_type(sp->dtype);
     s->kv_dim = sp->kv_heads * sp->head_dim;
-    s->kv_bytes = (uint64_t)s->n_exec * 2 * (uint64_t)sp->seq_len *
-                  (uint64_t)s->kv_dim * (uint64_t)arch_dtype_size(s->kv_type);
-    s->kv = mem_huge_alloc(s->kv_bytes); /* streamed every token */
-    s->sched = malloc((size_t)s->n_exec * sizeof *s->sched);
+    s->kv_bytes = params.kv_bytes;
     s->xb_stride = big;
     s->xq_stride = (qn + 63) / 64 * 64;
     int64_t threads = pool_threads(p), group = sp->heads / sp->kv_heads;
     s->part_n = sp->heads * threads;
-    s->x = floats(B * dim);
-    s->xb = floats(B * big);
-    s->xb2 = floats(B * dim);
-    s->q = floats(B * qdim);
-    s->k = floats(B * s->kv_dim);
-    s->v = floats(B * s->kv_dim);
-    s->hb = floats(B * ffn);
-    s->hb2 = floats(B * ffn);
-    s->att = floats(threads * KERN_ATT_SCRATCH(group, sp->seq_len));
-    s->part_o = floats(B * s->part_n * sp->head_dim);
-    s->part_ml = floats(B * s->part_n * 2);
-    s->rope = floats(B * sp->head_dim + 1);
-    s->logits = floats(sp->vocab);
-    s->xq = calloc((size_t)(B * s->xq_stride), 1);
-    if (!s->kv || !s->sched || !s->x || !s->xb || !s->xb2 || !s->q || !s->k ||
-        !s->v || !s->hb || !s->hb2 || !s->att || !s->part_o || !s->part_ml || !s->rope ||
-        !s->logits || !s->xq) {
+    /* every buffer's size before any allocation, so that a state the
+     * machine cannot hold is refused up front (the attention scratch
+     * grows with seq_len as the KV cache does) */
+    struct { float **p; uint64_t n; } buf[] = {
+        {&s->x, mul_sat(B, dim)},
+        {&s->xb, mul_sat(B, big)},
+        {&s->xb2, mul_sat(B, dim)},
+        {&s->q, mul_sat(B, qdim)},
+        {&s->k, mul_sat(B, s->kv_dim)},
+        {&s->v, mul_sat(B, s->kv_dim)},
+        {&s->hb, mul_sat(B, ffn)},
+        {&s->hb2, mul_sat(B, ffn)},
+        {&s->att, mul_sat(threads, KERN_ATT_SCRATCH(group, sp->seq_len))},
+        {&s->part_o, mul_sat(mul_sat(B, s->part_n), sp->head_dim)},
+        {&s->part_ml, mul_sat(mul_sat(B, s->part_n), 2)},
+        {&s->rope, mul_sat(B, sp->head_dim + 1)},
+        {&s->logits, sp->vocab},
+    };
+    uint64_t xq = mul_sat(B, s->xq_stride), need = add_sat(s->kv_bytes, xq);
+    for (size_t i = 0; i < sizeof buf / sizeof *buf; i++)
+        need = add_sat(need, mul_sat(buf[i].n, sizeof(float)));
+    uint64_t have = mem_physical();
+    if (need > have)
+        return lk_fail(e, LK_ERUN,
+                       "model state: needs %.1f GB (KV cache %.1f GB at seq_len %lld), "
+                       "this machine has %.1f GB",
+                       (double)need / 1e9, (double)s->kv_bytes / 1e9,
+                       (long long)sp->seq_len, (double)have / 1e9);
+
+    s->kv = mem_huge_alloc(s->kv_bytes); /* streamed every token */
+    s->sched = malloc((size_t)s->n_exec * sizeof *s->sched);
+    s->xq = calloc((size_t)xq, 1);
+    bool ok = s->kv && s->sched && s->xq;
+    for (size_t i = 0; i < sizeof buf / sizeof *buf; i++)
+        ok &= (*buf[i].p = calloc((size_t)buf[i].n, sizeof(float))) != NULL;
+    if (!ok) {
         ref_state_free(s);
-        return lk_fail(e, LK_ERUN, "model state: out of memory (KV cache %llu bytes)",
-                       (unsigned long long)s->kv_bytes);
+        return lk_fail(e, LK_ERUN, "model state: out of memory (%llu bytes, KV cache %llu)",
+                       (unsigned long long)need, (unsigned long long)params.kv_bytes);
     }
     memset(s->kv, 0, s->kv_bytes); /* first touch */
     arch_schedule(sp, s->sched);

@@ -154,7 +154,10 @@ static int fill_blob(ref_weights *w, const arch_layout *l, const float *const *s
 {
     /* rounded up to 4: the last tensor's int8 scales may end 3 bytes
      * after the layout's blob_bytes (see scales_offset) */
-    uint64_t bytes = (l->blob_bytes + 3) / 4 * 4;
+    uint64_t bytes = (l->blob_bytes + 3) / 4 * 4, have = mem_physical();
+    if (bytes > have)
+        return lk_fail(e, LK_ERUN, "weights: need %.1f GB, this machine has %.1f GB",
+                       (double)bytes / 1e9, (double)have / 1e9);
     void *blob = mem_huge_alloc(bytes); /* zeroed; page-aligned, so ARCH_ALIGN too */
     if (!blob)
         return lk_fail(e, LK_ERUN, "weights: cannot allocate %llu bytes",

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
@@ -336,6 +337,27 @@ START_TEST(test_short_and_missing)
 }
 END_TEST
 
+/* A valid checkpoint whose seq_len (2^31-1) gives 64 layers a 17.6 TB KV
+ * cache is refused with exit 1 and the bytes needed and available, not
+ * an allocation failure. The 17 GB file (mostly RoPE tables) is sparse. */
+START_TEST(test_huge_seq_len)
+{
+    const int32_t h[7] = {16, 1, 64, 8, 8, -1, INT32_MAX};
+    const char *path = tmp("huge-seq.bin");
+    FILE *f = fopen(path, "wb");
+    ck_assert(f && fwrite(h, 4, 7, f) == 7);
+    ck_assert(ftruncate(fileno(f), 28 + 4 * payload(h)) == 0);
+    fclose(f);
+    char cmd[1024], *err;
+    snprintf(cmd, sizeof cmd, "logits --checkpoint %s --tokens 0", path);
+    ck_assert_int_eq(tu_run(cmd, NULL, &err), 1);
+    ck_assert_msg(strstr(err, "model state: needs ") && strstr(err, "seq_len 2147483647") &&
+                  strstr(err, "this machine has"), "%s", err);
+    free(err);
+    unlink(path);
+}
+END_TEST
+
 static const char *const bad_tokens[] = {"1,x", "-1", "97", "", "1,,2", "3,", "1e3",
                                          "99999999999999999999"};
 
@@ -522,6 +544,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_logits_json);
     tcase_add_loop_test(t, test_malformed, 0, sizeof bad / sizeof *bad);
     tcase_add_test(t, test_short_and_missing);
+    tcase_add_test(t, test_huge_seq_len);
     tcase_add_loop_test(t, test_bad_tokens, 0, sizeof bad_tokens / sizeof *bad_tokens);
     tcase_add_loop_test(t, test_export_refusals, 0, 3);
     tcase_add_test(t, test_bench_columns);

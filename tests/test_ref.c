@@ -494,6 +494,32 @@ START_TEST(test_int8_scales_aligned)
 }
 END_TEST
 
+/* Weights or a state (KV cache and scratch) larger than any machine's
+ * memory are refused before anything is allocated, with exit status 1's
+ * code and the bytes needed and available (ASan would abort on the
+ * allocation itself). 4096 executed layers of a 2^31-1 position KV cache
+ * need 563 TB; 4000 blocks of dim 8192 need 6.5 TB of f16 weights. */
+START_TEST(test_too_big_refused)
+{
+    arch_spec s = tu_spec("layers=1 dim=16 heads=2 kv_heads=1 vocab=10 dtype=f32 "
+                          "share=immediate repeat=4096 seq_len=2147483647");
+    model m = {.p = new_pool(2)};
+    lk_err e = {0};
+    ck_assert_msg(ref_weights_seeded(&m.w, &s, 1, m.p, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(ref_state_build(&m.st, &m.w, m.p, &e), LK_ERUN);
+    ck_assert_msg(strstr(e.msg, "model state: needs ") &&
+                  strstr(e.msg, "KV cache 562950.0 GB at seq_len 2147483647") &&
+                  strstr(e.msg, "this machine has"), "%s", e.msg);
+    done(&m);
+
+    s = tu_spec("layers=4000 dim=8192 heads=64");
+    m = (model){.p = new_pool(2)};
+    ck_assert_int_eq(ref_weights_seeded(&m.w, &s, 1, m.p, &e), LK_ERUN);
+    ck_assert_msg(strstr(e.msg, "weights: need 6477.3 GB, this machine has"), "%s", e.msg);
+    done(&m);
+}
+END_TEST
+
 /* The forward pass times its parts (mat-vecs, attention, the rest): each
  * took some time, and together no more than the wall-clock time around
  * the calls (they are disjoint intervals inside it). */
@@ -604,6 +630,7 @@ static Suite *suite(void)
     tcase_add_loop_test(t, test_dtypes_near_f32, 0, 3);
     tcase_add_loop_test(t, test_int8_scales_aligned, 0, 2 * NODD);
     tcase_add_test(t, test_threads_agree);
+    tcase_add_test(t, test_too_big_refused);
     tcase_add_test(t, test_time_parts);
     tcase_add_test(t, test_seeded_statistics);
     tcase_add_test(t, test_deep_finite);
