@@ -253,9 +253,12 @@ int pool_physical_cores(void)
 int pool_create(pool **out, int n, lk_err *e)
 {
     *out = NULL;
-    pool *p = calloc(1, sizeof *p);
+    /* its _Alignas(64) members need the pool 64-byte aligned, which
+     * malloc does not promise (sizeof is a multiple of the alignment) */
+    pool *p = aligned_alloc(_Alignof(pool), sizeof *p);
     if (!p)
         return lk_fail(e, LK_ERUN, "threads: out of memory");
+    memset(p, 0, sizeof *p);
     if (hwloc_topology_init(&p->topo) < 0 || hwloc_topology_load(p->topo) < 0) {
         free(p);
         return lk_fail(e, LK_ERUN, "threads: hwloc cannot read the topology");
