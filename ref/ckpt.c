@@ -193,8 +193,8 @@ int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
 
     const float **src = NULL;
     rc = tensor_sources(s, &h, (const float *)((const char *)map + HEADER_BYTES), &src, e);
-    if (!rc)
-        rc = ref_weights_from_f32(w, s, src, p, e);
+    if (!rc && (rc = ref_weights_from_f32(w, s, src, p, e)))
+        lk_prefix(e, "%s", path);
     free(src);
     if (rc || s->dtype != ARCH_F32) { /* converted weights need no mapping */
         munmap(map, want);

@@ -41,7 +41,9 @@
  * weight is touched; errors name the file and the field (LK_EINPUT).
  * s is in-out: on input its dtype and ctx are used (ctx must be below
  * the file's seq_len); on output it is the finished spec the file
- * describes. A f32 model uses the mapped tensors directly. */
+ * describes. A f32 model uses the mapped tensors directly; other dtypes
+ * convert them and refuse a NaN or infinite weight, naming the file and
+ * the tensor (LK_EINPUT). */
 int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
               lk_err *e);
 

@@ -2,6 +2,8 @@
 #include "weights.h"
 
 #include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -99,20 +101,34 @@ typedef struct {
     uint64_t seed;
     float *scratch;    /* per worker: max cols floats */
     int64_t max_cols;
+    atomic_bool nonfinite; /* src holds a NaN or an infinity */
 } fill_job;
+
+static bool all_finite(const float *v, int64_t n)
+{
+    bool ok = true;
+    for (int64_t i = 0; i < n; i++)
+        ok &= isfinite(v[i]) != 0;
+    return ok;
+}
 
 static void fill_rows(void *arg, int i, int n)
 {
-    const fill_job *j = arg;
+    fill_job *j = arg;
     const arch_tensor *t = j->t;
     arch_dtype type = is_norm(t->id) ? ARCH_F32 : j->s->dtype;
     int64_t r0 = t->rows * i / n, r1 = t->rows * (i + 1) / n;
     float *row = j->scratch + (int64_t)i * j->max_cols;
     for (int64_t r = r0; r < r1; r++) {
         const float *v = row;
-        if (j->src)
+        if (j->src) {
             v = j->src + r * t->cols;
-        else
+            /* refused by fill_blob; converting it to int8 would be undefined */
+            if (!all_finite(v, t->cols)) {
+                atomic_store(&j->nonfinite, true);
+                continue;
+            }
+        } else
             ref_weights_seed_row(j->s, j->seed, t->id, t->block, r, t->cols, row);
         if (type == ARCH_INT8)
             kern_quantize_rows((int8_t *)j->dst + r * t->cols,
@@ -165,24 +181,33 @@ static int fill_blob(ref_weights *w, const arch_layout *l, const float *const *s
     w->blob = blob;
     w->blob_bytes = bytes;
     void **ptr = malloc((size_t)l->n * sizeof *ptr);
-    fill_job j = {&w->spec, NULL, NULL, NULL, seed, NULL, max_cols(l)};
+    fill_job j = {.s = &w->spec, .seed = seed, .max_cols = max_cols(l)};
     j.scratch = malloc((size_t)(pool_threads(p) * j.max_cols) * sizeof(float));
     if (!ptr || !j.scratch) {
         free(ptr);
         free(j.scratch);
         return lk_fail(e, LK_ERUN, "weights: out of memory");
     }
-    for (int64_t i = 0; i < l->n; i++) {
-        j.t = &l->t[i];
-        j.dst = w->blob + l->t[i].offset;
+    int rc = LK_OK;
+    for (int64_t i = 0; i < l->n && !rc; i++) {
+        const arch_tensor *t = j.t = &l->t[i];
+        j.dst = w->blob + t->offset;
         j.src = src ? src[i] : NULL;
         ptr[i] = j.dst;
         pool_run(p, fill_rows, &j); /* padding stays zero: blobs compare */
+        if (atomic_load(&j.nonfinite)) {
+            char at[32] = ""; /* global tensors have no block */
+            if (t->block >= 0)
+                snprintf(at, sizeof at, " of block %lld", (long long)t->block);
+            rc = lk_fail(e, LK_EINPUT, "%s%s: a weight is NaN or infinite",
+                         arch_weight_name(t->id), at);
+        }
     }
-    bind(w, l, (const void *const *)ptr, w->spec.dtype);
+    if (!rc)
+        bind(w, l, (const void *const *)ptr, w->spec.dtype);
     free(ptr);
     free(j.scratch);
-    return LK_OK;
+    return rc;
 }
 
 int ref_weights_seeded(ref_weights *w, const arch_spec *s, uint64_t seed,
@@ -206,6 +231,10 @@ int ref_weights_from_f32(ref_weights *w, const arch_spec *s,
     int rc = start(w, &l, s, e);
     if (rc)
         return rc;
+    /* f32 is used in place, unchecked for NaN and infinities: a check
+     * would read the whole (mapped) file at load instead of as the model
+     * runs, and f32 arithmetic, unlike the int8 conversion, is defined
+     * for them (the logits come out NaN, which the user sees) */
     if (s->dtype == ARCH_F32)
         bind(w, &l, (const void *const *)src, ARCH_F32);
     else

@@ -66,7 +66,8 @@ int ref_weights_seeded(ref_weights *w, const arch_spec *s, uint64_t seed,
 /* The weights of a finished spec from f32 tensors src[i], one per tensor
  * of arch_layout_build(s) in layout order. A f32 model points at src
  * directly (nothing is copied: src must outlive w); other dtypes are
- * converted into a blob. */
+ * converted into a blob, and a NaN or infinity in src is refused
+ * (LK_EINPUT, naming the tensor). */
 int ref_weights_from_f32(ref_weights *w, const arch_spec *s,
                          const float *const *src, pool *p, lk_err *e);
 

@@ -358,6 +358,38 @@ START_TEST(test_huge_seq_len)
 }
 END_TEST
 
+/* A checkpoint with a NaN or infinite weight is refused, naming the file
+ * and the tensor, by every dtype that converts the weights (int8 would
+ * otherwise convert NaN to an integer: undefined, all-zero logits). */
+static const struct {
+    const char *dtype;
+    float bad;
+} nonfinite[] = {{"int8", NAN}, {"int8", -INFINITY}, {"f16", NAN}, {"bf16", INFINITY}};
+
+START_TEST(test_nonfinite_weights)
+{
+    const char *path = tmp("nonfinite.bin");
+    char cmd[1024], *out, *err;
+    snprintf(cmd, sizeof cmd, "export " SMALL " --seed 2 --out %s", path);
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+    /* wk of block 1 (file order: embedding, rms_att, wq, then wk of each
+     * layer), its 40th weight */
+    long d = 64, kvd = 32, at = 7 + 97 * d + 2 * d + 2 * d * d + kvd * d + 40;
+    FILE *f = fopen(path, "r+b");
+    ck_assert(f && fseek(f, at * 4, SEEK_SET) == 0);
+    ck_assert(fwrite(&nonfinite[_i].bad, 4, 1, f) == 1);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "logits --checkpoint %s --dtype %s --tokens 1", path,
+             nonfinite[_i].dtype);
+    ck_assert_int_eq(tu_run(cmd, &out, &err), 2);
+    ck_assert_msg(strstr(err, path) && strstr(err, "wk of block 1: a weight is NaN or infinite"),
+                  "%s", err);
+    ck_assert_str_eq(out, "");
+    free(out);
+    free(err);
+}
+END_TEST
+
 static const char *const bad_tokens[] = {"1,x", "-1", "97", "", "1,,2", "3,", "1e3",
                                          "99999999999999999999"};
 
@@ -545,6 +577,7 @@ static Suite *suite(void)
     tcase_add_loop_test(t, test_malformed, 0, sizeof bad / sizeof *bad);
     tcase_add_test(t, test_short_and_missing);
     tcase_add_test(t, test_huge_seq_len);
+    tcase_add_loop_test(t, test_nonfinite_weights, 0, sizeof nonfinite / sizeof *nonfinite);
     tcase_add_loop_test(t, test_bad_tokens, 0, sizeof bad_tokens / sizeof *bad_tokens);
     tcase_add_loop_test(t, test_export_refusals, 0, 3);
     tcase_add_test(t, test_bench_columns);
