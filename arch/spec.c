@@ -348,15 +348,17 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
 
 /* ---- defaults and validation ---------------------------------------- */
 
-static int need_positive(const char *field, int64_t v, lk_err *e)
+/* A size in 1..max; sizes are at most INT_MAX because every size becomes
+ * an int in loops of the reference and simulator. */
+static int need_positive(const char *field, int64_t v, int64_t max, lk_err *e)
 {
     if (v == ARCH_UNSET)
         return lk_fail(e, LK_EINPUT, "%s: missing (give --%s N)", field, field);
     if (v <= 0)
         return lk_fail(e, LK_EINPUT, "%s: must be positive, not %lld", field, (long long)v);
-    /* every size becomes an int in loops of the reference and simulator */
-    if (v > INT_MAX)
-        return lk_fail(e, LK_EINPUT, "%s: %lld is too large", field, (long long)v);
+    if (v > max)
+        return lk_fail(e, LK_EINPUT, "%s: %lld is too large (at most %lld)", field,
+                       (long long)v, (long long)max);
     return LK_OK;
 }
 
@@ -379,9 +381,9 @@ static void fill_defaults(arch_spec *s)
 int arch_spec_finish(arch_spec *s, lk_err *e)
 {
     int rc;
-    if ((rc = need_positive("layers", s->layers, e)) ||
-        (rc = need_positive("dim", s->dim, e)) ||
-        (rc = need_positive("heads", s->heads, e)))
+    if ((rc = need_positive("layers", s->layers, ARCH_MAX_LAYERS, e)) ||
+        (rc = need_positive("dim", s->dim, INT_MAX, e)) ||
+        (rc = need_positive("heads", s->heads, INT_MAX, e)))
         return rc;
     if (s->head_dim == ARCH_UNSET) {
         if (s->dim % s->heads)
@@ -391,12 +393,12 @@ int arch_spec_finish(arch_spec *s, lk_err *e)
         s->head_dim = s->dim / s->heads;
     }
     fill_defaults(s);
-    if ((rc = need_positive("kv_heads", s->kv_heads, e)) ||
-        (rc = need_positive("head_dim", s->head_dim, e)) ||
-        (rc = need_positive("ffn_dim", s->ffn_dim, e)) ||
-        (rc = need_positive("vocab", s->vocab, e)) ||
-        (rc = need_positive("repeat", s->repeat, e)) ||
-        (rc = need_positive("seq_len", s->seq_len, e)))
+    if ((rc = need_positive("kv_heads", s->kv_heads, INT_MAX, e)) ||
+        (rc = need_positive("head_dim", s->head_dim, INT_MAX, e)) ||
+        (rc = need_positive("ffn_dim", s->ffn_dim, INT_MAX, e)) ||
+        (rc = need_positive("vocab", s->vocab, INT_MAX, e)) ||
+        (rc = need_positive("repeat", s->repeat, INT_MAX, e)) ||
+        (rc = need_positive("seq_len", s->seq_len, INT_MAX, e)))
         return rc;
     if (s->heads % s->kv_heads)
         return lk_fail(e, LK_EINPUT, "kv_heads: %lld does not divide heads %lld",
@@ -407,6 +409,9 @@ int arch_spec_finish(arch_spec *s, lk_err *e)
     if (s->share == ARCH_SHARE_NONE && s->repeat != 1)
         return lk_fail(e, LK_EINPUT, "repeat: %lld needs --share (none runs each block once)",
                        (long long)s->repeat);
+    if (s->layers * s->repeat > ARCH_MAX_EXECUTED) /* <= 2^16 * 2^31: no overflow */
+        return lk_fail(e, LK_EINPUT, "repeat: %lld x %lld layers is more than %d executed layers",
+                       (long long)s->repeat, (long long)s->layers, ARCH_MAX_EXECUTED);
     if (s->ctx < 0 || s->ctx >= s->seq_len)
         return lk_fail(e, LK_EINPUT, "ctx: %lld is outside 0..seq_len-1 (%lld)",
                        (long long)s->ctx, (long long)s->seq_len - 1);

@@ -12,7 +12,7 @@
  *   arch_spec_finish(&s, &e);                    defaults + validation
  *
  * After arch_spec_finish() succeeds every field is set and every size is
- * positive, consistent and small enough that all byte counts of the
+ * positive, consistent, within the ARCH_MAX_ bounds and small enough that all byte counts of the
  * model (weights in any dtype, KV cache at seq_len) fit in 64 bits.
  */
 #ifndef ARCH_SPEC_H
@@ -35,6 +35,13 @@ typedef enum {
 typedef enum { ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8 } arch_dtype;
 
 #define ARCH_UNSET (-1)
+
+/* Upper bounds arch_spec_finish() enforces. Real models have at most a
+ * few hundred layers, and layer sharing repeats them a few times; the
+ * bounds leave a wide margin above that while keeping every command's
+ * per-layer work (tensor walks, schedules, per-layer KV state) small. */
+#define ARCH_MAX_LAYERS 65536      /* distinct blocks (L) */
+#define ARCH_MAX_EXECUTED 1048576  /* executed layers (L*R) */
 
 typedef struct {
     char name[64];     /* preset name, config file base name, or "custom" */

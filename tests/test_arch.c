@@ -267,9 +267,8 @@ START_TEST(invalid_specs)
     expect_rejected("params --layers 2x --dim 64 --heads 4", "layers: '2x' is not an integer");
     expect_rejected("params --layers 99999999999999999999 --dim 64 --heads 4", "layers: '99999999999999999999' is not an integer");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --ctx 2048", "ctx: 2048 is outside");
-    expect_rejected("params --layers 2000000000 --dim 1000000 --heads 1000", "overflow");
-    expect_rejected("params --layers 2 --dim 64 --heads 4 --seq-len 2000000000 --share immediate --repeat 2000000000",
-                    "overflow");
+    expect_rejected("params --layers 65536 --dim 65536 --heads 1 --seq-len 2147483647",
+                    "seq_len: the KV cache of this model overflows");
     expect_rejected("params --layers 2 --dim 3000000000 --heads 4", "dim: 3000000000 is too large");
     expect_rejected("params --preset mobilellm-9b", "preset: unknown model 'mobilellm-9b'");
     expect_rejected("params --preset mobilellm-125m --frobnicate", "--frobnicate: unknown option");
@@ -277,6 +276,27 @@ START_TEST(invalid_specs)
     expect_rejected("params --preset", "--preset: option needs a value");
     expect_rejected("params", "no model given");
     expect_rejected("nosuchcommand", "nosuchcommand: unknown command");
+}
+END_TEST
+
+/* Layers are bounded, so that every command finishes quickly: a command
+ * walks the tensors of every block and the state of every executed layer. */
+START_TEST(layer_bounds)
+{
+    char *out;
+    ck_assert_int_eq(tu_run("params --layers 65536 --dim 2 --heads 1 --vocab 1 --seq-len 1 --ctx 0",
+                            &out, NULL), 0);
+    free(out);
+    expect_rejected("params --layers 65537 --dim 2 --heads 1", "layers: 65537 is too large (at most 65536)");
+    expect_rejected("params --layers 200000000 --dim 2 --heads 1 --vocab 1 --seq-len 1 --ctx 0",
+                    "layers: 200000000 is too large");
+    ck_assert_int_eq(tu_run("schedule --layers 65536 --dim 2 --heads 1 --share immediate --repeat 16",
+                            &out, NULL), 0);
+    free(out);
+    expect_rejected("schedule --layers 65536 --dim 2 --heads 1 --share reverse --repeat 17",
+                    "repeat: 17 x 65536 layers is more than 1048576 executed layers");
+    expect_rejected("schedule --layers 128 --dim 2 --heads 1 --vocab 1 --share immediate"
+                    " --repeat 2147483647 --seq-len 1 --ctx 0", "repeat: 2147483647 x 128 layers");
 }
 END_TEST
 
@@ -366,6 +386,7 @@ int main(void)
     tcase_add_test(tc, schedule_properties);
     tcase_add_test(tc, config_matches_preset);
     tcase_add_test(tc, invalid_specs);
+    tcase_add_test(tc, layer_bounds);
     tcase_add_test(tc, help_flags);
     tcase_add_test(tc, invalid_configs);
     tcase_add_test(tc, options_override_preset);
