@@ -88,23 +88,21 @@ typedef struct {
     arch_params *p;
 } count_ctx;
 
-static int add_u64(uint64_t *acc, uint64_t v)
-{
-    return __builtin_add_overflow(*acc, v, acc) ? LK_EINPUT : LK_OK;
-}
-
+/* No overflow checks: arch_spec_finish() bounds the rows, the matrices and
+ * the layers so that every count stays below 2^62 (spec.h). */
 static int count_one(void *ctx, const arch_tensor *t)
 {
     count_ctx *c = ctx;
     arch_params *p = c->p;
-    int64_t n = t->rows * t->cols; /* both <= INT_MAX: fits */
+    int64_t n = t->rows * t->cols;
     uint64_t bytes = arch_tensor_bytes(c->s->dtype, t->id, t->rows, t->cols);
-    if (__builtin_add_overflow(p->by_class[t->cls], n, &p->by_class[t->cls]) ||
-        __builtin_add_overflow(p->total, n, &p->total) ||
-        (!is_norm(t->id) && __builtin_add_overflow(p->paper, n, &p->paper)) ||
-        add_u64(&p->weight_bytes, bytes) ||
-        (t->block == 0 && add_u64(&p->block_bytes, bytes)))
-        return LK_EINPUT;
+    p->by_class[t->cls] += n;
+    p->total += n;
+    if (!is_norm(t->id))
+        p->paper += n;
+    p->weight_bytes += bytes;
+    if (t->block == 0)
+        p->block_bytes += bytes;
     return LK_OK;
 }
 
@@ -112,14 +110,13 @@ int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e)
 {
     *p = (arch_params){0};
     count_ctx c = {s, p};
-    if (walk_tensors(s, count_one, &c))
-        return lk_fail(e, LK_EINPUT, "layers: the weights of this model overflow 64-bit byte counts");
-    int64_t executed;
-    uint64_t kv = 2 * (uint64_t)s->kv_heads * (uint64_t)s->head_dim;
-    if (__builtin_mul_overflow(s->layers, s->repeat, &executed) ||
-        __builtin_mul_overflow(kv, (uint64_t)arch_kv_size(s->dtype), &p->kv_bytes_per_layer_token) ||
-        __builtin_mul_overflow(p->kv_bytes_per_layer_token, (uint64_t)s->seq_len, &kv) ||
-        __builtin_mul_overflow(kv, (uint64_t)executed, &p->kv_bytes))
+    walk_tensors(s, count_one, &c);
+    /* kv_heads x head_dim <= INT_MAX: the bytes of one layer and token fit;
+     * times seq_len (up to INT_MAX) and the executed layers they may not */
+    uint64_t kv = 2 * (uint64_t)(s->kv_heads * s->head_dim) * (uint64_t)arch_kv_size(s->dtype);
+    p->kv_bytes_per_layer_token = kv;
+    if (__builtin_mul_overflow(kv, (uint64_t)s->seq_len, &kv) ||
+        __builtin_mul_overflow(kv, (uint64_t)(s->layers * s->repeat), &p->kv_bytes))
         return lk_fail(e, LK_EINPUT, "seq_len: the KV cache of this model overflows 64-bit byte counts");
     return LK_OK;
 }

@@ -78,8 +78,9 @@ typedef struct {
     uint64_t kv_bytes;      /* all executed layers at seq_len */
 } arch_params;
 
-/* Count parameters and bytes. Fails (naming the field) only if a count
- * overflows 64 bits, so arch_spec_finish() uses it for validation. */
+/* Count parameters and bytes. Fails (naming the field) only if the KV
+ * cache's bytes overflow 64 bits, so arch_spec_finish() uses it for
+ * validation; the weights' counts are bounded by arch_spec_finish(). */
 int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e);
 
 /* The KV cache's element type for weights of type d (see above), and

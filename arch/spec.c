@@ -362,6 +362,17 @@ static int need_positive(const char *field, int64_t v, int64_t max, lk_err *e)
     return LK_OK;
 }
 
+/* a x b within max, where a and b are sizes (<= INT_MAX, so the product
+ * fits): the rows or the elements of a matrix. */
+static int need_product(const char *a_name, int64_t a, const char *b_name, int64_t b,
+                        int64_t max, lk_err *e)
+{
+    if (a * b > max)
+        return lk_fail(e, LK_EINPUT, "%s x %s: %lld x %lld is too large (at most %lld)",
+                       a_name, b_name, (long long)a, (long long)b, (long long)max);
+    return LK_OK;
+}
+
 static void fill_defaults(arch_spec *s)
 {
     if (s->kv_heads == ARCH_UNSET)
@@ -392,10 +403,12 @@ int arch_spec_finish(arch_spec *s, lk_err *e)
                            (long long)s->heads, (long long)s->dim);
         s->head_dim = s->dim / s->heads;
     }
+    /* a derived ffn_dim is too large because of dim: say so */
+    const char *ffn = s->ffn_dim == ARCH_UNSET ? "ffn_dim (derived from dim)" : "ffn_dim";
     fill_defaults(s);
     if ((rc = need_positive("kv_heads", s->kv_heads, INT_MAX, e)) ||
         (rc = need_positive("head_dim", s->head_dim, INT_MAX, e)) ||
-        (rc = need_positive("ffn_dim", s->ffn_dim, INT_MAX, e)) ||
+        (rc = need_positive(ffn, s->ffn_dim, INT_MAX, e)) ||
         (rc = need_positive("vocab", s->vocab, INT_MAX, e)) ||
         (rc = need_positive("repeat", s->repeat, INT_MAX, e)) ||
         (rc = need_positive("seq_len", s->seq_len, INT_MAX, e)))
@@ -403,6 +416,14 @@ int arch_spec_finish(arch_spec *s, lk_err *e)
     if (s->heads % s->kv_heads)
         return lk_fail(e, LK_EINPUT, "kv_heads: %lld does not divide heads %lld",
                        (long long)s->kv_heads, (long long)s->heads);
+    /* wq's rows (wk and wv have fewer: kv_heads divides heads) and the
+     * matrices' elements; arch_params_count() relies on these bounds */
+    int64_t q = s->heads * s->head_dim;
+    if ((rc = need_product("heads", s->heads, "head_dim", s->head_dim, INT_MAX, e)) ||
+        (rc = need_product("heads x head_dim", q, "dim", s->dim, ARCH_MAX_MATRIX, e)) ||
+        (rc = need_product(ffn, s->ffn_dim, "dim", s->dim, ARCH_MAX_MATRIX, e)) ||
+        (rc = need_product("vocab", s->vocab, "dim", s->dim, ARCH_MAX_MATRIX, e)))
+        return rc;
     if (s->head_dim % 2)
         return lk_fail(e, LK_EINPUT, "head_dim: %lld is odd (RoPE rotates pairs)",
                        (long long)s->head_dim);

@@ -42,6 +42,11 @@ typedef enum { ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8 } arch_dtype;
  * per-layer work (tensor walks, schedules, per-layer KV state) small. */
 #define ARCH_MAX_LAYERS 65536      /* distinct blocks (L) */
 #define ARCH_MAX_EXECUTED 1048576  /* executed layers (L*R) */
+/* Elements of one matrix: 16 times a 256k-vocab x 16k-dim embedding, the
+ * largest real one. With the bounds above it keeps every weight count and
+ * byte count below 2^62, even the bytes a token streams through all its
+ * executed layers, so the sums of a few of them fit in 64 bits too. */
+#define ARCH_MAX_MATRIX (INT64_C(1) << 36)
 
 typedef struct {
     char name[64];     /* preset name, config file base name, or "custom" */

@@ -300,6 +300,37 @@ START_TEST(layer_bounds)
 }
 END_TEST
 
+/* Products of sizes are bounded too: wq's rows are ints like every size,
+ * and every matrix has at most ARCH_MAX_MATRIX elements. The message names
+ * the fields that multiply. */
+START_TEST(matrix_bounds)
+{
+    expect_rejected("params --layers 1 --dim 4 --heads 2147483647 --head-dim 2147483646 --kv-heads 1 --vocab 1",
+                    "heads x head_dim: 2147483647 x 2147483646 is too large (at most 2147483647)");
+    expect_rejected("params --layers 1 --dim 1048576 --heads 1 --ffn-dim 2 --vocab 1",
+                    "heads x head_dim x dim: 1048576 x 1048576 is too large (at most 68719476736)");
+    expect_rejected("params --layers 1 --dim 64 --heads 1 --ffn-dim 2147483647 --vocab 1",
+                    "ffn_dim x dim: 2147483647 x 64 is too large");
+    expect_rejected("params --layers 1 --dim 2147483646 --heads 1 --head-dim 2 --ffn-dim 2 --vocab 2147483647",
+                    "vocab x dim: 2147483647 x 2147483646 is too large");
+    expect_rejected("params --layers 1 --dim 2147483646 --heads 1",
+                    "ffn_dim (derived from dim): 5726623232 is too large");
+    expect_rejected("params --layers 1 --dim 1048576 --heads 1024 --head-dim 2 --vocab 1",
+                    "ffn_dim (derived from dim) x dim: 2796288 x 1048576 is too large");
+    /* The largest model: every count below 2^62, even the weights a token
+     * streams through its executed layers. */
+    arch_spec s = tu_spec("layers=65536 dim=262144 heads=1 ffn_dim=262144 vocab=262144 dtype=f32"
+                          " share=immediate repeat=16 seq_len=1");
+    arch_params p;
+    ck_assert_int_eq(arch_params_count(&s, &p, NULL), 0);
+    uint64_t m = 4 * ARCH_MAX_MATRIX, norm = 4 * 262144;
+    ck_assert_uint_eq(p.block_bytes, 7 * m + 2 * norm);
+    ck_assert_uint_eq(p.weight_bytes, 65536 * p.block_bytes + 2 * m + norm);
+    ck_assert_uint_lt(p.block_bytes * ARCH_MAX_EXECUTED, UINT64_C(1) << 62);
+    ck_assert_int_eq(arch_executed_layers(&s), ARCH_MAX_EXECUTED);
+}
+END_TEST
+
 /* Every command's help: -h and --help print the same usage, exit 0,
  * and nothing goes to stderr. */
 START_TEST(help_flags)
@@ -387,6 +418,7 @@ int main(void)
     tcase_add_test(tc, config_matches_preset);
     tcase_add_test(tc, invalid_specs);
     tcase_add_test(tc, layer_bounds);
+    tcase_add_test(tc, matrix_bounds);
     tcase_add_test(tc, help_flags);
     tcase_add_test(tc, invalid_configs);
     tcase_add_test(tc, options_override_preset);
