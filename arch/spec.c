@@ -240,11 +240,15 @@ static const json_int json_ints[] = {
     {"max_position_embeddings", offsetof(arch_spec, seq_len)},
 };
 
+/* A size, 1..INT_MAX like every size (zero or a negative number is no
+ * size, and -1 would read as "unset"), range-checked before the double
+ * is converted: converting one out of range is undefined. */
 static int config_int(const cJSON *item, int64_t *out, lk_err *e)
 {
     double d = item->valuedouble;
-    if (!cJSON_IsNumber(item) || d != (double)(int64_t)d || d > 9.2e18 || d < -9.2e18)
-        return lk_fail(e, LK_EINPUT, "%s: expected an integer", item->string);
+    if (!cJSON_IsNumber(item) || !(d >= 1 && d <= INT_MAX) || d != (int64_t)d)
+        return lk_fail(e, LK_EINPUT, "%s: expected an integer from 1 to %d", item->string,
+                       INT_MAX);
     *out = (int64_t)d;
     return LK_OK;
 }

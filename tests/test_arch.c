@@ -354,29 +354,49 @@ START_TEST(help_flags)
 }
 END_TEST
 
+/* The config text, written to a file called name, is refused with a
+ * message naming the file's path and then msg. */
+static void expect_config_rejected(const char *name, const char *text, const char *msg)
+{
+    char args[700], want[700];
+    const char *path = write_config(name, text);
+    snprintf(args, sizeof args, "params --config %s", path);
+    snprintf(want, sizeof want, "%s: %s", path, msg);
+    expect_rejected(args, want);
+}
+
 START_TEST(invalid_configs)
 {
-    char args[700];
-    snprintf(args, sizeof args, "params --config %s",
-             write_config("truncated.json", "{\"hidden_size\": 576, \"num_hidden"));
-    expect_rejected(args, "truncated.json: not a JSON object");
-    snprintf(args, sizeof args, "params --config %s", write_config("text.json", "hello"));
-    expect_rejected(args, "text.json: not a JSON object");
-    snprintf(args, sizeof args, "params --config %s",
-             write_config("type.json", "{\"hidden_size\": \"576\", \"num_hidden_layers\": 2,"
-                                       " \"num_attention_heads\": 4}"));
-    expect_rejected(args, "type.json: hidden_size: expected an integer");
-    snprintf(args, sizeof args, "params --config %s",
-             write_config("frac.json", "{\"hidden_size\": 57.5}"));
-    expect_rejected(args, "frac.json: hidden_size: expected an integer");
-    snprintf(args, sizeof args, "params --config %s",
-             write_config("bool.json", "{\"hidden_size\": 64, \"num_hidden_layers\": 2,"
-                                       " \"num_attention_heads\": 4, \"share_embedding\": 1}"));
-    expect_rejected(args, "bool.json: share_embedding: expected true or false");
-    snprintf(args, sizeof args, "params --config %s",
-             write_config("act.json", "{\"hidden_act\": \"gelu\"}"));
-    expect_rejected(args, "act.json: hidden_act: 'gelu'");
+    expect_config_rejected("truncated.json", "{\"hidden_size\": 576, \"num_hidden",
+                           "not a JSON object");
+    expect_config_rejected("text.json", "hello", "not a JSON object");
+    expect_config_rejected("type.json", "{\"hidden_size\": \"576\", \"num_hidden_layers\": 2,"
+                                        " \"num_attention_heads\": 4}",
+                           "hidden_size: expected an integer");
+    expect_config_rejected("frac.json", "{\"hidden_size\": 57.5}", "hidden_size: expected an integer");
+    expect_config_rejected("bool.json", "{\"hidden_size\": 64, \"num_hidden_layers\": 2,"
+                                        " \"num_attention_heads\": 4, \"share_embedding\": 1}",
+                           "share_embedding: expected true or false");
+    expect_config_rejected("act.json", "{\"hidden_act\": \"gelu\"}", "hidden_act: 'gelu'");
     expect_rejected("params --config /nonexistent/config.json", "/nonexistent/config.json:");
+}
+END_TEST
+
+/* Every size in a config is 1..INT_MAX: zero, negative (-1 once read as
+ * "unset") and out-of-range numbers are refused, naming the key. */
+START_TEST(config_sizes)
+{
+    static const char *const keys[] = {
+        "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+        "num_key_value_heads", "head_dim", "vocab_size", "max_position_embeddings"};
+    static const char *const bad[] = {"-1", "0", "2147483648", "1e400", "-1e400", "1e19"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+            char text[128], msg[128];
+            snprintf(text, sizeof text, "{\"%s\": %s}", keys[k], bad[b]);
+            snprintf(msg, sizeof msg, "%s: expected an integer from 1 to 2147483647", keys[k]);
+            expect_config_rejected("size.json", text, msg);
+        }
 }
 END_TEST
 
@@ -421,6 +441,7 @@ int main(void)
     tcase_add_test(tc, matrix_bounds);
     tcase_add_test(tc, help_flags);
     tcase_add_test(tc, invalid_configs);
+    tcase_add_test(tc, config_sizes);
     tcase_add_test(tc, options_override_preset);
     suite_add_tcase(s, tc);
     return tu_main(s);
