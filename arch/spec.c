@@ -296,7 +296,7 @@ static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
     return LK_OK;
 }
 
-static char *read_file(const char *path, lk_err *e)
+static char *read_file(const char *path, size_t *size, lk_err *e)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -328,19 +328,24 @@ static char *read_file(const char *path, lk_err *e)
         return NULL;
     }
     buf[len] = 0;
+    *size = len;
     return buf;
 }
 
 int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
 {
-    char *text = read_file(path, e);
+    size_t size;
+    char *text = read_file(path, &size, e);
     if (!text)
         return e ? e->code : LK_EINPUT;
-    cJSON *root = cJSON_Parse(text);
+    /* the object must be all the file holds: nothing after it, and no NUL
+     * byte that would end the text early for the parser */
+    cJSON *root = strlen(text) == size ? cJSON_ParseWithOpts(text, NULL, true) : NULL;
     free(text);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return lk_fail(e, LK_EINPUT, "%s: not a JSON object (truncated or not JSON)", path);
+        return lk_fail(e, LK_EINPUT,
+                       "%s: not a JSON object (truncated, not JSON, or text after it)", path);
     }
     arch_spec_init(s);
     const char *base = strrchr(path, '/');

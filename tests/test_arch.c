@@ -370,6 +370,9 @@ START_TEST(invalid_configs)
     expect_config_rejected("truncated.json", "{\"hidden_size\": 576, \"num_hidden",
                            "not a JSON object");
     expect_config_rejected("text.json", "hello", "not a JSON object");
+    expect_config_rejected("brace.json", "{\"hidden_size\": 64}}", "not a JSON object");
+    expect_config_rejected("trailing.json", "{\"hidden_size\": 64} trailing", "not a JSON object");
+    expect_config_rejected("two.json", "{\"hidden_size\": 64}\n{}\n", "not a JSON object");
     expect_config_rejected("type.json", "{\"hidden_size\": \"576\", \"num_hidden_layers\": 2,"
                                         " \"num_attention_heads\": 4}",
                            "hidden_size: expected an integer");
@@ -379,6 +382,13 @@ START_TEST(invalid_configs)
                            "share_embedding: expected true or false");
     expect_config_rejected("act.json", "{\"hidden_act\": \"gelu\"}", "hidden_act: 'gelu'");
     expect_rejected("params --config /nonexistent/config.json", "/nonexistent/config.json:");
+    /* a NUL byte would hide what follows from the parser */
+    char path[512], args[600];
+    snprintf(path, sizeof path, "%s/nul.json", tu_tmpdir());
+    FILE *f = fopen(path, "wb");
+    ck_assert(f && fwrite("{}\0{\"hidden_size\": 64}", 1, 22, f) == 22 && fclose(f) == 0);
+    snprintf(args, sizeof args, "params --config %s --layers 2 --dim 64 --heads 4", path);
+    expect_rejected(args, "nul.json: not a JSON object");
 }
 END_TEST
 
