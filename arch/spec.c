@@ -261,28 +261,46 @@ static int config_bool(const cJSON *item, int *out, lk_err *e)
     return LK_OK;
 }
 
+/* The member key of root, NULL when absent. A key given twice is refused:
+ * JSON leaves its meaning open, and cJSON would quietly take the first. */
+static int config_get(const cJSON *root, const char *key, const cJSON **out, lk_err *e)
+{
+    *out = NULL;
+    for (const cJSON *it = root->child; it; it = it->next)
+        if (!strcmp(it->string, key)) {
+            if (*out)
+                return lk_fail(e, LK_EINPUT, "%s: given twice", key);
+            *out = it;
+        }
+    return LK_OK;
+}
+
 static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
 {
     const cJSON *it;
     int rc, b = 0;
     for (size_t i = 0; i < sizeof json_ints / sizeof json_ints[0]; i++)
-        if ((it = cJSON_GetObjectItemCaseSensitive(root, json_ints[i].json)) &&
-            (rc = config_int(it, (int64_t *)((char *)s + json_ints[i].offset), e)))
+        if ((rc = config_get(root, json_ints[i].json, &it, e)) ||
+            (it && (rc = config_int(it, (int64_t *)((char *)s + json_ints[i].offset), e))))
             return rc;
-    if ((it = cJSON_GetObjectItemCaseSensitive(root, "tie_word_embeddings")) &&
-        (rc = config_bool(it, &s->tied, e)))
+    if ((rc = config_get(root, "tie_word_embeddings", &it, e)) ||
+        (it && (rc = config_bool(it, &s->tied, e))))
         return rc;
     /* MobileLLM's configs say tie_word_embeddings: false but
      * share_embedding: true; the latter is what the model does. */
-    if ((it = cJSON_GetObjectItemCaseSensitive(root, "share_embedding")) &&
-        (rc = config_bool(it, &s->tied, e)))
+    if ((rc = config_get(root, "share_embedding", &it, e)) ||
+        (it && (rc = config_bool(it, &s->tied, e))))
         return rc;
-    if ((it = cJSON_GetObjectItemCaseSensitive(root, "layer_sharing"))) {
+    if ((rc = config_get(root, "layer_sharing", &it, e)))
+        return rc;
+    if (it) {
         if ((rc = config_bool(it, &b, e)))
             return rc;
         s->share = b ? ARCH_SHARE_IMMEDIATE : ARCH_SHARE_NONE;
     }
-    if ((it = cJSON_GetObjectItemCaseSensitive(root, "hidden_act"))) {
+    if ((rc = config_get(root, "hidden_act", &it, e)))
+        return rc;
+    if (it) {
         if (!cJSON_IsString(it))
             return lk_fail(e, LK_EINPUT, "hidden_act: expected a string");
         if (!strcmp(it->valuestring, "silu") || !strcmp(it->valuestring, "swiglu"))

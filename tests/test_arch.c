@@ -381,6 +381,11 @@ START_TEST(invalid_configs)
                                         " \"num_attention_heads\": 4, \"share_embedding\": 1}",
                            "share_embedding: expected true or false");
     expect_config_rejected("act.json", "{\"hidden_act\": \"gelu\"}", "hidden_act: 'gelu'");
+    expect_config_rejected("twice.json", "{\"hidden_size\": 64, \"num_hidden_layers\": 2,"
+                                         " \"num_attention_heads\": 4, \"hidden_size\": 128}",
+                           "hidden_size: given twice");
+    expect_config_rejected("twice_act.json", "{\"hidden_act\": \"relu\", \"hidden_act\": \"silu\"}",
+                           "hidden_act: given twice");
     expect_rejected("params --config /nonexistent/config.json", "/nonexistent/config.json:");
     /* a NUL byte would hide what follows from the parser */
     char path[512], args[600];
