@@ -368,6 +368,7 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
     arch_spec_init(s);
     const char *base = strrchr(path, '/');
     snprintf(s->name, sizeof s->name, "%s", base ? base + 1 : path);
+    snprintf(s->config, sizeof s->config, "%s", path);
     int rc = config_apply(s, root, e);
     cJSON_Delete(root);
     return rc ? lk_prefix(e, "%s", path) : LK_OK;
@@ -375,12 +376,22 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
 
 /* ---- defaults and validation ---------------------------------------- */
 
+/* layers, dim and heads have no default: say where to give them */
+static int need_given(const arch_spec *s, const char *field, const char *json_key,
+                      int64_t v, lk_err *e)
+{
+    if (v != ARCH_UNSET)
+        return LK_OK;
+    if (s->config[0])
+        return lk_fail(e, LK_EINPUT, "%s: %s: missing (or give --%s N)", s->config,
+                       json_key, field);
+    return lk_fail(e, LK_EINPUT, "%s: missing (give --%s N)", field, field);
+}
+
 /* A size in 1..max; sizes are at most INT_MAX because every size becomes
  * an int in loops of the reference and simulator. */
 static int need_positive(const char *field, int64_t v, int64_t max, lk_err *e)
 {
-    if (v == ARCH_UNSET)
-        return lk_fail(e, LK_EINPUT, "%s: missing (give --%s N)", field, field);
     if (v <= 0)
         return lk_fail(e, LK_EINPUT, "%s: must be positive, not %lld", field, (long long)v);
     if (v > max)
@@ -419,7 +430,10 @@ static void fill_defaults(arch_spec *s)
 int arch_spec_finish(arch_spec *s, lk_err *e)
 {
     int rc;
-    if ((rc = need_positive("layers", s->layers, ARCH_MAX_LAYERS, e)) ||
+    if ((rc = need_given(s, "layers", "num_hidden_layers", s->layers, e)) ||
+        (rc = need_given(s, "dim", "hidden_size", s->dim, e)) ||
+        (rc = need_given(s, "heads", "num_attention_heads", s->heads, e)) ||
+        (rc = need_positive("layers", s->layers, ARCH_MAX_LAYERS, e)) ||
         (rc = need_positive("dim", s->dim, INT_MAX, e)) ||
         (rc = need_positive("heads", s->heads, INT_MAX, e)))
         return rc;

@@ -50,6 +50,8 @@ typedef enum { ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8 } arch_dtype;
 
 typedef struct {
     char name[64];     /* preset name, config file base name, or "custom" */
+    char config[256];  /* path of the config.json it came from, "" if none;
+                          for messages (which truncate a longer path) */
     int64_t layers;    /* distinct transformer blocks (L) */
     int64_t dim;       /* model width */
     int64_t heads;     /* query heads (H) */

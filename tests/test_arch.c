@@ -397,6 +397,23 @@ START_TEST(invalid_configs)
 }
 END_TEST
 
+/* A size a config lacks is missing from the file, unless an option gives it. */
+START_TEST(config_missing)
+{
+    expect_config_rejected("nodim.json", "{\"num_hidden_layers\": 2, \"num_attention_heads\": 4}",
+                           "hidden_size: missing (or give --dim N)");
+    expect_config_rejected("nolayers.json", "{\"hidden_size\": 64, \"num_attention_heads\": 4}",
+                           "num_hidden_layers: missing (or give --layers N)");
+    expect_config_rejected("noheads.json", "{\"hidden_size\": 64, \"num_hidden_layers\": 2}",
+                           "num_attention_heads: missing (or give --heads N)");
+    char args[700], *out;
+    snprintf(args, sizeof args, "params --config %s --dim 64",
+             write_config("nodim.json", "{\"num_hidden_layers\": 2, \"num_attention_heads\": 4}"));
+    ck_assert_int_eq(tu_run(args, &out, NULL), 0);
+    free(out);
+}
+END_TEST
+
 /* Every size in a config is 1..INT_MAX: zero, negative (-1 once read as
  * "unset") and out-of-range numbers are refused, naming the key. */
 START_TEST(config_sizes)
@@ -457,6 +474,7 @@ int main(void)
     tcase_add_test(tc, help_flags);
     tcase_add_test(tc, invalid_configs);
     tcase_add_test(tc, config_sizes);
+    tcase_add_test(tc, config_missing);
     tcase_add_test(tc, options_override_preset);
     suite_add_tcase(s, tc);
     return tu_main(s);
