@@ -193,7 +193,9 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
         if ((rc = parse_int(o->key, v, &n, e)))
             return rc;
         if (n < 0) /* checked here: negative values mean "unset" inside */
-            return lk_fail(e, LK_EINPUT, "%s: must be positive, not %lld", o->key, (long long)n);
+            return lk_fail(e, LK_EINPUT, "%s: must be %s, not %lld", o->key,
+                           o->offset == offsetof(arch_spec, ctx) ? "0 or more" : "positive",
+                           (long long)n);
         *(int64_t *)((char *)s + o->offset) = n;
         return LK_OK;
     }

@@ -267,6 +267,7 @@ START_TEST(invalid_specs)
     expect_rejected("params --layers 2x --dim 64 --heads 4", "layers: '2x' is not an integer");
     expect_rejected("params --layers 99999999999999999999 --dim 64 --heads 4", "layers: '99999999999999999999' is not an integer");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --ctx 2048", "ctx: 2048 is outside");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --ctx -1", "ctx: must be 0 or more, not -1");
     expect_rejected("params --layers 65536 --dim 65536 --heads 1 --seq-len 2147483647",
                     "seq_len: the KV cache of this model overflows");
     expect_rejected("params --layers 2 --dim 3000000000 --heads 4", "dim: 3000000000 is too large");
