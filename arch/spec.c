@@ -473,7 +473,7 @@ int arch_spec_finish(arch_spec *s, lk_err *e)
     if (s->share == ARCH_SHARE_NONE && s->repeat != 1)
         return lk_fail(e, LK_EINPUT, "repeat: %lld needs --share (none runs each block once)",
                        (long long)s->repeat);
-    if (s->layers * s->repeat > ARCH_MAX_EXECUTED) /* <= 2^16 * 2^31: no overflow */
+    if (s->layers * s->repeat > ARCH_MAX_EXECUTED) /* <= 2^14 * 2^31: no overflow */
         return lk_fail(e, LK_EINPUT, "repeat: %lld x %lld layers is more than %d executed layers",
                        (long long)s->repeat, (long long)s->layers, ARCH_MAX_EXECUTED);
     if (s->ctx < 0 || s->ctx >= s->seq_len)

@@ -12,8 +12,9 @@
  *   arch_spec_finish(&s, &e);                    defaults + validation
  *
  * After arch_spec_finish() succeeds every field is set and every size is
- * positive, consistent, within the ARCH_MAX_ bounds and small enough that all byte counts of the
- * model (weights in any dtype, KV cache at seq_len) fit in 64 bits.
+ * positive, consistent, within the ARCH_MAX_ bounds below and small
+ * enough that all byte counts of the model (weights in any dtype, KV
+ * cache at seq_len) fit in 64 bits.
  */
 #ifndef ARCH_SPEC_H
 #define ARCH_SPEC_H
@@ -39,9 +40,11 @@ typedef enum { ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8 } arch_dtype;
 /* Upper bounds arch_spec_finish() enforces. Real models have at most a
  * few hundred layers, and layer sharing repeats them a few times; the
  * bounds leave a wide margin above that while keeping every command's
- * per-layer work (tensor walks, schedules, per-layer KV state) small. */
-#define ARCH_MAX_LAYERS 65536      /* distinct blocks (L) */
-#define ARCH_MAX_EXECUTED 1048576  /* executed layers (L*R) */
+ * per-layer work small: the analytic simulator keeps some KB of state per
+ * executed layer even for the tiniest model, so 2^16 executed layers take
+ * it about two seconds (2^20 took a minute and 4.5 GB). */
+#define ARCH_MAX_LAYERS 16384    /* distinct blocks (L) */
+#define ARCH_MAX_EXECUTED 65536  /* executed layers (L*R) */
 /* Elements of one matrix: 16 times a 256k-vocab x 16k-dim embedding, the
  * largest real one. With the bounds above it keeps every weight count and
  * byte count below 2^62, even the bytes a token streams through all its

@@ -268,7 +268,7 @@ START_TEST(invalid_specs)
     expect_rejected("params --layers 99999999999999999999 --dim 64 --heads 4", "layers: '99999999999999999999' is not an integer");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --ctx 2048", "ctx: 2048 is outside");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --ctx -1", "ctx: must be 0 or more, not -1");
-    expect_rejected("params --layers 65536 --dim 65536 --heads 1 --seq-len 2147483647",
+    expect_rejected("params --layers 16384 --dim 262144 --heads 1 --ffn-dim 2 --seq-len 2147483647",
                     "seq_len: the KV cache of this model overflows");
     expect_rejected("params --layers 2 --dim 3000000000 --heads 4", "dim: 3000000000 is too large");
     expect_rejected("params --preset mobilellm-9b", "preset: unknown model 'mobilellm-9b'");
@@ -285,17 +285,17 @@ END_TEST
 START_TEST(layer_bounds)
 {
     char *out;
-    ck_assert_int_eq(tu_run("params --layers 65536 --dim 2 --heads 1 --vocab 1 --seq-len 1 --ctx 0",
+    ck_assert_int_eq(tu_run("params --layers 16384 --dim 2 --heads 1 --vocab 1 --seq-len 1 --ctx 0",
                             &out, NULL), 0);
     free(out);
-    expect_rejected("params --layers 65537 --dim 2 --heads 1", "layers: 65537 is too large (at most 65536)");
+    expect_rejected("params --layers 16385 --dim 2 --heads 1", "layers: 16385 is too large (at most 16384)");
     expect_rejected("params --layers 200000000 --dim 2 --heads 1 --vocab 1 --seq-len 1 --ctx 0",
                     "layers: 200000000 is too large");
-    ck_assert_int_eq(tu_run("schedule --layers 65536 --dim 2 --heads 1 --share immediate --repeat 16",
+    ck_assert_int_eq(tu_run("schedule --layers 16384 --dim 2 --heads 1 --share immediate --repeat 4",
                             &out, NULL), 0);
     free(out);
-    expect_rejected("schedule --layers 65536 --dim 2 --heads 1 --share reverse --repeat 17",
-                    "repeat: 17 x 65536 layers is more than 1048576 executed layers");
+    expect_rejected("schedule --layers 16384 --dim 2 --heads 1 --share reverse --repeat 5",
+                    "repeat: 5 x 16384 layers is more than 65536 executed layers");
     expect_rejected("schedule --layers 128 --dim 2 --heads 1 --vocab 1 --share immediate"
                     " --repeat 2147483647 --seq-len 1 --ctx 0", "repeat: 2147483647 x 128 layers");
 }
@@ -320,13 +320,13 @@ START_TEST(matrix_bounds)
                     "ffn_dim (derived from dim) x dim: 2796288 x 1048576 is too large");
     /* The largest model: every count below 2^62, even the weights a token
      * streams through its executed layers. */
-    arch_spec s = tu_spec("layers=65536 dim=262144 heads=1 ffn_dim=262144 vocab=262144 dtype=f32"
-                          " share=immediate repeat=16 seq_len=1");
+    arch_spec s = tu_spec("layers=16384 dim=262144 heads=1 ffn_dim=262144 vocab=262144 dtype=f32"
+                          " share=immediate repeat=4 seq_len=1");
     arch_params p;
     ck_assert_int_eq(arch_params_count(&s, &p, NULL), 0);
     uint64_t m = 4 * ARCH_MAX_MATRIX, norm = 4 * 262144;
     ck_assert_uint_eq(p.block_bytes, 7 * m + 2 * norm);
-    ck_assert_uint_eq(p.weight_bytes, 65536 * p.block_bytes + 2 * m + norm);
+    ck_assert_uint_eq(p.weight_bytes, ARCH_MAX_LAYERS * p.block_bytes + 2 * m + norm);
     ck_assert_uint_lt(p.block_bytes * ARCH_MAX_EXECUTED, UINT64_C(1) << 62);
     ck_assert_int_eq(arch_executed_layers(&s), ARCH_MAX_EXECUTED);
 }
