@@ -138,7 +138,7 @@ static int build_spec(arch_spec *s, int n, const char **k, const char **v,
         if (!strcmp(k[i], "preset") || !strcmp(k[i], "config"))
             continue;
         if ((rc = arch_spec_set(s, k[i], v[i], e)))
-            return lk_prefix(e, "--%s", k[i]);
+            return rc; /* its message names the option */
     }
     return arch_spec_finish(s, e);
 }
@@ -155,7 +155,7 @@ static int file_spec(arch_spec *s, const char *from, int n, const char **k,
                            "only --dtype and --ctx apply", k[i], from);
         int rc = arch_spec_set(s, k[i], v[i], e);
         if (rc)
-            return lk_prefix(e, "--%s", k[i]);
+            return rc; /* its message names the option */
     }
     return LK_OK;
 }

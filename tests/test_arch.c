@@ -264,7 +264,7 @@ START_TEST(invalid_specs)
     expect_rejected("params --layers 2 --dim 64 --heads 4 --repeat 2", "repeat: 2 needs --share");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --dtype f8", "dtype: 'f8' is not one of");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --share sideways", "share: 'sideways'");
-    expect_rejected("params --layers 2x --dim 64 --heads 4", "layers: '2x' is not an integer");
+    expect_rejected("params --layers 2x --dim 64 --heads 4", "lanky: layers: '2x' is not an integer");
     expect_rejected("params --layers 99999999999999999999 --dim 64 --heads 4", "layers: '99999999999999999999' is not an integer");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --ctx 2048", "ctx: 2048 is outside");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --ctx -1", "ctx: must be 0 or more, not -1");
