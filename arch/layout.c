@@ -40,7 +40,14 @@ uint64_t arch_tensor_bytes(arch_dtype d, arch_weight id, int64_t rows,
     if (is_norm(id))
         return 4 * n; /* norms stay f32 */
     /* int8: one f32 scale per row (per output channel) */
-    return n * arch_dtype_size(d) + (d == ARCH_INT8 ? 4 * (uint64_t)rows : 0);
+    if (d == ARCH_INT8)
+        return arch_int8_scales_offset(rows, cols) + 4 * (uint64_t)rows;
+    return n * arch_dtype_size(d);
+}
+
+uint64_t arch_int8_scales_offset(int64_t rows, int64_t cols)
+{
+    return ((uint64_t)rows * (uint64_t)cols + 3) / 4 * 4;
 }
 
 typedef int (*visit_fn)(void *ctx, const arch_tensor *t);

@@ -6,7 +6,7 @@
  * stored weight type; a prefill runs several tokens through each weight
  * row at once (kern_matmul). W is row-major, rows = output features (see
  * arch/layout.h); an int8 matrix carries one f32 scale per row after
- * its rows*cols bytes (at the next multiple of 4 bytes, see weights.c).
+ * its rows*cols bytes (at the next multiple of 4 bytes, see arch/layout.h).
  *
  * Activations are prepared once per mat-vec (kern_act_prepare) and then
  * shared read-only by every thread working on a row range: for f16 and

@@ -51,17 +51,6 @@ void ref_weights_seed_row(const arch_spec *s, uint64_t seed, arch_weight id,
     }
 }
 
-/* Where an int8 tensor's f32 scales start: after its rows*cols values,
- * rounded up to a float boundary so that they are aligned floats.
- * arch_layout counts rows*cols + 4*rows bytes; the up to 3 bytes of
- * rounding fit in the padding before the next tensor (its offset is a
- * multiple of ARCH_ALIGN, hence of 4), and shapes whose rows*cols is a
- * multiple of 4 keep the layout's addresses. */
-static uint64_t scales_offset(const arch_tensor *t)
-{
-    return ((uint64_t)t->rows * (uint64_t)t->cols + 3) / 4 * 4;
-}
-
 /* Point the tensors of w at ptr[i], one per layout tensor. */
 static void bind(ref_weights *w, const arch_layout *l, const void *const *ptr,
                  arch_dtype mat_type)
@@ -70,7 +59,8 @@ static void bind(ref_weights *w, const arch_layout *l, const void *const *ptr,
         const arch_tensor *t = &l->t[i];
         kern_mat m = {mat_type, t->rows, t->cols, ptr[i], NULL};
         if (mat_type == ARCH_INT8)
-            m.scales = (const float *)((const unsigned char *)ptr[i] + scales_offset(t));
+            m.scales = (const float *)((const unsigned char *)ptr[i] +
+                                       arch_int8_scales_offset(t->rows, t->cols));
         ref_block *b = t->block >= 0 ? &w->blocks[t->block] : NULL;
         switch (t->id) {
         case ARCH_W_EMBED: w->embed = m; break;
@@ -132,8 +122,8 @@ static void fill_rows(void *arg, int i, int n)
             ref_weights_seed_row(j->s, j->seed, t->id, t->block, r, t->cols, row);
         if (type == ARCH_INT8)
             kern_quantize_rows((int8_t *)j->dst + r * t->cols,
-                               (float *)(j->dst + scales_offset(t)) + r, v, 1,
-                               t->cols);
+                               (float *)(j->dst + arch_int8_scales_offset(t->rows, t->cols)) + r,
+                               v, 1, t->cols);
         else
             kern_from_f32(type, j->dst + r * t->cols * arch_dtype_size(type), v,
                           t->cols);
@@ -168,9 +158,7 @@ static int start(ref_weights *w, arch_layout *l, const arch_spec *s, lk_err *e)
 static int fill_blob(ref_weights *w, const arch_layout *l, const float *const *src,
                      uint64_t seed, pool *p, lk_err *e)
 {
-    /* rounded up to 4: the last tensor's int8 scales may end 3 bytes
-     * after the layout's blob_bytes (see scales_offset) */
-    uint64_t bytes = (l->blob_bytes + 3) / 4 * 4, have = mem_physical();
+    uint64_t bytes = l->blob_bytes, have = mem_physical();
     if (bytes > have)
         return lk_fail(e, LK_ERUN, "weights: need %.1f GB, this machine has %.1f GB",
                        (double)bytes / 1e9, (double)have / 1e9);

@@ -3,9 +3,7 @@
  * A model's tensors live in one blob laid out exactly as
  * arch_layout_build() says (same order, offsets, ARCH_ALIGN padding, int8
  * scales after their data), so the simulator's addresses are the
- * reference's; only when rows*cols is not a multiple of 4 do the scales
- * start up to 3 bytes later, at a float boundary (see weights.c). Each
- * distinct block is stored once; layer sharing only changes which block
+ * reference's. Each distinct block is stored once; layer sharing only changes which block
  * an executed layer reads (see model.h).
  *
  * The seeded generator is the source of truth for a seeded model: every

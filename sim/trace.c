@@ -213,7 +213,7 @@ static void layer(const emit *m, int64_t l)
 }
 
 /* Row 0 of the embedding; an int8 row also needs its scale, stored after
- * all V*dim values. */
+ * all V*dim values (arch/layout.h). */
 static void embed(const emit *m)
 {
     const arch_spec *s = &m->t->spec;
@@ -223,7 +223,8 @@ static void embed(const emit *m)
     begin(m, &op);
     touch(m, w->offset, row, false, SIM_WEIGHTS);
     if (s->dtype == ARCH_INT8)
-        touch(m, w->offset + (uint64_t)s->vocab * s->dim, 4, false, SIM_WEIGHTS);
+        touch(m, w->offset + arch_int8_scales_offset(s->vocab, s->dim), 4, false,
+              SIM_WEIGHTS);
     act(m, SIM_A_X, true);
     end(m, &op);
 }
