@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "../arch/schedule.h"
 #include "analytic.h"
 #include "cache.h"
 #include "cost.h"
@@ -196,6 +197,29 @@ void sim_put_row(table *t, const sim_profile *p, const arch_spec *s,
     table_putf(t, "energy_static_mj", r->energy_static_mj, 6);
 }
 
+/* The exact mode simulates every line a token touches, ~100 M lines/s
+ * on one core: past this many bytes per token a run takes minutes (the
+ * largest published model, 1.5B in f32 at context 2047, reads ~6 GB). */
+#define EXACT_MAX_BYTES (UINT64_C(1) << 38)
+
+/* Refuse an exact simulation that would run for many minutes: bytes =
+ * the weights every executed layer reads plus the KV cache up to ctx. */
+static int check_exact_size(const arch_spec *s, const sim_trace *t, lk_err *e)
+{
+    arch_params p;
+    if (arch_params_count(s, &p, e))
+        return e ? e->code : LK_EINPUT;
+    int64_t executed = arch_executed_layers(s);
+    long double bytes = (long double)p.weight_bytes +
+                        (long double)p.block_bytes * (long double)(executed - s->layers) +
+                        2.0L * t->kv_row * (long double)(s->ctx + 1) * (long double)executed;
+    if (bytes > EXACT_MAX_BYTES)
+        return lk_fail(e, LK_EINPUT, "--mode exact: %.0Lf GB per token to simulate line by "
+                       "line (at most %.0f); use --mode analytic", bytes / 1e9,
+                       (double)EXACT_MAX_BYTES / 1e9);
+    return LK_OK;
+}
+
 int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
               sim_result *res, lk_err *e)
 {
@@ -203,6 +227,10 @@ int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
     int rc = sim_trace_build(&t, s, e);
     if (rc)
         return rc;
+    if (o->mode == SIM_EXACT && (rc = check_exact_size(s, &t, e))) {
+        sim_trace_free(&t);
+        return rc;
+    }
     run r = {.p = p};
     if ((rc = open_model(&r, p, o, e))) {
         sim_trace_free(&t);

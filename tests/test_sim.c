@@ -345,6 +345,22 @@ START_TEST(cli_probe_writes_where_host_is_found)
 }
 END_TEST
 
+/* An exact simulation that would run for many minutes (here 512 GB of KV
+ * cache per token) is refused at once; the analytic mode runs it. */
+START_TEST(cli_exact_too_big)
+{
+    const char *spec = "sim --layers 1 --dim 64 --heads 4 --vocab 100 --seq-len 2000000000 "
+                       "--ctx 1999999999 --profile a15 --format csv";
+    char cmd[512], *err;
+    ck_assert_int_eq(tu_run(spec, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "--mode exact: 512 GB per token") &&
+                  strstr(err, "use --mode analytic"), "%s", err);
+    free(err);
+    snprintf(cmd, sizeof cmd, "%s --mode analytic", spec);
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim");
@@ -357,6 +373,7 @@ static Suite *suite(void)
     tcase_add_test(tc, energy_latency);
     tcase_add_test(tc, cli_contract);
     tcase_add_test(tc, cli_analytic_policy);
+    tcase_add_test(tc, cli_exact_too_big);
     tcase_add_test(tc, cli_probe_writes_where_host_is_found);
     suite_add_tcase(s, tc);
     return s;
