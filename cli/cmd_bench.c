@@ -39,6 +39,8 @@ static int run(const cli_args *a, lk_err *e)
         (rc = cli_int(a, "prompt", 0, 1, INT32_MAX, &prompt, e)) ||
         (rc = cli_int(a, "batch", REF_BATCH, 1, REF_BATCH, &batch, e)))
         return rc;
+    if (cli_value(a, "batch") && !prompt)
+        return lk_fail(e, LK_EINPUT, "--batch: applies to a prompt; give --prompt N too");
     int cores = pool_physical_cores(); /* hwloc loads the topology each call */
     if (threads > cores) /* pinned two to a core, they wait on each other */
         fprintf(stderr, "lanky bench: warning: --threads %lld is more than the %d physical "

@@ -494,6 +494,10 @@ START_TEST(test_bench_prompt)
     ck_assert_msg(strstr(err, "prompt") && strstr(err, "seq_len"), "%s", err);
     free(out);
     free(err);
+    /* a batch without a prompt would be silently unused */
+    ck_assert_int_eq(tu_run("bench " SMALL " --batch 4", NULL, &err), 2);
+    ck_assert_msg(strstr(err, "--batch: applies to a prompt"), "%s", err);
+    free(err);
 }
 END_TEST
 
