@@ -108,12 +108,15 @@ static bool is_base(const char *col)
 static int build_row(sweep *w, sweep_row *r, int n, char **f, lk_err *e)
 {
     arch_spec_init(&r->spec);
+    int bases = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
             const char *col = w->cols[i];
             int rc = LK_OK;
             if (!f[i][0] || is_base(col) != (pass == 0))
                 continue;
+            if (pass == 0 && bases++) /* as on the command line */
+                return lk_fail(e, LK_EINPUT, "preset, config: give one of them");
             if (!strcmp(col, "name"))
                 snprintf(r->name, sizeof r->name, "%s", f[i]);
             else if (!strcmp(col, "group"))

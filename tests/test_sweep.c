@@ -241,6 +241,27 @@ START_TEST(report_needs_results_and_paper)
 }
 END_TEST
 
+/* A row naming both a preset and a config is refused, as on the command
+ * line (one would silently replace the other); rows with one work. */
+START_TEST(preset_and_config_refused)
+{
+    char in[512], cfg[512], args[1024], *out, *err;
+    snprintf(cfg, sizeof cfg, "%s/c.json", tu_tmpdir());
+    tu_write(cfg, "{\"hidden_size\": 128, \"num_hidden_layers\": 2, "
+                  "\"num_attention_heads\": 2}");
+    snprintf(in, sizeof in, "%s/both.csv", tu_tmpdir());
+    tu_write(in, "name,preset,config\nboth,mobilellm-125m,c.json\n"
+                 "p,mobilellm-125m,\nc,,c.json\n");
+    snprintf(args, sizeof args, "sweep %s --format csv", in);
+    ck_assert_int_eq(tu_run(args, &out, &err), 2);
+    ck_assert_msg(strstr(err, "both.csv:2: preset, config: give one"), "%s", err);
+    ck_assert_msg(strstr(out, "\np,,30,") && strstr(out, "\nc,,2,") && !strstr(out, "\nboth,"),
+                  "%s", out);
+    free(out);
+    free(err);
+}
+END_TEST
+
 /* A spreadsheet's byte order mark before the header is not part of the
  * first column's name. */
 START_TEST(byte_order_mark_skipped)
@@ -268,6 +289,7 @@ int main(void)
     tcase_add_test(tc, missing_inputs_are_bad_input);
     tcase_add_test(tc, report_needs_results_and_paper);
     tcase_add_test(tc, byte_order_mark_skipped);
+    tcase_add_test(tc, preset_and_config_refused);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }
