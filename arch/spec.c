@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/infile.h"
 #include "layout.h"
 
 /* ---- presets ------------------------------------------------------- */
@@ -318,11 +319,9 @@ static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
 
 static char *read_file(const char *path, size_t *size, lk_err *e)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));
+    FILE *f = lk_infile_open(path, e);
+    if (!f)
         return NULL;
-    }
     char *buf = NULL;
     size_t len = 0, cap = 0, n;
     do {

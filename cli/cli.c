@@ -160,6 +160,34 @@ static int file_spec(arch_spec *s, const char *from, int n, const char **k,
     return LK_OK;
 }
 
+/* Why getopt_long refused arg: a value given to a flag, an abbreviation
+ * of several options, or a name no option has. */
+static int refuse_option(const struct option *lo, const char *arg, const char *cmd,
+                         lk_err *e)
+{
+    const char *name = strncmp(arg, "--", 2) ? "" : arg + 2;
+    size_t n = strcspn(name, "=");
+    char which[256] = "";
+    int matches = 0, last = 0;
+    for (int i = 0; *name && lo[i].name; i++) {
+        if (strncmp(lo[i].name, name, n))
+            continue;
+        if (strlen(lo[i].name) == n) { /* a whole name wins over longer ones */
+            matches = 1, last = i;
+            break;
+        }
+        size_t used = strlen(which);
+        snprintf(which + used, sizeof which - used, "%s--%s", matches++ ? ", " : "",
+                 lo[i].name);
+        last = i;
+    }
+    if (matches == 1 && name[n] == '=')
+        return lk_fail(e, LK_EINPUT, "--%s: takes no value", lo[last].name);
+    if (matches > 1)
+        return lk_fail(e, LK_EINPUT, "%s: ambiguous, could be %s", arg, which);
+    return lk_fail(e, LK_EINPUT, "%s: unknown option (see 'lanky %s --help')", arg, cmd);
+}
+
 int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
               lk_err *e)
 {
@@ -199,8 +227,7 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
             return lk_fail(e, LK_EINPUT, "%s: option needs a value (see --help)",
                            argv[optind - 1]);
         } else {
-            return lk_fail(e, LK_EINPUT, "%s: unknown option (see 'lanky %s --help')",
-                           argv[optind - 1], c->name);
+            return refuse_option(lo, argv[optind - 1], c->name, e);
         }
     }
     for (; optind < argc; optind++) {

@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "../common/infile.h"
 
 typedef struct {
     const char *path;
@@ -102,14 +103,9 @@ static int feed(FILE *f, struct csv_parser *p, reader *r)
 
 int csvin_read(const char *path, csvin_row_fn row, void *ctx, lk_err *e)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) /* a file the user named that cannot be read is bad input */
-        return lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return lk_fail(e, LK_EINPUT, "%s: a folder, not a CSV file", path);
-    }
+    FILE *f = lk_infile_open(path, e); /* a file the user named: bad input */
+    if (!f)
+        return LK_EINPUT;
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
         fclose(f);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/infile.h"
 #include "../common/project.h"
 
 /* ---- the schema ------------------------------------------------------ */
@@ -433,9 +434,8 @@ int sim_profile_read(sim_profile **out, const char *path, lk_err *e)
 {
     *out = NULL;
     parser p = {.path = path, .cur = -1};
-    p.f = fopen(path, "r");
-    if (!p.f)
-        return lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));
+    if (!(p.f = lk_infile_open(path, e)))
+        return LK_EINPUT;
     int r = ini_parse_stream(read_chunk, &p, handler, &p);
     bool io = ferror(p.f);
     fclose(p.f);

@@ -274,6 +274,9 @@ START_TEST(invalid_specs)
     expect_rejected("params --preset mobilellm-9b", "preset: unknown model 'mobilellm-9b'");
     expect_rejected("params --preset mobilellm-125m --frobnicate", "--frobnicate: unknown option");
     expect_rejected("params --preset mobilellm-125m -x", "-x: unknown option");
+    expect_rejected("params --preset mobilellm-125m --hea 4",
+                    "--hea: ambiguous, could be --heads, --head-dim");
+    expect_rejected("params --preset mobilellm-125m --tied=yes", "--tied: takes no value");
     expect_rejected("params --preset", "--preset: option needs a value");
     expect_rejected("params", "no model given");
     expect_rejected("nosuchcommand", "nosuchcommand: unknown command");

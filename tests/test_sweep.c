@@ -211,11 +211,19 @@ START_TEST(missing_inputs_are_bad_input)
     ck_assert_int_eq(tu_run("report /nonexistent/out", NULL, &err), 2);
     ck_assert_msg(strstr(err, "/nonexistent/out: not a folder"), "%s", err);
     free(err);
-    char args[1024];
-    snprintf(args, sizeof args, "sweep %s --profiles a15", tu_tmpdir()); /* a folder */
-    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
-    ck_assert_msg(strstr(err, "a folder, not a CSV file"), "%s", err);
-    free(err);
+    /* a folder where a file belongs: fopen opens it, only reads fail */
+    static const char *const takes_file[] = {
+        "sweep %s --profiles a15",
+        "sim --preset mobilellm-125m --profile %s/",
+        "params --config %s",
+    };
+    for (int i = 0; i < 3; i++) {
+        char args[1024];
+        snprintf(args, sizeof args, takes_file[i], tu_tmpdir());
+        ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+        ck_assert_msg(strstr(err, ": a folder, not a file"), "%s: %s", args, err);
+        free(err);
+    }
 }
 END_TEST
 
