@@ -22,7 +22,7 @@ static void usage(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 }
 
-/* Ctrl-C or a kill while a file is being written: remove the temporary
+/* Ctrl-C, a kill or a closed pipe while a file is being written: remove the temporary
  * file, then die of the signal as usual. */
 static void on_signal(int sig)
 {
@@ -33,7 +33,7 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
         signal(sigs[i], on_signal);
     if (argc < 2) {
