@@ -22,8 +22,8 @@ static void usage(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 }
 
-/* Ctrl-C, a kill or a closed pipe while a file is being written: remove the temporary
- * file, then die of the signal as usual. */
+/* Ctrl-C, a kill or a closed pipe while a file is being written: remove
+ * the temporary file, then die of the signal as usual. */
 static void on_signal(int sig)
 {
     lk_outfile_remove_pending();
