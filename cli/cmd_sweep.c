@@ -135,6 +135,22 @@ static int run_one(const cli_args *a, const char *in, sweep_opts *o,
     return rc;
 }
 
+/* Two sweep files of one name would write one DIR/NAME.csv: refuse
+ * before writing either. */
+static int same_names(const cli_args *a, lk_err *e)
+{
+    for (int i = 0; i < a->npos; i++)
+        for (int j = 0; j < i; j++) {
+            char x[256], y[256];
+            sweep_name(a->pos[i], x, sizeof x);
+            sweep_name(a->pos[j], y, sizeof y);
+            if (!strcmp(x, y))
+                return lk_fail(e, LK_EINPUT, "%s: --out would get %s.csv from %s too",
+                               a->pos[i], x, a->pos[j]);
+        }
+    return LK_OK;
+}
+
 static int run(const cli_args *a, lk_err *e)
 {
     if (a->npos == 0)
@@ -142,11 +158,16 @@ static int run(const cli_args *a, lk_err *e)
     const char *dir = cli_value(a, "out");
     if (!dir && a->npos > 1)
         return lk_fail(e, LK_EINPUT, "several sweep files need --out DIR");
+    if (dir && !*dir)
+        return lk_fail(e, LK_EINPUT, "--out: give a folder");
+    int rc = same_names(a, e);
+    if (rc)
+        return rc;
     char list[1024];
     const char *names[MAX_PROFILES];
     snprintf(list, sizeof list, "%s", cli_value(a, "profiles") ? cli_value(a, "profiles") : "");
     sweep_opts o;
-    int rc = parse_opts(a, &o, list, names, e);
+    rc = parse_opts(a, &o, list, names, e);
     if (!rc && dir)
         rc = make_dir(dir, e);
     int worst = LK_OK;

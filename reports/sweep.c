@@ -23,9 +23,11 @@ static const char measured_columns[] =
     "measured_threads,measured_load_ms,measured_init_ms,measured_execute_ms,"
     "measured_tokens_per_s";
 
+#define LABEL 64 /* bytes of a row's name and group */
+
 typedef struct {
     long line;
-    char name[64], group[64];
+    char name[LABEL], group[LABEL];
     arch_spec spec;
 } sweep_row;
 
@@ -117,10 +119,14 @@ static int build_row(sweep *w, sweep_row *r, int n, char **f, lk_err *e)
                 continue;
             if (pass == 0 && bases++) /* as on the command line */
                 return lk_fail(e, LK_EINPUT, "preset, config: give one of them");
-            if (!strcmp(col, "name"))
-                snprintf(r->name, sizeof r->name, "%s", f[i]);
-            else if (!strcmp(col, "group"))
-                snprintf(r->group, sizeof r->group, "%s", f[i]);
+            if (!strcmp(col, "name") || !strcmp(col, "group")) {
+                /* a longer one cut short could merge two models' rows */
+                char *dst = col[0] == 'n' ? r->name : r->group;
+                if (strlen(f[i]) >= LABEL)
+                    return lk_fail(e, LK_EINPUT, "%s: longer than %d characters", col,
+                                   LABEL - 1);
+                strcpy(dst, f[i]);
+            }
             else if (!strcmp(col, "config"))
                 rc = set_config(w, &r->spec, f[i], e);
             else

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -270,6 +271,42 @@ START_TEST(preset_and_config_refused)
 }
 END_TEST
 
+/* Refused before anything is written: an empty --out, two sweep files
+ * that would write one DIR/NAME.csv, and a name too long to keep whole
+ * (cut short, two models' rows would merge in a report). */
+START_TEST(sweep_refusals)
+{
+    const char *dir = tu_tmpdir();
+    char a[512], b[512], args[2048], *out, *err;
+    snprintf(a, sizeof a, "%s/x.csv", dir);
+    mkdir(strcat(strcpy(b, dir), "/sub"), 0755);
+    strcat(b, "/x.csv");
+    tu_write(a, "name,layers,dim,heads\nfirst,2,64,4\n");
+    tu_write(b, "name,layers,dim,heads\nsecond,3,64,4\n");
+    snprintf(args, sizeof args, "sweep %s %s --out %s/two", a, b, dir);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "--out would get x.csv from"), "%s", err);
+    free(err);
+    snprintf(args, sizeof args, "%s/two", dir);
+    ck_assert_int_ne(access(args, F_OK), 0);
+    snprintf(args, sizeof args, "sweep %s --out ''", a);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "--out: give a folder"), "%s", err);
+    free(err);
+    char name[70];
+    memset(name, 'n', 64);
+    name[64] = 0;
+    snprintf(args, sizeof args, "name,layers,dim,heads\n%s,2,64,4\n%.63s,2,64,4\n", name, name);
+    tu_write(a, args);
+    snprintf(args, sizeof args, "sweep %s --format csv", a);
+    ck_assert_int_eq(tu_run(args, &out, &err), 2);
+    ck_assert_msg(strstr(err, "x.csv:2: name: longer than 63 characters"), "%s", err);
+    ck_assert_msg(!strstr(err, "x.csv:3:") && strstr(out, "\nnnnn"), "%s", out);
+    free(out);
+    free(err);
+}
+END_TEST
+
 /* A spreadsheet's byte order mark before the header is not part of the
  * first column's name. */
 START_TEST(byte_order_mark_skipped)
@@ -298,6 +335,7 @@ int main(void)
     tcase_add_test(tc, report_needs_results_and_paper);
     tcase_add_test(tc, byte_order_mark_skipped);
     tcase_add_test(tc, preset_and_config_refused);
+    tcase_add_test(tc, sweep_refusals);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }
