@@ -62,25 +62,59 @@ static void put_value(table *t, const char *col, double v, fmt f)
 
 /* ---- reading sweep results and paper tables -------------------------- */
 
+typedef struct {
+    table *t;
+    const char *path;
+} loading;
+
+/* The header: names that table_new() can hold, each once. */
+static int load_header(loading *l, long line, int n, char **f, lk_err *e)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++) {
+        if (!*f[i] || strchr(f[i], ','))
+            return lk_fail(e, LK_EINPUT, "%s:%ld: column %d: '%s' is not a column name",
+                           l->path, line, i + 1, f[i]);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(f[i], f[j]))
+                return lk_fail(e, LK_EINPUT, "%s:%ld: column '%s' twice", l->path, line,
+                               f[i]);
+        len += strlen(f[i]) + 1;
+    }
+    char *cols = calloc(len, 1);
+    for (int i = 0; cols && i < n; i++)
+        strcat(strcat(cols, i ? "," : ""), f[i]);
+    l->t = cols ? table_new(cols) : NULL;
+    free(cols);
+    return l->t ? LK_OK : lk_fail(e, LK_ERUN, "out of memory");
+}
+
+/* A profile becomes part of column headers ("a15 ms"): it must be a
+ * profile's file base name, as lanky sweep writes it. */
+static bool profile_name(const char *p)
+{
+    size_t n = strlen(p);
+    return n < 32 && strspn(p, "abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
 static int load_row(void *ctx, long line, int n, char **f, lk_err *e)
 {
-    table **t = ctx;
-    (void)line;
-    if (!*t) {
-        size_t len = 1;
-        for (int i = 0; i < n; i++)
-            len += strlen(f[i]) + 1;
-        char *cols = calloc(len, 1);
-        for (int i = 0; cols && i < n; i++)
-            strcat(strcat(cols, i ? "," : ""), f[i]);
-        *t = cols ? table_new(cols) : NULL;
-        free(cols);
-        return *t ? LK_OK : lk_fail(e, LK_ERUN, "out of memory");
-    }
-    if (table_row(*t))
+    loading *l = ctx;
+    if (!l->t)
+        return load_header(l, line, n, f, e);
+    if (n != table_cols(l->t))
+        return lk_fail(e, LK_EINPUT, "%s:%ld: %d fields but the header has %d columns",
+                       l->path, line, n, table_cols(l->t));
+    if (table_row(l->t))
         return lk_fail(e, LK_ERUN, "out of memory");
-    for (int i = 0; i < n && i < table_cols(*t); i++)
-        table_put(*t, table_colname(*t, i), "%s", f[i]);
+    for (int i = 0; i < n; i++) {
+        const char *col = table_colname(l->t, i);
+        if (!strcmp(col, "profile") && *f[i] && !profile_name(f[i]))
+            return lk_fail(e, LK_EINPUT, "%s:%ld: profile '%s' is not a profile name",
+                           l->path, line, f[i]);
+        table_put(l->t, col, "%s", f[i]);
+    }
     return LK_OK;
 }
 
@@ -92,11 +126,12 @@ static int load(const char *dir, const char *name, table **t, lk_err *e)
     *t = NULL;
     if (access(path, F_OK) != 0)
         return LK_OK;
-    int rc = csvin_read(path, load_row, t, e);
-    if (rc) {
-        table_free(*t);
-        *t = NULL;
-    }
+    loading l = {NULL, path};
+    int rc = csvin_read(path, load_row, &l, e);
+    if (rc)
+        table_free(l.t);
+    else
+        *t = l.t;
     return rc;
 }
 
@@ -805,13 +840,74 @@ static bool any_sweep(const char *dir)
     return false;
 }
 
+/* Column col of t, read from dir/name.csv (t NULL: no file, nothing to
+ * check). */
+static int need_column(const table *t, const char *dir, const char *name,
+                       const char *col, lk_err *e)
+{
+    for (int i = 0; t && i < table_cols(t); i++)
+        if (!strcmp(table_colname(t, i), col))
+            return LK_OK;
+    return t ? lk_fail(e, LK_EINPUT, "%s/%s.csv: no column '%s' (not what lanky sweep "
+                       "writes, or not the paper's table)", dir, name, col)
+             : LK_OK;
+}
+
+/* The columns table d needs: every sweep result has the spec's (the
+ * simulated and measured ones only with --profiles and --measure), the
+ * paper's table every one it reads. */
+static int check_columns(const tab_def *d, const char *dir, const table *sw,
+                         const char *paper_dir, const table *paper, lk_err *e)
+{
+    int rc = need_column(sw, dir, d->sweep, "group", e);
+    if (!rc)
+        rc = need_column(sw, dir, d->sweep, "name", e);
+    for (int i = 0; !rc && i < MAX_JOIN && d->join[i][0]; i++)
+        if (!(rc = need_column(paper, paper_dir, d->paper, d->join[i][0], e)))
+            rc = need_column(sw, dir, d->sweep, d->join[i][1], e);
+    for (const col_def *c = d->cols; !rc && c->head; c++)
+        if (!strncmp(c->col, "paper.", 6))
+            rc = need_column(paper, paper_dir, d->paper, c->col + 6, e);
+    return rc;
+}
+
+/* Read and check every input before anything is written, so that a bad
+ * one leaves the folder as it was (the writing pass reads them again:
+ * a few small files). */
+static int check_inputs(const char *dir, const char *paper_dir, lk_err *e)
+{
+    int rc = LK_OK;
+    for (size_t i = 0; !rc && i < NTABLES; i++) {
+        table *sw = NULL, *paper = NULL;
+        rc = load(dir, tables[i].sweep, &sw, e);
+        if (!rc && tables[i].paper)
+            rc = load_paper(paper_dir, tables[i].paper, &paper, e);
+        if (!rc)
+            rc = check_columns(&tables[i], dir, sw, paper_dir, paper, e);
+        table_free(sw);
+        table_free(paper);
+    }
+    for (size_t i = 0; !rc && i < NFIGURES; i++) {
+        table *t = NULL;
+        rc = figures[i].paper ? load_paper(paper_dir, figures[i].paper, &t, e) : LK_OK;
+        table_free(t);
+        for (int k = 0; !rc && k < 8 && figures[i].sweeps[k]; k++) {
+            rc = load(dir, figures[i].sweeps[k], &t, e);
+            table_free(t);
+        }
+    }
+    return rc;
+}
+
 int report_write(const char *dir, const char *paper_dir, lk_err *e)
 {
     const table *tabs[NTABLES] = {0};
     if (!any_sweep(dir))
         return lk_fail(e, LK_EINPUT, "%s: no sweep results in it (lanky sweep FILE.csv "
                        "--out %s writes them)", dir, dir);
-    int rc = LK_OK;
+    int rc = check_inputs(dir, paper_dir, e);
+    if (rc)
+        return rc;
     for (size_t i = 0; !rc && i < NTABLES; i++) {
         const tab_def *d = &tables[i];
         table *sw = NULL, *paper = NULL, *t = NULL;

@@ -307,6 +307,38 @@ START_TEST(sweep_refusals)
 }
 END_TEST
 
+/* lanky report reads every input before it writes: a malformed sweep
+ * result or paper table is refused naming its file and line, and the
+ * folder keeps only what was there (no table of a good input either). */
+static const struct {
+    const char *table2; /* the bad input, as DIR/table2.csv */
+    const char *want;
+} bad_results[] = {
+    {"group,name,profile\n125M,x,\"a,15\"\n", "table2.csv:2: profile 'a,15' is not"},
+    {"group,name\n125M,x,extra\n", "table2.csv:2: 3 fields but the header has 2"},
+    {"group,,name\n125M,,x\n", "table2.csv:1: column 2: '' is not a column name"},
+    {"group,name,group\n1,2,3\n", "table2.csv:1: column 'group' twice"},
+    {"foo,bar\n1,2\n", "table2.csv: no column 'group'"},
+};
+
+START_TEST(report_refuses_bad_results)
+{
+    char dir[512], path[600], args[2048], *err;
+    snprintf(dir, sizeof dir, "%s/bad%d", tu_tmpdir(), _i);
+    snprintf(args, sizeof args, "sweep %s --profiles a15 --out %s",
+             tu_path("sweeps/table7.csv"), dir);
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+    snprintf(path, sizeof path, "%s/table2.csv", dir);
+    tu_write(path, bad_results[_i].table2);
+    snprintf(args, sizeof args, "report %s", dir);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, bad_results[_i].want) && strchr(err, '\n') == err + strlen(err) - 1,
+                  "%s", err);
+    free(err);
+    ck_assert_int_eq(files_in(dir), 2); /* table7.csv and table2.csv only */
+}
+END_TEST
+
 /* A spreadsheet's byte order mark before the header is not part of the
  * first column's name. */
 START_TEST(byte_order_mark_skipped)
@@ -336,6 +368,8 @@ int main(void)
     tcase_add_test(tc, byte_order_mark_skipped);
     tcase_add_test(tc, preset_and_config_refused);
     tcase_add_test(tc, sweep_refusals);
+    tcase_add_loop_test(tc, report_refuses_bad_results, 0,
+                        sizeof bad_results / sizeof *bad_results);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }
