@@ -128,9 +128,13 @@ static int find_key(sect_kind k, const char *key, size_t n)
 
 /* ---- the long-line reader -------------------------------------------- */
 
-/* Start of an inline comment (';' after whitespace, as inih reads it). */
+/* Start of a comment as inih reads one: ';' after whitespace, or a line
+ * starting with '#'. */
 static char *comment_start(char *s)
 {
+    char *first = s + strspn(s, " \t");
+    if (*first == '#') /* inih's other whole-line comment */
+        return first;
     for (char *c = s; *c; c++)
         if (*c == ';' && (c == s || c[-1] == ' ' || c[-1] == '\t'))
             return c;
@@ -219,6 +223,10 @@ static int parse_number(parser *p, const char *key, const char *v, double *out)
         return bad(p, "%s: '%s' is not a number", key, v);
     if (x < 0)
         return bad(p, "%s: '%s' is negative", key, v);
+    /* far above any real cache, bandwidth, peak or energy figure, and low
+     * enough that no product of them overflows a double */
+    if (x > 1e9)
+        return bad(p, "%s: '%s' is out of range (at most 1e9)", key, v);
     *out = x;
     return 1;
 }

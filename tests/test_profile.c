@@ -77,18 +77,20 @@ START_TEST(lookup_env)
 }
 END_TEST
 
-/* inih reads at most 199 characters a line: longer lines still work. */
+/* inih reads at most 199 characters a line: longer lines still work,
+ * values, ';' comments after them and whole '#' comment lines. */
 START_TEST(long_lines)
 {
     char *text = slurp(tu_path("tests/data/sim-two-level.ini"));
-    char longsrc[700], *out = malloc(strlen(text) + 2000);
+    char longsrc[700], *out = malloc(strlen(text) + 4000);
     memset(longsrc, 0, sizeof longsrc);
     for (int i = 0; i < 60; i++)
         strcat(longsrc, "word word ");
     const char *at = strstr(text, "size_kb.source = test fixture");
-    sprintf(out, "%.*ssize_kb.source = %s\nsize_kb.why = %s ; %s\n%s",
-            (int)(at - text), text, longsrc, longsrc, longsrc,
-            at + strlen("size_kb.source = test fixture\n"));
+    /* the '#' line right after a number, which a continuation would join */
+    sprintf(out, "%.*ssize_kb.source = %s\nsize_kb.why = %s ; %s\nline_bytes = 64\n# %s\n%s",
+            (int)(at - text), text, longsrc, longsrc, longsrc, longsrc,
+            strstr(at, "line_bytes = 64\n") + strlen("line_bytes = 64\n"));
     char path[600];
     snprintf(path, sizeof path, "%s/long.ini", tu_tmpdir());
     tu_write(path, out);
@@ -133,6 +135,7 @@ static const bad_case cases[] = {
     {"[dram]", "[dram]", "[soc]\nname = again\n[dram]", "name = again",
      "section [soc] appears twice"},
     {"[cache1]", "size_kb = ", "size_kb = 8388608", "= 8388608", "over 4 GiB"},
+    {"[energy]", "static_mw = ", "static_mw = 1e308", "= 1e308", "out of range (at most 1e9)"},
     {"[cache1]", "assoc = ", "assoc = 0", "assoc = 0", "1024 ways (fully associative)"},
     {"[cache2]", "assoc = ", "assoc = 512", "assoc = 512", "512 ways"},
 };
