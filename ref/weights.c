@@ -1,6 +1,7 @@
 /* weights.c -- seeded weights and the arch_layout blob (see weights.h). */
 #include "weights.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -91,14 +92,23 @@ typedef struct {
     uint64_t seed;
     float *scratch;    /* per worker: max cols floats */
     int64_t max_cols;
-    atomic_bool nonfinite; /* src holds a NaN or an infinity */
+    atomic_bool unfit; /* src holds a value the type cannot hold */
 } fill_job;
 
-static bool all_finite(const float *v, int64_t n)
+/* The largest magnitude each type holds: f16's largest finite value (a
+ * larger one would become an infinity, and NaN logits); bf16 and int8
+ * (scaled per row) take any finite f32. */
+static float type_max(arch_dtype type)
+{
+    return type == ARCH_F16 ? 65504.0f : FLT_MAX;
+}
+
+/* Every value finite and within max (false for NaN too). */
+static bool all_within(const float *v, int64_t n, float max)
 {
     bool ok = true;
     for (int64_t i = 0; i < n; i++)
-        ok &= isfinite(v[i]) != 0;
+        ok &= fabsf(v[i]) <= max;
     return ok;
 }
 
@@ -113,9 +123,9 @@ static void fill_rows(void *arg, int i, int n)
         const float *v = row;
         if (j->src) {
             v = j->src + r * t->cols;
-            /* refused by fill_blob; converting it to int8 would be undefined */
-            if (!all_finite(v, t->cols)) {
-                atomic_store(&j->nonfinite, true);
+            /* refused by fill_blob; converting NaN to int8 would be undefined */
+            if (!all_within(v, t->cols, type_max(type))) {
+                atomic_store(&j->unfit, true);
                 continue;
             }
         } else
@@ -183,12 +193,13 @@ static int fill_blob(ref_weights *w, const arch_layout *l, const float *const *s
         j.src = src ? src[i] : NULL;
         ptr[i] = j.dst;
         pool_run(p, fill_rows, &j); /* padding stays zero: blobs compare */
-        if (atomic_load(&j.nonfinite)) {
+        if (atomic_load(&j.unfit)) {
             char at[32] = ""; /* global tensors have no block */
             if (t->block >= 0)
                 snprintf(at, sizeof at, " of block %lld", (long long)t->block);
-            rc = lk_fail(e, LK_EINPUT, "%s%s: a weight is NaN or infinite",
-                         arch_weight_name(t->id), at);
+            rc = lk_fail(e, LK_EINPUT, "%s%s: a weight is NaN, infinite or beyond %s's range",
+                         arch_weight_name(t->id), at,
+                         arch_dtype_name(is_norm(t->id) ? ARCH_F32 : w->spec.dtype));
         }
     }
     if (!rc)
