@@ -223,10 +223,11 @@ static int parse_number(parser *p, const char *key, const char *v, double *out)
         return bad(p, "%s: '%s' is not a number", key, v);
     if (x < 0)
         return bad(p, "%s: '%s' is negative", key, v);
-    /* far above any real cache, bandwidth, peak or energy figure, and low
-     * enough that no product of them overflows a double */
-    if (x > 1e9)
-        return bad(p, "%s: '%s' is out of range (at most 1e9)", key, v);
+    /* far above any real cache, bandwidth, peak or energy figure (tests
+     * use 1e12 for "no limit"), and low enough that no product of them
+     * overflows a double */
+    if (x > 1e15)
+        return bad(p, "%s: '%s' is out of range (at most 1e15)", key, v);
     *out = x;
     return 1;
 }

@@ -135,7 +135,7 @@ static const bad_case cases[] = {
     {"[dram]", "[dram]", "[soc]\nname = again\n[dram]", "name = again",
      "section [soc] appears twice"},
     {"[cache1]", "size_kb = ", "size_kb = 8388608", "= 8388608", "over 4 GiB"},
-    {"[energy]", "static_mw = ", "static_mw = 1e308", "= 1e308", "out of range (at most 1e9)"},
+    {"[energy]", "static_mw = ", "static_mw = 1e308", "= 1e308", "out of range (at most 1e15)"},
     {"[cache1]", "assoc = ", "assoc = 0", "assoc = 0", "1024 ways (fully associative)"},
     {"[cache2]", "assoc = ", "assoc = 512", "assoc = 512", "512 ways"},
 };
