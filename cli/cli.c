@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../arch/schedule.h"
+#include "../ref/pool.h"
 
 /* The model spec options; their names are arch_spec_set() keys. */
 static const cli_opt spec_opts[] = {
@@ -56,6 +57,17 @@ int cli_int(const cli_args *a, const char *name, int64_t def, int64_t min,
         return lk_fail(e, LK_EINPUT, "--%s: '%s' is not an integer in %lld..%lld",
                        name, v, (long long)min, (long long)max);
     *out = x;
+    return LK_OK;
+}
+
+int cli_threads(const cli_args *a, int64_t *out, lk_err *e)
+{
+    /* a worker that waits spins for a while (ref/pool.c): far more
+     * threads than cores make every step wait for the scheduler */
+    int max = 4 * pool_physical_cores();
+    if (cli_int(a, "threads", 0, 1, max, out, e))
+        return lk_fail(e, LK_EINPUT, "--threads: '%s' is not in 1..%d (4 per physical "
+                       "core)", cli_value(a, "threads"), max);
     return LK_OK;
 }
 

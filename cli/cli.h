@@ -57,6 +57,10 @@ const char *cli_value(const cli_args *a, const char *name);
 int cli_int(const cli_args *a, const char *name, int64_t def, int64_t min,
             int64_t max, int64_t *out, lk_err *e);
 
+/* --threads: 0 when absent (the pool's default, one per physical core),
+ * else 1 to 4 per physical core. */
+int cli_threads(const cli_args *a, int64_t *out, lk_err *e);
+
 /* Print a finished table in the format the user asked for, to stdout. */
 int cli_print(const cli_args *a, const table *t, lk_err *e);
 

@@ -33,7 +33,7 @@ static int run(const cli_args *a, lk_err *e)
 {
     int64_t threads, tokens, seed, prompt, batch;
     int rc;
-    if ((rc = cli_int(a, "threads", 0, 1, 4096, &threads, e)) ||
+    if ((rc = cli_threads(a, &threads, e)) ||
         (rc = cli_int(a, "tokens", 16, 1, 1000000, &tokens, e)) ||
         (rc = cli_int(a, "seed", 1, 0, INT64_MAX, &seed, e)) ||
         (rc = cli_int(a, "prompt", 0, 1, INT32_MAX, &prompt, e)) ||

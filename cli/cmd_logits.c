@@ -78,7 +78,7 @@ static int run(const cli_args *a, lk_err *e)
     if (!list)
         return lk_fail(e, LK_EINPUT, "--tokens: give the prompt as token ids a,b,c");
     if ((rc = cli_int(a, "seed", 1, 0, INT64_MAX, &seed, e)) ||
-        (rc = cli_int(a, "threads", 0, 1, 4096, &threads, e)) ||
+        (rc = cli_threads(a, &threads, e)) ||
         (rc = cli_int(a, "batch", REF_BATCH, 1, REF_BATCH, &batch, e)))
         return rc;
     arch_spec s = a->spec;

@@ -30,7 +30,7 @@ static int check_folder(const char *out, lk_err *e)
 static int run(const cli_args *a, lk_err *e)
 {
     int64_t threads;
-    if (cli_int(a, "threads", 0, 0, 4096, &threads, e) != LK_OK)
+    if (cli_threads(a, &threads, e) != LK_OK)
         return e->code;
     char home[4096];
     const char *out = cli_value(a, "out");

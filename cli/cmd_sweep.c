@@ -55,7 +55,7 @@ static int parse_opts(const cli_args *a, sweep_opts *o, char *list,
     if ((rc = cli_int(a, "tokens", 8, 1, 100000, &n, e)))
         return rc;
     o->bench.tokens = (int)n;
-    if ((rc = cli_int(a, "threads", 0, 0, 1024, &n, e)))
+    if ((rc = cli_threads(a, &n, e)))
         return rc;
     o->bench.threads = (int)n;
     o->bench.seed = 1;
