@@ -197,10 +197,11 @@ void sim_put_row(table *t, const sim_profile *p, const arch_spec *s,
     table_putf(t, "energy_static_mj", r->energy_static_mj, 6);
 }
 
-/* The exact mode simulates every line a token touches, ~100 M lines/s
- * on one core: past this many bytes per token a run takes minutes (the
- * largest published model, 1.5B in f32 at context 2047, reads ~6 GB). */
-#define EXACT_MAX_BYTES (UINT64_C(1) << 38)
+/* The exact mode simulates every line a token touches, twice (warm-up,
+ * then measured), at 50-100 M lines/s on one core: 2^36 bytes take about
+ * 20-40 s (measured: 512 GB took 96 s for one pass). The largest
+ * published model, 1.5B in f32 at context 2047, reads ~6 GB. */
+#define EXACT_MAX_BYTES (UINT64_C(1) << 36)
 
 /* Refuse an exact simulation that would run for many minutes: bytes =
  * the weights every executed layer reads plus the KV cache up to ctx. */
