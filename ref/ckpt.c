@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "../arch/layout.h"
@@ -287,6 +288,25 @@ static void write_model(writer *w, const int64_t *blocks, int64_t n)
         write_tensor(w, ARCH_W_CLS, NULL, 1, s->vocab, d);
 }
 
+/* Fail before writing what the disk cannot hold: a file of hundreds of
+ * GB would otherwise fill it and fail at the end (aborting o). */
+static int check_room(const arch_spec *s, int64_t layers, lk_outfile *o,
+                      const char *path, lk_err *e)
+{
+    shape h = {s->dim, s->ffn_dim, layers, s->heads, s->kv_heads, s->vocab, s->seq_len,
+               s->head_dim, s->kv_heads * s->head_dim, s->tied};
+    uint64_t need = 0;
+    struct statvfs fs;
+    int rc = expected_bytes(path, &h, &need, e);
+    if (!rc && fstatvfs(fileno(o->f), &fs) == 0 &&
+        (uint64_t)fs.f_bavail * fs.f_frsize < need)
+        rc = lk_fail(e, LK_ERUN, "%s: needs %.1f MB, its disk has %.1f MB free", path,
+                     (double)need / 1e6, (double)fs.f_bavail * fs.f_frsize / 1e6);
+    if (rc)
+        lk_outfile_abort(o);
+    return rc;
+}
+
 int ckpt_export(const arch_spec *s, uint64_t seed, bool unroll,
                 const char *path, lk_err *e)
 {
@@ -300,8 +320,8 @@ int ckpt_export(const arch_spec *s, uint64_t seed, bool unroll,
     lk_outfile o;
     if (!blocks || !w.row)
         rc = lk_fail(e, LK_ERUN, "export: out of memory");
-    else
-        rc = lk_outfile_open(&o, path, e);
+    else if (!(rc = lk_outfile_open(&o, path, e)))
+        rc = check_room(s, n, &o, path, e);
     if (!rc) {
         if (unroll)
             arch_schedule(s, blocks);

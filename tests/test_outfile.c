@@ -129,6 +129,22 @@ START_TEST(interrupted_export)
 }
 END_TEST
 
+/* A checkpoint larger than any disk (13 TB) is refused before a byte is
+ * written (the timeout only bounds the damage if that check broke). */
+START_TEST(export_needs_room)
+{
+    char cmd[1024], *err;
+    snprintf(cmd, sizeof cmd,
+             "timeout 10 $LANKY_BIN export --layers 16384 --dim 4096 --heads 32 --out %s",
+             path("huge.bin"));
+    ck_assert_int_eq(tu_sh(cmd, NULL, &err), 1);
+    ck_assert_msg(strstr(err, "huge.bin: needs 13264") && strstr(err, "MB free"), "%s", err);
+    free(err);
+    ck_assert_int_eq(temporaries(), 0);
+    ck_assert_int_ne(access(path("huge.bin"), F_OK), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("outfile");
@@ -139,6 +155,7 @@ static Suite *suite(void)
     tcase_add_test(tc, links_written_through);
     tcase_add_test(tc, pending_removed);
     tcase_add_loop_test(tc, interrupted_export, 0, 2);
+    tcase_add_test(tc, export_needs_room);
     suite_add_tcase(s, tc);
     return s;
 }
