@@ -218,7 +218,10 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
     opterr = 0;
     optind = 1;
     /* ":h": a missing value comes back as ':', an unknown option as '?' */
-    while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+    int li = 0;
+    while ((ch = getopt_long(argc, argv, ":h", lo, &li)) != -1) {
+        if (optarg && !*optarg) /* a file or number named "" is a slip */
+            return lk_fail(e, LK_EINPUT, "--%s: empty value", lo[li].name);
         if (ch == OPT_HELP || ch == 'h') {
             print_help(c);
             return -1;

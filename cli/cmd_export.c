@@ -18,7 +18,7 @@ static int run(const cli_args *a, lk_err *e)
     if (rc)
         return rc;
     const char *out = cli_value(a, "out");
-    if (!out || !*out)
+    if (!out)
         return lk_fail(e, LK_EINPUT, "--out: give the checkpoint file to write");
     return ckpt_export(&a->spec, (uint64_t)seed, cli_value(a, "unroll") != NULL, out, e);
 }

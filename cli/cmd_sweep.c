@@ -158,8 +158,6 @@ static int run(const cli_args *a, lk_err *e)
     const char *dir = cli_value(a, "out");
     if (!dir && a->npos > 1)
         return lk_fail(e, LK_EINPUT, "several sweep files need --out DIR");
-    if (dir && !*dir)
-        return lk_fail(e, LK_EINPUT, "--out: give a folder");
     int rc = same_names(a, e);
     if (rc)
         return rc;

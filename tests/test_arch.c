@@ -278,6 +278,8 @@ START_TEST(invalid_specs)
                     "--hea: ambiguous, could be --heads, --head-dim");
     expect_rejected("params --preset mobilellm-125m --tied=yes", "--tied: takes no value");
     expect_rejected("params --preset", "--preset: option needs a value");
+    expect_rejected("params --preset ''", "--preset: empty value");
+    expect_rejected("params --config=", "--config: empty value");
     expect_rejected("params", "no model given");
     expect_rejected("nosuchcommand", "nosuchcommand: unknown command");
 }

@@ -291,7 +291,7 @@ START_TEST(sweep_refusals)
     ck_assert_int_ne(access(args, F_OK), 0);
     snprintf(args, sizeof args, "sweep %s --out ''", a);
     ck_assert_int_eq(tu_run(args, NULL, &err), 2);
-    ck_assert_msg(strstr(err, "--out: give a folder"), "%s", err);
+    ck_assert_msg(strstr(err, "--out: empty value"), "%s", err);
     free(err);
     char name[70];
     memset(name, 'n', 64);
