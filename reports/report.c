@@ -482,28 +482,47 @@ static bool numeric_col(const table *t, int c)
     return true;
 }
 
+/* A Markdown cell: '|' would end it, '\\' escapes. */
+static void md_cell(FILE *f, const char *s)
+{
+    fputs("| ", f);
+    for (; *s; s++) {
+        if (*s == '|' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc(' ', f);
+}
+
 static void write_md(FILE *f, const table *t)
 {
     int n = table_cols(t);
     for (int c = 0; c < n; c++)
-        fprintf(f, "| %s ", table_colname(t, c));
+        md_cell(f, table_colname(t, c));
     fprintf(f, "|\n");
     for (int c = 0; c < n; c++)
         fprintf(f, "|%s", numeric_col(t, c) ? "---:" : ":---");
     fprintf(f, "|\n");
     for (int r = 0; r < table_rows(t); r++) {
         for (int c = 0; c < n; c++)
-            fprintf(f, "| %s ", get(t, r, table_colname(t, c)));
+            md_cell(f, get(t, r, table_colname(t, c)));
         fprintf(f, "|\n");
     }
 }
 
+/* LaTeX text: its ten special characters escaped (model names are the
+ * user's). */
 static void tex_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
         if (strchr("&%$#_{}", *s))
-            fputc('\\', f);
-        fputc(*s, f);
+            fprintf(f, "\\%c", *s);
+        else if (*s == '\\')
+            fputs("\\textbackslash{}", f);
+        else if (*s == '^' || *s == '~')
+            fprintf(f, "\\%s{}", *s == '^' ? "textasciicircum" : "textasciitilde");
+        else
+            fputc(*s, f);
     }
 }
 

@@ -89,6 +89,30 @@ START_TEST(index_lists_every_file)
 }
 END_TEST
 
+/* A model name is the user's text: in the Markdown and LaTeX tables it
+ * comes out escaped, the Markdown row keeps the header's cell count and
+ * the LaTeX has each special character in its escaped form. */
+START_TEST(names_escaped)
+{
+    char dir[512], src[600];
+    snprintf(dir, sizeof dir, "%s/esc", tu_tmpdir());
+    snprintf(src, sizeof src, "%s/table7.csv", tu_tmpdir());
+    tu_write(src, "name,layers,dim,heads\n\"a\\b^2~|c_%&$#{}\",2,64,4\n");
+    report(dir, src, NULL);
+    python("import sys\n"
+           "d = sys.argv[1]\n"
+           "md = open(d + '/tab_table7.md').read().splitlines()\n"
+           "cells = lambda l: len(l.replace('\\\\|', '').split('|'))\n"
+           "row = [l for l in md if 'b^2' in l][0]\n"
+           "assert cells(row) == cells(md[0]), (row, md[0])\n"
+           "assert 'a\\\\\\\\b^2~\\\\|c_%&$#{}' in row, row\n"
+           "tex = open(d + '/tab_table7.tex').read()\n"
+           "want = r'a\\textbackslash{}b\\textasciicircum{}2\\textasciitilde{}|c\\_\\%\\&\\$\\#\\{\\}'\n"
+           "assert want in tex, tex\n",
+           dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report");
@@ -97,6 +121,7 @@ int main(void)
     tcase_add_test(tc, table9_params_match_paper);
     tcase_add_test(tc, table7_ratios_as_paper_states);
     tcase_add_test(tc, index_lists_every_file);
+    tcase_add_test(tc, names_escaped);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }
