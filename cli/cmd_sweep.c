@@ -66,7 +66,7 @@ static void on_bad_row(void *ctx, int code, const char *msg)
 {
     (void)ctx;
     (void)code;
-    fprintf(stderr, "%s%s\n", isatty(2) ? "\r\033[K" : "", msg);
+    fprintf(stderr, "%slanky: %s\n", isatty(2) ? "\r\033[K" : "", msg);
 }
 
 static void on_progress(void *ctx, int done, int total, const char *what)
@@ -111,9 +111,10 @@ static int out_path(const char *in, const char *dir, char *buf, size_t size,
     return LK_OK;
 }
 
-/* Run one sweep file; returns a fatal code, *status the rows' worst. */
+/* Run one sweep file; returns a fatal code, *status the rows' worst,
+ * adds the rows written to *rows. */
 static int run_one(const cli_args *a, const char *in, sweep_opts *o,
-                   int *status, lk_err *e)
+                   int *status, int *rows, lk_err *e)
 {
     const char *dir = cli_value(a, "out");
     char path[4096], name[256];
@@ -131,6 +132,7 @@ static int run_one(const cli_args *a, const char *in, sweep_opts *o,
     if (rc)
         return rc;
     rc = dir ? table_save(t, TABLE_CSV, path, e) : cli_print(a, t, e);
+    *rows += table_rows(t);
     table_free(t);
     return rc;
 }
@@ -168,15 +170,17 @@ static int run(const cli_args *a, lk_err *e)
     rc = parse_opts(a, &o, list, names, e);
     if (!rc && dir)
         rc = make_dir(dir, e);
-    int worst = LK_OK;
+    int worst = LK_OK, rows = 0;
     for (int i = 0; !rc && i < a->npos; i++) {
         int status = LK_OK;
-        rc = run_one(a, a->pos[i], &o, &status, e);
+        rc = run_one(a, a->pos[i], &o, &status, &rows, e);
         if (status == LK_EINPUT || !worst)
             worst = status;
     }
     if (!rc && worst)
-        rc = lk_fail(e, worst, "sweep: some rows were bad (see above); the others were written");
+        rc = lk_fail(e, worst, rows ? "sweep: some rows were bad (see above); the others "
+                                      "were written"
+                                    : "sweep: every row was bad (see above)");
     return rc;
 }
 

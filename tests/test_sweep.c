@@ -131,7 +131,7 @@ START_TEST(bad_row_reported_others_written)
     char *err;
     ck_assert_int_eq(tu_run(args, NULL, &err), 2);
     char want[600];
-    snprintf(want, sizeof want, "%s:3: ", in);
+    snprintf(want, sizeof want, "lanky: %s:3: ", in); /* each line as the contract says */
     ck_assert_msg(strstr(err, want), "no '%s' in: %s", want, err);
     snprintf(want, sizeof want, "%s:5: ", in);
     ck_assert_msg(strstr(err, want), "no '%s' in: %s", want, err);
@@ -148,6 +148,11 @@ START_TEST(bad_row_reported_others_written)
     ck_assert_str_eq(cell(c, 1, "executed_layers"), "4");
     ck_assert_str_eq(cell(c, 2, "name"), "good3");
     free(c);
+    /* no good row: the closing line does not claim others were written */
+    tu_write(in, "name,layers,dim,heads\nbad,2,128,3\n");
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "lanky: sweep: every row was bad"), "%s", err);
+    free(err);
 }
 END_TEST
 
