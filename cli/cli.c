@@ -71,6 +71,20 @@ int cli_threads(const cli_args *a, int64_t *out, lk_err *e)
     return LK_OK;
 }
 
+int cli_list(char *list, const char *opt, const char **items, int max, int *n,
+             lk_err *e)
+{
+    *n = 0;
+    for (char *rest = list, *item; (item = strsep(&rest, ","));) {
+        if (!*item)
+            return lk_fail(e, LK_EINPUT, "--%s: an empty name in the list", opt);
+        if (*n == max)
+            return lk_fail(e, LK_EINPUT, "--%s: more than %d names", opt, max);
+        items[(*n)++] = item;
+    }
+    return LK_OK;
+}
+
 int cli_print(const cli_args *a, const table *t, lk_err *e)
 {
     return table_write(t, a->format, stdout, e);

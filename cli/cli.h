@@ -61,6 +61,11 @@ int cli_int(const cli_args *a, const char *name, int64_t def, int64_t min,
  * else 1 to 4 per physical core. */
 int cli_threads(const cli_args *a, int64_t *out, lk_err *e);
 
+/* Split a comma-separated value of option opt in place into at most max
+ * items; an empty one ("a15,,a16" or "a15,") is refused. */
+int cli_list(char *list, const char *opt, const char **items, int max, int *n,
+             lk_err *e);
+
 /* Print a finished table in the format the user asked for, to stdout. */
 int cli_print(const cli_args *a, const table *t, lk_err *e);
 

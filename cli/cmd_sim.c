@@ -56,19 +56,17 @@ static int run(const cli_args *a, lk_err *e)
     for (int i = 0; i < a->nvals && !rc; i++) {
         if (strcmp(a->val_name[i], "profile"))
             continue;
-        char *list = strdup(a->val[i]), *save = NULL;
-        if (!list) {
-            rc = lk_fail(e, LK_ERUN, "out of memory");
-            break;
-        }
-        for (char *n = strtok_r(list, ",", &save); n && !rc; n = strtok_r(NULL, ",", &save))
-            rc = sim_one(a, &o, n, t, e);
+        char *list = strdup(a->val[i]);
+        const char *names[64];
+        int n = 0;
+        rc = list ? cli_list(list, "profile", names, 64, &n, e)
+                  : lk_fail(e, LK_ERUN, "out of memory");
+        for (int k = 0; k < n && !rc; k++)
+            rc = sim_one(a, &o, names[k], t, e);
         free(list);
     }
     if (isatty(STDERR_FILENO))
         fprintf(stderr, "\r%40s\r", "");
-    if (!rc && table_rows(t) == 0)
-        rc = lk_fail(e, LK_EINPUT, "--profile: no profile named");
     if (!rc)
         rc = cli_print(a, t, e);
     table_free(t);

@@ -24,19 +24,6 @@ static const cli_opt opts[] = {
 };
 
 /* Split "a,b,c" in place into names. */
-static int split_profiles(char *list, const char **names, int *n, lk_err *e)
-{
-    *n = 0;
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-        if (*n == MAX_PROFILES)
-            return lk_fail(e, LK_EINPUT, "--profiles: more than %d", MAX_PROFILES);
-        names[(*n)++] = tok;
-    }
-    if (*n == 0)
-        return lk_fail(e, LK_EINPUT, "--profiles: empty list");
-    return LK_OK;
-}
-
 static int parse_opts(const cli_args *a, sweep_opts *o, char *list,
                       const char **names, lk_err *e)
 {
@@ -47,7 +34,7 @@ static int parse_opts(const cli_args *a, sweep_opts *o, char *list,
                              cli_value(a, "policy"), e)))
         return rc;
     if (cli_value(a, "profiles")) {
-        if ((rc = split_profiles(list, names, &o->nprofiles, e)))
+        if ((rc = cli_list(list, "profiles", names, MAX_PROFILES, &o->nprofiles, e)))
             return rc;
         o->profiles = names;
     }

@@ -345,6 +345,25 @@ START_TEST(cli_probe_writes_where_host_is_found)
 }
 END_TEST
 
+/* A profile list with an empty name (a slip: "a15," or "a15,,a16") is
+ * refused by sim and sweep, not silently shortened. */
+START_TEST(cli_empty_profile_name)
+{
+    static const char *const cmds[] = {
+        "sim --preset mobilellm-125m --profile a15, --mode analytic",
+        "sweep sweeps/table7.csv --profiles a15,,a16",
+    };
+    for (int i = 0; i < 2; i++) {
+        char *out, *err;
+        ck_assert_int_eq(tu_run(cmds[i], &out, &err), 2);
+        ck_assert_msg(strstr(err, ": an empty name in the list"), "%s", err);
+        ck_assert_str_eq(out, "");
+        free(out);
+        free(err);
+    }
+}
+END_TEST
+
 /* An exact simulation that would run for many minutes (here 512 GB of KV
  * cache per token) is refused at once; the analytic mode runs it. */
 START_TEST(cli_exact_too_big)
@@ -374,6 +393,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cli_contract);
     tcase_add_test(tc, cli_analytic_policy);
     tcase_add_test(tc, cli_exact_too_big);
+    tcase_add_test(tc, cli_empty_profile_name);
     tcase_add_test(tc, cli_probe_writes_where_host_is_found);
     suite_add_tcase(s, tc);
     return s;
