@@ -219,8 +219,10 @@ static int parse_number(parser *p, const char *key, const char *v, double *out)
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(x))
-        return bad(p, "%s: '%s' is not a number", key, v);
+    if (end == v || *end || strpbrk(v, "xXiInN")) /* no hex, inf or nan */
+        return bad(p, "%s: '%s' is not a decimal number", key, v);
+    if (errno == ERANGE)
+        return bad(p, "%s: '%s' is out of range", key, v);
     if (x < 0)
         return bad(p, "%s: '%s' is negative", key, v);
     /* far above any real cache, bandwidth, peak or energy figure (tests
