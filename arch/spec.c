@@ -359,13 +359,19 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
         return e ? e->code : LK_EINPUT;
     /* the object must be all the file holds: nothing after it, and no NUL
      * byte that would end the text early for the parser */
-    cJSON *root = strlen(text) == size ? cJSON_ParseWithOpts(text, NULL, true) : NULL;
-    free(text);
+    const char *stop = text + strlen(text);
+    cJSON *root = stop == text + size ? cJSON_ParseWithOpts(text, &stop, true) : NULL;
     if (!cJSON_IsObject(root)) {
+        int line = 1, col = 1; /* where the parser gave up, for the user's editor */
+        for (const char *c = text; c < stop; c++, col++)
+            if (*c == '\n')
+                line++, col = 0;
+        free(text);
         cJSON_Delete(root);
-        return lk_fail(e, LK_EINPUT,
-                       "%s: not a JSON object (truncated, not JSON, or text after it)", path);
+        return lk_fail(e, LK_EINPUT, "%s:%d:%d: not a JSON object (%s)", path, line, col,
+                       root ? "a JSON value, but not an object" : "not valid JSON from here");
     }
+    free(text);
     arch_spec_init(s);
     const char *base = strrchr(path, '/');
     snprintf(s->name, sizeof s->name, "%s", base ? base + 1 : path);

@@ -1,6 +1,7 @@
 /* test_arch.c -- the model description: parameter counts against the
  * paper's tables and public model cards, schedules against their
  * definitions, and every kind of invalid spec through the CLI. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,24 +362,28 @@ START_TEST(help_flags)
 END_TEST
 
 /* The config text, written to a file called name, is refused with a
- * message naming the file's path and then msg. */
+ * message naming the file's path and then msg ("path: msg", or
+ * "path:msg" when msg starts with a line number). */
 static void expect_config_rejected(const char *name, const char *text, const char *msg)
 {
     char args[700], want[700];
     const char *path = write_config(name, text);
     snprintf(args, sizeof args, "params --config %s", path);
-    snprintf(want, sizeof want, "%s: %s", path, msg);
+    snprintf(want, sizeof want, "%s%s%s", path, isdigit((unsigned char)*msg) ? ":" : ": ", msg);
     expect_rejected(args, want);
 }
 
 START_TEST(invalid_configs)
 {
+    /* a parse error says where, as line:column (1-based) */
     expect_config_rejected("truncated.json", "{\"hidden_size\": 576, \"num_hidden",
-                           "not a JSON object");
-    expect_config_rejected("text.json", "hello", "not a JSON object");
-    expect_config_rejected("brace.json", "{\"hidden_size\": 64}}", "not a JSON object");
-    expect_config_rejected("trailing.json", "{\"hidden_size\": 64} trailing", "not a JSON object");
-    expect_config_rejected("two.json", "{\"hidden_size\": 64}\n{}\n", "not a JSON object");
+                           "1:23: not a JSON object");
+    expect_config_rejected("text.json", "hello", "1:1: not a JSON object");
+    expect_config_rejected("brace.json", "{\"hidden_size\": 64}}", "1:20: not a JSON object");
+    expect_config_rejected("trailing.json", "{\"hidden_size\": 64} trailing",
+                           "1:21: not a JSON object");
+    expect_config_rejected("two.json", "{\"hidden_size\": 64}\n{}\n", "2:1: not a JSON object");
+    expect_config_rejected("array.json", "[1, 2]", "1:7: not a JSON object (a JSON value, but");
     expect_config_rejected("type.json", "{\"hidden_size\": \"576\", \"num_hidden_layers\": 2,"
                                         " \"num_attention_heads\": 4}",
                            "hidden_size: expected an integer");
@@ -399,7 +404,7 @@ START_TEST(invalid_configs)
     FILE *f = fopen(path, "wb");
     ck_assert(f && fwrite("{}\0{\"hidden_size\": 64}", 1, 22, f) == 22 && fclose(f) == 0);
     snprintf(args, sizeof args, "params --config %s --layers 2 --dim 64 --heads 4", path);
-    expect_rejected(args, "nul.json: not a JSON object");
+    expect_rejected(args, "nul.json:1:3: not a JSON object");
 }
 END_TEST
 
