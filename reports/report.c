@@ -921,9 +921,23 @@ static int need_column(const table *t, const char *dir, const char *name,
              : LK_OK;
 }
 
+/* Every cell of column col of t (dir/name.csv) empty or a finite number:
+ * the tables format them, and garbage would print as an empty cell. */
+static int need_numbers(const table *t, const char *dir, const char *name,
+                        const char *col, lk_err *e)
+{
+    for (int r = 0; t && r < table_rows(t); r++) {
+        const char *v = get(t, r, col);
+        if (*v && !isfinite(num(t, r, col)))
+            return lk_fail(e, LK_EINPUT, "%s/%s.csv: row %d: %s: '%s' is not a number",
+                           dir, name, r + 1, col, v);
+    }
+    return LK_OK;
+}
+
 /* The columns table d needs: every sweep result has the spec's (the
  * simulated and measured ones only with --profiles and --measure), the
- * paper's table every one it reads. */
+ * paper's table every one it reads; and the numbers it formats. */
 static int check_columns(const tab_def *d, const char *dir, const table *sw,
                          const char *paper_dir, const table *paper, lk_err *e)
 {
@@ -933,9 +947,14 @@ static int check_columns(const tab_def *d, const char *dir, const table *sw,
     for (int i = 0; !rc && i < MAX_JOIN && d->join[i][0]; i++)
         if (!(rc = need_column(paper, paper_dir, d->paper, d->join[i][0], e)))
             rc = need_column(sw, dir, d->sweep, d->join[i][1], e);
-    for (const col_def *c = d->cols; !rc && c->head; c++)
-        if (!strncmp(c->col, "paper.", 6))
+    for (const col_def *c = d->cols; !rc && c->head; c++) {
+        bool from_paper = !strncmp(c->col, "paper.", 6);
+        if (from_paper)
             rc = need_column(paper, paper_dir, d->paper, c->col + 6, e);
+        if (!rc && c->f != F_TEXT)
+            rc = from_paper ? need_numbers(paper, paper_dir, d->paper, c->col + 6, e)
+                            : need_numbers(sw, dir, d->sweep, c->col, e);
+    }
     return rc;
 }
 

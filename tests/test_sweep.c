@@ -324,6 +324,9 @@ static const struct {
     {"group,,name\n125M,,x\n", "table2.csv:1: column 2: '' is not a column name"},
     {"group,name,group\n1,2,3\n", "table2.csv:1: column 'group' twice"},
     {"foo,bar\n1,2\n", "table2.csv: no column 'group'"},
+    {"group,name,share,weight_bytes\n125M,x,none,12\n125M,y,none,abc\n",
+     "table2.csv: row 2: weight_bytes: 'abc' is not a number"},
+    {"group,name,share,weight_bytes\n125M,x,none,1e400\n", "'1e400' is not a number"},
 };
 
 START_TEST(report_refuses_bad_results)
