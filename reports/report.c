@@ -183,12 +183,16 @@ typedef struct {
 
 static const table *spec_tab; /* for by_spec(), which qsort gives no context */
 
+/* Rows x and y of t ordered by spec (group, then name); 0: one spec. */
+static int by_spec_only(const table *t, int x, int y)
+{
+    int c = strcmp(get(t, x, "group"), get(t, y, "group"));
+    return c ? c : strcmp(get(t, x, "name"), get(t, y, "name"));
+}
+
 static int by_spec(const void *a, const void *b)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    int c = strcmp(get(spec_tab, x, "group"), get(spec_tab, y, "group"));
-    if (!c)
-        c = strcmp(get(spec_tab, x, "name"), get(spec_tab, y, "name"));
+    int x = *(const int *)a, y = *(const int *)b, c = by_spec_only(spec_tab, x, y);
     return c ? c : (x > y) - (x < y);
 }
 
@@ -208,8 +212,7 @@ static int spec_rows_build(spec_rows *s, const table *t, lk_err *e)
     spec_tab = t;
     qsort(order, n, sizeof *order, by_spec); /* a spec's rows together, in file order */
     for (int k = 0; k < n; k++) {
-        bool same = k > 0 && !strcmp(get(t, order[k], "group"), get(t, order[k - 1], "group")) &&
-                    !strcmp(get(t, order[k], "name"), get(t, order[k - 1], "name"));
+        bool same = k > 0 && !by_spec_only(t, order[k], order[k - 1]);
         s->first[order[k]] = same ? s->first[order[k - 1]] : order[k];
         s->next[order[k]] = -1;
         if (same)
