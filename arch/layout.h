@@ -18,10 +18,11 @@
  * convention). Matrices and embeddings are stored in the spec's dtype;
  * an int8 matrix also carries one f32 scale per row (per output channel,
  * symmetric min-max as in the paper's W8A8, section 3.4), stored after
- * its int8 data at the next multiple of 4 bytes (aligned floats). Norm vectors are always f32: they are a few KB and
- * every runtime keeps them in full precision. Each tensor starts at a
- * multiple of ARCH_ALIGN bytes; the padding is not counted in
- * weight_bytes but is part of blob_bytes.
+ * its int8 data at the next multiple of 4 bytes (aligned floats). Norm
+ * vectors are always f32: they are a few KB and every runtime keeps them
+ * in full precision. Each tensor starts at a multiple of ARCH_ALIGN
+ * bytes; the padding is not counted in weight_bytes but is part of
+ * blob_bytes.
  *
  * The KV cache holds, for every executed layer, keys [K][seq_len][hd] and
  * then values [K][seq_len][hd] (head-major: each kv head's keys are one
@@ -88,10 +89,10 @@ int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e);
 arch_dtype arch_kv_type(arch_dtype d);
 int arch_kv_size(arch_dtype d);
 
-/* The bytes one tensor of rows x cols occupies in dtype d. */
 /* Where an int8 matrix's scales start, from the start of its data. */
 uint64_t arch_int8_scales_offset(int64_t rows, int64_t cols);
 
+/* The bytes one tensor of rows x cols occupies in dtype d. */
 uint64_t arch_tensor_bytes(arch_dtype d, arch_weight id, int64_t rows,
                            int64_t cols);
 

@@ -62,12 +62,19 @@ int cli_int(const cli_args *a, const char *name, int64_t def, int64_t min,
 
 int cli_threads(const cli_args *a, int64_t *out, lk_err *e)
 {
+    *out = 0;
+    if (!cli_value(a, "threads")) /* no topology to load (hwloc: milliseconds) */
+        return LK_OK;
     /* a worker that waits spins for a while (ref/pool.c): far more
      * threads than cores make every step wait for the scheduler */
-    int max = 4 * pool_physical_cores();
-    if (cli_int(a, "threads", 0, 1, max, out, e))
+    int cores = pool_physical_cores();
+    if (cli_int(a, "threads", 0, 1, 4 * cores, out, e))
         return lk_fail(e, LK_EINPUT, "--threads: '%s' is not in 1..%d (4 per physical "
-                       "core)", cli_value(a, "threads"), max);
+                       "core)", cli_value(a, "threads"), 4 * cores);
+    if (*out > cores) /* pinned two to a core, they wait on each other */
+        fprintf(stderr, "lanky: warning: --threads %lld is more than the %d physical "
+                        "cores (hwloc): threads sharing a core make every step slower\n",
+                (long long)*out, cores);
     return LK_OK;
 }
 

@@ -58,7 +58,7 @@ int cli_int(const cli_args *a, const char *name, int64_t def, int64_t min,
             int64_t max, int64_t *out, lk_err *e);
 
 /* --threads: 0 when absent (the pool's default, one per physical core),
- * else 1 to 4 per physical core. */
+ * else 1 to 4 per physical core; more than one per core warns on stderr. */
 int cli_threads(const cli_args *a, int64_t *out, lk_err *e);
 
 /* Split a comma-separated value of option opt in place into at most max

@@ -4,7 +4,6 @@
 
 #include "../ref/bench.h"
 #include "../ref/model.h"
-#include "../ref/pool.h"
 #include "cli.h"
 
 static const char columns[] =
@@ -41,11 +40,6 @@ static int run(const cli_args *a, lk_err *e)
         return rc;
     if (cli_value(a, "batch") && !prompt)
         return lk_fail(e, LK_EINPUT, "--batch: applies to a prompt; give --prompt N too");
-    int cores = pool_physical_cores(); /* hwloc loads the topology each call */
-    if (threads > cores) /* pinned two to a core, they wait on each other */
-        fprintf(stderr, "lanky bench: warning: --threads %lld is more than the %d physical "
-                        "cores (hwloc): threads sharing a core make every token slower\n",
-                (long long)threads, cores);
     ref_bench_opts o = {(int)threads, (int)tokens, (uint64_t)seed,
                         cli_value(a, "checkpoint"), prompt, batch,
                         isatty(STDERR_FILENO) ? progress : NULL};
