@@ -478,14 +478,24 @@ static bool readable(const char *path)
     return access(path, R_OK) == 0;
 }
 
-void sim_profile_home(char *dst, size_t n, const char *name)
+/* The k-th folder a profile name is looked up in, in order: 0
+ * $LANKY_PROFILES, 1 the project's hw-profiles, 2 ./hw-profiles; false
+ * when that one does not apply here. */
+static bool search_dir(int k, char *dir, size_t n)
 {
     const char *env = getenv("LANKY_PROFILES");
+    if (k == 0)
+        return env && *env && snprintf(dir, n, "%s", env) > 0;
+    if (k == 1)
+        return lk_project_path(dir, n, "hw-profiles");
+    return snprintf(dir, n, "hw-profiles") > 0;
+}
+
+void sim_profile_home(char *dst, size_t n, const char *name)
+{
     char dir[PATH_MAX + 16];
-    if (env && *env)
-        snprintf(dir, sizeof dir, "%s", env);
-    else if (!lk_project_path(dir, sizeof dir, "hw-profiles"))
-        snprintf(dir, sizeof dir, "hw-profiles");
+    for (int k = 0; !search_dir(k, dir, sizeof dir); k++)
+        continue; /* the last always applies */
     snprintf(dst, n, "%s/%s.ini", dir, name);
 }
 
@@ -496,20 +506,11 @@ int sim_profile_load(sim_profile **p, const char *name, lk_err *e)
         return sim_profile_read(p, name, e);
     if (!len || strlen(name) > 200)
         return lk_fail(e, LK_EINPUT, "profile '%s': not a profile name", name);
-    char path[PATH_MAX + 256];
-    const char *env = getenv("LANKY_PROFILES");
-    if (env && *env) {
-        snprintf(path, sizeof path, "%s/%s.ini", env, name);
-        if (readable(path))
+    char dir[PATH_MAX + 16], path[PATH_MAX + 256];
+    for (int k = 0; k < 3; k++)
+        if (search_dir(k, dir, sizeof dir) &&
+            snprintf(path, sizeof path, "%s/%s.ini", dir, name) > 0 && readable(path))
             return sim_profile_read(p, path, e);
-    }
-    char dir[PATH_MAX + 16];
-    if (lk_project_path(dir, sizeof dir, "hw-profiles") &&
-        snprintf(path, sizeof path, "%s/%s.ini", dir, name) > 0 && readable(path))
-        return sim_profile_read(p, path, e);
-    snprintf(path, sizeof path, "hw-profiles/%s.ini", name);
-    if (readable(path))
-        return sim_profile_read(p, path, e);
     *p = NULL;
     return lk_fail(e, LK_EINPUT,
                    "profile '%s': no %s.ini in $LANKY_PROFILES, the project's "
