@@ -383,15 +383,35 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
 
 /* ---- defaults and validation ---------------------------------------- */
 
-/* layers, dim and heads have no default: say where to give them */
-static int need_given(const arch_spec *s, const char *field, const char *json_key,
-                      int64_t v, lk_err *e)
+/* The sizes with no default, with their config.json keys. */
+static const struct {
+    const char *field, *json_key;
+    size_t offset;
+} required[] = {
+    {"layers", "num_hidden_layers", offsetof(arch_spec, layers)},
+    {"dim", "hidden_size", offsetof(arch_spec, dim)},
+    {"heads", "num_attention_heads", offsetof(arch_spec, heads)},
+};
+
+const char *arch_spec_missing(const arch_spec *s, const char **json_key)
 {
-    if (v != ARCH_UNSET)
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (*(const int64_t *)((const char *)s + required[i].offset) == ARCH_UNSET) {
+            *json_key = required[i].json_key;
+            return required[i].field;
+        }
+    return NULL;
+}
+
+/* A size with no default: say where to give it. */
+static int need_given(const arch_spec *s, lk_err *e)
+{
+    const char *key, *field = arch_spec_missing(s, &key);
+    if (!field)
         return LK_OK;
     if (s->config[0])
-        return lk_fail(e, LK_EINPUT, "%s: %s: missing (or give --%s N)", s->config,
-                       json_key, field);
+        return lk_fail(e, LK_EINPUT, "%s: %s: missing (or give --%s N)", s->config, key,
+                       field);
     return lk_fail(e, LK_EINPUT, "%s: missing (give --%s N)", field, field);
 }
 
@@ -437,9 +457,7 @@ static void fill_defaults(arch_spec *s)
 int arch_spec_finish(arch_spec *s, lk_err *e)
 {
     int rc;
-    if ((rc = need_given(s, "layers", "num_hidden_layers", s->layers, e)) ||
-        (rc = need_given(s, "dim", "hidden_size", s->dim, e)) ||
-        (rc = need_given(s, "heads", "num_attention_heads", s->heads, e)) ||
+    if ((rc = need_given(s, e)) ||
         (rc = need_positive("layers", s->layers, ARCH_MAX_LAYERS, e)) ||
         (rc = need_positive("dim", s->dim, INT_MAX, e)) ||
         (rc = need_positive("heads", s->heads, INT_MAX, e)))
@@ -447,7 +465,7 @@ int arch_spec_finish(arch_spec *s, lk_err *e)
     if (s->head_dim == ARCH_UNSET) {
         if (s->dim % s->heads)
             return lk_fail(e, LK_EINPUT,
-                           "heads: %lld does not divide dim %lld (give --head-dim)",
+                           "heads: %lld does not divide dim %lld (or give a head_dim)",
                            (long long)s->heads, (long long)s->dim);
         s->head_dim = s->dim / s->heads;
     }

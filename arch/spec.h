@@ -102,6 +102,11 @@ bool arch_spec_is_option(const char *key);
 /* Fill defaults and validate; the message names the offending field. */
 int arch_spec_finish(arch_spec *s, lk_err *e);
 
+/* The first of layers, dim and heads (the sizes with no default) that s
+ * lacks, with its config.json key in *json_key; NULL when all are set.
+ * For callers that say where to give it their own way (a sweep row). */
+const char *arch_spec_missing(const arch_spec *s, const char **json_key);
+
 /* Names used on the command line and in CSV output. */
 const char *arch_ffn_name(arch_ffn f);
 const char *arch_share_name(arch_share s);

@@ -63,9 +63,35 @@ static void on_record(int c, void *data)
     r->at_boundary = true;
 }
 
-static bool blank(const char *s)
+/* Bytes of the first line of s (n bytes): up to and including its '\n',
+ * or a '\r' not followed by '\n' (old Mac line ends, which some
+ * spreadsheets still write), or all of s. */
+static size_t line_length(const char *s, size_t n)
 {
-    return strspn(s, " \t\r\n") == strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\n' || (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n')))
+            return i + 1;
+    return n;
+}
+
+/* One line (len bytes) to the parser. */
+static void feed_line(struct csv_parser *p, reader *r, const char *s, size_t len)
+{
+    r->line++;
+    if (r->at_boundary) {
+        if (strspn(s, " \t\r\n") >= len)
+            return;
+        r->start = r->line;
+        r->at_boundary = false;
+    }
+    /* a UTF-8 byte order mark (spreadsheets write one) is not data */
+    size_t skip = r->line == 1 && len >= 3 && !strncmp(s, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    if (csv_parse(p, s + skip, len - skip, on_field, on_record, r) != len - skip && !r->rc)
+        r->rc = lk_fail(r->e, LK_EINPUT, "%s:%ld: %s", r->path, r->line,
+                        csv_error(p) == CSV_EPARSE
+                            ? "misplaced quote (quote the whole field and double "
+                              "the quotes inside it)"
+                            : csv_strerror(csv_error(p)));
 }
 
 /* Feed the parser one line at a time so each record knows its line. */
@@ -73,25 +99,12 @@ static int feed(FILE *f, struct csv_parser *p, reader *r)
 {
     char *buf = NULL;
     size_t cap = 0;
-    ssize_t len;
-    while (!r->rc && (len = getline(&buf, &cap, f)) > 0) {
-        r->line++;
-        if (r->at_boundary) {
-            if (blank(buf))
-                continue;
-            r->start = r->line;
-            r->at_boundary = false;
+    ssize_t got;
+    while (!r->rc && (got = getline(&buf, &cap, f)) > 0)
+        for (size_t at = 0, len; !r->rc && at < (size_t)got; at += len) {
+            len = line_length(buf + at, (size_t)got - at);
+            feed_line(p, r, buf + at, len);
         }
-        /* a UTF-8 byte order mark (spreadsheets write one) is not data */
-        size_t skip = r->line == 1 && !strncmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
-        if (csv_parse(p, buf + skip, len - skip, on_field, on_record, r) != len - skip &&
-            !r->rc)
-            r->rc = lk_fail(r->e, LK_EINPUT, "%s:%ld: %s", r->path, r->line,
-                            csv_error(p) == CSV_EPARSE
-                                ? "misplaced quote (quote the whole field and double "
-                                  "the quotes inside it)"
-                                : csv_strerror(csv_error(p)));
-    }
     free(buf);
     if (!r->rc && ferror(f))
         r->rc = lk_fail(r->e, LK_ERUN, "%s: %s", r->path, strerror(errno));

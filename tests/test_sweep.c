@@ -361,6 +361,51 @@ START_TEST(byte_order_mark_skipped)
 }
 END_TEST
 
+/* Whatever a spreadsheet ends its lines with (LF, CRLF or old Mac CR),
+ * each bad row is reported at its own line and the good rows are read. */
+static const char *const line_ends[] = {"\n", "\r\n", "\r"};
+
+START_TEST(line_endings_keep_line_numbers)
+{
+    const char *nl = line_ends[_i];
+    char in[512], text[512], args[1024], want[600], *out, *err;
+    snprintf(in, sizeof in, "%s/ends.csv", tu_tmpdir());
+    snprintf(text, sizeof text, "name,layers,dim,heads%sgood1,2,128,2%sbad,2,128,3%s%s"
+             "\"two%sline\",2,128,3%sgood2,2,64,2%s", nl, nl, nl, nl, nl, nl, nl);
+    tu_write(in, text);
+    snprintf(args, sizeof args, "sweep %s --format csv", in);
+    ck_assert_int_eq(tu_run(args, &out, &err), 2);
+    snprintf(want, sizeof want, "lanky: %s:3: heads", in);
+    ck_assert_msg(strstr(err, want), "no '%s' in: %s", want, err);
+    snprintf(want, sizeof want, "lanky: %s:5: heads", in); /* after a blank line */
+    ck_assert_msg(strstr(err, want), "no '%s' in: %s", want, err);
+    ck_assert_msg(strstr(out, "\ngood1,") && strstr(out, "\ngood2,"), "%s", out);
+    free(out);
+    free(err);
+}
+END_TEST
+
+/* A size with no default and no value in a row is asked for as a sweep
+ * gives it (a column), not as a command-line option. */
+START_TEST(missing_size_names_column)
+{
+    char in[512], cfg[512], text[1024], args[1024], *err;
+    snprintf(in, sizeof in, "%s/nodim.csv", tu_tmpdir());
+    snprintf(cfg, sizeof cfg, "%s/nolayers.json", tu_tmpdir());
+    tu_write(cfg, "{\"hidden_size\": 64, \"num_attention_heads\": 4}");
+    snprintf(text, sizeof text, "name,layers,heads,config\nx,2,4,\ny,,,%s\n", cfg);
+    tu_write(in, text);
+    snprintf(args, sizeof args, "sweep %s --format csv", in);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, ":2: dim: missing (fill a dim column, or give a preset or config)"),
+                  "%s", err);
+    ck_assert_msg(strstr(err, "nolayers.json: num_hidden_layers: missing (or fill a layers column)"),
+                  "%s", err);
+    ck_assert_msg(!strstr(err, "--"), "command-line wording: %s", err);
+    free(err);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sweep");
@@ -376,6 +421,9 @@ int main(void)
     tcase_add_test(tc, byte_order_mark_skipped);
     tcase_add_test(tc, preset_and_config_refused);
     tcase_add_test(tc, sweep_refusals);
+    tcase_add_test(tc, missing_size_names_column);
+    tcase_add_loop_test(tc, line_endings_keep_line_numbers, 0,
+                        sizeof line_ends / sizeof *line_ends);
     tcase_add_loop_test(tc, report_refuses_bad_results, 0,
                         sizeof bad_results / sizeof *bad_results);
     suite_add_tcase(s, tc);
