@@ -22,6 +22,7 @@
 
 #include "../common/clock.h"
 #include "../common/outfile.h"
+#include "../sim/profile.h"
 #include "kern.h"
 #include "mem.h"
 
@@ -266,24 +267,6 @@ static void row(table *t, const char *sec, const char *key, const char *src,
     table_put(t, "why", "%s", why ? why : "");
 }
 
-/* Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm: a 64-bit
- * read from an SRAM of 8 KB costs 10 pJ, 32 KB 20 pJ, 1 MB 100 pJ. A
- * level gets the figure of the smallest array at least its size (1 MB
- * for anything larger: a lower bound). */
-static double sram_pj_per_byte(uint64_t size, const char **src)
-{
-    if (size <= 8 << 10) {
-        *src = "Horowitz ISSCC 2014 (45 nm): 64-bit read of an 8 KB SRAM = 10 pJ, / 8 bytes";
-        return 10.0 / 8;
-    }
-    if (size <= 32 << 10) {
-        *src = "Horowitz ISSCC 2014 (45 nm): 64-bit read of a 32 KB SRAM = 20 pJ, / 8 bytes";
-        return 20.0 / 8;
-    }
-    *src = "Horowitz ISSCC 2014 (45 nm): 64-bit read of a 1 MB SRAM = 100 pJ, / 8 bytes";
-    return 100.0 / 8;
-}
-
 static void put_cache(table *t, const probe_host *h, int i, const char *sec)
 {
     const probe_cache *c = &h->cache[i];
@@ -311,8 +294,10 @@ static void put_cache(table *t, const probe_host *h, int i, const char *sec)
              h->date, h->kern, buf >> 10, c->shared ? "" : " per core", h->threads,
              PROBE_RUNS);
     row(t, sec, "bandwidth_gbs", src, NULL, NULL, "%.1f", c->read_gbs);
-    const char *esrc;
-    double pj = sram_pj_per_byte(c->size, &esrc);
+    const char *esrc = "rule R-SRAM of hw-profiles/SOURCES.md (sim_profile_sram_pj_per_byte): "
+                       "Horowitz ISSCC 2014 (45 nm) SRAM reads, 8 KB 10 pJ, 32 KB 20 pJ, "
+                       "1 MB 100 pJ per 64 bits, log-log between them";
+    double pj = sim_profile_sram_pj_per_byte(c->size);
     if (c->size > (1 << 20)) {
         /* Horowitz's figures grow about as sqrt(size) (wire length) from
          * 32 KB to 1 MB: x5 for x32; carried on to this size. */
@@ -390,8 +375,8 @@ static void put_energy(table *t)
         "significand) is smaller than FP16's, so FP16's 1.5 pJ is an upper bound",
         NULL, NULL, "1.5");
     row(t, "energy", "mac_pj_int8",
-        "Horowitz ISSCC 2014 (45 nm): 8-bit int multiply 0.2 pJ + add 0.03 pJ", NULL,
-        NULL, "0.23");
+        "Horowitz ISSCC 2014 (45 nm): 8-bit int multiply 0.2 pJ + 32-bit add 0.1 pJ "
+        "(VNNI accumulates in 32 bits)", NULL, NULL, "0.30");
     row(t, "energy", "static_mw",
         "assumption: not measurable in this virtual machine (no energy counters), "
         "0 counts dynamic energy only",

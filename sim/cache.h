@@ -27,7 +27,7 @@
  * Limits: line_bytes a power of two from 16 to 65536; size_bytes a
  * multiple of line_bytes * assoc; at most 255 ways (so a fully
  * associative level holds at most 255 lines); set counts need not be
- * powers of two (Apple's 24 MB, 16-way, 128 B SLC has 12288 sets).
+ * powers of two (a 24 MB, 16-way cache of 128 B lines has 12288 sets).
  */
 #ifndef SIM_CACHE_H
 #define SIM_CACHE_H

@@ -42,4 +42,10 @@ struct sim_profile {
  * file and line: "hw-profiles/x.ini:12: size_kb: '-3' is negative". */
 int sim_profile_read(sim_profile **p, const char *path, lk_err *e);
 
+/* Rule R-SRAM (hw-profiles/SOURCES.md): the energy per byte read from a
+ * cache level of `bytes`, from Horowitz's 45 nm SRAM reads. The SoC
+ * profiles' values were computed with it; lanky probe writes it for the
+ * host's levels. */
+double sim_profile_sram_pj_per_byte(uint64_t bytes);
+
 #endif
