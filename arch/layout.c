@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 
+#include "schedule.h"
+
 
 static const char *const weight_names[] = {
     "embedding", "rms_att", "wq", "wk", "wv", "wo", "rms_ffn",
@@ -113,6 +115,20 @@ static int count_one(void *ctx, const arch_tensor *t)
     return LK_OK;
 }
 
+/* p->weight_read_bytes and p->kv_read_bytes (see layout.h); within 64
+ * bits, as ctx < seq_len and the bounds of arch_spec_finish() keep the
+ * bytes of all executed layers' weights below 2^62. */
+static void read_bytes(const arch_spec *s, arch_params *p)
+{
+    uint64_t executed = (uint64_t)arch_executed_layers(s);
+    uint64_t cls = arch_tensor_bytes(s->dtype, s->tied ? ARCH_W_EMBED : ARCH_W_CLS, s->vocab,
+                                     s->dim);
+    uint64_t embed_row = arch_tensor_bytes(s->dtype, ARCH_W_EMBED, 1, s->dim);
+    uint64_t final_norm = arch_tensor_bytes(s->dtype, ARCH_W_RMS_FINAL, 1, s->dim);
+    p->weight_read_bytes = p->block_bytes * executed + final_norm + cls + embed_row;
+    p->kv_read_bytes = p->kv_bytes_per_layer_token * (uint64_t)(s->ctx + 1) * executed;
+}
+
 int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e)
 {
     *p = (arch_params){0};
@@ -125,6 +141,7 @@ int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e)
     if (__builtin_mul_overflow(kv, (uint64_t)s->seq_len, &kv) ||
         __builtin_mul_overflow(kv, (uint64_t)(s->layers * s->repeat), &p->kv_bytes))
         return lk_fail(e, LK_EINPUT, "seq_len: the KV cache of this model overflows 64-bit byte counts");
+    read_bytes(s, p);
     return LK_OK;
 }
 

@@ -77,6 +77,12 @@ typedef struct {
     uint64_t block_bytes;   /* bytes of one distinct block */
     uint64_t kv_bytes_per_layer_token; /* 2 * K * hd * kv size (below) */
     uint64_t kv_bytes;      /* all executed layers at seq_len */
+    /* What one decode token at position ctx reads, the roofline's bytes
+     * (lanky bench, sweep, sim): every executed layer's block, the final
+     * norm, the classifier and one embedding row; and the keys and values
+     * of ctx + 1 positions (its own included) in every executed layer. */
+    uint64_t weight_read_bytes;
+    uint64_t kv_read_bytes;
 } arch_params;
 
 /* Count parameters and bytes. Fails (naming the field) only if the KV

@@ -104,11 +104,10 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
             r->prefill_ms = time_prefill(&st, tok, o, spec.vocab);
         r->executed_layers = arch_executed_layers(&spec);
         r->ctx = spec.ctx;
-        r->weight_bytes_per_token = ref_weights_bytes_per_token(&spec);
         arch_params ap;
         arch_params_count(&spec, &ap, NULL); /* cannot fail: spec is finished */
-        r->kv_bytes_per_token = ap.kv_bytes_per_layer_token *
-                                (uint64_t)(spec.ctx + 1) * (uint64_t)r->executed_layers;
+        r->weight_bytes_per_token = ap.weight_read_bytes;
+        r->kv_bytes_per_token = ap.kv_read_bytes;
     }
     free(ms);
     free(tok);

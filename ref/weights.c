@@ -260,14 +260,3 @@ void ref_weights_free(ref_weights *w)
         munmap(w->map, w->map_bytes);
     memset(w, 0, sizeof *w);
 }
-
-uint64_t ref_weights_bytes_per_token(const arch_spec *s)
-{
-    arch_params p;
-    arch_params_count(s, &p, NULL); /* cannot fail for a finished spec */
-    uint64_t cls = arch_tensor_bytes(s->dtype, s->tied ? ARCH_W_EMBED : ARCH_W_CLS,
-                                     s->vocab, s->dim);
-    uint64_t embed_row = arch_tensor_bytes(s->dtype, ARCH_W_EMBED, 1, s->dim);
-    return p.block_bytes * (uint64_t)arch_executed_layers(s) + cls + embed_row +
-           (uint64_t)s->dim * sizeof(float);
-}

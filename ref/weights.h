@@ -83,8 +83,4 @@ void ref_weights_free(ref_weights *w);
 void ref_weights_seed_row(const arch_spec *s, uint64_t seed, arch_weight id,
                           int64_t block, int64_t r, int64_t cols, float *dst);
 
-/* Weight bytes one decode token reads: every executed layer's block, the
- * final norm, the classifier and one embedding row. */
-uint64_t ref_weights_bytes_per_token(const arch_spec *s);
-
 #endif

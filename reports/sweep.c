@@ -196,10 +196,8 @@ static void put_row_spec(table *t, const sweep_row *r)
     table_puti(t, "params_total", p.total);
     table_puti(t, "params_paper", p.paper);
     table_putu(t, "weight_bytes", p.weight_bytes);
-    /* The KV cache a token at position ctx attends over: ctx + 1 positions,
-     * each executed layer its own K and V (arch/layout.h). */
-    table_putu(t, "kv_cache_bytes", (uint64_t)(s->ctx + 1) *
-               p.kv_bytes_per_layer_token * (uint64_t)arch_executed_layers(s));
+    /* the KV cache a token at position ctx attends over (arch/layout.h) */
+    table_putu(t, "kv_cache_bytes", p.kv_read_bytes);
     table_put(t, "dtype", "%s", arch_dtype_name(s->dtype));
     table_puti(t, "seq_len", s->seq_len);
     table_puti(t, "ctx", s->ctx);

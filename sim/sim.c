@@ -205,18 +205,12 @@ void sim_put_row(table *t, const sim_profile *p, const arch_spec *s,
 
 /* Refuse an exact simulation that would run for many minutes: bytes =
  * the weights every executed layer reads plus the KV cache up to ctx. */
-static int check_exact_size(const arch_spec *s, const sim_trace *t, lk_err *e)
+static int check_exact_size(const sim_trace *t, lk_err *e)
 {
-    arch_params p;
-    if (arch_params_count(s, &p, e))
-        return e ? e->code : LK_EINPUT;
-    int64_t executed = arch_executed_layers(s);
-    long double bytes = (long double)p.weight_bytes +
-                        (long double)p.block_bytes * (long double)(executed - s->layers) +
-                        2.0L * t->kv_row * (long double)(s->ctx + 1) * (long double)executed;
+    uint64_t bytes = t->params.weight_read_bytes + t->params.kv_read_bytes;
     if (bytes > EXACT_MAX_BYTES)
-        return lk_fail(e, LK_EINPUT, "--mode exact: %.0Lf GB per token to simulate line by "
-                       "line (at most %.0f); use --mode analytic", bytes / 1e9,
+        return lk_fail(e, LK_EINPUT, "--mode exact: %.0f GB per token to simulate line by "
+                       "line (at most %.0f); use --mode analytic", (double)bytes / 1e9,
                        (double)EXACT_MAX_BYTES / 1e9);
     return LK_OK;
 }
@@ -228,7 +222,7 @@ int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
     int rc = sim_trace_build(&t, s, e);
     if (rc)
         return rc;
-    if (o->mode == SIM_EXACT && (rc = check_exact_size(s, &t, e))) {
+    if (o->mode == SIM_EXACT && (rc = check_exact_size(&t, e))) {
         sim_trace_free(&t);
         return rc;
     }

@@ -108,6 +108,32 @@ START_TEST(weight_bytes_per_dtype)
 }
 END_TEST
 
+/* The bytes one decode token reads, by closed form: MobileLLM-125M's
+ * block in f16 is q,o 576x576, k,v 576x192, w1,w3,w2 576x1536 (2 bytes)
+ * and two f32 norms of 576; a token reads it in each of its 30 (LS: 60)
+ * executed layers, the tied 32000x576 embedding as classifier, one
+ * embedding row and the final norm. KV: 2 (K, V) x 3 heads x 64 x 2
+ * bytes per layer and position, over ctx + 1 positions. */
+START_TEST(read_bytes_per_token)
+{
+    const uint64_t block = 2 * (2 * 576 * 576 + 2 * 576 * 192 + 3 * 576 * 1536) + 2 * 576 * 4;
+    const uint64_t rest = 2 * 32000 * 576 + 2 * 576 + 576 * 4, kv = 2 * 3 * 64 * 2;
+    static const char *const presets[] = {"mobilellm-125m", "mobilellm-ls-125m"};
+    for (int i = 0; i < 2; i++) {
+        arch_spec s;
+        arch_params p;
+        arch_spec_init(&s);
+        ck_assert_int_eq(arch_spec_preset(&s, presets[i], NULL), 0);
+        ck_assert_int_eq(arch_spec_set(&s, "ctx", "100", NULL), 0);
+        ck_assert_int_eq(arch_spec_finish(&s, NULL), 0);
+        ck_assert_int_eq(arch_params_count(&s, &p, NULL), 0);
+        uint64_t layers = 30 * (i + 1);
+        ck_assert_uint_eq(p.weight_read_bytes, layers * block + rest);
+        ck_assert_uint_eq(p.kv_read_bytes, layers * kv * 101);
+    }
+}
+END_TEST
+
 START_TEST(layout_matches_counts)
 {
     arch_spec s = tu_spec("layers=3 dim=96 heads=6 kv_heads=2 ffn=relu dtype=int8");
@@ -475,6 +501,7 @@ int main(void)
     tcase_add_test(tc, table3_sizes);
     tcase_add_test(tc, weight_bytes_per_dtype);
     tcase_add_test(tc, layout_matches_counts);
+    tcase_add_test(tc, read_bytes_per_token);
     tcase_add_test(tc, swiglu_rule);
     tcase_add_test(tc, schedules_cli);
     tcase_add_test(tc, schedule_properties);
