@@ -21,7 +21,7 @@ typedef struct {
     char name[32];             /* "L2", "SLC"; default "cacheN" */
     sim_level_cfg cfg;         /* size, line, ways, default policy */
     bool shared;
-    double bandwidth_gbs;      /* sustained read bandwidth from this level */
+    double bandwidth_gbs;      /* read bandwidth from this level (SoC: peak) */
     double energy_pj_per_byte; /* read or write energy per byte */
 } sim_profile_level;
 

@@ -59,6 +59,7 @@
 #include "../ref/model.h"
 #include "../ref/probe.h"
 #include "../reports/csvin.h"
+#include "../sim/profile.h"
 #include "testutil.h"
 
 #define TOKENS 15
@@ -303,10 +304,25 @@ static int paper_row(void *ctx, long line, int n, char **f, lk_err *e)
     return LK_OK;
 }
 
+/* The phone's last-level cache and DRAM bandwidth, from its profile. */
+static void print_phone(void)
+{
+    sim_profile *a15;
+    lk_err e = {0};
+    if (sim_profile_load(&a15, "a15", &e)) {
+        printf("   paper, iPhone 13 (%s):\n", e.msg);
+        return;
+    }
+    const sim_profile_level *llc = &a15->level[a15->nlevels - 1];
+    printf("   paper, iPhone 13 (A15: %llu MB %s, %.1f GB/s DRAM peak, hw-profiles/a15.ini; "
+           "ExecuTorch, f16, context not stated):\n",
+           (unsigned long long)(llc->cfg.size_bytes >> 20), llc->name, a15->dram_bandwidth_gbs);
+    sim_profile_free(a15);
+}
+
 static void print_paper(const paper_t7 *p)
 {
-    printf("   paper, iPhone 13 (A15: 32 MB system cache, 34 GB/s LPDDR4X; ExecuTorch, "
-           "f16, context not stated):\n");
+    print_phone();
     for (int i = 0; i < NROWS; i++)
         if (p->ms[i][2] > 0)
             printf("   %-24s load %6.1f ms  init %7.1f ms  execute %5.1f ms  "
