@@ -19,17 +19,19 @@
  * an int8 matrix also carries one f32 scale per row (per output channel,
  * symmetric min-max as in the paper's W8A8, section 3.4), stored after
  * its int8 data at the next multiple of 4 bytes (aligned floats). Norm
- * vectors are always f32: they are a few KB and every runtime keeps them
- * in full precision. Each tensor starts at a multiple of ARCH_ALIGN
+ * vectors are always f32 (a modelling choice, as llama2.c's checkpoint
+ * keeps them: a few KB per layer, not worth the precision). Each tensor starts at a multiple of ARCH_ALIGN
  * bytes; the padding is not counted in weight_bytes but is part of
  * blob_bytes.
  *
  * The KV cache holds, for every executed layer, keys [K][seq_len][hd] and
  * then values [K][seq_len][hd] (head-major: each kv head's keys are one
  * stream for attention to read). Its element type follows the weights
- * (f32, f16, bf16), except that int8 models keep an f16 KV cache: W8A8
- * quantizes the inputs of matrix products, and K/V are attention
- * operands, kept in f16 as int8 runtimes commonly do.
+ * (f32, f16, bf16), except that int8 models keep an f16 KV cache: the
+ * paper's W8A8 (appendix E, Table 13) quantizes weights and activations
+ * of the linear layers and says nothing of the cache, so lanky keeps
+ * the attention operands K and V in f16 (a modelling choice: an int8
+ * cache would halve kv_read_bytes).
  */
 #ifndef ARCH_LAYOUT_H
 #define ARCH_LAYOUT_H

@@ -15,6 +15,12 @@
 
 /* ---- presets ------------------------------------------------------- */
 
+/* Defaults, from paper-notes.md: the vocabulary of every MobileLLM model
+ * (the LLaMA-2 SentencePiece tokenizer) and the context of the public
+ * configs (max_position_embeddings). */
+#define DEFAULT_VOCAB 32000
+#define DEFAULT_SEQ_LEN 2048
+
 /* Public configs, from paper-notes.md (MobileLLM model cards on Hugging
  * Face; SmolLM shares the 125M/350M shapes with vocab 49152). */
 typedef struct {
@@ -24,13 +30,13 @@ typedef struct {
 } preset;
 
 static const preset presets[] = {
-    {"mobilellm-125m", 30, 576, 9, 3, 1536, 32000, ARCH_SHARE_NONE},
-    {"mobilellm-350m", 32, 960, 15, 5, 2560, 32000, ARCH_SHARE_NONE},
-    {"mobilellm-600m", 40, 1152, 18, 6, 3072, 32000, ARCH_SHARE_NONE},
-    {"mobilellm-1b", 54, 1280, 20, 5, 3584, 32000, ARCH_SHARE_NONE},
-    {"mobilellm-1.5b", 54, 1600, 25, 5, 4352, 32000, ARCH_SHARE_NONE},
-    {"mobilellm-ls-125m", 30, 576, 9, 3, 1536, 32000, ARCH_SHARE_IMMEDIATE},
-    {"mobilellm-ls-350m", 32, 960, 15, 5, 2560, 32000, ARCH_SHARE_IMMEDIATE},
+    {"mobilellm-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_NONE},
+    {"mobilellm-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_NONE},
+    {"mobilellm-600m", 40, 1152, 18, 6, 3072, DEFAULT_VOCAB, ARCH_SHARE_NONE},
+    {"mobilellm-1b", 54, 1280, 20, 5, 3584, DEFAULT_VOCAB, ARCH_SHARE_NONE},
+    {"mobilellm-1.5b", 54, 1600, 25, 5, 4352, DEFAULT_VOCAB, ARCH_SHARE_NONE},
+    {"mobilellm-ls-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE},
+    {"mobilellm-ls-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE},
     {"smollm-135m", 30, 576, 9, 3, 1536, 49152, ARCH_SHARE_NONE},
     {"smollm-360m", 32, 960, 15, 5, 2560, 49152, ARCH_SHARE_NONE},
 };
@@ -73,7 +79,7 @@ int arch_spec_preset(arch_spec *s, const char *name, lk_err *e)
         s->vocab = p->vocab;
         s->tied = 1;
         s->share = p->share;
-        s->seq_len = 2048;
+        s->seq_len = DEFAULT_SEQ_LEN;
         return LK_OK;
     }
     return lk_fail(e, LK_EINPUT, "preset: unknown model '%s' (see --help)", name);
@@ -443,13 +449,13 @@ static void fill_defaults(arch_spec *s)
     if (s->kv_heads == ARCH_UNSET)
         s->kv_heads = s->heads;
     if (s->vocab == ARCH_UNSET)
-        s->vocab = 32000;
+        s->vocab = DEFAULT_VOCAB;
     if (s->ffn_dim == ARCH_UNSET && s->dim > 0)
         s->ffn_dim = s->ffn == ARCH_FFN_SWIGLU ? arch_swiglu_hidden(s->dim) : 4 * s->dim;
     if (s->repeat == ARCH_UNSET)
         s->repeat = s->share == ARCH_SHARE_NONE ? 1 : 2;
     if (s->seq_len == ARCH_UNSET)
-        s->seq_len = 2048;
+        s->seq_len = DEFAULT_SEQ_LEN;
     if (s->ctx == ARCH_UNSET)
         s->ctx = s->seq_len > 512 ? 512 : s->seq_len - 1;
 }
