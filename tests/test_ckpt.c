@@ -205,6 +205,135 @@ START_TEST(test_closed_form)
 }
 END_TEST
 
+/* llama2.c's tensors in file order (run.c's memory_map_weights), typed
+ * here from its source rather than taken from ckpt.c: per_layer tensors
+ * hold one slice per layer; ARCH_W_COUNT marks the two obsolete RoPE
+ * tables (seq_len x head_dim/2 each). */
+static const struct {
+    arch_weight id;
+    bool per_layer;
+} llama2c_order[] = {
+    {ARCH_W_EMBED, false}, {ARCH_W_RMS_ATT, true}, {ARCH_W_Q, true},
+    {ARCH_W_K, true},      {ARCH_W_V, true},       {ARCH_W_O, true},
+    {ARCH_W_RMS_FFN, true}, {ARCH_W_1, true},      {ARCH_W_2, true},
+    {ARCH_W_3, true},      {ARCH_W_RMS_FINAL, false}, {ARCH_W_COUNT, false},
+    {ARCH_W_COUNT, false}, {ARCH_W_CLS, false},
+};
+#define N_ORDER (int)(sizeof llama2c_order / sizeof llama2c_order[0])
+
+/* Rows and columns of tensor k of llama2c_order in layer (or global) l. */
+static void order_shape(const arch_layout *lay, const arch_spec *s, int k, int64_t l,
+                        int64_t *rows, int64_t *cols)
+{
+    if (llama2c_order[k].id == ARCH_W_COUNT) {
+        *rows = s->seq_len;
+        *cols = s->head_dim / 2;
+        return;
+    }
+    const arch_tensor *t = arch_layout_find(lay, llama2c_order[k].id, l);
+    ck_assert_ptr_nonnull(t);
+    *rows = t->rows;
+    *cols = t->cols;
+}
+
+/* The matrix or norm of id in block l (-1: global) as loaded. */
+static float loaded(const ref_weights *w, arch_weight id, int64_t l, int64_t r, int64_t c)
+{
+    const ref_block *b = l >= 0 ? &w->blocks[l] : NULL;
+    const kern_mat *m = NULL;
+    switch (id) {
+    case ARCH_W_RMS_ATT: return b->rms_att[c];
+    case ARCH_W_RMS_FFN: return b->rms_ffn[c];
+    case ARCH_W_RMS_FINAL: return w->rms_final[c];
+    case ARCH_W_EMBED: m = &w->embed; break;
+    case ARCH_W_CLS: m = &w->cls; break;
+    case ARCH_W_Q: m = &b->wq; break;
+    case ARCH_W_K: m = &b->wk; break;
+    case ARCH_W_V: m = &b->wv; break;
+    case ARCH_W_O: m = &b->wo; break;
+    case ARCH_W_1: m = &b->w1; break;
+    case ARCH_W_2: m = &b->w2; break;
+    default: m = &b->w3; break;
+    }
+    ck_assert_int_lt(c, m->cols);
+    return ((const float *)m->data)[r * m->cols + c];
+}
+
+/* Reading: a file whose every tensor slice k (layer l) holds the value
+ * k + 1 + l / 4 must load each value into the tensor llama2.c's order
+ * names; writing: lanky export must put each seeded row at the offset
+ * that order gives. Either with w1 and w3 (or any two tensors) swapped in
+ * both reader and writer would still round-trip; this would not. */
+START_TEST(test_tensor_order)
+{
+    arch_spec s = spec_of(0, ARCH_F32);
+    arch_layout lay;
+    ck_assert_int_eq(arch_layout_build(&lay, &s, NULL), 0);
+    const char *path = tmp("order.bin");
+    FILE *f = fopen(path, "wb");
+    int32_t h[7] = {(int32_t)s.dim, (int32_t)s.ffn_dim, (int32_t)s.layers, (int32_t)s.heads,
+                    (int32_t)s.kv_heads, -(int32_t)s.vocab, (int32_t)s.seq_len};
+    fwrite(h, 4, 7, f);
+    for (int k = 0; k < N_ORDER; k++)
+        for (int64_t l = 0; l < (llama2c_order[k].per_layer ? s.layers : 1); l++) {
+            int64_t rows, cols;
+            order_shape(&lay, &s, k, llama2c_order[k].per_layer ? l : -1, &rows, &cols);
+            float v = (float)k + 1 + (float)l / 4;
+            for (int64_t i = 0; i < rows * cols; i++)
+                fwrite(&v, 4, 1, f);
+        }
+    fclose(f);
+
+    lk_err e = {0};
+    pool *p;
+    ck_assert(pool_create(&p, 1, &e) == LK_OK);
+    arch_spec got = {0};
+    got.dtype = ARCH_F32;
+    got.ctx = 0;
+    ref_weights w;
+    ck_assert_msg(ckpt_load(&w, path, &got, p, &e) == LK_OK, "%s", e.msg);
+    for (int k = 0; k < N_ORDER; k++)
+        for (int64_t l = 0; l < (llama2c_order[k].per_layer ? s.layers : 1); l++) {
+            int64_t rows, cols, b = llama2c_order[k].per_layer ? l : -1;
+            if (llama2c_order[k].id == ARCH_W_COUNT)
+                continue;
+            order_shape(&lay, &s, k, b, &rows, &cols);
+            float v = (float)k + 1 + (float)l / 4;
+            for (int64_t r = 0; r < rows; r++)
+                ck_assert_msg(loaded(&w, llama2c_order[k].id, b, r, cols - 1) == v,
+                              "%s layer %lld row %lld: %g, file has %g",
+                              arch_weight_name(llama2c_order[k].id), (long long)l,
+                              (long long)r, loaded(&w, llama2c_order[k].id, b, r, cols - 1), v);
+        }
+    ref_weights_free(&w);
+    pool_free(p);
+
+    ck_assert_msg(ckpt_export(&s, 7, false, path, &e) == LK_OK, "%s", e.msg);
+    f = fopen(path, "rb");
+    fseek(f, 7 * 4, SEEK_SET);
+    float file_row[256], seed_row[256];
+    for (int k = 0; k < N_ORDER; k++)
+        for (int64_t l = 0; l < (llama2c_order[k].per_layer ? s.layers : 1); l++) {
+            int64_t rows, cols, b = llama2c_order[k].per_layer ? l : -1;
+            order_shape(&lay, &s, k, b, &rows, &cols);
+            ck_assert_int_le(cols, 256);
+            for (int64_t r = 0; r < rows; r++) {
+                ck_assert_int_eq(fread(file_row, 4, (size_t)cols, f), cols);
+                if (llama2c_order[k].id == ARCH_W_COUNT)
+                    continue;
+                ref_weights_seed_row(&s, 7, llama2c_order[k].id, b, r, cols, seed_row);
+                ck_assert_msg(!memcmp(file_row, seed_row, (size_t)cols * 4),
+                              "%s layer %lld row %lld not where llama2.c reads it",
+                              arch_weight_name(llama2c_order[k].id), (long long)l,
+                              (long long)r);
+            }
+        }
+    ck_assert_int_eq(fgetc(f), EOF);
+    fclose(f);
+    arch_layout_free(&lay);
+}
+END_TEST
+
 /* The CLI: seeded logits == logits of the exported file, as text. */
 START_TEST(test_cli_export_logits)
 {
@@ -593,6 +722,7 @@ static Suite *suite(void)
     tcase_add_loop_test(t, test_export_size_and_header, 0, 2);
     tcase_add_loop_test(t, test_roundtrip_exact, 0, 4);
     tcase_add_test(t, test_closed_form);
+    tcase_add_test(t, test_tensor_order);
     tcase_add_test(t, test_cli_export_logits);
     tcase_add_test(t, test_logits_json);
     tcase_add_loop_test(t, test_malformed, 0, sizeof bad / sizeof *bad);
