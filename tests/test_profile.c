@@ -256,6 +256,7 @@ START_TEST(cli_errors)
     free(err);
     ck_assert_int_eq(tu_run("sim --layers 2 --dim 64 --heads 2 --profile a16 --mode fast",
                             &out, &err), 2);
+    ck_assert_msg(strstr(err, "--mode: 'fast'"), "%s", err);
     free(out);
     free(err);
     ck_assert_int_eq(tu_run("sim --layers 2 --dim 64 --heads 2 --profile a16 --policy fifo",

@@ -502,7 +502,10 @@ END_TEST
  * memory are refused before anything is allocated, with exit status 1's
  * code and the bytes needed and available (ASan would abort on the
  * allocation itself). 4096 executed layers of a 2^31-1 position KV cache
- * need 563 TB; 4000 blocks of dim 8192 need 6.5 TB of f16 weights. */
+ * need 4096 x 2147483647 x 2 (K, V) x 8 (kv_dim) x 4 bytes = 562950.0 GB;
+ * 4000 blocks of dim 8192 need 4000 x (4 x 8192^2 + 3 x 8192 x 22016) x 2
+ * bytes (f16; SwiGLU hidden 22016) + norms + 2 x 32000 x 8192 x 2 bytes
+ * = 6477.3 GB of weights. */
 START_TEST(test_too_big_refused)
 {
     arch_spec s = tu_spec("layers=1 dim=16 heads=2 kv_heads=1 vocab=10 dtype=f32 "
