@@ -55,6 +55,85 @@ START_TEST(table9_params_match_paper)
 }
 END_TEST
 
+/* Every report table with paper columns, against the paper's CSV joined
+ * here on all of that paper table's keys (python3's csv module, not
+ * report.c's join): each paper-derived cell is the paper's value of the
+ * one paper row whose keys all equal the spec's, every paper row is used
+ * (Table 3 has other models too: 4 of its rows), and Table 7's change
+ * column is the paper's execute time over its first row's. */
+START_TEST(paper_cells_join_on_every_key)
+{
+    char dir[512], sweeps[4096] = "";
+    static const char *const names[] = {"table9", "table2", "table7", "table11",
+                                        "table8", "table12", "presets"};
+    snprintf(dir, sizeof dir, "%s/join", tu_tmpdir());
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char f[64];
+        snprintf(f, sizeof f, "sweeps/%s.csv", names[i]);
+        strcat(strcat(sweeps, " "), tu_path(f));
+    }
+    report(dir, sweeps, NULL);
+    python("import csv, os, sys\n"
+           "d, paper = sys.argv[1], sys.argv[2]\n"
+           "rows = lambda p: list(csv.DictReader(open(p, newline='')))\n"
+           "header = lambda p: next(csv.reader(open(p, newline='')))\n"
+           "# report table: paper table, {paper key: sweep column}, paper rows\n"
+           "# kept, {report column: paper column}\n"
+           "joins = {\n"
+           "  'table9': ('table9_depth_width', {'size_class': 'group', 'layers': 'layers',\n"
+           "             'heads': 'heads', 'dim': 'dim'}, {},\n"
+           "             {'Paper params M': 'params_m', 'Avg acc %': 'avg'}),\n"
+           "  'table2': ('table2_sharing', {'size_class': 'group', 'sharing': 'share'}, {},\n"
+           "             {'Avg acc %': 'avg'}),\n"
+           "  'table7': ('table7_iphone13_latency', {'model': 'name'}, {},\n"
+           "             {'iPhone 13 load ms': 'load_ms', 'iPhone 13 init ms': 'init_ms',\n"
+           "              'iPhone 13 execute ms': 'execute_ms'}),\n"
+           "  'table11': ('table11_heads_kv', {'size_class': 'group', 'layers': 'layers',\n"
+           "              'dim': 'dim', 'heads': 'heads', 'kv_heads': 'kv_heads'}, {},\n"
+           "              {'Avg acc %': 'avg'}),\n"
+           "  'table8': ('table8_roadmap', {'size_class': 'group', 'step': 'name'},\n"
+           "             {'train_tokens': '0.25T'}, {'Avg acc %': 'avg'}),\n"
+           "  'table12': ('table12_repeat', {'size_class': 'group', 'base_layers': 'layers',\n"
+           "              'dim': 'dim', 'repeat': 'repeat'}, {}, {'Avg acc %': 'avg'}),\n"
+           "  'presets': ('table3_zero_shot', {'model': 'name'}, {}, {'Avg acc %': 'avg'}),\n"
+           "}\n"
+           "change = 'iPhone 13 execute change %'\n"
+           "paper_cols = {c for j in joins.values() for c in j[3]} | {change}\n"
+           "tabs = [f for f in os.listdir(d) if f.startswith('tab_') and f.endswith('.csv')]\n"
+           "with_paper = {f[4:-4] for f in tabs if paper_cols & set(header(d + '/' + f))}\n"
+           "assert with_paper == set(joins), with_paper\n"
+           "bad = []\n"
+           "for t, (ptab, keys, keep, cols) in joins.items():\n"
+           "    theirs = [p for p in rows(paper + '/' + ptab + '.csv')\n"
+           "              if all(p[k] == v for k, v in keep.items())]\n"
+           "    specs = {}\n"
+           "    for s in rows(d + '/' + t + '.csv'):\n"
+           "        specs.setdefault((s['group'], s['name']), s)\n"
+           "    ours = rows(d + '/tab_' + t + '.csv')\n"
+           "    assert len(ours) == len(specs), (t, len(ours), len(specs))\n"
+           "    used = []\n"
+           "    for r, s in zip(ours, specs.values()):\n"
+           "        hit = [p for p in theirs\n"
+           "               if all(p[k].lower() == s[c].lower() for k, c in keys.items())]\n"
+           "        assert len(hit) <= 1, (t, s['name'], hit)\n"
+           "        p = hit[0] if hit else None\n"
+           "        used += hit\n"
+           "        for c, pc in cols.items():\n"
+           "            want = float(p[pc]) if p else None\n"
+           "            got = float(r[c]) if r[c] else None\n"
+           "            if got != want:\n"
+           "                bad.append((t, s['group'], s['name'], c, r[c], want))\n"
+           "        if t == 'table7':\n"
+           "            first = float(used[0]['execute_ms'])\n"
+           "            want = '%+.1f' % ((float(p['execute_ms']) / first - 1) * 100)\n"
+           "            if r[change] != want:\n"
+           "                bad.append((t, s['name'], change, r[change], want))\n"
+           "    assert len(used) == (4 if t == 'presets' else len(theirs)), (t, len(used))\n"
+           "assert not bad, ('wrong in', sorted({b[0] for b in bad}), bad[:5])\n",
+           dir);
+}
+END_TEST
+
 /* The paper's own Table 7 ratios: LS +2.6 %, 60 layers +86 % (text:
  * "a mere 2.6% overhead"); and the A15 column is filled. */
 START_TEST(table7_ratios_as_paper_states)
@@ -120,6 +199,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, table9_params_match_paper);
     tcase_add_test(tc, table7_ratios_as_paper_states);
+    tcase_add_test(tc, paper_cells_join_on_every_key);
     tcase_add_test(tc, index_lists_every_file);
     tcase_add_test(tc, names_escaped);
     suite_add_tcase(s, tc);
