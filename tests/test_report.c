@@ -180,7 +180,7 @@ START_TEST(names_escaped)
     report(dir, src, NULL);
     python("import sys\n"
            "d = sys.argv[1]\n"
-           "md = open(d + '/tab_table7.md').read().splitlines()\n"
+           "md = [l for l in open(d + '/tab_table7.md') if l.startswith('|')]\n"
            "cells = lambda l: len(l.replace('\\\\|', '').split('|'))\n"
            "row = [l for l in md if 'b^2' in l][0]\n"
            "assert cells(row) == cells(md[0]), (row, md[0])\n"
@@ -189,6 +189,51 @@ START_TEST(names_escaped)
            "want = r'a\\textbackslash{}b\\textasciicircum{}2\\textasciitilde{}|c\\_\\%\\&\\$\\#\\{\\}'\n"
            "assert want in tex, tex\n",
            dir);
+}
+END_TEST
+
+/* The captions say how the rows were made: a results folder of one
+ * model simulated in analytic, then in exact mode (the mode given to
+ * lanky sweep here) has that mode, and not the other, in the caption of
+ * tab_table7.md, tab_table7.tex and index.md's Table 7 section, with the
+ * context position and dtype the sweep file gives (100, int8); index.md
+ * quotes effort.txt, where make-report.sh says whether it was quick. */
+static const char *const modes[] = {"analytic", "exact"};
+
+START_TEST(captions_state_mode_and_units)
+{
+    char dir[512], src[600], args[2048], *err, prog[2048];
+    snprintf(dir, sizeof dir, "%s/mode-%s", tu_tmpdir(), modes[_i]);
+    snprintf(src, sizeof src, "%s/table7.csv", tu_tmpdir());
+    tu_write(src, "name,layers,dim,heads,dtype,ctx\nm,2,64,4,int8,100\n");
+    snprintf(args, sizeof args, "sweep %s --profiles a15 --mode %s --out %s", src,
+             modes[_i], dir);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 0);
+    free(err);
+    if (_i == 0) {
+        snprintf(src, sizeof src, "%s/effort.txt", dir);
+        tu_write(src, "quick (a test)\n");
+    }
+    snprintf(args, sizeof args, "report %s --paper-data %s", dir,
+             tu_path("reports/paper-data"));
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+    snprintf(prog, sizeof prog,
+             "import sys\n"
+             "d, mode, other, quick = sys.argv[1], '%s', '%s', %d\n"
+             "md = open(d + '/tab_table7.md').read().split('\\n\\n')[0]\n"
+             "tex = [l for l in open(d + '/tab_table7.tex') if l.startswith('\\\\caption')][0]\n"
+             "index = open(d + '/index.md').read()\n"
+             "sec = index[index.index('### Table 7'):]\n"
+             "sec = sec[:sec.index('\\n### ')]\n"
+             "units = 'position 100 unless a column says otherwise; weights in int8.'\n"
+             "for where, text in (('md', md), ('tex', tex), ('index', sec)):\n"
+             "    assert 'Simulated in ' + mode + ' mode' in text, (where, text)\n"
+             "    assert 'Simulated in ' + other not in text, (where, text)\n"
+             "    assert units in text and 'MB = 10' in text, (where, text)\n"
+             "assert ('Simulation modes in it: ' + mode + '.') in index, index[:900]\n"
+             "assert ('This report: quick (a test).' in index) == quick, index[:900]\n",
+             modes[_i], modes[!_i], _i == 0);
+    python(prog, dir);
 }
 END_TEST
 
@@ -202,6 +247,7 @@ int main(void)
     tcase_add_test(tc, paper_cells_join_on_every_key);
     tcase_add_test(tc, index_lists_every_file);
     tcase_add_test(tc, names_escaped);
+    tcase_add_loop_test(tc, captions_state_mode_and_units, 0, 2);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }
