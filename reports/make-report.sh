@@ -27,10 +27,13 @@ measured="table7 table9 table2 table12 presets"
 # report, uses the analytic model (the CSVs' mode column).
 exact="table7 table2 table12 sharing_depth presets table8"
 case $effort in
-quick) tokens=2 exact="" measured="table7 table9" ;;
-full) tokens=8 ;;
+quick) tokens=2 exact="" measured="table7 table9" how="make report QUICK=1" ;;
+full) tokens=8 how="make report" ;;
 *) echo "make-report.sh: effort must be quick or full, not '$effort'" >&2; exit 2 ;;
 esac
+# How much this run measures, for index.md (reports/report.h: effort.txt).
+note="$effort ($how): $tokens decode tokens timed per measured model; sweeps \
+measured on this machine: $measured; sweeps simulated in exact mode: ${exact:-none}"
 
 say() { echo "report: $*" >&2; }
 start=$(date +%s)
@@ -40,6 +43,7 @@ if [ ! -f hw-profiles/host.ini ]; then
     "$lanky" probe >&2
 fi
 mkdir -p "$out"
+printf '%s\n' "$note" >"$out/effort.txt.tmp" && mv "$out/effort.txt.tmp" "$out/effort.txt"
 
 n=$(ls sweeps/*.csv | wc -l)
 i=0

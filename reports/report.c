@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,6 +512,107 @@ static int build_table(const tab_def *d, const table *sw, const table *paper,
     return LK_OK;
 }
 
+/* ---- captions: how a table's numbers were made, and their units --- */
+
+#define CAPTION 1024
+#define MAX_VALUES 4
+
+/* The distinct non-empty values of a column, in order of first sight. */
+typedef struct {
+    int n;
+    bool more; /* more than MAX_VALUES of them */
+    char v[MAX_VALUES][32];
+} values;
+
+static void add_value(values *v, const char *s)
+{
+    for (int i = 0; *s && i < v->n; i++)
+        if (!strcmp(v->v[i], s))
+            return;
+    if (!*s)
+        return;
+    if (v->n < MAX_VALUES)
+        snprintf(v->v[v->n++], sizeof v->v[0], "%s", s);
+    else
+        v->more = true;
+}
+
+/* Append to the text in buf (size bytes), cutting it short if need be. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
+/* Append v as text: "a", "a and b", "a, b and c", "a, b, c, d and others". */
+static void say_values(const values *v, char *buf, size_t size)
+{
+    int n = v->n + v->more;
+    for (int i = 0; i < n; i++)
+        append(buf, size, "%s%s", !i ? "" : i == n - 1 ? " and " : ", ",
+               i < v->n ? v->v[i] : "others");
+}
+
+/* The simulation modes, contexts and dtypes of the rows table d shows. */
+typedef struct {
+    values modes, ctx, dtypes;
+} provenance;
+
+static void provenance_of(const tab_def *d, const table *sw, provenance *p)
+{
+    memset(p, 0, sizeof *p);
+    for (int r = 0; sw && r < table_rows(sw); r++) {
+        if (!where_ok(sw, r, d->where))
+            continue;
+        add_value(&p->modes, get(sw, r, "mode"));
+        add_value(&p->ctx, get(sw, r, "ctx"));
+        add_value(&p->dtypes, get(sw, r, "dtype"));
+    }
+}
+
+/* Append the units of a table's numbers: the one place they are stated. */
+static void say_units(const provenance *p, char *buf, size_t size)
+{
+    append(buf, size, "Units: MB = 10^6 bytes; ms and mJ per decode token");
+    if (p->ctx.n) {
+        append(buf, size, " at context position ");
+        say_values(&p->ctx, buf, size);
+    }
+    append(buf, size, " unless a column says otherwise");
+    if (p->dtypes.n) {
+        append(buf, size, "; weights in ");
+        say_values(&p->dtypes, buf, size);
+    }
+    append(buf, size, ".");
+}
+
+/* Table d's caption: how its rows were made (the simulation mode) and
+ * the units of its numbers. */
+static void caption(const tab_def *d, const table *sw, const provenance *p,
+                    char *buf, size_t size)
+{
+    bool exact = p->modes.n == 1 && !p->modes.more && !strcmp(p->modes.v[0], "exact");
+    buf[0] = 0;
+    if (!sw) {
+        append(buf, size, "No results of sweeps/%s.csv in this folder.", d->sweep);
+        return;
+    }
+    if (!p->modes.n)
+        append(buf, size, "Parameters only, not simulated. ");
+    else {
+        append(buf, size, "Simulated in ");
+        say_values(&p->modes, buf, size);
+        append(buf, size, " mode (%s). ", exact ? "as lanky sim by default"
+                          : "lanky sim's default is exact: its figures can differ");
+    }
+    say_units(p, buf, size);
+}
+
 /* ---- writing ------------------------------------------------------- */
 
 /* Write text to path whole or not at all. */
@@ -578,13 +680,17 @@ static void tex_text(FILE *f, const char *s)
     }
 }
 
-static void write_tex(FILE *f, const table *t, const tab_def *d)
+static void write_tex(FILE *f, const table *t, const tab_def *d, const char *cap)
 {
     int n = table_cols(t);
     fprintf(f, "%% %s -- written by lanky (reports/report.c); needs "
                "\\usepackage{booktabs}\n\\begin{table}\n\\centering\n\\small\n"
-               "\\caption{", d->file);
+               "\\caption[", d->file);
     tex_text(f, d->title);
+    fprintf(f, "]{");
+    tex_text(f, d->title);
+    fprintf(f, ". ");
+    tex_text(f, cap);
     fprintf(f, "}\n\\label{tab:%s}\n\\begin{tabular}{", d->file);
     for (int c = 0; c < n; c++)
         fputc(numeric_col(t, c) ? 'r' : 'l', f);
@@ -613,7 +719,7 @@ static int save_stream(FILE *f, char **buf, size_t *len, const char *path,
 }
 
 static int save_table(const char *dir, const tab_def *d, const table *t,
-                      lk_err *e)
+                      const char *cap, lk_err *e)
 {
     char path[4096];
     char *buf;
@@ -625,9 +731,11 @@ static int save_table(const char *dir, const tab_def *d, const table *t,
         if (!(f = open_memstream(&buf, &len)))
             return lk_fail(e, LK_ERUN, "out of memory");
         if (tex)
-            write_tex(f, t, d);
-        else
+            write_tex(f, t, d, cap);
+        else {
+            fprintf(f, "**%s.** %s\n\n", d->title, cap);
             write_md(f, t);
+        }
         snprintf(path, sizeof path, "%s/tab_%s.%s", dir, d->file, tex ? "tex" : "md");
         rc = save_stream(f, &buf, &len, path, e);
     }
@@ -855,35 +963,59 @@ static int build_figure(const char *dir, const char *paper_dir,
 
 /* ---- index.md ------------------------------------------------------ */
 
-static void index_head(FILE *f)
+/* The first line of dir/effort.txt (reports/make-report.sh says there
+ * how much it measured, quick or full), or "" without one. */
+static void read_effort(const char *dir, char *buf, int size)
 {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/effort.txt", dir);
+    FILE *f = fopen(path, "r");
+    buf[0] = 0;
+    if (f && fgets(buf, size, f))
+        buf[strcspn(buf, "\r\n")] = 0;
+    if (f)
+        fclose(f);
+}
+
+static void index_head(FILE *f, const char *dir, const values *modes)
+{
+    char effort[512], m[160] = "";
+    read_effort(dir, effort, sizeof effort);
+    say_values(modes, m, sizeof m);
     fprintf(f,
         "# lanky report\n\n"
         "Written by `make report` (reports/make-report.sh). Every model was "
         "run through lanky's simulator on each SoC profile in hw-profiles/ "
         "and, where a table says so, measured on this machine with the "
-        "reference transformer. Units: MB = 10^6 bytes, ms and mJ per decode "
-        "token at context 512 unless a column says otherwise; weights in "
-        "f16. Accuracy columns are the paper's published averages (Liu et "
+        "reference transformer.");
+    if (*effort)
+        fprintf(f, " This report: %s.", effort);
+    fprintf(f, " Simulation modes in it: %s. Exact mode simulates every cache "
+        "line, as `lanky sim` does by default; analytic mode (`lanky sweep`'s "
+        "default) uses reuse distances and can differ from exact where a "
+        "shared block nearly fills a cache (README, `lanky sim`). Each "
+        "table's caption says which mode its rows used and the units of its "
+        "numbers. Accuracy columns are the paper's published averages (Liu et "
         "al., MobileLLM, ICML 2024; reports/paper-data/), not lanky's. Each "
         "table is also in LaTeX (booktabs) and CSV; the full sweep results "
-        "are the other CSV files in this folder.\n\n");
+        "are the other CSV files in this folder.\n\n", *m ? m : "none (parameters only)");
 }
 
-static int write_index(const char *dir, const table *const *tabs, lk_err *e)
+static int write_index(const char *dir, const table *const *tabs,
+                       const char caps[][CAPTION], const values *modes, lk_err *e)
 {
     char *buf, path[4096];
     size_t len;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return lk_fail(e, LK_ERUN, "out of memory");
-    index_head(f);
+    index_head(f, dir, modes);
     fprintf(f, "## Tables\n\n");
     for (size_t i = 0; i < NTABLES; i++) {
         const tab_def *d = &tables[i];
         fprintf(f, "### %s\n\n%s ([Markdown](tab_%s.md), [LaTeX](tab_%s.tex), "
-                   "[CSV](tab_%s.csv); sweep `sweeps/%s.csv`)\n\n",
-                d->title, d->says, d->file, d->file, d->file, d->sweep);
+                   "[CSV](tab_%s.csv); sweep `sweeps/%s.csv`)\n\n%s\n\n",
+                d->title, d->says, d->file, d->file, d->file, d->sweep, caps[i]);
         write_md(f, tabs[i]);
         fprintf(f, "\n");
     }
@@ -989,32 +1121,47 @@ static int check_inputs(const char *dir, const char *paper_dir, lk_err *e)
     return rc;
 }
 
+/* Table d: built from its sweep result and paper table, its files
+ * written and its caption in cap; the modes of its rows join *modes. */
+static int report_table(const char *dir, const char *paper_dir, const tab_def *d,
+                        table **t, char *cap, values *modes, lk_err *e)
+{
+    table *sw = NULL, *paper = NULL;
+    provenance p;
+    int rc = load(dir, d->sweep, &sw, e);
+    if (!rc && d->paper)
+        rc = load_paper(paper_dir, d->paper, &paper, e);
+    if (!rc) {
+        provenance_of(d, sw, &p);
+        caption(d, sw, &p, cap, CAPTION);
+        for (int k = 0; k < p.modes.n; k++)
+            add_value(modes, p.modes.v[k]);
+        if (!(rc = build_table(d, sw, paper, t, e)))
+            rc = save_table(dir, d, *t, cap, e);
+    }
+    table_free(sw);
+    table_free(paper);
+    return rc;
+}
+
 int report_write(const char *dir, const char *paper_dir, lk_err *e)
 {
-    const table *tabs[NTABLES] = {0};
+    table *tabs[NTABLES] = {0};
+    char caps[NTABLES][CAPTION];
+    values modes = {0};
     if (!any_sweep(dir))
         return lk_fail(e, LK_EINPUT, "%s: no sweep results in it (lanky sweep FILE.csv "
                        "--out %s writes them)", dir, dir);
     int rc = check_inputs(dir, paper_dir, e);
     if (rc)
         return rc;
-    for (size_t i = 0; !rc && i < NTABLES; i++) {
-        const tab_def *d = &tables[i];
-        table *sw = NULL, *paper = NULL, *t = NULL;
-        rc = load(dir, d->sweep, &sw, e);
-        if (!rc && d->paper)
-            rc = load_paper(paper_dir, d->paper, &paper, e);
-        if (!rc && !(rc = build_table(d, sw, paper, &t, e)))
-            rc = save_table(dir, d, t, e);
-        tabs[i] = t;
-        table_free(sw);
-        table_free(paper);
-    }
+    for (size_t i = 0; !rc && i < NTABLES; i++)
+        rc = report_table(dir, paper_dir, &tables[i], &tabs[i], caps[i], &modes, e);
     for (size_t i = 0; !rc && i < NFIGURES; i++)
         rc = build_figure(dir, paper_dir, &figures[i], e);
     if (!rc)
-        rc = write_index(dir, tabs, e);
+        rc = write_index(dir, (const table *const *)tabs, caps, &modes, e);
     for (size_t i = 0; i < NTABLES; i++)
-        table_free((table *)tabs[i]);
+        table_free(tabs[i]);
     return rc;
 }

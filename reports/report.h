@@ -10,6 +10,13 @@
  *   index.md                         every table and figure in order, one
  *                                    sentence on what each shows
  *
+ * Each table's caption (in its Markdown, LaTeX and index.md) says how
+ * its rows were made -- the simulation mode of the sweep rows (exact or
+ * analytic), or parameters only -- and the units of its numbers, with
+ * the context positions and dtypes of its rows. index.md also quotes
+ * the first line of dir/effort.txt when there is one: how much the run
+ * measured (reports/make-report.sh writes it: quick or full).
+ *
  * The figures themselves are drawn by the gnuplot scripts reports/fig_*.gp
  * (reports/make-report.sh runs them). A missing sweep result or profile
  * leaves its cells empty rather than failing, so a parameter-only run

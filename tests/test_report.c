@@ -55,6 +55,85 @@ START_TEST(table9_params_match_paper)
 }
 END_TEST
 
+/* Every report table with paper columns, against the paper's CSV joined
+ * here on all of that paper table's keys (python3's csv module, not
+ * report.c's join): each paper-derived cell is the paper's value of the
+ * one paper row whose keys all equal the spec's, every paper row is used
+ * (Table 3 has other models too: 4 of its rows), and Table 7's change
+ * column is the paper's execute time over its first row's. */
+START_TEST(paper_cells_join_on_every_key)
+{
+    char dir[512], sweeps[4096] = "";
+    static const char *const names[] = {"table9", "table2", "table7", "table11",
+                                        "table8", "table12", "presets"};
+    snprintf(dir, sizeof dir, "%s/join", tu_tmpdir());
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char f[64];
+        snprintf(f, sizeof f, "sweeps/%s.csv", names[i]);
+        strcat(strcat(sweeps, " "), tu_path(f));
+    }
+    report(dir, sweeps, NULL);
+    python("import csv, os, sys\n"
+           "d, paper = sys.argv[1], sys.argv[2]\n"
+           "rows = lambda p: list(csv.DictReader(open(p, newline='')))\n"
+           "header = lambda p: next(csv.reader(open(p, newline='')))\n"
+           "# report table: paper table, {paper key: sweep column}, paper rows\n"
+           "# kept, {report column: paper column}\n"
+           "joins = {\n"
+           "  'table9': ('table9_depth_width', {'size_class': 'group', 'layers': 'layers',\n"
+           "             'heads': 'heads', 'dim': 'dim'}, {},\n"
+           "             {'Paper params M': 'params_m', 'Avg acc %': 'avg'}),\n"
+           "  'table2': ('table2_sharing', {'size_class': 'group', 'sharing': 'share'}, {},\n"
+           "             {'Avg acc %': 'avg'}),\n"
+           "  'table7': ('table7_iphone13_latency', {'model': 'name'}, {},\n"
+           "             {'iPhone 13 load ms': 'load_ms', 'iPhone 13 init ms': 'init_ms',\n"
+           "              'iPhone 13 execute ms': 'execute_ms'}),\n"
+           "  'table11': ('table11_heads_kv', {'size_class': 'group', 'layers': 'layers',\n"
+           "              'dim': 'dim', 'heads': 'heads', 'kv_heads': 'kv_heads'}, {},\n"
+           "              {'Avg acc %': 'avg'}),\n"
+           "  'table8': ('table8_roadmap', {'size_class': 'group', 'step': 'name'},\n"
+           "             {'train_tokens': '0.25T'}, {'Avg acc %': 'avg'}),\n"
+           "  'table12': ('table12_repeat', {'size_class': 'group', 'base_layers': 'layers',\n"
+           "              'dim': 'dim', 'repeat': 'repeat'}, {}, {'Avg acc %': 'avg'}),\n"
+           "  'presets': ('table3_zero_shot', {'model': 'name'}, {}, {'Avg acc %': 'avg'}),\n"
+           "}\n"
+           "change = 'iPhone 13 execute change %'\n"
+           "paper_cols = {c for j in joins.values() for c in j[3]} | {change}\n"
+           "tabs = [f for f in os.listdir(d) if f.startswith('tab_') and f.endswith('.csv')]\n"
+           "with_paper = {f[4:-4] for f in tabs if paper_cols & set(header(d + '/' + f))}\n"
+           "assert with_paper == set(joins), with_paper\n"
+           "bad = []\n"
+           "for t, (ptab, keys, keep, cols) in joins.items():\n"
+           "    theirs = [p for p in rows(paper + '/' + ptab + '.csv')\n"
+           "              if all(p[k] == v for k, v in keep.items())]\n"
+           "    specs = {}\n"
+           "    for s in rows(d + '/' + t + '.csv'):\n"
+           "        specs.setdefault((s['group'], s['name']), s)\n"
+           "    ours = rows(d + '/tab_' + t + '.csv')\n"
+           "    assert len(ours) == len(specs), (t, len(ours), len(specs))\n"
+           "    used = []\n"
+           "    for r, s in zip(ours, specs.values()):\n"
+           "        hit = [p for p in theirs\n"
+           "               if all(p[k].lower() == s[c].lower() for k, c in keys.items())]\n"
+           "        assert len(hit) <= 1, (t, s['name'], hit)\n"
+           "        p = hit[0] if hit else None\n"
+           "        used += hit\n"
+           "        for c, pc in cols.items():\n"
+           "            want = float(p[pc]) if p else None\n"
+           "            got = float(r[c]) if r[c] else None\n"
+           "            if got != want:\n"
+           "                bad.append((t, s['group'], s['name'], c, r[c], want))\n"
+           "        if t == 'table7':\n"
+           "            first = float(used[0]['execute_ms'])\n"
+           "            want = '%+.1f' % ((float(p['execute_ms']) / first - 1) * 100)\n"
+           "            if r[change] != want:\n"
+           "                bad.append((t, s['name'], change, r[change], want))\n"
+           "    assert len(used) == (4 if t == 'presets' else len(theirs)), (t, len(used))\n"
+           "assert not bad, ('wrong in', sorted({b[0] for b in bad}), bad[:5])\n",
+           dir);
+}
+END_TEST
+
 /* The paper's own Table 7 ratios: LS +2.6 %, 60 layers +86 % (text:
  * "a mere 2.6% overhead"); and the A15 column is filled. */
 START_TEST(table7_ratios_as_paper_states)
@@ -101,7 +180,7 @@ START_TEST(names_escaped)
     report(dir, src, NULL);
     python("import sys\n"
            "d = sys.argv[1]\n"
-           "md = open(d + '/tab_table7.md').read().splitlines()\n"
+           "md = [l for l in open(d + '/tab_table7.md') if l.startswith('|')]\n"
            "cells = lambda l: len(l.replace('\\\\|', '').split('|'))\n"
            "row = [l for l in md if 'b^2' in l][0]\n"
            "assert cells(row) == cells(md[0]), (row, md[0])\n"
@@ -113,6 +192,51 @@ START_TEST(names_escaped)
 }
 END_TEST
 
+/* The captions say how the rows were made: a results folder of one
+ * model simulated in analytic, then in exact mode (the mode given to
+ * lanky sweep here) has that mode, and not the other, in the caption of
+ * tab_table7.md, tab_table7.tex and index.md's Table 7 section, with the
+ * context position and dtype the sweep file gives (100, int8); index.md
+ * quotes effort.txt, where make-report.sh says whether it was quick. */
+static const char *const modes[] = {"analytic", "exact"};
+
+START_TEST(captions_state_mode_and_units)
+{
+    char dir[512], src[600], args[2048], *err, prog[2048];
+    snprintf(dir, sizeof dir, "%s/mode-%s", tu_tmpdir(), modes[_i]);
+    snprintf(src, sizeof src, "%s/table7.csv", tu_tmpdir());
+    tu_write(src, "name,layers,dim,heads,dtype,ctx\nm,2,64,4,int8,100\n");
+    snprintf(args, sizeof args, "sweep %s --profiles a15 --mode %s --out %s", src,
+             modes[_i], dir);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 0);
+    free(err);
+    if (_i == 0) {
+        snprintf(src, sizeof src, "%s/effort.txt", dir);
+        tu_write(src, "quick (a test)\n");
+    }
+    snprintf(args, sizeof args, "report %s --paper-data %s", dir,
+             tu_path("reports/paper-data"));
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+    snprintf(prog, sizeof prog,
+             "import sys\n"
+             "d, mode, other, quick = sys.argv[1], '%s', '%s', %d\n"
+             "md = open(d + '/tab_table7.md').read().split('\\n\\n')[0]\n"
+             "tex = [l for l in open(d + '/tab_table7.tex') if l.startswith('\\\\caption')][0]\n"
+             "index = open(d + '/index.md').read()\n"
+             "sec = index[index.index('### Table 7'):]\n"
+             "sec = sec[:sec.index('\\n### ')]\n"
+             "units = 'position 100 unless a column says otherwise; weights in int8.'\n"
+             "for where, text in (('md', md), ('tex', tex), ('index', sec)):\n"
+             "    assert 'Simulated in ' + mode + ' mode' in text, (where, text)\n"
+             "    assert 'Simulated in ' + other not in text, (where, text)\n"
+             "    assert units in text and 'MB = 10' in text, (where, text)\n"
+             "assert ('Simulation modes in it: ' + mode + '.') in index, index[:900]\n"
+             "assert ('This report: quick (a test).' in index) == quick, index[:900]\n",
+             modes[_i], modes[!_i], _i == 0);
+    python(prog, dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report");
@@ -120,8 +244,10 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, table9_params_match_paper);
     tcase_add_test(tc, table7_ratios_as_paper_states);
+    tcase_add_test(tc, paper_cells_join_on_every_key);
     tcase_add_test(tc, index_lists_every_file);
     tcase_add_test(tc, names_escaped);
+    tcase_add_loop_test(tc, captions_state_mode_and_units, 0, 2);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }

@@ -2,6 +2,7 @@
  * reader, bad rows reported with their line while the others are written,
  * and output written whole or not at all. */
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +407,75 @@ START_TEST(missing_size_names_column)
 }
 END_TEST
 
+/* kv_cache_bytes against its closed form (README: the KV cache is f32
+ * for f32 models, 2 bytes otherwise, int8 included; a token at position
+ * ctx attends over ctx + 1 cached positions of every executed layer):
+ * (ctx + 1) * 2 * kv_heads * head_dim * kv bytes * executed layers, with
+ * every factor taken from the row as written here, not from lanky. The
+ * presets' figures are also lanky bench's kv_read_bytes_per_token in the
+ * README (11819520 and 23639040). */
+static const struct {
+    const char *row; /* name,preset,layers,dim,heads,kv_heads,head_dim,
+                        share,repeat,dtype,seq_len,ctx */
+    long long ctx, kv_heads, head_dim, kv_size, executed;
+} kv_rows[] = {
+    {"125m,mobilellm-125m,,,,,,,,,,", 512, 3, 64, 2, 30},
+    {"ls125m,mobilellm-ls-125m,,,,,,,,,,", 512, 3, 64, 2, 60},
+    {"f32,,3,128,8,2,,immediate,,f32,,100", 100, 2, 16, 4, 6},
+    {"int8,,2,96,4,2,32,reverse,3,int8,,0", 0, 2, 32, 2, 6},
+    {"bf16,,4,64,4,,,repeat-all-over,,bf16,128,127", 127, 4, 16, 2, 8},
+};
+
+START_TEST(kv_cache_bytes_closed_form)
+{
+    char in[512], args[1024], out[600], text[1024] =
+        "name,preset,layers,dim,heads,kv_heads,head_dim,share,repeat,dtype,seq_len,ctx\n";
+    int n = sizeof kv_rows / sizeof *kv_rows;
+    for (int i = 0; i < n; i++)
+        strcat(strcat(text, kv_rows[i].row), "\n");
+    snprintf(in, sizeof in, "%s/kv.csv", tu_tmpdir());
+    tu_write(in, text);
+    snprintf(args, sizeof args, "sweep %s --out %s/kv", in, tu_tmpdir());
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+    snprintf(out, sizeof out, "%s/kv/kv.csv", tu_tmpdir());
+    csv2 *c = read2(out);
+    ck_assert_int_eq(c->nrows, n);
+    for (int i = 0; i < n; i++) {
+        long long want = (kv_rows[i].ctx + 1) * 2 * kv_rows[i].kv_heads *
+                         kv_rows[i].head_dim * kv_rows[i].kv_size * kv_rows[i].executed;
+        ck_assert_msg(atoll(cell(c, i, "kv_cache_bytes")) == want, "%s: %s, want %lld",
+                      kv_rows[i].row, cell(c, i, "kv_cache_bytes"), want);
+    }
+    free(c);
+}
+END_TEST
+
+/* The measured columns of sweep --measure against relations of what
+ * ref_bench times: tokens/s is 1000 / execute ms (closed form, up to the
+ * columns' rounding); and for a model of 40 M weights with a 16-position
+ * KV cache, load (generating every weight) takes far longer than init
+ * (a KV cache of 37 kB and one warm-up token that reads each weight
+ * once): 50-150 ms against 2-4 ms here, under ASan 120-190 ms against
+ * 10-53 ms (24 runs), so a load/init swap fails and noise does not. */
+START_TEST(measured_columns_keep_their_phase)
+{
+    char in[512], args[1024], out[600];
+    snprintf(in, sizeof in, "%s/m.csv", tu_tmpdir());
+    tu_write(in, "name,layers,dim,heads,vocab,seq_len,ctx\nweights,2,512,8,32000,16,8\n");
+    snprintf(args, sizeof args, "sweep %s --measure --tokens 2 --out %s/m", in, tu_tmpdir());
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+    snprintf(out, sizeof out, "%s/m/m.csv", tu_tmpdir());
+    csv2 *c = read2(out);
+    double load = atof(cell(c, 0, "measured_load_ms"));
+    double init = atof(cell(c, 0, "measured_init_ms"));
+    double exec = atof(cell(c, 0, "measured_execute_ms"));
+    double tps = atof(cell(c, 0, "measured_tokens_per_s"));
+    ck_assert_msg(fabs(tps * exec / 1000 - 1) < 1e-3, "%g tokens/s x %g ms", tps, exec);
+    ck_assert_msg(load > init, "load %g ms, init %g ms", load, init);
+    free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sweep");
@@ -422,6 +492,8 @@ int main(void)
     tcase_add_test(tc, preset_and_config_refused);
     tcase_add_test(tc, sweep_refusals);
     tcase_add_test(tc, missing_size_names_column);
+    tcase_add_test(tc, kv_cache_bytes_closed_form);
+    tcase_add_test(tc, measured_columns_keep_their_phase);
     tcase_add_loop_test(tc, line_endings_keep_line_numbers, 0,
                         sizeof line_ends / sizeof *line_ends);
     tcase_add_loop_test(tc, report_refuses_bad_results, 0,
