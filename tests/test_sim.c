@@ -23,15 +23,21 @@
 #define KVHEADS 2
 #define LINE 64
 
-static arch_spec spec_layers(const char *share, const char *repeat, bool tied,
-                             const char *layers)
+static arch_spec spec_dtype(const char *share, const char *repeat, bool tied,
+                            const char *layers, const char *dtype)
 {
     char opts[256];
     snprintf(opts, sizeof opts,
-             "dim=16 heads=2 head_dim=16 kv_heads=2 ffn_dim=16 vocab=32 dtype=f16 "
+             "dim=16 heads=2 head_dim=16 kv_heads=2 ffn_dim=16 vocab=32 dtype=%s "
              "seq_len=16 ctx=2 layers=%s share=%s tied=%d%s%s",
-             layers, share, tied, repeat ? " repeat=" : "", repeat ? repeat : "");
+             dtype, layers, share, tied, repeat ? " repeat=" : "", repeat ? repeat : "");
     return tu_spec(opts);
+}
+
+static arch_spec spec_layers(const char *share, const char *repeat, bool tied,
+                             const char *layers)
+{
+    return spec_dtype(share, repeat, tied, layers, "f16");
 }
 
 static arch_spec spec_with(const char *share, const char *repeat, bool tied)
@@ -47,44 +53,66 @@ static uint64_t block_bytes(void)
     return p.block_bytes;
 }
 
-/* A profile with one cache level of `bytes` (rounded down to whole
- * line x assoc units), and given rates. */
+/* Test profiles: cache levels of 64-byte lines, each `bytes` big
+ * (rounded down to whole line x assoc units), DRAM, compute peaks per
+ * dtype, and the energy constants below. */
 typedef struct {
-    double dram_gbs, cache_gbs, peak;
+    double dram_gbs, cache_gbs; /* cache_gbs: one_level()'s level */
+    double peak[4];             /* GFLOP/s or GOP/s, per arch_dtype */
 } rates;
 
-static const rates plain = {50, 200, 400};
+#define PEAKS(x) {x, x, x, x}
+static const rates plain = {50, 200, PEAKS(400)};
 
-static sim_profile *one_level(double bytes, int assoc, const char *policy, rates r)
+typedef struct {
+    double bytes;
+    int assoc; /* 0: fully associative */
+    double gbs;
+} level;
+
+#define CACHE_PJ 2.0                                   /* per byte served */
+static const double mac_pj[4] = {4, 1.5, 1.5, 0.25}; /* per arch_dtype */
+
+static sim_profile *profile(const level *lv, int nlevels, const char *policy, rates r)
 {
-    uint64_t unit = 64 * (uint64_t)(assoc ? assoc : 1);
-    uint64_t size = (uint64_t)bytes / unit * unit;
     static int n;
-    char path[600], text[4096];
+    char path[600], text[8192];
+    size_t len = 0;
     snprintf(path, sizeof path, "%s/p%d.ini", tu_tmpdir(), n++);
-#define SRC(k, v) k " = " v "\n" k ".source = test\n"
-    snprintf(text, sizeof text,
-             "[soc]\nname = test\n[cache1]\n"
-             "size_kb = %.10g\nsize_kb.source = test\n" SRC("line_bytes", "64")
-             "assoc = %d\nassoc.source = test\npolicy = %s\npolicy.source = test\n"
-             "bandwidth_gbs = %g\nbandwidth_gbs.source = test\n"
-             SRC("energy_pj_per_byte", "2")
-             "[dram]\n" SRC("capacity_gb", "4")
-             "bandwidth_gbs = %g\nbandwidth_gbs.source = test\n"
-             SRC("app_budget", "0.1") SRC("energy_pj_per_bit", "5")
-             "[compute]\ngflops_f32 = %g\ngflops_f32.source = t\ngflops_f16 = %g\n"
-             "gflops_f16.source = t\ngflops_bf16 = %g\ngflops_bf16.source = t\n"
-             "gops_int8 = %g\ngops_int8.source = t\n"
-             "[energy]\n" SRC("mac_pj_f32", "4") SRC("mac_pj_f16", "1.5")
-             SRC("mac_pj_bf16", "1.5") SRC("mac_pj_int8", "0.25") SRC("static_mw", "100"),
-             size / 1024.0, assoc, policy, r.cache_gbs, r.dram_gbs, r.peak, r.peak,
-             r.peak, r.peak);
+#define ADD(...) len += (size_t)snprintf(text + len, sizeof text - len, __VA_ARGS__)
+#define SRC(k) "\n" k ".source = test\n"
+    ADD("[soc]\nname = test\n");
+    for (int i = 0; i < nlevels; i++) {
+        uint64_t unit = LINE * (uint64_t)(lv[i].assoc ? lv[i].assoc : 1);
+        uint64_t size = (uint64_t)lv[i].bytes / unit * unit;
+        ADD("[cache%d]\nsize_kb = %.10g" SRC("size_kb") "line_bytes = %d" SRC("line_bytes")
+            "assoc = %d" SRC("assoc") "policy = %s" SRC("policy")
+            "bandwidth_gbs = %g" SRC("bandwidth_gbs")
+            "energy_pj_per_byte = %g" SRC("energy_pj_per_byte"),
+            i + 1, size / 1024.0, LINE, lv[i].assoc, policy, lv[i].gbs, CACHE_PJ);
+    }
+    ADD("[dram]\ncapacity_gb = 4" SRC("capacity_gb") "bandwidth_gbs = %g" SRC("bandwidth_gbs")
+        "app_budget = 0.1" SRC("app_budget") "energy_pj_per_bit = 5" SRC("energy_pj_per_bit")
+        "[compute]\ngflops_f32 = %g" SRC("gflops_f32") "gflops_f16 = %g" SRC("gflops_f16")
+        "gflops_bf16 = %g" SRC("gflops_bf16") "gops_int8 = %g" SRC("gops_int8")
+        "[energy]\nmac_pj_f32 = %g" SRC("mac_pj_f32") "mac_pj_f16 = %g" SRC("mac_pj_f16")
+        "mac_pj_bf16 = %g" SRC("mac_pj_bf16") "mac_pj_int8 = %g" SRC("mac_pj_int8")
+        "static_mw = 100" SRC("static_mw"),
+        r.dram_gbs, r.peak[ARCH_F32], r.peak[ARCH_F16], r.peak[ARCH_BF16], r.peak[ARCH_INT8],
+        mac_pj[ARCH_F32], mac_pj[ARCH_F16], mac_pj[ARCH_BF16], mac_pj[ARCH_INT8]);
 #undef SRC
+#undef ADD
+    ck_assert(len < sizeof text);
     tu_write(path, text);
     sim_profile *p;
     lk_err e = {0};
     ck_assert_msg(sim_profile_load(&p, path, &e) == LK_OK, "%s", e.msg);
     return p;
+}
+
+static sim_profile *one_level(double bytes, int assoc, const char *policy, rates r)
+{
+    return profile(&(level){bytes, assoc, r.cache_gbs}, 1, policy, r);
 }
 
 static sim_result simulate(const arch_spec *s, const sim_profile *p,
@@ -258,13 +286,13 @@ START_TEST(energy_latency)
     ck_assert(r.latency_ms_per_token * 1e-3 >= 2.0 * r.macs / 400e9 * (1 - 1e-12));
     sim_profile_free(p);
 
-    p = one_level(0.5 * block_bytes(), 0, "lru", (rates){50, 1e12, 1e12});
+    p = one_level(0.5 * block_bytes(), 0, "lru", (rates){50, 1e12, PEAKS(1e12)});
     r = simulate(&s, p, SIM_ANALYTIC, NULL);
     dram = (double)(r.dram_read_bytes + r.dram_write_bytes);
     ck_assert(fabs(r.latency_ms_per_token * 1e-3 / (dram / 50e9) - 1) < 1e-9);
     sim_profile_free(p);
 
-    p = one_level(0.5 * block_bytes(), 0, "lru", (rates){1e12, 1e12, 3});
+    p = one_level(0.5 * block_bytes(), 0, "lru", (rates){1e12, 1e12, PEAKS(3)});
     r = simulate(&s, p, SIM_ANALYTIC, NULL);
     ck_assert(fabs(r.latency_ms_per_token * 1e-3 / (2.0 * r.macs / 3e9) - 1) < 1e-9);
     sim_profile_free(p);
