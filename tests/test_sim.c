@@ -16,6 +16,7 @@
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "../sim/profile.h"
+#include "../sim/trace.h"
 #include "testutil.h"
 
 #define T 2       /* ctx */
@@ -299,6 +300,76 @@ START_TEST(energy_latency)
 }
 END_TEST
 
+/* The trace of one token, handed to sink k. */
+static void trace_token(const arch_spec *s, sim_sink k)
+{
+    sim_trace t;
+    lk_err e = {0};
+    ck_assert_msg(sim_trace_build(&t, s, &e) == LK_OK, "%s", e.msg);
+    sim_trace_token(&t, &k);
+    sim_trace_free(&t);
+}
+
+static void add_lines(void *u, uint64_t addr, uint64_t bytes, bool write, sim_class cls)
+{
+    (void)write;
+    (void)cls;
+    *(uint64_t *)u += (addr + bytes - 1) / LINE - addr / LINE + 1;
+}
+
+/* Lines the trace of one token touches, access by access: what a cache
+ * that holds the whole model serves in steady state. */
+static uint64_t token_lines(const arch_spec *s)
+{
+    uint64_t n = 0;
+    trace_token(s, (sim_sink){.u = &n, .access = add_lines});
+    return n;
+}
+
+/* One level that holds the whole model: 40 blocks, 16 ways (modes_agree). */
+static sim_profile *whole_model(rates r)
+{
+    return one_level(40.0 * block_bytes(), 16, "lru", r);
+}
+
+/* A level that served `bytes` to a token, with DRAM and compute free:
+ * its energy is bytes x pJ/byte, and its bandwidth (GB/s) alone sets the
+ * latency, bytes / bandwidth. */
+static void check_served(const sim_result *r, double bytes, double gbs, const char *what)
+{
+    ck_assert_msg(bytes > 0, "%s: nothing served", what);
+    ck_assert_msg(fabs(r->energy_cache_mj / (bytes * CACHE_PJ * 1e-9) - 1) < 1e-12,
+                  "%s: cache energy %.10g mJ for %.0f bytes", what, r->energy_cache_mj, bytes);
+    ck_assert_msg(fabs(r->latency_ms_per_token / (bytes / (gbs * 1e9) * 1e3) - 1) < 1e-9,
+                  "%s: latency %.10g ms for %.0f bytes at %g GB/s", what,
+                  r->latency_ms_per_token, bytes, gbs);
+}
+
+/* The cache terms of cost.h by closed form, on a slow cache with free DRAM
+ * and compute. A level that holds the whole model serves every line of the
+ * token's trace (counted from the trace itself) and DRAM nothing; a level
+ * of 4 lines serves its hits, llc_accesses - llc_misses lines. */
+START_TEST(cache_energy_bandwidth)
+{
+    const rates slow_cache = {1e12, 1, PEAKS(1e12)};
+    sim_profile *all = whole_model(slow_cache), *tiny = one_level(256, 0, "lru", slow_cache);
+    for (int i = 0; i < NSHARES; i++) {
+        arch_spec s = spec_with(shares[i][0], shares[i][1], false);
+        for (int m = SIM_EXACT; m <= SIM_ANALYTIC; m++) {
+            sim_result r = simulate(&s, all, m, NULL);
+            ck_assert(r.dram_read_bytes == 0 && r.dram_write_bytes == 0);
+            check_served(&r, (double)token_lines(&s) * LINE, slow_cache.cache_gbs,
+                         "whole model");
+            r = simulate(&s, tiny, m, NULL);
+            check_served(&r, (double)(r.llc_accesses - r.llc_misses) * LINE,
+                         slow_cache.cache_gbs, "4 lines");
+        }
+    }
+    sim_profile_free(all);
+    sim_profile_free(tiny);
+}
+END_TEST
+
 /* The design contract's columns, in order, then one row per profile. */
 START_TEST(cli_contract)
 {
@@ -418,6 +489,7 @@ static Suite *suite(void)
     tcase_add_test(tc, block_too_big);
     tcase_add_test(tc, modes_agree);
     tcase_add_test(tc, energy_latency);
+    tcase_add_test(tc, cache_energy_bandwidth);
     tcase_add_test(tc, cli_contract);
     tcase_add_test(tc, cli_analytic_policy);
     tcase_add_test(tc, cli_exact_too_big);
