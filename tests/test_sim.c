@@ -370,6 +370,43 @@ START_TEST(cache_energy_bandwidth)
 }
 END_TEST
 
+/* Each operation computes in its own type (cost.h): with memory free, a
+ * token takes 2 MACs / that type's peak and spends MACs x its pJ/MAC.
+ * MACs by closed form: the mat-vecs (q, k, v, o and SwiGLU's three per
+ * executed layer, the classifier) run in the model's dtype, attention
+ * (2 * H * hd per position, t + 1 positions) in its KV cache's: f32 for
+ * f32, f16 for int8 (W8A8), bf16 for bf16. Every type has its own peak. */
+START_TEST(compute_per_dtype)
+{
+    const rates r = {1e12, 1e12, {[ARCH_F32] = 2, [ARCH_F16] = 8, [ARCH_BF16] = 5,
+                                  [ARCH_INT8] = 32}};
+    static const struct {
+        const char *name;
+        arch_dtype matvec, attention;
+    } types[] = {{"f32", ARCH_F32, ARCH_F32}, {"int8", ARCH_INT8, ARCH_F16},
+                 {"bf16", ARCH_BF16, ARCH_BF16}};
+    sim_profile *p = whole_model(r);
+    for (int i = 0; i < 3; i++) {
+        arch_spec s = spec_dtype("none", NULL, false, "4", types[i].name);
+        uint64_t E = (uint64_t)arch_executed_layers(&s), d = (uint64_t)s.dim;
+        uint64_t q = (uint64_t)(s.heads * s.head_dim), kv = (uint64_t)(s.kv_heads * s.head_dim);
+        uint64_t mv = E * (2 * d * q + 2 * d * kv + 3 * d * (uint64_t)s.ffn_dim) +
+                      (uint64_t)s.vocab * d;
+        uint64_t att = E * 2 * q * (uint64_t)(s.ctx + 1);
+        arch_dtype tm = types[i].matvec, ta = types[i].attention;
+        sim_result res = simulate(&s, p, SIM_ANALYTIC, NULL);
+        ck_assert_uint_eq(res.macs, mv + att);
+        double ms = (2.0 * mv / r.peak[tm] + 2.0 * att / r.peak[ta]) / 1e9 * 1e3;
+        ck_assert_msg(fabs(res.latency_ms_per_token / ms - 1) < 1e-9, "%s: %.10g ms, want %.10g",
+                      types[i].name, res.latency_ms_per_token, ms);
+        double mj = ((double)mv * mac_pj[tm] + (double)att * mac_pj[ta]) * 1e-9;
+        ck_assert_msg(fabs(res.energy_mac_mj / mj - 1) < 1e-12, "%s: %.10g mJ, want %.10g",
+                      types[i].name, res.energy_mac_mj, mj);
+    }
+    sim_profile_free(p);
+}
+END_TEST
+
 /* The design contract's columns, in order, then one row per profile. */
 START_TEST(cli_contract)
 {
@@ -490,6 +527,7 @@ static Suite *suite(void)
     tcase_add_test(tc, modes_agree);
     tcase_add_test(tc, energy_latency);
     tcase_add_test(tc, cache_energy_bandwidth);
+    tcase_add_test(tc, compute_per_dtype);
     tcase_add_test(tc, cli_contract);
     tcase_add_test(tc, cli_analytic_policy);
     tcase_add_test(tc, cli_exact_too_big);
