@@ -407,6 +407,38 @@ START_TEST(compute_per_dtype)
 }
 END_TEST
 
+/* slc_hit_rate is hits / accesses at the last level (sim.h): 1 when it
+ * holds the whole model (in steady state nothing misses); 0 when it is
+ * no larger than the level inside it (in the reuse-distance model what
+ * that level lost, the last one lost too); in between, 1 - llc_misses /
+ * llc_accesses. */
+START_TEST(slc_hit_rate)
+{
+    double B = (double)block_bytes();
+    sim_profile *all = whole_model(plain), *half = one_level(0.5 * B, 0, "lru", plain);
+    const level twins[2] = {{0.5 * B, 0, 200}, {0.5 * B, 0, 200}};
+    sim_profile *same = profile(twins, 2, "lru", plain);
+    for (int i = 0; i < NSHARES; i++) {
+        arch_spec s = spec_with(shares[i][0], shares[i][1], false);
+        for (int m = SIM_EXACT; m <= SIM_ANALYTIC; m++) {
+            sim_result r = simulate(&s, all, m, NULL);
+            ck_assert(r.llc_accesses > 0 && r.llc_misses == 0);
+            ck_assert_double_eq(r.slc_hit_rate, 1.0);
+            r = simulate(&s, half, m, NULL);
+            ck_assert(r.llc_misses > 0 && r.llc_misses < r.llc_accesses);
+            ck_assert_double_eq_tol(r.slc_hit_rate,
+                                    1 - (double)r.llc_misses / (double)r.llc_accesses, 1e-12);
+        }
+        sim_result r = simulate(&s, same, SIM_ANALYTIC, NULL);
+        ck_assert(r.llc_accesses > 0);
+        ck_assert_double_eq(r.slc_hit_rate, 0.0);
+    }
+    sim_profile_free(all);
+    sim_profile_free(half);
+    sim_profile_free(same);
+}
+END_TEST
+
 /* The design contract's columns, in order, then one row per profile. */
 START_TEST(cli_contract)
 {
@@ -528,6 +560,7 @@ static Suite *suite(void)
     tcase_add_test(tc, energy_latency);
     tcase_add_test(tc, cache_energy_bandwidth);
     tcase_add_test(tc, compute_per_dtype);
+    tcase_add_test(tc, slc_hit_rate);
     tcase_add_test(tc, cli_contract);
     tcase_add_test(tc, cli_analytic_policy);
     tcase_add_test(tc, cli_exact_too_big);
