@@ -569,6 +569,65 @@ START_TEST(cli_contract)
 }
 END_TEST
 
+/* Where column `name` starts in the first data row of `csv` (a header
+ * row, then rows, no quoted fields). */
+static const char *csv_cell(const char *csv, const char *name)
+{
+    const char *row = strchr(csv, '\n');
+    ck_assert_msg(row != NULL, "no data row: %s", csv);
+    row++;
+    size_t len = strlen(name);
+    for (const char *h = csv; h < row && *row && *row != '\n';) {
+        size_t n = strcspn(h, ",\n");
+        if (n == len && !strncmp(h, name, len))
+            return row;
+        h += n + 1;
+        row += strcspn(row, ",\n") + (row[strcspn(row, ",\n")] == ',');
+    }
+    ck_abort_msg("no column %s in %s", name, csv);
+    return NULL;
+}
+
+static uint64_t csv_u(const char *csv, const char *name)
+{
+    return strtoull(csv_cell(csv, name), NULL, 10);
+}
+
+/* `lanky sim --format csv`'s numbers, by column name, on the profile of
+ * no_cache (4 lines: no weight or KV line stays between two uses): the
+ * weights' and the KV cache's DRAM reads by closed form, the whole read
+ * as those plus the activations' part, the weight bytes as `lanky
+ * params` counts them, the rest as sim_token() gives them for the same
+ * spec and profile, and slc_hit_rate as 1 - llc_misses / llc_accesses. */
+START_TEST(cli_columns)
+{
+    sim_profile *p = one_level(256, 0, "lru", plain);
+    arch_spec s = spec_with("none", NULL, false);
+    arch_params pa;
+    ck_assert(arch_params_count(&s, &pa, NULL) == LK_OK);
+    sim_result lib = simulate(&s, p, SIM_EXACT, NULL);
+    char args[1536], *out;
+    snprintf(args, sizeof args, "sim --layers 4 --dim 16 --heads 2 --head-dim 16 --kv-heads 2 "
+             "--ffn-dim 16 --vocab 32 --dtype f16 --seq-len 16 --ctx %d --profile %s "
+             "--format csv", T, p->path);
+    ck_assert_int_eq(tu_run(args, &out, NULL), 0);
+    uint64_t E = 4, weights = streamed(&s);
+    uint64_t kv = 2 * E * T * KVROW + 2 * E * KVHEADS * LINE, kv_new = 2 * E * KVHEADS * LINE;
+    ck_assert_uint_eq(csv_u(out, "weight_bytes"), pa.weight_bytes);
+    ck_assert_uint_eq(csv_u(out, "dram_weight_read_bytes"), weights);
+    ck_assert_uint_eq(csv_u(out, "dram_kv_read_bytes"), kv);
+    ck_assert_uint_eq(csv_u(out, "dram_read_bytes"), weights + kv + lib.dram_act_read_bytes);
+    ck_assert_uint_ge(lib.dram_write_bytes, kv_new); /* every new KV entry, at least */
+    ck_assert_uint_eq(csv_u(out, "dram_write_bytes"), lib.dram_write_bytes);
+    uint64_t acc = csv_u(out, "llc_accesses"), miss = csv_u(out, "llc_misses");
+    ck_assert(acc == lib.llc_accesses && miss == lib.llc_misses && miss < acc);
+    double rate = strtod(csv_cell(out, "slc_hit_rate"), NULL);
+    ck_assert_double_eq_tol(rate, 1 - (double)miss / (double)acc, 5e-7);
+    free(out);
+    sim_profile_free(p);
+}
+END_TEST
+
 /* The analytic mode is LRU's reuse-distance model: another --policy
  * there is refused up front (sim and sweep), not echoed unused. */
 START_TEST(cli_analytic_policy)
@@ -667,6 +726,7 @@ static Suite *suite(void)
     tcase_add_test(tc, slc_hit_rate);
     tcase_add_test(tc, shipped_profiles);
     tcase_add_test(tc, cli_contract);
+    tcase_add_test(tc, cli_columns);
     tcase_add_test(tc, cli_analytic_policy);
     tcase_add_test(tc, cli_exact_too_big);
     tcase_add_test(tc, cli_empty_profile_name);
