@@ -364,19 +364,13 @@ static void put_compute(table *t, const probe_host *h)
 
 static void put_energy(table *t)
 {
-    row(t, "energy", "mac_pj_f32",
-        "Horowitz ISSCC 2014 (45 nm): FP32 multiply 3.7 pJ + add 0.9 pJ", NULL, NULL,
-        "4.6");
-    row(t, "energy", "mac_pj_f16",
-        "Horowitz ISSCC 2014 (45 nm): FP16 multiply 1.1 pJ + add 0.4 pJ", NULL, NULL,
-        "1.5");
-    row(t, "energy", "mac_pj_bf16",
-        "assumption: Horowitz gives no bf16 figure, a bf16 multiplier (8-bit "
-        "significand) is smaller than FP16's, so FP16's 1.5 pJ is an upper bound",
-        NULL, NULL, "1.5");
-    row(t, "energy", "mac_pj_int8",
-        "Horowitz ISSCC 2014 (45 nm): 8-bit int multiply 0.2 pJ + 32-bit add 0.1 pJ "
-        "(VNNI accumulates in 32 bits)", NULL, NULL, "0.30");
+    for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+        char key[32];
+        const char *src;
+        double pj = sim_profile_mac_pj(d, &src);
+        snprintf(key, sizeof key, "mac_pj_%s", arch_dtype_name(d));
+        row(t, "energy", key, src, NULL, NULL, "%.2f", pj);
+    }
     row(t, "energy", "static_mw",
         "assumption: not measurable in this virtual machine (no energy counters), "
         "0 counts dynamic energy only",

@@ -545,3 +545,23 @@ double sim_profile_sram_pj_per_byte(uint64_t bytes)
     int i = s <= kb[1] ? 0 : 1;
     return pj[i] / 8 * pow(s / kb[i], log(pj[i + 1] / pj[i]) / log(kb[i + 1] / kb[i]));
 }
+
+/* Horowitz ISSCC 2014 (45 nm) energies, summed per multiply-accumulate;
+ * nothing is scaled to newer processes (no cited scaling found). */
+double sim_profile_mac_pj(arch_dtype d, const char **src)
+{
+    static const struct {
+        double pj;
+        const char *src;
+    } mac[] = {
+        [ARCH_F32] = {4.6, "Horowitz ISSCC 2014 (45 nm): FP32 multiply 3.7 pJ + add 0.9 pJ"},
+        [ARCH_F16] = {1.5, "Horowitz ISSCC 2014 (45 nm): FP16 multiply 1.1 pJ + add 0.4 pJ"},
+        [ARCH_BF16] = {1.5, "assumption: Horowitz gives no bf16 figure, a bf16 multiplier "
+                            "(8-bit significand) is smaller than FP16's, so FP16's 1.5 pJ "
+                            "is an upper bound"},
+        [ARCH_INT8] = {0.3, "Horowitz ISSCC 2014 (45 nm): 8-bit int multiply 0.2 pJ + "
+                            "32-bit add 0.1 pJ (SDOT and VNNI accumulate in 32 bits)"},
+    };
+    *src = mac[d].src;
+    return mac[d].pj;
+}

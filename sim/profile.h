@@ -48,4 +48,10 @@ int sim_profile_read(sim_profile **p, const char *path, lk_err *e);
  * host's levels. */
 double sim_profile_sram_pj_per_byte(uint64_t bytes);
 
+/* The MAC energy of hw-profiles/SOURCES.md ("MAC energy"), in pJ, for
+ * weights of type d, with the source of the figure in *src: Horowitz's
+ * multiply + add. Every shipped profile carries these figures; lanky
+ * probe writes them for the host. */
+double sim_profile_mac_pj(arch_dtype d, const char **src);
+
 #endif

@@ -27,7 +27,7 @@ static char *slurp(const char *path)
  * so its last level is not the paper's 10 MB), peak DRAM bandwidth
  * (JEDEC data rate x 64-bit bus) and line size (Apple 128 B, Arm 64 B);
  * every level's energy per byte is rule R-SRAM at its size, rounded to
- * the two decimals the files carry. */
+ * the two decimals the files carry, and the MAC energies are SOURCES.md's. */
 START_TEST(shipped_profiles_load)
 {
     static const struct {
@@ -60,7 +60,26 @@ START_TEST(shipped_profiles_load)
                           "%s level %d: %.2f pJ/B, R-SRAM gives %.4f", soc[i].name, l + 1,
                           v->energy_pj_per_byte, rule);
         }
+        for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+            const char *src;
+            ck_assert_msg(p->mac_pj[d] == sim_profile_mac_pj(d, &src), "%s: mac_pj_%s %g",
+                          soc[i].name, arch_dtype_name(d), p->mac_pj[d]);
+        }
         sim_profile_free(p);
+    }
+}
+END_TEST
+
+/* The MAC energies against Horowitz's table (ISSCC 2014, 45 nm: FP32
+ * multiply 3.7 + add 0.9, FP16 1.1 + 0.4, 8-bit multiply 0.2 + 32-bit
+ * add 0.1 pJ; bf16 takes FP16's). */
+START_TEST(mac_energy)
+{
+    const double want[] = {3.7 + 0.9, 1.1 + 0.4, 1.1 + 0.4, 0.2 + 0.1};
+    for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+        const char *src;
+        ck_assert(fabs(sim_profile_mac_pj(d, &src) - want[d]) < 1e-12);
+        ck_assert(strstr(src, d == ARCH_BF16 ? "assumption" : "Horowitz"));
     }
 }
 END_TEST
@@ -274,6 +293,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, shipped_profiles_load);
     tcase_add_test(tc, sram_rule);
+    tcase_add_test(tc, mac_energy);
     tcase_add_test(tc, fixture_values);
     tcase_add_test(tc, lookup_env);
     tcase_add_test(tc, long_lines);
