@@ -389,36 +389,45 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
 
 /* ---- defaults and validation ---------------------------------------- */
 
-/* The sizes with no default, with their config.json keys. */
-static const struct {
-    const char *field, *json_key;
-    size_t offset;
-} required[] = {
-    {"layers", "num_hidden_layers", offsetof(arch_spec, layers)},
-    {"dim", "hidden_size", offsetof(arch_spec, dim)},
-    {"heads", "num_attention_heads", offsetof(arch_spec, heads)},
-};
+/* How the caller's user gives a size: a command-line option or a sweep
+ * column. ask() writes the request for field into buf. */
+typedef enum { ASK_OPTION, ASK_COLUMN } ask_style;
 
-const char *arch_spec_missing(const arch_spec *s, const char **json_key)
+static const char *ask(ask_style how, const char *field, char *buf, size_t size)
 {
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-        if (*(const int64_t *)((const char *)s + required[i].offset) == ARCH_UNSET) {
-            *json_key = required[i].json_key;
-            return required[i].field;
-        }
-    return NULL;
+    if (how == ASK_COLUMN) {
+        snprintf(buf, size, "fill a %s column", field);
+        return buf;
+    }
+    int n = snprintf(buf, size, "give --%s N", field);
+    for (int i = 7; i < n && i < (int)size; i++) /* "--head_dim" is "--head-dim" */
+        buf[i] = buf[i] == '_' ? '-' : buf[i];
+    return buf;
 }
 
-/* A size with no default: say where to give it. */
-static int need_given(const arch_spec *s, lk_err *e)
+/* The sizes with no default, with their config.json keys: say where to
+ * give the first one missing. */
+static int need_given(const arch_spec *s, ask_style how, lk_err *e)
 {
-    const char *key, *field = arch_spec_missing(s, &key);
-    if (!field)
-        return LK_OK;
-    if (s->config[0])
-        return lk_fail(e, LK_EINPUT, "%s: %s: missing (or give --%s N)", s->config, key,
-                       field);
-    return lk_fail(e, LK_EINPUT, "%s: missing (give --%s N)", field, field);
+    static const struct {
+        const char *field, *json_key;
+        size_t offset;
+    } required[] = {
+        {"layers", "num_hidden_layers", offsetof(arch_spec, layers)},
+        {"dim", "hidden_size", offsetof(arch_spec, dim)},
+        {"heads", "num_attention_heads", offsetof(arch_spec, heads)},
+    };
+    char buf[64];
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        const char *field = required[i].field;
+        if (*(const int64_t *)((const char *)s + required[i].offset) != ARCH_UNSET)
+            continue;
+        if (s->config[0])
+            return lk_fail(e, LK_EINPUT, "%s: %s: missing (or %s)", s->config,
+                           required[i].json_key, ask(how, field, buf, sizeof buf));
+        return lk_fail(e, LK_EINPUT, "%s: missing (%s)", field, ask(how, field, buf, sizeof buf));
+    }
+    return LK_OK;
 }
 
 /* A size in 1..max; sizes are at most INT_MAX because every size becomes
@@ -460,19 +469,20 @@ static void fill_defaults(arch_spec *s)
         s->ctx = s->seq_len > 512 ? 512 : s->seq_len - 1;
 }
 
-int arch_spec_finish(arch_spec *s, lk_err *e)
+static int finish(arch_spec *s, ask_style how, lk_err *e)
 {
     int rc;
-    if ((rc = need_given(s, e)) ||
+    char buf[64];
+    if ((rc = need_given(s, how, e)) ||
         (rc = need_positive("layers", s->layers, ARCH_MAX_LAYERS, e)) ||
         (rc = need_positive("dim", s->dim, INT_MAX, e)) ||
         (rc = need_positive("heads", s->heads, INT_MAX, e)))
         return rc;
     if (s->head_dim == ARCH_UNSET) {
         if (s->dim % s->heads)
-            return lk_fail(e, LK_EINPUT,
-                           "heads: %lld does not divide dim %lld (or give a head_dim)",
-                           (long long)s->heads, (long long)s->dim);
+            return lk_fail(e, LK_EINPUT, "heads: %lld does not divide dim %lld (%s)",
+                           (long long)s->heads, (long long)s->dim,
+                           ask(how, "head_dim", buf, sizeof buf));
         s->head_dim = s->dim / s->heads;
     }
     /* a derived ffn_dim is too large because of dim: say so */
@@ -500,8 +510,8 @@ int arch_spec_finish(arch_spec *s, lk_err *e)
         return lk_fail(e, LK_EINPUT, "head_dim: %lld is odd (RoPE rotates pairs)",
                        (long long)s->head_dim);
     if (s->share == ARCH_SHARE_NONE && s->repeat != 1)
-        return lk_fail(e, LK_EINPUT, "repeat: %lld needs --share (none runs each block once)",
-                       (long long)s->repeat);
+        return lk_fail(e, LK_EINPUT, "repeat: %lld needs a sharing strategy (share none "
+                       "runs each block once)", (long long)s->repeat);
     if (s->layers * s->repeat > ARCH_MAX_EXECUTED) /* <= 2^14 * 2^31: no overflow */
         return lk_fail(e, LK_EINPUT, "repeat: %lld x %lld layers is more than %d executed layers",
                        (long long)s->repeat, (long long)s->layers, ARCH_MAX_EXECUTED);
@@ -510,4 +520,14 @@ int arch_spec_finish(arch_spec *s, lk_err *e)
                        (long long)s->ctx, (long long)s->seq_len - 1);
     arch_params p;
     return arch_params_count(s, &p, e);
+}
+
+int arch_spec_finish(arch_spec *s, lk_err *e)
+{
+    return finish(s, ASK_OPTION, e);
+}
+
+int arch_spec_finish_row(arch_spec *s, lk_err *e)
+{
+    return finish(s, ASK_COLUMN, e);
 }

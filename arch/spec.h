@@ -99,13 +99,13 @@ int arch_spec_set(arch_spec *s, const char *key, const char *value,
 /* True when key names an option arch_spec_set() understands. */
 bool arch_spec_is_option(const char *key);
 
-/* Fill defaults and validate; the message names the offending field. */
+/* Fill defaults and validate; the message names the offending field and
+ * asks for a missing size as a command-line option ("give --dim N"). */
 int arch_spec_finish(arch_spec *s, lk_err *e);
 
-/* The first of layers, dim and heads (the sizes with no default) that s
- * lacks, with its config.json key in *json_key; NULL when all are set.
- * For callers that say where to give it their own way (a sweep row). */
-const char *arch_spec_missing(const arch_spec *s, const char **json_key);
+/* The same for a sweep CSV row: a missing size is asked for as a column
+ * ("fill a dim column"). */
+int arch_spec_finish_row(arch_spec *s, lk_err *e);
 
 /* Names used on the command line and in CSV output. */
 const char *arch_ffn_name(arch_ffn f);

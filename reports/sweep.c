@@ -106,20 +106,6 @@ static bool is_base(const char *col)
     return !strcmp(col, "preset") || !strcmp(col, "config");
 }
 
-/* layers, dim and heads have no default: say where a row gives them
- * (arch_spec_finish() would say "give --dim N", the command line's way). */
-static int need_sizes(const arch_spec *s, lk_err *e)
-{
-    const char *key, *field = arch_spec_missing(s, &key);
-    if (!field)
-        return LK_OK;
-    if (s->config[0])
-        return lk_fail(e, LK_EINPUT, "%s: %s: missing (or fill a %s column)", s->config,
-                       key, field);
-    return lk_fail(e, LK_EINPUT, "%s: missing (fill a %s column, or give a preset or config)",
-                   field, field);
-}
-
 /* Fill r from the fields: preset/config first, then the rest in order. */
 static int build_row(sweep *w, sweep_row *r, int n, char **f, lk_err *e)
 {
@@ -148,9 +134,7 @@ static int build_row(sweep *w, sweep_row *r, int n, char **f, lk_err *e)
             if (rc)
                 return rc;
         }
-    int rc = need_sizes(&r->spec, e);
-    if (!rc)
-        rc = arch_spec_finish(&r->spec, e);
+    int rc = arch_spec_finish_row(&r->spec, e);
     if (!rc && !r->name[0])
         snprintf(r->name, sizeof r->name, "%s", r->spec.name);
     return rc;

@@ -288,7 +288,7 @@ START_TEST(invalid_specs)
     expect_rejected("params --layers 2 --dim 100 --heads 3", "heads: 3 does not divide dim 100");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --kv-heads 3", "kv_heads: 3 does not divide heads 4");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --share immediate --repeat 0", "repeat: must be positive");
-    expect_rejected("params --layers 2 --dim 64 --heads 4 --repeat 2", "repeat: 2 needs --share");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --repeat 2", "repeat: 2 needs a sharing strategy");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --dtype f8", "dtype: 'f8' is not one of");
     expect_rejected("params --layers 2 --dim 64 --heads 4 --share sideways", "share: 'sideways'");
     expect_rejected("params --layers 2x --dim 64 --heads 4", "lanky: layers: '2x' is not an integer");
