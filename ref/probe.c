@@ -300,8 +300,9 @@ static void put_cache(table *t, const probe_host *h, int i, const char *sec)
     double pj = sim_profile_sram_pj_per_byte(c->size);
     if (c->size > (1 << 20)) {
         /* Horowitz's figures grow about as sqrt(size) (wire length) from
-         * 32 KB to 1 MB: x5 for x32; carried on to this size. */
-        double extra = pj * pow((double)c->size / (1 << 20), log(5) / log(32));
+         * 32 KB to 1 MB (R-SRAM's last slope), carried on to this size. */
+        double slope = log(pj / sim_profile_sram_pj_per_byte(32 << 10)) / log(32);
+        double extra = pj * pow((double)c->size / (1 << 20), slope);
         snprintf(alt, sizeof alt, "%.1f (Horowitz's 32 KB -> 1 MB growth carried on to %llu MB)",
                  extra, (unsigned long long)(c->size >> 20));
         snprintf(why, sizeof why, "Horowitz gives no figure above 1 MB, the 1 MB figure is a lower bound");

@@ -19,6 +19,7 @@ typedef struct {
     long line;         /* line being fed to the parser */
     long start;        /* line the current record started on */
     bool at_boundary;  /* the parser has just finished a record */
+    int cr_lines;      /* lines end in a lone CR: 1, in LF or CRLF: 0, unknown: -1 */
     int n, cap;
     char **fields;
 } reader;
@@ -63,15 +64,22 @@ static void on_record(int c, void *data)
     r->at_boundary = true;
 }
 
-/* Bytes of the first line of s (n bytes): up to and including its '\n',
- * or a '\r' not followed by '\n' (old Mac line ends, which some
- * spreadsheets still write), or all of s. */
-static size_t line_length(const char *s, size_t n)
+/* Whether a file whose first getline() gave s (n bytes) ends its lines
+ * in a lone CR (old Mac line ends, which some spreadsheets still write):
+ * its first line end is a CR not followed by LF. Decided once, so that a
+ * CR inside a quoted field of an LF or CRLF file is not a line end. */
+static int lone_cr(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '\n' || (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n')))
-            return i + 1;
-    return n;
+    size_t i = strcspn(s, "\r\n");
+    return i + 1 < n && s[i] == '\r' && s[i + 1] != '\n';
+}
+
+/* Bytes of the first line of s (n bytes, from getline()): up to and
+ * including its first CR in a CR-lines file, else all of s. */
+static size_t line_length(const reader *r, const char *s, size_t n)
+{
+    const char *cr = r->cr_lines ? memchr(s, '\r', n) : NULL;
+    return cr ? (size_t)(cr - s) + 1 : n;
 }
 
 /* One line (len bytes) to the parser. */
@@ -100,11 +108,14 @@ static int feed(FILE *f, struct csv_parser *p, reader *r)
     char *buf = NULL;
     size_t cap = 0;
     ssize_t got;
-    while (!r->rc && (got = getline(&buf, &cap, f)) > 0)
+    while (!r->rc && (got = getline(&buf, &cap, f)) > 0) {
+        if (r->cr_lines < 0)
+            r->cr_lines = lone_cr(buf, (size_t)got);
         for (size_t at = 0, len; !r->rc && at < (size_t)got; at += len) {
-            len = line_length(buf + at, (size_t)got - at);
+            len = line_length(r, buf + at, (size_t)got - at);
             feed_line(p, r, buf + at, len);
         }
+    }
     free(buf);
     if (!r->rc && ferror(f))
         r->rc = lk_fail(r->e, LK_ERUN, "%s: %s", r->path, strerror(errno));
@@ -124,7 +135,8 @@ int csvin_read(const char *path, csvin_row_fn row, void *ctx, lk_err *e)
         fclose(f);
         return lk_fail(e, LK_ERUN, "%s: out of memory", path);
     }
-    reader r = {.path = path, .row = row, .ctx = ctx, .e = e, .at_boundary = true};
+    reader r = {.path = path, .row = row, .ctx = ctx, .e = e, .at_boundary = true,
+                .cr_lines = -1};
     int rc = feed(f, &p, &r);
     clear_fields(&r);
     free(r.fields);

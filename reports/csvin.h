@@ -2,7 +2,8 @@
  *
  * csvin_read() calls row() once per record, the header included, with the
  * record's fields as NUL-terminated strings and the line the record starts
- * on (1-based), so callers can report "FILE:LINE: message". Empty lines are
+ * on (1-based), so callers can report "FILE:LINE: message". Lines end in
+ * LF, CRLF or, when the first line ends so, a lone CR. Empty lines are
  * skipped. Quoting follows RFC 4180; a malformed quote is an error.
  *
  *   static int row(void *ctx, long line, int n, char **fields, lk_err *e)

@@ -38,12 +38,17 @@ measured on this machine: $measured; sweeps simulated in exact mode: ${exact:-no
 say() { echo "report: $*" >&2; }
 start=$(date +%s)
 
+# host.ini is measured once; it is measured again when the code that
+# writes it (its constants and rules) is newer.
 if [ ! -f hw-profiles/host.ini ]; then
     say "hw-profiles/host.ini missing: running lanky probe"
     "$lanky" probe >&2
+elif [ hw-profiles/host.ini -ot ref/probe.c ] || [ hw-profiles/host.ini -ot sim/profile.c ]; then
+    say "hw-profiles/host.ini older than ref/probe.c or sim/profile.c: running lanky probe"
+    "$lanky" probe >&2
 fi
 mkdir -p "$out"
-printf '%s\n' "$note" >"$out/effort.txt.tmp" && mv "$out/effort.txt.tmp" "$out/effort.txt"
+rm -f "$out/effort.txt"
 
 n=$(ls sweeps/*.csv | wc -l)
 i=0
@@ -58,6 +63,7 @@ for f in sweeps/*.csv; do
     "$lanky" sweep "$f" --profiles "$profiles" --mode $mode $measure --out "$out"
 done
 
+printf '%s\n' "$note" >"$out/effort.txt.tmp" && mv "$out/effort.txt.tmp" "$out/effort.txt"
 say "tables, figure data and index.md"
 "$lanky" report "$out" --paper-data reports/paper-data
 

@@ -26,6 +26,7 @@
 
 #define MAX_SOCS 16
 #define MAX_JOIN 5
+#define MAX_COLS 24 /* columns of a table definition */
 #define REF_SOC "a15" /* the paper's phone: iPhone 13, Apple A15 */
 
 /* ---- number formats ------------------------------------------------- */
@@ -276,7 +277,7 @@ typedef struct {
     const char *join[MAX_JOIN][2]; /* {paper column, sweep column} */
     const char *paper_where; /* only these paper rows, or NULL */
     const char *where;    /* only these sweep rows, or NULL */
-    col_def cols[24];
+    col_def cols[MAX_COLS];
 } tab_def;
 
 #define SPEC_ID {"Size", "group", F_TEXT, ANY, NULL}
@@ -558,9 +559,12 @@ static void say_values(const values *v, char *buf, size_t size)
                i < v->n ? v->v[i] : "others");
 }
 
-/* The simulation modes, contexts and dtypes of the rows table d shows. */
+/* The simulation modes, contexts and dtypes of the rows table d shows;
+ * unsimulated: some rows have no mode (a sweep run without profiles);
+ * once: the table has load or init times. */
 typedef struct {
     values modes, ctx, dtypes;
+    bool unsimulated, once;
 } provenance;
 
 static void provenance_of(const tab_def *d, const table *sw, provenance *p)
@@ -572,7 +576,10 @@ static void provenance_of(const tab_def *d, const table *sw, provenance *p)
         add_value(&p->modes, get(sw, r, "mode"));
         add_value(&p->ctx, get(sw, r, "ctx"));
         add_value(&p->dtypes, get(sw, r, "dtype"));
+        p->unsimulated |= !*get(sw, r, "mode");
     }
+    for (int c = 0; c < MAX_COLS && d->cols[c].head; c++)
+        p->once |= strstr(d->cols[c].head, "load ms") || strstr(d->cols[c].head, "init ms");
 }
 
 /* Append the units of a table's numbers: the one place they are stated. */
@@ -583,6 +590,8 @@ static void say_units(const provenance *p, char *buf, size_t size)
         append(buf, size, " at context position ");
         say_values(&p->ctx, buf, size);
     }
+    if (p->once)
+        append(buf, size, ", load and init ms once per model");
     append(buf, size, " unless a column says otherwise");
     if (p->dtypes.n) {
         append(buf, size, "; weights in ");
@@ -607,8 +616,9 @@ static void caption(const tab_def *d, const table *sw, const provenance *p,
     else {
         append(buf, size, "Simulated in ");
         say_values(&p->modes, buf, size);
-        append(buf, size, " mode (%s). ", exact ? "as lanky sim by default"
-                          : "lanky sim's default is exact: its figures can differ");
+        append(buf, size, " mode (%s)%s. ", exact ? "as lanky sim by default"
+                          : "lanky sim's default is exact: its figures can differ",
+               p->unsimulated ? "; rows without a profile are parameters only" : "");
     }
     say_units(p, buf, size);
 }

@@ -1,4 +1,5 @@
-/* profile.c -- read and validate SoC profiles (hw-profiles/README.md).
+/* profile.c -- read and validate SoC profiles (hw-profiles/README.md),
+ * and the computed rules of hw-profiles/SOURCES.md (at the end).
  *
  * inih does the INI syntax; this file checks the schema: known sections
  * and keys, a `.source` beside every value that needs one, numbers that

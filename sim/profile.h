@@ -3,7 +3,9 @@
  *
  * sim.h declares the loader (sim_profile_load resolves "a16" to
  * hw-profiles/a16.ini); this header opens the struct to the simulator's
- * own modules (trace consumers, cost model) and to tests.
+ * own modules (trace consumers, cost model) and to tests, and holds the
+ * rules of hw-profiles/SOURCES.md that are computed (cache energy per
+ * byte, MAC energy), for lanky probe and the tests of shipped profiles.
  *
  * Units are the file's: GB/s (1e9 bytes), GFLOP/s, pJ, mW. Cache sizes
  * are converted to bytes.

@@ -314,7 +314,7 @@ static void print_phone(void)
         return;
     }
     const sim_profile_level *llc = &a15->level[a15->nlevels - 1];
-    printf("   paper, iPhone 13 (A15: %llu MB %s, %.1f GB/s DRAM peak, hw-profiles/a15.ini; "
+    printf("   paper, iPhone 13 (A15: %llu MiB %s, %.1f GB/s DRAM peak, hw-profiles/a15.ini; "
            "ExecuTorch, f16, context not stated):\n",
            (unsigned long long)(llc->cfg.size_bytes >> 20), llc->name, a15->dram_bandwidth_gbs);
     sim_profile_free(a15);

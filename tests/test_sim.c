@@ -80,7 +80,11 @@ static sim_profile *profile(const level *lv, int nlevels, const char *policy, ra
     char path[600], text[8192];
     size_t len = 0;
     snprintf(path, sizeof path, "%s/p%d.ini", tu_tmpdir(), n++);
-#define ADD(...) len += (size_t)snprintf(text + len, sizeof text - len, __VA_ARGS__)
+#define ADD(...)                                                              \
+    do {                                                                      \
+        len += (size_t)snprintf(text + len, sizeof text - len, __VA_ARGS__); \
+        ck_assert(len < sizeof text);                                         \
+    } while (0)
 #define SRC(k) "\n" k ".source = test\n"
     ADD("[soc]\nname = test\n");
     for (int i = 0; i < nlevels; i++) {
@@ -103,7 +107,6 @@ static sim_profile *profile(const level *lv, int nlevels, const char *policy, ra
         mac_pj[ARCH_F32], mac_pj[ARCH_F16], mac_pj[ARCH_BF16], mac_pj[ARCH_INT8]);
 #undef SRC
 #undef ADD
-    ck_assert(len < sizeof text);
     tu_write(path, text);
     sim_profile *p;
     lk_err e = {0};
@@ -573,11 +576,11 @@ END_TEST
  * row, then rows, no quoted fields). */
 static const char *csv_cell(const char *csv, const char *name)
 {
-    const char *row = strchr(csv, '\n');
-    ck_assert_msg(row != NULL, "no data row: %s", csv);
-    row++;
+    const char *head_end = strchr(csv, '\n');
+    ck_assert_msg(head_end != NULL, "no data row: %s", csv);
+    const char *row = head_end + 1;
     size_t len = strlen(name);
-    for (const char *h = csv; h < row && *row && *row != '\n';) {
+    for (const char *h = csv; h < head_end && *row && *row != '\n';) {
         size_t n = strcspn(h, ",\n");
         if (n == len && !strncmp(h, name, len))
             return row;
