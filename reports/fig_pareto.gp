@@ -6,7 +6,7 @@ sel(soc, kind, grp, v) = (strcol("profile") eq soc && strcol("kind") eq kind && 
                           (grp eq "" || strcol("group") eq grp)) ? v : NaN
 do for [fmt in "png svg"] {
     call 'style.gp' fmt 'fig_pareto' 1100 850
-    set multiplot layout 2,2 title "Accuracy vs predicted decode latency (Table 9 grid, f16, context 512)"
+    set multiplot layout 2,2 title "Accuracy vs predicted decode latency (Table 9 grid, f16, context position 512)"
     set xlabel "predicted latency per token (ms)"
     set ylabel "paper avg. zero-shot accuracy (%)"
     set key bottom right

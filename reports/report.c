@@ -302,7 +302,7 @@ static const tab_def tables[] = {
     {"table9_soc", "Table 9 on each SoC: DRAM traffic, energy and latency per token",
      "For the same grid, DRAM bytes read per decode token (MB), energy per "
      "token (mJ) and predicted latency per token (ms) on each simulated SoC "
-     "at context 512.",
+     "at context position 512 (513 tokens in the cache).",
      "table9", NULL, {{0}}, NULL, NULL,
      {SPEC_ID, {"Layers", "layers", F_INT, ANY, NULL},
       {"Dim", "dim", F_INT, ANY, NULL},
@@ -342,7 +342,8 @@ static const tab_def tables[] = {
       {"host execute change %", "measured_execute_ms", F_REL, ANY, NULL}}},
     {"table11", "Table 11 extended: heads and KV heads",
      "Fewer KV heads barely move the paper's accuracy but shrink the KV cache "
-     "a token reads, shown at context 512 and 2048 with the predicted "
+     "a token reads, shown with 512 and 2048 tokens in the cache (context "
+     "positions 511 and 2047) and the predicted "
      "latency on the paper's phone SoC.",
      "table11", "table11_heads_kv",
      {{"size_class", "group"}, {"layers", "layers"}, {"dim", "dim"},
@@ -353,11 +354,11 @@ static const tab_def tables[] = {
       {"Head dim", "head_dim", F_INT, ANY, NULL},
       {"Params M", "params_paper", F_MILLION, ANY, NULL},
       {"Avg acc %", "paper.avg", F_ONE, ANY, NULL},
-      {"KV MB @512", "kv_cache_bytes", F_MILLION, ANY, "ctx=511"},
-      {"KV MB @2048", "kv_cache_bytes", F_MILLION, ANY, "ctx=2047"},
-      {"DRAM KV MB @2048", "dram_kv_read_bytes", F_MILLION, REF, "ctx=2047"},
-      {"ms @512", "latency_ms_per_token", F_MS, REF, "ctx=511"},
-      {"ms @2048", "latency_ms_per_token", F_MS, REF, "ctx=2047"}}},
+      {"KV MB (512 tokens)", "kv_cache_bytes", F_MILLION, ANY, "ctx=511"},
+      {"KV MB (2048 tokens)", "kv_cache_bytes", F_MILLION, ANY, "ctx=2047"},
+      {"DRAM KV MB (2048 tokens)", "dram_kv_read_bytes", F_MILLION, REF, "ctx=2047"},
+      {"ms (512 tokens)", "latency_ms_per_token", F_MS, REF, "ctx=511"},
+      {"ms (2048 tokens)", "latency_ms_per_token", F_MS, REF, "ctx=2047"}}},
     {"table8", "Table 8 extended: the design roadmap",
      "Each step of the paper's roadmap (accuracy after 0.25T training tokens) "
      "with its weight size and predicted latency and energy per token on each "
