@@ -1,7 +1,8 @@
 #!/bin/sh
 # cachegrind-check.sh -- lanky's simulated last-level misses per token
 # against valgrind's cachegrind, an independent simulator running the
-# reference transformer's real addresses (issue 4 target: within 10%).
+# reference transformer's real addresses (issue 4 target: within 10%;
+# checked here within 2%, see below).
 #
 #   sh sim/cachegrind-check.sh [LANKY_BINARY]     (default build/lanky)
 #
@@ -17,15 +18,23 @@
 # what lanky's exact mode simulates with --ctx CTX on a profile with the
 # same two levels.
 #
-# Prints one row per strategy and exits 1 if any differs by more than 10%.
+# Each strategy runs at position CTX = 7, where weights are nearly all
+# the traffic; two run again at CTX = 500, where the KV cache is about a
+# quarter of it (8 layers x 501 positions x 2 KiB), so that its part of
+# the trace is checked too.
+#
+# Prints one row per run and exits 1 if any differs by more than 2%. The
+# issue's target is 10%; both tools run LRU on the same addresses and
+# agreed within 0.01% (2026-11-25), so 2% leaves room for another libc
+# and still catches a trace that drops part of the KV cache (V alone is
+# 11% of the CTX = 500 misses).
 set -eu
 
 LANKY=${1:-build/lanky}
-TOL=10
+TOL=2
 N=1
 K=3
-CTX=7
-SPEC="--layers 8 --dim 256 --heads 4 --vocab 512 --dtype f32 --seq-len 64"
+SPEC="--layers 8 --dim 256 --heads 4 --vocab 512 --dtype f32 --seq-len 512"
 D1="32768,8,64"
 LL="8388608,16,64"
 
@@ -53,27 +62,28 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
     > "$TMP/cg.ini"
 
 # Data LL misses (read + write) of decoding n tokens under cachegrind.
-ll_misses() { # share n
+ll_misses() { # share ctx n
     valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
         --I1=32768,8,64 --D1="$D1" --LL="$LL" \
-        "$LANKY" bench $SPEC --share "$1" --threads 1 --seed 7 --ctx "$CTX" \
-        --tokens "$2" --format csv 2>"$TMP/cg.err" >/dev/null ||
+        "$LANKY" bench $SPEC --share "$1" --threads 1 --seed 7 --ctx "$2" \
+        --tokens "$3" --format csv 2>"$TMP/cg.err" >/dev/null ||
         { cat "$TMP/cg.err" >&2; exit 1; }
     sed -n 's/.*LLd misses: *\([0-9,]*\).*/\1/p' "$TMP/cg.err" | tr -d ,
 }
 
-echo "share,cachegrind_ll_misses_per_token,lanky_ll_misses_per_token,diff_percent"
+echo "share,ctx,cachegrind_ll_misses_per_token,lanky_ll_misses_per_token,diff_percent"
 fail=0
-for share in none immediate repeat-all-over reverse; do
-    a=$(ll_misses "$share" "$N")
-    b=$(ll_misses "$share" $((N + K)))
+for run in none:7 immediate:7 repeat-all-over:7 reverse:7 none:500 immediate:500; do
+    share=${run%:*} ctx=${run#*:}
+    a=$(ll_misses "$share" "$ctx" "$N")
+    b=$(ll_misses "$share" "$ctx" $((N + K)))
     cg=$(( (b - a) / K ))
-    lk=$("$LANKY" sim $SPEC --share "$share" --ctx "$CTX" --profile "$TMP/cg.ini" \
+    lk=$("$LANKY" sim $SPEC --share "$share" --ctx "$ctx" --profile "$TMP/cg.ini" \
         --mode exact --format csv |
         awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "llc_misses") c = i }
                  NR == 2 { print $c }')
     diff=$(awk -v a="$cg" -v b="$lk" 'BEGIN { printf "%.2f", (b - a) * 100 / a }')
-    echo "$share,$cg,$lk,$diff"
+    echo "$share,$ctx,$cg,$lk,$diff"
     if awk -v d="$diff" -v t="$TOL" 'BEGIN { exit !(d > t || d < -t) }'; then
         fail=1
     fi
