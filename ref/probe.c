@@ -340,7 +340,7 @@ static void put_dram(table *t, const probe_host *h)
     row(t, "dram", "app_budget",
         "MobileLLM (Liu et al., ICML 2024), section 1: an app should use at most "
         "about 10% of DRAM",
-        NULL, NULL, "0.10");
+        NULL, NULL, "%.2f", SIM_APP_BUDGET);
     row(t, "dram", "energy_pj_per_bit",
         "Horowitz ISSCC 2014 (45 nm): 64-bit DRAM access 1.3-2.6 nJ, low end "
         "1.3 nJ / 64 bits",

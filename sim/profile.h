@@ -44,6 +44,11 @@ struct sim_profile {
  * file and line: "hw-profiles/x.ini:12: size_kb: '-3' is negative". */
 int sim_profile_read(sim_profile **p, const char *path, lk_err *e);
 
+/* The share of DRAM one app should use, from MobileLLM (Liu et al., ICML
+ * 2024), section 1: "at most about 10%". Every shipped profile's
+ * app_budget; lanky probe writes it for the host. */
+#define SIM_APP_BUDGET 0.10
+
 /* Rule R-SRAM (hw-profiles/SOURCES.md): the energy per byte read from a
  * cache level of `bytes`, from Horowitz's 45 nm SRAM reads. The SoC
  * profiles' values were computed with it; lanky probe writes it for the

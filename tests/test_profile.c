@@ -52,6 +52,7 @@ START_TEST(shipped_profiles_load)
                       (unsigned long long)llc->cfg.size_bytes);
         ck_assert_msg(fabs(p->dram_bandwidth_gbs - soc[i].dram_gbs) < 0.05, "%s: %.2f GB/s",
                       soc[i].name, p->dram_bandwidth_gbs);
+        ck_assert(p->dram_app_budget == 0.10 && SIM_APP_BUDGET == 0.10); /* paper, section 1 */
         for (int l = 0; l < p->nlevels; l++) {
             const sim_profile_level *v = &p->level[l];
             double rule = sim_profile_sram_pj_per_byte(v->cfg.size_bytes);
