@@ -1006,7 +1006,11 @@ static void index_head(FILE *f, const char *dir, const values *modes)
         "default) uses reuse distances and can differ from exact where a "
         "shared block nearly fills a cache (README, `lanky sim`). Each "
         "table's caption says which mode its rows used and the units of its "
-        "numbers. Accuracy columns are the paper's published averages (Liu et "
+        "numbers. A phone's predicted latency uses its profile's interface-peak "
+        "bandwidths, so it is a roofline lower bound: compare models by their "
+        "ratios (hw-profiles/SOURCES.md, \"What the bandwidths are\"); this "
+        "machine's profile holds measured bandwidths. "
+        "Accuracy columns are the paper's published averages (Liu et "
         "al., MobileLLM, ICML 2024; reports/paper-data/), not lanky's. Each "
         "table is also in LaTeX (booktabs) and CSV; the full sweep results "
         "are the other CSV files in this folder.\n\n", *m ? m : "none (parameters only)");
