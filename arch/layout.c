@@ -8,7 +8,6 @@
 
 #include "schedule.h"
 
-
 static const char *const weight_names[] = {
     "embedding", "rms_att", "wq", "wk", "wv", "wo", "rms_ffn",
     "w1", "w2", "w3", "rms_final", "classifier",

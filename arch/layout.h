@@ -20,9 +20,9 @@
  * symmetric min-max as in the paper's W8A8, section 3.4), stored after
  * its int8 data at the next multiple of 4 bytes (aligned floats). Norm
  * vectors are always f32 (a modelling choice, as llama2.c's checkpoint
- * keeps them: a few KB per layer, not worth the precision). Each tensor starts at a multiple of ARCH_ALIGN
- * bytes; the padding is not counted in weight_bytes but is part of
- * blob_bytes.
+ * keeps them: a few KB per layer, not worth the precision). Each tensor
+ * starts at a multiple of ARCH_ALIGN bytes; the padding is not counted
+ * in weight_bytes but is part of blob_bytes.
  *
  * The KV cache holds, for every executed layer, keys [K][seq_len][hd] and
  * then values [K][seq_len][hd] (head-major: each kv head's keys are one

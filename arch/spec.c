@@ -399,9 +399,11 @@ static const char *ask(ask_style how, const char *field, char *buf, size_t size)
         snprintf(buf, size, "fill a %s column", field);
         return buf;
     }
-    int n = snprintf(buf, size, "give --%s N", field);
-    for (int i = 7; i < n && i < (int)size; i++) /* "--head_dim" is "--head-dim" */
-        buf[i] = buf[i] == '_' ? '-' : buf[i];
+    char option[32]; /* the field as a command-line option: head_dim -> head-dim */
+    snprintf(option, sizeof option, "%s", field);
+    for (char *c = option; *c; c++)
+        *c = *c == '_' ? '-' : *c;
+    snprintf(buf, size, "give --%s N", option);
     return buf;
 }
 

@@ -631,6 +631,19 @@ START_TEST(cli_columns)
 }
 END_TEST
 
+/* cmd exits 2 with nothing on stdout and one line on stderr that holds
+ * want and want2. */
+static void refused(const char *cmd, const char *want, const char *want2)
+{
+    char *out, *err;
+    ck_assert_int_eq(tu_run(cmd, &out, &err), 2);
+    ck_assert_msg(strstr(err, want) && strstr(err, want2) &&
+                  strchr(err, '\n') == err + strlen(err) - 1, "%s: %s", cmd, err);
+    ck_assert_str_eq(out, "");
+    free(out);
+    free(err);
+}
+
 /* The analytic mode is LRU's reuse-distance model: another --policy
  * there is refused up front (sim and sweep), not echoed unused. */
 START_TEST(cli_analytic_policy)
@@ -640,14 +653,9 @@ START_TEST(cli_analytic_policy)
         "sweep sweeps/table7.csv --profiles a15 --policy srrip",
     };
     for (int i = 0; i < 2; i++) {
-        char cmd[256], *out, *err;
+        char cmd[256];
         snprintf(cmd, sizeof cmd, "%s --out %s/pol", cmds[i], tu_tmpdir());
-        ck_assert_int_eq(tu_run(i ? cmd : cmds[i], &out, &err), 2);
-        ck_assert_msg(strstr(err, "--policy: '") && strstr(err, "needs --mode exact") &&
-                      strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
-        ck_assert_str_eq(out, "");
-        free(out);
-        free(err);
+        refused(i ? cmd : cmds[i], "--policy: '", "needs --mode exact");
     }
     char path[256];
     snprintf(path, sizeof path, "%s/pol", tu_tmpdir());
@@ -687,14 +695,8 @@ START_TEST(cli_empty_profile_name)
         "sim --preset mobilellm-125m --profile a15, --mode analytic",
         "sweep sweeps/table7.csv --profiles a15,,a16",
     };
-    for (int i = 0; i < 2; i++) {
-        char *out, *err;
-        ck_assert_int_eq(tu_run(cmds[i], &out, &err), 2);
-        ck_assert_msg(strstr(err, ": an empty name in the list"), "%s", err);
-        ck_assert_str_eq(out, "");
-        free(out);
-        free(err);
-    }
+    for (int i = 0; i < 2; i++)
+        refused(cmds[i], ": an empty name in the list", "");
 }
 END_TEST
 
