@@ -29,7 +29,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags hwloc inih libcjson)
 PKG_LIBS = $(shell pkg-config --libs hwloc inih libcjson)
 CHECK_LIBS = $(shell pkg-config --libs check)
 
-LIB_SRC := $(wildcard common/*.c arch/*.c ref/*.c sim/*.c reports/*.c) \
+LIB_SRC := $(wildcard common/*.c arch/*.c ref/*.c sim/*.c host/*.c reports/*.c) \
            $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)

@@ -1,11 +1,11 @@
 /* cmd_probe.c -- `lanky probe`: measure this machine and write its
- * hardware profile (ref/probe.h), then print what was measured. */
+ * hardware profile (host/probe.h), then print what was measured. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../ref/probe.h"
+#include "../host/probe.h"
 #include "../sim/sim.h"
 #include "cli.h"
 

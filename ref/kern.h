@@ -119,7 +119,7 @@ void kern_exp(float *dst, const float *src, int64_t n);
 void kern_swiglu(float *h, const float *g, int64_t n);
 
 /* The sum of n floats, read once at full speed: the streaming-read kernel
- * with which ref/probe.c measures memory bandwidth. */
+ * with which host/probe.c measures memory bandwidth. */
 float kern_sum(const float *x, int64_t n);
 
 /* "auto" (best for this CPU), "avx512" (AVX-512 F/BW/VL/VNNI with F16C

@@ -43,8 +43,8 @@ start=$(date +%s)
 if [ ! -f hw-profiles/host.ini ]; then
     say "hw-profiles/host.ini missing: running lanky probe"
     "$lanky" probe >&2
-elif [ hw-profiles/host.ini -ot ref/probe.c ] || [ hw-profiles/host.ini -ot sim/profile.c ]; then
-    say "hw-profiles/host.ini older than ref/probe.c or sim/profile.c: running lanky probe"
+elif [ hw-profiles/host.ini -ot host/probe.c ] || [ hw-profiles/host.ini -ot sim/profile.c ]; then
+    say "hw-profiles/host.ini older than host/probe.c or sim/profile.c: running lanky probe"
     "$lanky" probe >&2
 fi
 mkdir -p "$out"

@@ -25,7 +25,7 @@
 #include "../common/table.h"
 #include "../ref/kern.h"
 #include "../ref/pool.h"
-#include "../ref/probe.h"
+#include "../host/probe.h"
 
 #define COLS 576
 #define MATRIX_BYTES ((size_t)256 << 20)

@@ -57,7 +57,7 @@
 #include "../ref/bench.h"
 #include "../ref/kern.h"
 #include "../ref/model.h"
-#include "../ref/probe.h"
+#include "../host/probe.h"
 #include "../reports/csvin.h"
 #include "../sim/profile.h"
 #include "testutil.h"

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "../ref/kern.h"
-#include "../ref/probe.h"
+#include "../host/probe.h"
 #include "../sim/profile.h"
 #include "testutil.h"
 

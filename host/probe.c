@@ -23,8 +23,8 @@
 #include "../common/clock.h"
 #include "../common/outfile.h"
 #include "../sim/profile.h"
-#include "kern.h"
-#include "mem.h"
+#include "../ref/kern.h"
+#include "../ref/mem.h"
 
 #define DRAM_BUFFER ((size_t)1 << 30)    /* 1 GiB: 32x this host's L3 */
 #define MIN_RUN_BYTES ((size_t)256 << 20) /* bytes read per timed run */

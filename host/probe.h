@@ -23,7 +23,7 @@
 
 #include "../arch/spec.h"
 #include "../common/table.h"
-#include "pool.h"
+#include "../ref/pool.h"
 
 #define PROBE_RUNS 5 /* timed runs per measurement, after one warm-up */
 
