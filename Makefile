@@ -5,6 +5,9 @@
 #   make bench    benchmarks (speed and memory targets; not tests)
 #   make report   every sweep on every profile -> reports/out/
 #   make clean    remove all build output
+#   make install  PREFIX (default /usr/local), DESTDIR: bin/lanky, share/lanky,
+#                 man page lanky(1); make uninstall removes them
+#   make dist     a release tarball with a VERSION file
 #
 # Missing Debian packages are installed first by scripts/deps.sh.
 # BUILD names the output folder, so several builds can live side by side.
@@ -39,7 +42,7 @@ BENCH_SRC := $(wildcard tests/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_OK := $(BUILD)/.deps-ok
 
-.PHONY: all check test-run bench report clean deps
+.PHONY: all check test-run bench report clean deps install uninstall dist FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -58,6 +61,16 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 $(BUILD)/liblanky.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+# The version: a release tarball's VERSION file, else `git describe`.
+# version.txt changes only when the version does, so main.o is rebuilt
+# then and only then.
+VERSION := $(shell cat VERSION 2>/dev/null || git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/version.txt: FORCE | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(BUILD)/obj/cli/main.o: $(BUILD)/version.txt
+$(BUILD)/obj/cli/main.o: CFLAGS += -DLK_VERSION='"$(VERSION)"'
 
 $(BUILD)/lanky: $(BUILD)/obj/cli/main.o $(BUILD)/liblanky.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
@@ -80,6 +93,7 @@ test-run: $(BUILD)/lanky $(TEST_BIN)
 check: $(DEPS_OK)
 	$(MAKE) BUILD=$(BUILD) test-run
 	sh sim/cachegrind-check.sh $(BUILD)/lanky
+	sh tests/install-check.sh $(BUILD)
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 test-run
 	@echo "make check: all suites passed (plain and ASan+UBSan builds)"
 
@@ -93,6 +107,36 @@ bench: $(BUILD)/lanky $(BENCH_BIN)
 
 report: $(BUILD)/lanky
 	@sh reports/make-report.sh $(BUILD)/lanky $(if $(QUICK),quick,full)
+
+# Installed layout: the binary finds PREFIX/share/lanky/<folder> as it
+# finds the project's folders (common/project.h). The man page is made
+# from the commands' own --help texts (scripts/man.sh, help2man).
+PREFIX ?= /usr/local
+SHARE := $(DESTDIR)$(PREFIX)/share/lanky
+$(BUILD)/lanky.1: $(BUILD)/lanky scripts/man.sh
+	sh scripts/man.sh $(BUILD)/lanky >$@.tmp && mv $@.tmp $@
+
+install: $(BUILD)/lanky $(BUILD)/lanky.1
+	install -D -m 755 $(BUILD)/lanky $(DESTDIR)$(PREFIX)/bin/lanky
+	install -D -m 644 $(BUILD)/lanky.1 $(DESTDIR)$(PREFIX)/share/man/man1/lanky.1
+	install -d $(SHARE)/hw-profiles $(SHARE)/sweeps $(SHARE)/reports/paper-data
+	install -m 644 $(filter-out hw-profiles/host.ini,$(wildcard hw-profiles/*.ini)) \
+	    hw-profiles/*.md $(SHARE)/hw-profiles/
+	install -m 644 sweeps/*.csv sweeps/*.md $(SHARE)/sweeps/
+	install -m 644 reports/paper-data/* $(SHARE)/reports/paper-data/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/lanky $(DESTDIR)$(PREFIX)/share/man/man1/lanky.1
+	rm -rf $(SHARE)
+
+dist:
+	@mkdir -p $(BUILD)
+	git archive --prefix=lanky-$(VERSION)/ -o $(BUILD)/lanky-$(VERSION).tar HEAD
+	echo '$(VERSION)' >$(BUILD)/VERSION
+	tar -rf $(BUILD)/lanky-$(VERSION).tar --transform 's,^,lanky-$(VERSION)/,' \
+	    -C $(BUILD) VERSION
+	gzip -f $(BUILD)/lanky-$(VERSION).tar
+	@echo "$(BUILD)/lanky-$(VERSION).tar.gz"
 
 clean:
 	rm -rf build $(BUILD) reports/out

@@ -6,7 +6,14 @@
 #include <string.h>
 
 #include "../common/outfile.h"
+#include "../ref/kern.h"
 #include "cli.h"
+
+/* LK_VERSION comes from the Makefile: a release tarball's VERSION file,
+ * else `git describe` of the source tree at build time. */
+#ifndef LK_VERSION
+#define LK_VERSION "unknown"
+#endif
 
 static const cli_command *const commands[] = {
     &cmd_params, &cmd_schedule, &cmd_sim, &cmd_bench, &cmd_logits,
@@ -17,7 +24,8 @@ static const cli_command *const commands[] = {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: lanky COMMAND [options]   (lanky COMMAND --help)\n\n"
-                 "lanky sizes up small language models for phones.\n\ncommands:\n");
+                 "lanky sizes up small language models for phones.\n"
+                 "lanky --version prints the version and the kernels chosen.\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 }
@@ -39,6 +47,10 @@ int main(int argc, char **argv)
     if (argc < 2) {
         usage(stderr);
         return LK_EINPUT;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("lanky %s\nkernels chosen at run time: %s\n", LK_VERSION, kern_name());
+        return 0;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {

@@ -17,6 +17,9 @@ bool lk_project_path(char *dst, size_t n, const char *sub)
         *slash = 0;
         if ((size_t)snprintf(dst, n, "%s/%s", exe, sub) < n && access(dst, X_OK) == 0)
             return true;
+        if ((size_t)snprintf(dst, n, "%s/share/lanky/%s", exe, sub) < n &&
+            access(dst, X_OK) == 0)
+            return true;
     }
     return false;
 }

@@ -480,8 +480,9 @@ static bool readable(const char *path)
 }
 
 /* The k-th folder a profile name is looked up in, in order: 0
- * $LANKY_PROFILES, 1 the project's hw-profiles, 2 ./hw-profiles; false
- * when that one does not apply here. */
+ * $LANKY_PROFILES, 1 the project's hw-profiles (or an installed
+ * share/lanky/hw-profiles), 2 ./hw-profiles; false when that one does
+ * not apply here. */
 static bool search_dir(int k, char *dir, size_t n)
 {
     const char *env = getenv("LANKY_PROFILES");
@@ -495,8 +496,11 @@ static bool search_dir(int k, char *dir, size_t n)
 void sim_profile_home(char *dst, size_t n, const char *name)
 {
     char dir[PATH_MAX + 16];
-    for (int k = 0; !search_dir(k, dir, sizeof dir); k++)
-        continue; /* the last always applies */
+    /* an installed share/lanky is usually not the user's to write: skip
+     * a folder that is not writable (the last always applies) */
+    for (int k = 0; !search_dir(k, dir, sizeof dir) || (k == 1 && access(dir, W_OK));
+         k++)
+        continue;
     snprintf(dst, n, "%s/%s.ini", dir, name);
 }
 

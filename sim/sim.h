@@ -24,7 +24,8 @@ typedef struct sim_profile sim_profile;
 int sim_profile_load(sim_profile **p, const char *name_or_path, lk_err *e);
 /* Where profile `name` belongs, so that sim_profile_load() finds it first
  * ($LANKY_PROFILES, else the project's hw-profiles, else ./hw-profiles):
- * `lanky probe` writes host.ini there. */
+ * `lanky probe` writes host.ini there (./hw-profiles when the project's
+ * folder is not writable, as an installed share/lanky usually is). */
 void sim_profile_home(char *dst, size_t n, const char *name);
 void sim_profile_free(sim_profile *p);
 const char *sim_profile_name(const sim_profile *p); /* file base name */
