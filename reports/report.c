@@ -22,7 +22,8 @@
 
 #include "../common/outfile.h"
 #include "../common/table.h"
-#include "csvin.h"
+#include "accuracy.h"
+#include "results.h"
 
 #define MAX_SOCS 16
 #define MAX_JOIN 5
@@ -62,118 +63,6 @@ static void put_value(table *t, const char *col, double v, fmt f)
         table_putf(t, col, v * formats[f].scale, formats[f].decimals);
 }
 
-/* ---- reading sweep results and paper tables -------------------------- */
-
-typedef struct {
-    table *t;
-    const char *path;
-} loading;
-
-/* The header: names that table_new() can hold, each once. */
-static int load_header(loading *l, long line, int n, char **f, lk_err *e)
-{
-    size_t len = 1;
-    for (int i = 0; i < n; i++) {
-        if (!*f[i] || strchr(f[i], ','))
-            return lk_fail(e, LK_EINPUT, "%s:%ld: column %d: '%s' is not a column name",
-                           l->path, line, i + 1, f[i]);
-        for (int j = 0; j < i; j++)
-            if (!strcmp(f[i], f[j]))
-                return lk_fail(e, LK_EINPUT, "%s:%ld: column '%s' twice", l->path, line,
-                               f[i]);
-        len += strlen(f[i]) + 1;
-    }
-    char *cols = calloc(len, 1);
-    for (int i = 0; cols && i < n; i++)
-        strcat(strcat(cols, i ? "," : ""), f[i]);
-    l->t = cols ? table_new(cols) : NULL;
-    free(cols);
-    return l->t ? LK_OK : lk_fail(e, LK_ERUN, "out of memory");
-}
-
-/* A profile becomes part of column headers ("a15 ms"): it must be a
- * profile's file base name, as lanky sweep writes it. */
-static bool profile_name(const char *p)
-{
-    size_t n = strlen(p);
-    return n < 32 && strspn(p, "abcdefghijklmnopqrstuvwxyz"
-                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
-static int load_row(void *ctx, long line, int n, char **f, lk_err *e)
-{
-    loading *l = ctx;
-    if (!l->t)
-        return load_header(l, line, n, f, e);
-    if (n != table_cols(l->t))
-        return lk_fail(e, LK_EINPUT, "%s:%ld: %d fields but the header has %d columns",
-                       l->path, line, n, table_cols(l->t));
-    if (table_row(l->t))
-        return lk_fail(e, LK_ERUN, "out of memory");
-    for (int i = 0; i < n; i++) {
-        const char *col = table_colname(l->t, i);
-        if (!strcmp(col, "profile") && *f[i] && !profile_name(f[i]))
-            return lk_fail(e, LK_EINPUT, "%s:%ld: profile '%s' is not a profile name",
-                           l->path, line, f[i]);
-        table_put(l->t, col, "%s", f[i]);
-    }
-    return LK_OK;
-}
-
-/* dir/name.csv as a table; *t stays NULL when the file does not exist. */
-static int load(const char *dir, const char *name, table **t, lk_err *e)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.csv", dir, name);
-    *t = NULL;
-    if (access(path, F_OK) != 0)
-        return LK_OK;
-    loading l = {NULL, path};
-    int rc = csvin_read(path, load_row, &l, e);
-    if (rc)
-        table_free(l.t);
-    else
-        *t = l.t;
-    return rc;
-}
-
-/* The paper's table `name`: unlike a sweep's results, it must be there. */
-static int load_paper(const char *paper_dir, const char *name, table **t, lk_err *e)
-{
-    int rc = load(paper_dir, name, t, e);
-    if (!rc && !*t)
-        rc = lk_fail(e, LK_EINPUT, "%s/%s.csv: missing or empty (--paper-data names "
-                     "the folder of the paper's tables)", paper_dir, name);
-    return rc;
-}
-
-/* A cell as text ("" when the table, row or column is missing). */
-static const char *get(const table *t, int r, const char *col)
-{
-    const char *s = t && r >= 0 ? table_get(t, r, col) : NULL;
-    return s ? s : "";
-}
-
-/* A cell as a number, NAN when it is empty or not a number. */
-static double num(const table *t, int r, const char *col)
-{
-    const char *s = get(t, r, col);
-    char *end;
-    double v = strtod(s, &end);
-    return *s && !*end ? v : NAN;
-}
-
-/* "col=value" matches row r of t (NULL always matches). */
-static bool where_ok(const table *t, int r, const char *where)
-{
-    if (!where)
-        return true;
-    const char *eq = strchr(where, '=');
-    char col[64];
-    snprintf(col, sizeof col, "%.*s", (int)(eq - where), where);
-    return !strcmp(get(t, r, col), eq + 1);
-}
-
 /* The rows of each spec (group, name) of a sweep result, found once:
  * first[r] is the first row of row r's spec, next[r] the next row of it
  * (-1 after the last), in file order. Looking a spec's rows up by
@@ -188,8 +77,8 @@ static const table *spec_tab; /* for by_spec(), which qsort gives no context */
 /* Rows x and y of t ordered by spec (group, then name); 0: one spec. */
 static int by_spec_only(const table *t, int x, int y)
 {
-    int c = strcmp(get(t, x, "group"), get(t, y, "group"));
-    return c ? c : strcmp(get(t, x, "name"), get(t, y, "name"));
+    int c = strcmp(rep_get(t, x, "group"), rep_get(t, y, "group"));
+    return c ? c : strcmp(rep_get(t, x, "name"), rep_get(t, y, "name"));
 }
 
 static int by_spec(const void *a, const void *b)
@@ -236,7 +125,7 @@ static int find(const table *t, const spec_rows *s, int r, const char *profile,
                 const char *where)
 {
     for (int k = s->first[r]; k >= 0; k = s->next[k])
-        if ((!profile || !strcmp(get(t, k, "profile"), profile)) && where_ok(t, k, where))
+        if ((!profile || !strcmp(rep_get(t, k, "profile"), profile)) && rep_where(t, k, where))
             return k;
     return -1;
 }
@@ -246,7 +135,7 @@ static int socs(const table *t, const char **out)
 {
     int n = 0;
     for (int r = 0; t && r < table_rows(t); r++) {
-        const char *p = get(t, r, "profile");
+        const char *p = rep_get(t, r, "profile");
         bool seen = !*p || !strcmp(p, "host");
         for (int i = 0; i < n && !seen; i++)
             seen = !strcmp(out[i], p);
@@ -415,9 +304,9 @@ static int join(const char *const pairs[][2], const char *paper_where,
                 const table *paper, const table *sw, int r)
 {
     for (int p = 0; paper && p < table_rows(paper); p++) {
-        bool ok = where_ok(paper, p, paper_where);
+        bool ok = rep_where(paper, p, paper_where);
         for (int j = 0; ok && j < MAX_JOIN && pairs[j][0]; j++)
-            ok = !strcasecmp(get(paper, p, pairs[j][0]), get(sw, r, pairs[j][1]));
+            ok = !strcasecmp(rep_get(paper, p, pairs[j][0]), rep_get(sw, r, pairs[j][1]));
         if (ok)
             return p;
     }
@@ -438,8 +327,8 @@ static double value(const col_def *c, const table *sw, const spec_rows *s, int r
                     const table *paper, int pr, const char *p)
 {
     if (!strncmp(c->col, "paper.", 6))
-        return num(paper, pr, c->col + 6);
-    return num(sw, find(sw, s, r, p, c->where), c->col);
+        return rep_num(paper, pr, c->col + 6);
+    return rep_num(sw, find(sw, s, r, p, c->where), c->col);
 }
 
 /* Column list and profile of each output column of d. */
@@ -489,7 +378,7 @@ static int build_table(const tab_def *d, const table *sw, const table *paper,
     double first[64];
     bool have_first = false;
     for (int r = 0; sw && r < table_rows(sw); r++) {
-        if (s.first[r] != r || !where_ok(sw, r, d->where)) /* once per spec */
+        if (s.first[r] != r || !rep_where(sw, r, d->where)) /* once per spec */
             continue;
         int pr = join(d->join, d->paper_where, paper, sw, r);
         if (table_row(t)) {
@@ -499,7 +388,7 @@ static int build_table(const tab_def *d, const table *sw, const table *paper,
         for (int i = 0; i < o.n; i++) {
             const col_def *c = o.def[i];
             if (c->f == F_TEXT) {
-                table_put(t, o.head[i], "%s", get(sw, r, c->col));
+                table_put(t, o.head[i], "%s", rep_get(sw, r, c->col));
                 continue;
             }
             double v = value(c, sw, &s, r, paper, pr, o.profile[i]);
@@ -572,12 +461,12 @@ static void provenance_of(const tab_def *d, const table *sw, provenance *p)
 {
     memset(p, 0, sizeof *p);
     for (int r = 0; sw && r < table_rows(sw); r++) {
-        if (!where_ok(sw, r, d->where))
+        if (!rep_where(sw, r, d->where))
             continue;
-        add_value(&p->modes, get(sw, r, "mode"));
-        add_value(&p->ctx, get(sw, r, "ctx"));
-        add_value(&p->dtypes, get(sw, r, "dtype"));
-        p->unsimulated |= !*get(sw, r, "mode");
+        add_value(&p->modes, rep_get(sw, r, "mode"));
+        add_value(&p->ctx, rep_get(sw, r, "ctx"));
+        add_value(&p->dtypes, rep_get(sw, r, "dtype"));
+        p->unsimulated |= !*rep_get(sw, r, "mode");
     }
     for (int c = 0; c < MAX_COLS && d->cols[c].head; c++)
         p->once |= strstr(d->cols[c].head, "load ms") || strstr(d->cols[c].head, "init ms");
@@ -642,7 +531,7 @@ static bool numeric_col(const table *t, int c)
 {
     const char *col = table_colname(t, c);
     for (int r = 0; r < table_rows(t); r++)
-        if (*get(t, r, col) && isnan(num(t, r, col)))
+        if (*rep_get(t, r, col) && isnan(rep_num(t, r, col)))
             return false;
     return true;
 }
@@ -670,7 +559,7 @@ static void write_md(FILE *f, const table *t)
     fprintf(f, "|\n");
     for (int r = 0; r < table_rows(t); r++) {
         for (int c = 0; c < n; c++)
-            md_cell(f, get(t, r, table_colname(t, c)));
+            md_cell(f, rep_get(t, r, table_colname(t, c)));
         fprintf(f, "|\n");
     }
 }
@@ -712,7 +601,7 @@ static void write_tex(FILE *f, const table *t, const tab_def *d, const char *cap
     }
     for (int r = 0; r < table_rows(t); r++)
         for (int c = 0; c < n; c++) {
-            tex_text(f, get(t, r, table_colname(t, c)));
+            tex_text(f, rep_get(t, r, table_colname(t, c)));
             fprintf(f, c + 1 < n ? " & " : " \\\\\n");
         }
     fprintf(f, "\\bottomrule\n\\end{tabular}\n\\end{table}\n");
@@ -761,8 +650,8 @@ static const char *sort_col;
 
 static int by_col(const void *a, const void *b)
 {
-    double x = num(sort_tab, *(const int *)a, sort_col);
-    double y = num(sort_tab, *(const int *)b, sort_col);
+    double x = rep_num(sort_tab, *(const int *)a, sort_col);
+    double y = rep_num(sort_tab, *(const int *)b, sort_col);
     return (x > y) - (x < y);
 }
 
@@ -770,7 +659,7 @@ static int rows_of(const table *sw, const char *p, const char *by, int *idx)
 {
     int n = 0;
     for (int r = 0; sw && r < table_rows(sw); r++)
-        if (!strcmp(get(sw, r, "profile"), p))
+        if (!strcmp(rep_get(sw, r, "profile"), p))
             idx[n++] = r;
     if (by) {
         sort_tab = sw;
@@ -786,8 +675,8 @@ static int fig_row(table *t, const char *p, const table *sw, int r)
     if (table_row(t))
         return LK_ERUN;
     table_put(t, "profile", "%s", p);
-    table_put(t, "group", "%s", get(sw, r, "group"));
-    table_put(t, "name", "%s", get(sw, r, "name"));
+    table_put(t, "group", "%s", rep_get(sw, r, "group"));
+    table_put(t, "name", "%s", rep_get(sw, r, "name"));
     return LK_OK;
 }
 
@@ -804,14 +693,14 @@ static int fig_pareto(const table *sw, const table *paper, table *t, int *idx)
             int n = rows_of(sw, soc[i], "latency_ms_per_token", idx);
             double best = -INFINITY;
             for (int k = 0; k < n; k++) {
-                double acc = num(paper, join(on, NULL, paper, sw, idx[k]), "avg");
+                double acc = rep_num(paper, join(on, NULL, paper, sw, idx[k]), "avg");
                 if (isnan(acc) || (kind && acc <= best))
                     continue;
                 best = acc;
                 if (fig_row(t, soc[i], sw, idx[k]))
                     return LK_ERUN;
                 table_put(t, "kind", "%s", kind ? "front" : "model");
-                put_value(t, "latency_ms", num(sw, idx[k], "latency_ms_per_token"), F_MS);
+                put_value(t, "latency_ms", rep_num(sw, idx[k], "latency_ms_per_token"), F_MS);
                 put_value(t, "accuracy", acc, F_ONE);
             }
         }
@@ -840,11 +729,11 @@ static int fig_series(const table *sw, table *t, int *idx, const char *by,
                 return LK_ERUN;
             for (const series_col *c = cols; c->out; c++) {
                 if (c->f == F_TEXT) {
-                    table_put(t, c->out, "%s", get(sw, idx[k], c->in));
+                    table_put(t, c->out, "%s", rep_get(sw, idx[k], c->in));
                     continue;
                 }
-                double v = num(sw, idx[k], c->in) + c->add;
-                put_value(t, c->out, c->per ? v / num(sw, idx[k], c->per) : v, c->f);
+                double v = rep_num(sw, idx[k], c->in) + c->add;
+                put_value(t, c->out, c->per ? v / rep_num(sw, idx[k], c->per) : v, c->f);
             }
         }
     }
@@ -889,19 +778,22 @@ static int fig_kv(const table *sw, const table *paper, table *t, int *idx)
     return fig_series(sw, t, idx, NULL, cols);
 }
 
-/* Predicted against measured latency on this machine. */
+/* Predicted against measured latency on this machine, with the spread
+ * of the measurement when it was repeated. */
 static int fig_measured(const table *sw, const table *paper, table *t, int *idx)
 {
     (void)paper;
     int n = rows_of(sw, "host", NULL, idx);
+    rep_acc_pair m;
     for (int k = 0; k < n; k++) {
-        double m = num(sw, idx[k], "measured_execute_ms");
-        if (isnan(m))
+        if (!rep_acc_pair_of(sw, idx[k], &m))
             continue;
         if (fig_row(t, "host", sw, idx[k]))
             return LK_ERUN;
-        put_value(t, "predicted_ms", num(sw, idx[k], "latency_ms_per_token"), F_MS);
-        put_value(t, "measured_ms", m, F_MS);
+        put_value(t, "predicted_ms", m.predicted_ms, F_MS);
+        put_value(t, "measured_ms", m.measured_ms, F_MS);
+        put_value(t, "measured_std_ms", isnan(m.measured_std_ms) ? 0 : m.measured_std_ms,
+                  F_MS);
     }
     return LK_OK;
 }
@@ -910,38 +802,42 @@ typedef struct {
     const char *file;    /* fig_<file>.csv here, .gp in reports/ */
     const char *title;
     const char *says;
-    const char *sweeps[8]; /* the sweep results it reads, in turn */
+    const char *const *sweeps; /* the sweep results it reads, in turn (NULL-ended) */
     const char *paper;
     const char *cols;    /* besides profile,group,name */
     int (*add)(const table *sw, const table *paper, table *t, int *idx);
 } fig_def;
 
+static const char *const only_table9[] = {"table9", NULL},
+                        *const only_sharing_depth[] = {"sharing_depth", NULL},
+                        *const only_presets[] = {"presets", NULL},
+                        *const only_context[] = {"context", NULL};
+
 static const fig_def figures[] = {
     {"pareto", "Accuracy vs predicted latency per SoC",
      "Each point is a Table 9 model (paper accuracy, lanky's predicted "
      "latency per token); the line is the Pareto front a designer picks from.",
-     {"table9"}, "table9_depth_width", "kind,latency_ms,accuracy", fig_pareto},
+     only_table9, "table9_depth_width", "kind,latency_ms,accuracy", fig_pareto},
     {"sharing_depth", "DRAM traffic per token vs depth, by sharing strategy",
      "MobileLLM-125M's block shape at 2 to 30 distinct layers, executed twice "
      "in three orders: immediate sharing reads the weights once, the others "
      "re-read them from DRAM once the model outgrows the SoC's cache.",
-     {"sharing_depth"}, NULL, "share,layers,dram_mb", fig_sharing},
+     only_sharing_depth, NULL, "share,layers,dram_mb", fig_sharing},
     {"energy_size", "Energy per token vs model size",
      "Predicted energy per decode token of the published models on each SoC, "
      "against the paper's rule of thumb of 0.1 J per token per billion "
      "parameters.",
-     {"presets"}, NULL, "params_m,energy_mj", fig_energy},
+     only_presets, NULL, "params_m,energy_mj", fig_energy},
     {"kv_context", "KV-cache share of DRAM traffic vs context length",
      "The fraction of a token's DRAM reads that are KV cache, for plain and "
      "layer-shared MobileLLM models; sharing doubles the executed layers and "
      "so the KV cache, not the weights.",
-     {"context"}, NULL, "context,kv_share_pct", fig_kv},
+     only_context, NULL, "context,kv_share_pct", fig_kv},
     {"sim_measured", "Simulated vs measured latency on this machine",
      "Every measured model: lanky's prediction for the host profile against "
      "the reference transformer's median decode time; points on the diagonal "
      "are exact predictions.",
-     {"table9", "table7", "table2", "table12", "presets"}, NULL,
-     "predicted_ms,measured_ms", fig_measured},
+     rep_acc_sweeps, NULL, "predicted_ms,measured_ms,measured_std_ms", fig_measured},
 };
 #define NFIGURES (sizeof figures / sizeof figures[0])
 
@@ -953,10 +849,10 @@ static int build_figure(const char *dir, const char *paper_dir,
     table *t = table_new(cols), *paper = NULL;
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
-    int rc = f->paper ? load_paper(paper_dir, f->paper, &paper, e) : LK_OK;
-    for (int i = 0; !rc && i < 8 && f->sweeps[i]; i++) {
+    int rc = f->paper ? rep_load_paper(paper_dir, f->paper, &paper, e) : LK_OK;
+    for (int i = 0; !rc && f->sweeps[i]; i++) {
         table *sw;
-        if ((rc = load(dir, f->sweeps[i], &sw, e)) || !sw)
+        if ((rc = rep_load(dir, f->sweeps[i], &sw, e)) || !sw)
             continue;
         int *idx = malloc((table_rows(sw) + 1) * sizeof *idx);
         rc = idx && !f->add(sw, paper, t, idx) ? LK_OK
@@ -1025,6 +921,12 @@ static int write_index(const char *dir, const table *const *tabs,
     if (!f)
         return lk_fail(e, LK_ERUN, "out of memory");
     index_head(f, dir, modes);
+    int rc = rep_acc_write(dir, f, e);
+    if (rc) {
+        fclose(f);
+        free(buf);
+        return rc;
+    }
     fprintf(f, "## Tables\n\n");
     for (size_t i = 0; i < NTABLES; i++) {
         const tab_def *d = &tables[i];
@@ -1077,8 +979,8 @@ static int need_numbers(const table *t, const char *dir, const char *name,
                         const char *col, lk_err *e)
 {
     for (int r = 0; t && r < table_rows(t); r++) {
-        const char *v = get(t, r, col);
-        if (*v && !isfinite(num(t, r, col)))
+        const char *v = rep_get(t, r, col);
+        if (*v && !isfinite(rep_num(t, r, col)))
             return lk_fail(e, LK_EINPUT, "%s/%s.csv: row %d: %s: '%s' is not a number",
                            dir, name, r + 1, col, v);
     }
@@ -1116,9 +1018,9 @@ static int check_inputs(const char *dir, const char *paper_dir, lk_err *e)
     int rc = LK_OK;
     for (size_t i = 0; !rc && i < NTABLES; i++) {
         table *sw = NULL, *paper = NULL;
-        rc = load(dir, tables[i].sweep, &sw, e);
+        rc = rep_load(dir, tables[i].sweep, &sw, e);
         if (!rc && tables[i].paper)
-            rc = load_paper(paper_dir, tables[i].paper, &paper, e);
+            rc = rep_load_paper(paper_dir, tables[i].paper, &paper, e);
         if (!rc)
             rc = check_columns(&tables[i], dir, sw, paper_dir, paper, e);
         table_free(sw);
@@ -1126,10 +1028,10 @@ static int check_inputs(const char *dir, const char *paper_dir, lk_err *e)
     }
     for (size_t i = 0; !rc && i < NFIGURES; i++) {
         table *t = NULL;
-        rc = figures[i].paper ? load_paper(paper_dir, figures[i].paper, &t, e) : LK_OK;
+        rc = figures[i].paper ? rep_load_paper(paper_dir, figures[i].paper, &t, e) : LK_OK;
         table_free(t);
-        for (int k = 0; !rc && k < 8 && figures[i].sweeps[k]; k++) {
-            rc = load(dir, figures[i].sweeps[k], &t, e);
+        for (int k = 0; !rc && figures[i].sweeps[k]; k++) {
+            rc = rep_load(dir, figures[i].sweeps[k], &t, e);
             table_free(t);
         }
     }
@@ -1143,9 +1045,9 @@ static int report_table(const char *dir, const char *paper_dir, const tab_def *d
 {
     table *sw = NULL, *paper = NULL;
     provenance p;
-    int rc = load(dir, d->sweep, &sw, e);
+    int rc = rep_load(dir, d->sweep, &sw, e);
     if (!rc && d->paper)
-        rc = load_paper(paper_dir, d->paper, &paper, e);
+        rc = rep_load_paper(paper_dir, d->paper, &paper, e);
     if (!rc) {
         provenance_of(d, sw, &p);
         caption(d, sw, &p, cap, CAPTION);

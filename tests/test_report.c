@@ -2,10 +2,12 @@
  * (read independently, by python3's csv module), the paper's Table 7
  * ratios come out as the paper states them, and index.md points at every
  * table and figure data file written. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../reports/accuracy.h"
 #include "testutil.h"
 
 /* Run sweeps (params-only unless profiles given) and the report in dir. */
@@ -238,6 +240,96 @@ START_TEST(captions_state_mode_and_units)
 }
 END_TEST
 
+/* Spearman's rho against its closed form without ties,
+ * 1 - 6 sum d^2 / (n (n^2 - 1)), and a tie worked by hand: y = 1 1 2 3
+ * ranks 1.5 1.5 3 4, so rho = 4.5 / sqrt(5 * 4.5) = 0.948683. */
+START_TEST(spearman_closed_form)
+{
+    double x[] = {1, 2, 3, 4, 5}, y[] = {10, 30, 20, 50, 40};
+    /* rank differences 0 -1 1 -1 1: sum d^2 = 4 */
+    ck_assert_double_eq_tol(rep_acc_spearman(x, y, 5), 1 - 6.0 * 4 / (5 * 24), 1e-12);
+    double down[] = {5, 4, 3, 2, 1};
+    ck_assert_double_eq_tol(rep_acc_spearman(x, down, 5), -1, 1e-12);
+    double t[] = {1, 1, 2, 3};
+    ck_assert_double_eq_tol(rep_acc_spearman(x, t, 4), 4.5 / sqrt(22.5), 1e-12);
+    ck_assert(isnan(rep_acc_spearman(x, y, 2)));
+    double flat[] = {7, 7, 7};
+    ck_assert(isnan(rep_acc_spearman(x, flat, 3)));
+}
+END_TEST
+
+/* The accuracy section against a second implementation: Table 9's a15
+ * rows copied as host rows with made-up predictions and measurements
+ * (half of them repeated, with a paired prediction that must win over
+ * latency_ms_per_token), a phone file with one calibrated and two
+ * held-out rows; python recomputes mean, median and worst absolute
+ * error, each size class's Spearman and the held-out worst from the
+ * same numbers and finds them in index.md. */
+START_TEST(accuracy_section_recomputed)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/acc", tu_tmpdir());
+    report(dir, tu_path("sweeps/table9.csv"), "a15");
+    python("import csv, sys\n"
+           "d = sys.argv[1]\n"
+           "rows = list(csv.DictReader(open(d + '/table9.csv')))\n"
+           "cols = list(rows[0]) + ['execute_ms_median', 'execute_ms_std', "
+           "'latency_ms_paired', 'measured_execute_ms']\n"
+           "out = []\n"
+           "for i, r in enumerate(rows):\n"
+           "    h = dict(r, profile='host')\n"
+           "    h['latency_ms_per_token'] = str(10 + i)\n"
+           "    h['measured_execute_ms'] = str(10 + i + (i * 7) % 5 - 2)\n"
+           "    if i % 2:\n"
+           "        h['latency_ms_paired'] = str(12 + i * 1.5)\n"
+           "        h['execute_ms_median'] = str(11 + i * 1.25)\n"
+           "        h['execute_ms_std'] = '0.5'\n"
+           "    out += [r, h]\n"
+           "w = csv.DictWriter(open(d + '/table9.csv', 'w', newline=''), cols, restval='')\n"
+           "w.writeheader(); w.writerows(out)\n"
+           "ph = open(d + '/accuracy_phone.csv', 'w')\n"
+           "ph.write('profile,model,dtype,measured_ms,predicted_ms,floor_ms,error_pct,"
+           "calibrated,source\\n'\n"
+           "         'a15,m1,f16,15.6,15.0,7.7,-3.8,yes,[PAPER]\\n'\n"
+           "         'a15,m2,f16,20.0,23.0,10.0,15.0,no,[X]\\n'\n"
+           "         'a16,m3,f16,30.0,27.0,14.0,-10.0,no,[Y]\\n')\n",
+           dir);
+    char args[1024], *err;
+    snprintf(args, sizeof args, "report %s --paper-data %s", dir,
+             tu_path("reports/paper-data"));
+    ck_assert_msg(tu_run(args, NULL, &err) == 0, "report failed: %s", err);
+    free(err);
+    python("import csv, statistics, sys\n"
+           "d = sys.argv[1]\n"
+           "pairs = {}\n"
+           "for r in csv.DictReader(open(d + '/table9.csv')):\n"
+           "    if r['profile'] != 'host': continue\n"
+           "    p = float(r['latency_ms_paired'] or r['latency_ms_per_token'])\n"
+           "    m = float(r['execute_ms_median'] or r['measured_execute_ms'])\n"
+           "    pairs.setdefault(r['group'], []).append((p, m))\n"
+           "err = [abs(p - m) / m * 100 for g in pairs.values() for p, m in g]\n"
+           "text = open(d + '/index.md').read()\n"
+           "sec = text[text.index('## How accurate is lanky'):text.index('## Tables')]\n"
+           "want = 'Absolute error: mean %.1f%%, median %.1f%%, worst %.1f%%' % (\n"
+           "    statistics.mean(err), statistics.median(err), max(err))\n"
+           "assert want in sec, (want, sec)\n"
+           "def ranks(v):\n"
+           "    return [sum(x < a for x in v) + (sum(x == a for x in v) + 1) / 2 for a in v]\n"
+           "def rho(ps):\n"
+           "    a, b = ranks([p for p, m in ps]), ranks([m for p, m in ps])\n"
+           "    n = len(a); return 1 - 6 * sum((x - y) ** 2 for x, y in zip(a, b)) / (n * (n * n - 1))\n"
+           "for g, ps in pairs.items():\n"
+           "    want = '%s %.2f (%d models)' % (g, rho(ps), len(ps))\n"
+           "    assert want in sec, (want, sec)\n"
+           "assert 'held-out rows test it (worst absolute error 15.0%)' in sec.replace('2 held-out', 'held-out'), sec\n"
+           "held = sec[sec.index('Held out'):sec.index('Calibrated on')]\n"
+           "assert '| a15 | m2 |' in held and '| a16 | m3 |' in held and 'm1' not in held, held\n"
+           "fig = list(csv.DictReader(open(d + '/fig_sim_measured.csv')))\n"
+           "assert len(fig) == len(err) and sum(r['measured_std_ms'] == '0.50' for r in fig) == len(err) // 2, fig\n",
+           dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report");
@@ -249,6 +341,8 @@ int main(void)
     tcase_add_test(tc, index_lists_every_file);
     tcase_add_test(tc, names_escaped);
     tcase_add_loop_test(tc, captions_state_mode_and_units, 0, 2);
+    tcase_add_test(tc, spearman_closed_form);
+    tcase_add_test(tc, accuracy_section_recomputed);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }

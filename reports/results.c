@@ -1,0 +1,115 @@
+/* results.c -- sweep results and paper tables read back (see results.h). */
+#include "results.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csvin.h"
+
+typedef struct {
+    table *t;
+    const char *path;
+} loading;
+
+/* The header: names that table_new() can hold, each once. */
+static int load_header(loading *l, long line, int n, char **f, lk_err *e)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++) {
+        if (!*f[i] || strchr(f[i], ','))
+            return lk_fail(e, LK_EINPUT, "%s:%ld: column %d: '%s' is not a column name",
+                           l->path, line, i + 1, f[i]);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(f[i], f[j]))
+                return lk_fail(e, LK_EINPUT, "%s:%ld: column '%s' twice", l->path, line,
+                               f[i]);
+        len += strlen(f[i]) + 1;
+    }
+    char *cols = calloc(len, 1);
+    for (int i = 0; cols && i < n; i++)
+        strcat(strcat(cols, i ? "," : ""), f[i]);
+    l->t = cols ? table_new(cols) : NULL;
+    free(cols);
+    return l->t ? LK_OK : lk_fail(e, LK_ERUN, "out of memory");
+}
+
+/* A profile becomes part of column headers ("a15 ms"): it must be a
+ * profile's file base name, as lanky sweep writes it. */
+static bool profile_name(const char *p)
+{
+    size_t n = strlen(p);
+    return n < 32 && strspn(p, "abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+static int load_row(void *ctx, long line, int n, char **f, lk_err *e)
+{
+    loading *l = ctx;
+    if (!l->t)
+        return load_header(l, line, n, f, e);
+    if (n != table_cols(l->t))
+        return lk_fail(e, LK_EINPUT, "%s:%ld: %d fields but the header has %d columns",
+                       l->path, line, n, table_cols(l->t));
+    if (table_row(l->t))
+        return lk_fail(e, LK_ERUN, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const char *col = table_colname(l->t, i);
+        if (!strcmp(col, "profile") && *f[i] && !profile_name(f[i]))
+            return lk_fail(e, LK_EINPUT, "%s:%ld: profile '%s' is not a profile name",
+                           l->path, line, f[i]);
+        table_put(l->t, col, "%s", f[i]);
+    }
+    return LK_OK;
+}
+
+int rep_load(const char *dir, const char *name, table **t, lk_err *e)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.csv", dir, name);
+    *t = NULL;
+    if (access(path, F_OK) != 0)
+        return LK_OK;
+    loading l = {NULL, path};
+    int rc = csvin_read(path, load_row, &l, e);
+    if (rc)
+        table_free(l.t);
+    else
+        *t = l.t;
+    return rc;
+}
+
+int rep_load_paper(const char *paper_dir, const char *name, table **t, lk_err *e)
+{
+    int rc = rep_load(paper_dir, name, t, e);
+    if (!rc && !*t)
+        rc = lk_fail(e, LK_EINPUT, "%s/%s.csv: missing or empty (--paper-data names "
+                     "the folder of the paper's tables)", paper_dir, name);
+    return rc;
+}
+
+const char *rep_get(const table *t, int r, const char *col)
+{
+    const char *s = t && r >= 0 ? table_get(t, r, col) : NULL;
+    return s ? s : "";
+}
+
+double rep_num(const table *t, int r, const char *col)
+{
+    const char *s = rep_get(t, r, col);
+    char *end;
+    double v = strtod(s, &end);
+    return *s && !*end ? v : NAN;
+}
+
+bool rep_where(const table *t, int r, const char *where)
+{
+    if (!where)
+        return true;
+    const char *eq = strchr(where, '=');
+    char col[64];
+    snprintf(col, sizeof col, "%.*s", (int)(eq - where), where);
+    return !strcmp(rep_get(t, r, col), eq + 1);
+}
