@@ -28,8 +28,8 @@ OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 CFLAGS += $(CFLAGS_BASE) $(OPT)
 LDLIBS := -lcsv -lm -pthread
-PKG_CFLAGS = $(shell pkg-config --cflags hwloc inih libcjson)
-PKG_LIBS = $(shell pkg-config --libs hwloc inih libcjson)
+PKG_CFLAGS = $(shell pkg-config --cflags hwloc inih libcjson libcmark-gfm)
+PKG_LIBS = $(shell pkg-config --libs hwloc inih libcjson libcmark-gfm)
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 LIB_SRC := $(wildcard common/*.c arch/*.c ref/*.c sim/*.c host/*.c reports/*.c) \
@@ -94,6 +94,7 @@ check: $(DEPS_OK)
 	$(MAKE) BUILD=$(BUILD) test-run
 	sh sim/cachegrind-check.sh $(BUILD)/lanky
 	sh tests/install-check.sh $(BUILD)
+	sh tests/html-check.sh $(BUILD)
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 test-run
 	@echo "make check: all suites passed (plain and ASan+UBSan builds)"
 

@@ -15,7 +15,8 @@ effort=${2:-full}
 out=reports/out
 socs="a15 a16 pixel8 snapdragon8"
 profiles="$(echo $socs | tr ' ' ,),host"
-# Sweeps measured on this machine: the tables with a "measured" column.
+# Sweeps measured on this machine: the tables with a "measured" column
+# (reports/accuracy.c's rep_acc_sweeps lists the same ones).
 # A quick report measures only Tables 7 and 9 (the measured columns of
 # the others stay empty): generating the weights of the larger models
 # dominates the time, whatever the token count.
@@ -72,4 +73,6 @@ cp reports/style.gp reports/fig_*.gp "$out"/
 for g in "$out"/fig_*.gp; do
     (cd "$out" && gnuplot -e "socs='$socs'" "$(basename "$g")")
 done
+# again, now that the SVGs exist: index.html inlines them (reports/html.h)
+"$lanky" report "$out" --paper-data reports/paper-data
 say "done in $(($(date +%s) - start)) s: open $out/index.md"

@@ -23,6 +23,7 @@
 #include "../common/outfile.h"
 #include "../common/table.h"
 #include "accuracy.h"
+#include "html.h"
 #include "results.h"
 
 #define MAX_SOCS 16
@@ -944,7 +945,12 @@ static int write_index(const char *dir, const table *const *tabs,
                 g->title, g->title, g->file, g->says, g->file, g->file, g->file);
     }
     snprintf(path, sizeof path, "%s/index.md", dir);
-    return save_stream(f, &buf, &len, path, e);
+    rc = fclose(f) == 0 ? save_text(path, buf, len, e)
+                        : lk_fail(e, LK_ERUN, "%s: out of memory", path);
+    if (!rc)
+        rc = rep_html_write(dir, buf, len, e);
+    free(buf);
+    return rc;
 }
 
 /* Whether dir holds any sweep's results: a report of none is a mistake
