@@ -313,12 +313,14 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
             break;
         }
         case ARCH_OP_NORM: {
-            const float *g = norm_weights(s->w, o->w);
+            const float *g = norm_weights(s->w, o->w), *x = buf(s, o->in, row0);
+            float *y = buf(s, o->out, row0);
+            int64_t ys = (int64_t)s->plan.act_elems[o->out];
             for (int64_t t = 0; t < nt; t++)
-                rmsnorm(buf(s, o->out, row0 + t), buf(s, o->in, row0 + t), g, dim);
-            see_rows(s, buf(s, o->in, row0), nt, dim, in, false);
+                rmsnorm(y + t * ys, x + t * in, g, dim);
+            see_rows(s, x, nt, dim, in, false);
             see(s, g, 4 * (uint64_t)dim, false);
-            see_rows(s, buf(s, o->out, row0), nt, dim, (int64_t)s->plan.act_elems[o->out], true);
+            see_rows(s, y, nt, dim, ys, true);
             break;
         }
         case ARCH_OP_MATMUL: {
@@ -332,32 +334,34 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
         case ARCH_OP_ROPE: {
             int64_t qd = (int64_t)s->plan.act_elems[ARCH_A_Q];
             int64_t kvd = (int64_t)s->plan.act_elems[ARCH_A_K];
+            float *q = buf(s, ARCH_A_Q, row0), *k = buf(s, ARCH_A_K, row0);
             for (int64_t t = 0; t < nt; t++) {
-                rope_apply(buf(s, ARCH_A_Q, row0 + t), qd, hd, s->rope + t * hd);
-                rope_apply(buf(s, ARCH_A_K, row0 + t), kvd, hd, s->rope + t * hd);
+                rope_apply(q + t * qd, qd, hd, s->rope + t * hd);
+                rope_apply(k + t * kvd, kvd, hd, s->rope + t * hd);
             }
-            see_rows(s, buf(s, ARCH_A_Q, row0), nt, qd, qd, true);
-            see_rows(s, buf(s, ARCH_A_K, row0), nt, kvd, kvd, true);
+            see_rows(s, q, nt, qd, qd, true);
+            see_rows(s, k, nt, kvd, kvd, true);
             break;
         }
         case ARCH_OP_KV_STORE: {
             int64_t kvd = (int64_t)s->plan.act_elems[ARCH_A_K];
+            const float *k = buf(s, ARCH_A_K, row0), *v = buf(s, ARCH_A_V, row0);
             for (int64_t t = 0; t < nt; t++) {
-                cache_store(s, o->layer, 0, pos + t, buf(s, ARCH_A_K, row0 + t));
-                cache_store(s, o->layer, 1, pos + t, buf(s, ARCH_A_V, row0 + t));
+                cache_store(s, o->layer, 0, pos + t, k + t * kvd);
+                cache_store(s, o->layer, 1, pos + t, v + t * kvd);
             }
-            see_rows(s, buf(s, ARCH_A_K, row0), nt, kvd, kvd, false);
-            see_rows(s, buf(s, ARCH_A_V, row0), nt, kvd, kvd, false);
+            see_rows(s, k, nt, kvd, kvd, false);
+            see_rows(s, v, nt, kvd, kvd, false);
             break;
         }
         case ARCH_OP_ATTEND:
             attend(s, o->layer, pos, nt);
             break;
         case ARCH_OP_GATE: {
-            float *hb = buf(s, ARCH_A_HB, row0);
+            float *hb = buf(s, ARCH_A_HB, row0), *hb2 = buf(s, ARCH_A_HB2, row0);
             if (p->ffn == ARCH_FFN_SWIGLU) {
-                kern_swiglu(hb, buf(s, ARCH_A_HB2, row0), nt * in);
-                see(s, buf(s, ARCH_A_HB2, row0), 4 * (uint64_t)(nt * in), false);
+                kern_swiglu(hb, hb2, nt * in);
+                see(s, hb2, 4 * (uint64_t)(nt * in), false);
             } else {
                 for (int64_t j = 0; j < nt * in; j++)
                     hb[j] = hb[j] > 0.0f ? hb[j] : 0.0f;
@@ -366,12 +370,15 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
             see(s, hb, 4 * (uint64_t)(nt * in), true);
             break;
         }
-        case ARCH_OP_RESIDUAL:
-            add(buf(s, o->out, row0), buf(s, o->in, row0), nt * dim);
-            see(s, buf(s, o->in, row0), 4 * (uint64_t)(nt * dim), false);
-            see(s, buf(s, o->out, row0), 4 * (uint64_t)(nt * dim), false);
-            see(s, buf(s, o->out, row0), 4 * (uint64_t)(nt * dim), true);
+        case ARCH_OP_RESIDUAL: {
+            float *y = buf(s, o->out, row0);
+            const float *x = buf(s, o->in, row0);
+            add(y, x, nt * dim);
+            see(s, x, 4 * (uint64_t)(nt * dim), false);
+            see(s, y, 4 * (uint64_t)(nt * dim), false);
+            see(s, y, 4 * (uint64_t)(nt * dim), true);
             break;
+        }
         }
     }
 }
