@@ -51,6 +51,12 @@
  *                head's keys are one stream for attention to read
  *   activations  the f32 buffers below, one token's each, each aligned to
  *                ARCH_PLAN_ALIGN; the scores are (H, seq_len)
+ *
+ * An activation operand is a whole buffer (except the scores of each
+ * head and attention's H*hd outputs): when H*hd != dim, xb is wider than
+ * what a norm writes (dim) or wo reads (H*hd), and the operand still
+ * names all of it -- a few hundred bytes of a buffer that stays in L1,
+ * kept so that the simulator's figures do not move.
  */
 #ifndef ARCH_PLAN_H
 #define ARCH_PLAN_H

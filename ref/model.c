@@ -103,7 +103,7 @@ static const float *norm_weights(const ref_weights *w, const arch_tensor *t)
 static void see(const ref_state *s, const void *p, uint64_t bytes, bool write)
 {
     if (s->probe)
-        s->probe(s->probe_u, p, bytes, write);
+        s->probe(s->probe_u, s->probe_op, p, bytes, write);
 }
 
 /* n rows of a buffer, n values each, rows `stride` values apart. */
@@ -172,6 +172,7 @@ static void matvec(ref_state *s, const arch_op *o, int n, int64_t nt, int64_t ro
     pool_run_rows(s->pool, rows, 16, matvec_rows, &j);
     mark(s, REF_TIME_MATVEC);
     for (int m = 0; s->probe && m < n; m++) {
+        s->probe_op = o - s->plan.op + m;
         see_mat(s, j.w[m]);
         see_rows(s, x, nt, xn, xs, false);
         see_rows(s, j.out[m], nt, j.w[m]->rows, j.w[m]->rows, true);
@@ -297,6 +298,7 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
     int64_t dim = p->dim, hd = p->head_dim;
     for (int64_t i = from; i < to; i++) {
         const arch_op *o = &s->plan.op[i];
+        s->probe_op = i;
         int64_t in = o->in == ARCH_A_NONE ? 0 : (int64_t)s->plan.act_elems[o->in];
         switch (o->kind) {
         case ARCH_OP_EMBED: {
@@ -339,7 +341,9 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
                 rope_apply(q + t * qd, qd, hd, s->rope + t * hd);
                 rope_apply(k + t * kvd, kvd, hd, s->rope + t * hd);
             }
+            see_rows(s, q, nt, qd, qd, false);
             see_rows(s, q, nt, qd, qd, true);
+            see_rows(s, k, nt, kvd, kvd, false);
             see_rows(s, k, nt, kvd, kvd, true);
             break;
         }

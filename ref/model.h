@@ -82,10 +82,11 @@ typedef struct {
                                        passes since the caller zeroed it */
     double time_mark;    /* when the part being timed began, ms */
     /* Test hook, NULL in use: every range of weights, KV cache and
-     * activations the plan walk hands to a kernel, as it does (tests
-     * check these are the plan's operands). */
-    void (*probe)(void *u, const void *p, uint64_t bytes, bool write);
+     * activations the plan walk hands to a kernel, with the index of the
+     * plan op it runs (tests check these are the plan's operands). */
+    void (*probe)(void *u, int64_t op, const void *p, uint64_t bytes, bool write);
     void *probe_u;
+    int64_t probe_op;    /* the plan op being run, for the probe */
 } ref_state;
 
 int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e);

@@ -1,9 +1,10 @@
 /* test_plan.c -- the plan's two walkers agree: for every sharing strategy,
  * GQA, every dtype and a ReLU FFN, the ranges the reference's plan walk
  * hands to its kernels (its probe hook, each pointer mapped back to the
- * plan's address layout through the state's own allocations) are the
- * ranges the simulator traces from the same plan, and the weights are
- * read in the same order. Plus the plan's closed forms: KV bytes read
+ * plan's address layout through the state's own allocations) are, stage
+ * by stage, the ranges the simulator traces from the same plan (the
+ * same bytes of weights and KV cache, the same activation buffers), and
+ * the weights are read in the same order. Plus the plan's closed forms: KV bytes read
  * and written, ops and stages per layer, MACs. */
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,17 @@ static const char *const shapes[] = {
 
 /* ---- byte ranges ----------------------------------------------------- */
 
+#define MAX_RANGES 16384
+
 typedef struct {
-    uint64_t a, b; /* [a, b) */
+    int64_t stage;   /* the plan stage the range was touched in */
+    int region;
+    uint64_t a, b;   /* [a, b) */
 } range;
 
 typedef struct {
-    range r[ARCH_R_COUNT][4096];
-    int64_t n[ARCH_R_COUNT];
+    range r[MAX_RANGES];
+    int64_t n;
     int64_t tensors[1024]; /* weight tensors in the order first read */
     int64_t ntensors;
     uint64_t kv_read, kv_written;
@@ -51,12 +56,30 @@ static int64_t tensor_at(const arch_plan *p, uint64_t addr)
     return -1;
 }
 
-static void add(seen *s, const arch_plan *p, arch_region g, uint64_t addr, uint64_t bytes,
-                bool write)
+/* Activations are compared buffer by buffer: the plan's activation
+ * operands cover whole one-token buffers (plan.h), so [addr, addr+bytes)
+ * becomes the buffer it lies in. */
+static void whole_buffer(const arch_plan *p, uint64_t *addr, uint64_t *bytes)
+{
+    for (int a = 0; a < ARCH_A_COUNT; a++)
+        if (*addr >= p->act[a] && *addr < p->act[a] + 4 * p->act_elems[a]) {
+            ck_assert(*addr + *bytes <= p->act[a] + 4 * p->act_elems[a]);
+            *addr = p->act[a];
+            *bytes = 4 * p->act_elems[a];
+            return;
+        }
+    ck_abort_msg("activation address %llu in no buffer", (unsigned long long)*addr);
+}
+
+static void add(seen *s, const arch_plan *p, int64_t stage, arch_region g, uint64_t addr,
+                uint64_t bytes, bool write)
 {
     ck_assert(bytes > 0);
-    ck_assert_int_lt(s->n[g], 4096);
-    s->r[g][s->n[g]++] = (range){addr, addr + bytes};
+    if (g == ARCH_R_ACT)
+        whole_buffer(p, &addr, &bytes);
+    ck_assert(stage >= 0 && stage < p->n_stages);
+    ck_assert_int_lt(s->n, MAX_RANGES);
+    s->r[s->n++] = (range){stage, g, addr, addr + bytes};
     if (g == ARCH_R_KV)
         *(write ? &s->kv_written : &s->kv_read) += bytes;
     if (g == ARCH_R_WEIGHTS) {
@@ -71,26 +94,29 @@ static void add(seen *s, const arch_plan *p, arch_region g, uint64_t addr, uint6
 static int by_start(const void *x, const void *y)
 {
     const range *a = x, *b = y;
+    if (a->stage != b->stage)
+        return a->stage < b->stage ? -1 : 1;
+    if (a->region != b->region)
+        return a->region < b->region ? -1 : 1;
     return a->a < b->a ? -1 : a->a > b->a ? 1 : (a->b > b->b) - (a->b < b->b);
 }
 
-/* Sort and merge the ranges of each region into their union. Ranges less
- * than 4 bytes apart are joined: an int8 matrix's scales start at the
- * next multiple of 4 after its data (arch/layout.h), and the reference
- * hands its kernels the two parts. */
+/* Sort the ranges and merge them into their union within each stage and
+ * region. Ranges less than 4 bytes apart are joined: an int8 matrix's
+ * scales start at the next multiple of 4 after its data (arch/layout.h),
+ * and the reference hands its kernels the two parts. */
 static void merge(seen *s)
 {
-    for (int g = 0; g < ARCH_R_COUNT; g++) {
-        range *r = s->r[g];
-        qsort(r, (size_t)s->n[g], sizeof *r, by_start);
-        int64_t m = 0;
-        for (int64_t i = 0; i < s->n[g]; i++)
-            if (m > 0 && r[i].a < r[m - 1].b + 4)
-                r[m - 1].b = r[i].b > r[m - 1].b ? r[i].b : r[m - 1].b;
-            else
-                r[m++] = r[i];
-        s->n[g] = m;
-    }
+    range *r = s->r;
+    qsort(r, (size_t)s->n, sizeof *r, by_start);
+    int64_t m = 0;
+    for (int64_t i = 0; i < s->n; i++)
+        if (m > 0 && r[i].stage == r[m - 1].stage && r[i].region == r[m - 1].region &&
+            r[i].a < r[m - 1].b + 4)
+            r[m - 1].b = r[i].b > r[m - 1].b ? r[i].b : r[m - 1].b;
+        else
+            r[m++] = r[i];
+    s->n = m;
 }
 
 /* ---- the simulator's walk -------------------------------------------- */
@@ -98,8 +124,15 @@ static void merge(seen *s)
 typedef struct {
     seen *s;
     const arch_plan *p;
-    bool keep_scores;
+    int64_t stage; /* stages begun, less one */
 } sim_seen;
+
+static void op_begin(void *u, const sim_op *op)
+{
+    sim_seen *v = u;
+    v->stage++;
+    ck_assert_str_eq(op->name, v->p->stage[v->stage].name);
+}
 
 static void on_access(void *u, uint64_t addr, uint64_t bytes, bool write, sim_class cls)
 {
@@ -108,10 +141,9 @@ static void on_access(void *u, uint64_t addr, uint64_t bytes, bool write, sim_cl
     arch_region g = cls == SIM_WEIGHTS ? ARCH_R_WEIGHTS : cls == SIM_KV ? ARCH_R_KV : ARCH_R_ACT;
     uint64_t att = p->act[ARCH_A_ATT];
     /* the reference keeps the scores in its attention kernel's scratch */
-    if (!v->keep_scores && g == ARCH_R_ACT && addr >= att &&
-        addr < att + 4 * p->act_elems[ARCH_A_ATT])
+    if (g == ARCH_R_ACT && addr >= att && addr < att + 4 * p->act_elems[ARCH_A_ATT])
         return;
-    add(v->s, p, g, addr, bytes, write);
+    add(v->s, p, v->stage, g, addr, bytes, write);
 }
 
 /* ---- the reference's walk -------------------------------------------- */
@@ -119,22 +151,25 @@ static void on_access(void *u, uint64_t addr, uint64_t bytes, bool write, sim_cl
 typedef struct {
     seen *s;
     const ref_state *st;
+    int64_t *stage_of; /* (plan ops) the stage of each op */
 } ref_seen;
 
-static void probe(void *u, const void *ptr, uint64_t bytes, bool write)
+static void probe(void *u, int64_t op, const void *ptr, uint64_t bytes, bool write)
 {
     ref_seen *v = u;
     const ref_state *st = v->st;
     const arch_plan *p = &st->plan;
+    ck_assert(op >= 0 && op < p->n_ops);
+    int64_t stage = v->stage_of[op];
     const unsigned char *c = ptr, *blob = st->w->blob;
     if (c >= blob && c < blob + st->w->blob_bytes) {
         ck_assert(c + bytes <= blob + st->w->blob_bytes);
-        add(v->s, p, ARCH_R_WEIGHTS, (uint64_t)(c - blob), bytes, write);
+        add(v->s, p, stage, ARCH_R_WEIGHTS, (uint64_t)(c - blob), bytes, write);
         return;
     }
     if (c >= st->kv && c < st->kv + st->kv_bytes) {
         ck_assert(c + bytes <= st->kv + st->kv_bytes);
-        add(v->s, p, ARCH_R_KV, p->kv_base + (uint64_t)(c - st->kv), bytes, write);
+        add(v->s, p, stage, ARCH_R_KV, p->kv_base + (uint64_t)(c - st->kv), bytes, write);
         return;
     }
     for (int a = 0; a < ARCH_A_COUNT; a++) {
@@ -143,7 +178,7 @@ static void probe(void *u, const void *ptr, uint64_t bytes, bool write)
         if (b && c >= b && c < b + size) {
             ck_assert_msg(c + bytes <= b + size, "buffer %d: %llu bytes past its row", a,
                           (unsigned long long)(c + bytes - b - size));
-            add(v->s, p, ARCH_R_ACT, p->act[a] + (uint64_t)(c - b), bytes, write);
+            add(v->s, p, stage, ARCH_R_ACT, p->act[a] + (uint64_t)(c - b), bytes, write);
             return;
         }
     }
@@ -187,16 +222,22 @@ START_TEST(walkers_agree)
     memset(&r, 0, sizeof r);
     memset(&t, 0, sizeof t);
 
-    ref_seen rv = {&r, &m.st};
+    const arch_plan *p = &m.st.plan;
+    int64_t *stage_of = malloc((size_t)p->n_ops * sizeof *stage_of);
+    for (int64_t i = 0; i < p->n_stages; i++)
+        for (int64_t j = p->stage[i].first; j < p->stage[i].first + p->stage[i].n; j++)
+            stage_of[j] = i;
+    ref_seen rv = {&r, &m.st, stage_of};
     m.st.probe = probe;
     m.st.probe_u = &rv;
     ref_forward(&m.st, 0, m.s.ctx);
     m.st.probe = NULL;
 
     sim_trace tr = {.plan = m.st.plan}; /* the same plan, not a copy of it */
-    sim_seen sv = {&t, &m.st.plan, false};
-    sim_sink k = {.u = &sv, .access = on_access};
+    sim_seen sv = {&t, p, -1};
+    sim_sink k = {.u = &sv, .op_begin = op_begin, .access = on_access};
     sim_trace_token(&tr, &k);
+    ck_assert_int_eq(sv.stage, p->n_stages - 1);
 
     /* the same weights in the same order */
     ck_assert_int_eq(r.ntensors, t.ntensors);
@@ -213,18 +254,23 @@ START_TEST(walkers_agree)
     ck_assert_uint_eq(r.kv_read, 2 * (uint64_t)E * (uint64_t)(m.s.ctx + 1) * row);
     ck_assert_uint_eq(r.kv_written, 2 * (uint64_t)E * row);
 
+    /* stage by stage, the same bytes of each region */
     merge(&r);
     merge(&t);
-    for (int g = 0; g < ARCH_R_COUNT; g++) {
-        ck_assert_msg(r.n[g] == t.n[g], "region %d: ref touches %lld ranges, sim %lld", g,
-                      (long long)r.n[g], (long long)t.n[g]);
-        for (int64_t i = 0; i < r.n[g]; i++)
-            ck_assert_msg(r.r[g][i].a == t.r[g][i].a && r.r[g][i].b == t.r[g][i].b,
-                          "region %d range %lld: ref [%llu, %llu), sim [%llu, %llu)", g,
-                          (long long)i, (unsigned long long)r.r[g][i].a,
-                          (unsigned long long)r.r[g][i].b, (unsigned long long)t.r[g][i].a,
-                          (unsigned long long)t.r[g][i].b);
+    ck_assert_msg(r.n == t.n, "ref touches %lld ranges, sim %lld", (long long)r.n,
+                  (long long)t.n);
+    for (int64_t i = 0; i < r.n; i++) {
+        const range *a = &r.r[i], *b = &t.r[i];
+        ck_assert_msg(a->stage == b->stage && a->region == b->region && a->a == b->a &&
+                      a->b == b->b,
+                      "range %lld: ref stage %s region %d [%llu, %llu), "
+                      "sim stage %s region %d [%llu, %llu)",
+                      (long long)i, p->stage[a->stage].name, a->region,
+                      (unsigned long long)a->a, (unsigned long long)a->b,
+                      p->stage[b->stage].name, b->region, (unsigned long long)b->a,
+                      (unsigned long long)b->b);
     }
+    free(stage_of);
     close_model(&m);
 }
 END_TEST
