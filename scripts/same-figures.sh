@@ -10,10 +10,8 @@
 #   params, schedule   every preset x every sharing strategy, csv
 #   sim --mode analytic  every preset x every sharing strategy x the
 #                      four SoC profiles (a15 a16 pixel8 snapdragon8)
-#   sim --mode exact   the presets up to 360M x every sharing strategy x
-#                      the four profiles (the larger ones take a minute
-#                      each and go through the same code), plus
-#                      --policy random and srrip on two of them
+#   sim --mode exact   the same cross product, plus --policy random and
+#                      srrip (exact and analytic) on two presets
 #   logits             every dtype (f32 f16 bf16 int8), every sharing
 #                      strategy, GQA, a ReLU FFN and a tied classifier,
 #                      batched and token by token
@@ -31,8 +29,6 @@ trap 'rm -rf "$tmp"' EXIT
 
 presets="mobilellm-125m mobilellm-350m mobilellm-600m mobilellm-1b mobilellm-1.5b
 mobilellm-ls-125m mobilellm-ls-350m smollm-135m smollm-360m"
-small="mobilellm-125m mobilellm-350m mobilellm-ls-125m mobilellm-ls-350m smollm-135m
-smollm-360m"
 shares="none immediate repeat-all-over reverse"
 profiles=a15,a16,pixel8,snapdragon8
 
@@ -60,14 +56,10 @@ for p in $presets; do
     for sh in $shares; do
         same params "params" --preset "$p" --share "$sh" --format csv
         same schedule "schedule" --preset "$p" --share "$sh" --format csv
-        same "sim analytic" sim --preset "$p" --share "$sh" --profile $profiles \
-            --mode analytic --format csv
-    done
-done
-for p in $small; do
-    for sh in $shares; do
-        same "sim exact" sim --preset "$p" --share "$sh" --profile $profiles \
-            --mode exact --format csv
+        for mode in analytic exact; do
+            same "sim $mode" sim --preset "$p" --share "$sh" --profile $profiles \
+                --mode $mode --format csv
+        done
     done
 done
 for p in mobilellm-125m smollm-135m; do
