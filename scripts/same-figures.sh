@@ -1,6 +1,6 @@
 #!/bin/sh
 # same-figures.sh OLD_BINARY NEW_BINARY -- do two lanky binaries print the
-# same figures? Runs params, schedule, sim and logits with both and diffs
+# same figures? Runs params, schedule, sim, sweep and logits with both and diffs
 # their output byte for byte; exit status 0 when every output is identical,
 # 1 when any differs (the differences are printed), 2 on bad usage.
 #
@@ -12,10 +12,12 @@
 #                      four SoC profiles (a15 a16 pixel8 snapdragon8)
 #   sim --mode exact   the same cross product, plus --policy random and
 #                      srrip (exact and analytic) on two presets
+#   sweep              every file in sweeps/ on the four profiles, analytic
+#                      (in exact mode they would add 3.5 minutes)
 #   logits             every dtype (f32 f16 bf16 int8), every sharing
 #                      strategy, GQA, a ReLU FFN and a tied classifier,
 #                      batched and token by token
-# It takes about 3 minutes on a 2-core Sapphire Rapids VM.
+# It takes about 3.5 minutes on a 2-core Sapphire Rapids VM.
 set -u
 
 if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
@@ -70,6 +72,19 @@ for p in mobilellm-125m smollm-135m; do
         done
     done
 done
+
+# every sweep file (custom shapes too: sharing depth, Tables 2 and 7-12),
+# analytic; each binary writes its own folder
+n=$((n + 1))
+mkdir "$tmp/sw-old" "$tmp/sw-new"
+root=$(dirname "$0")/..
+"$OLD" sweep "$root"/sweeps/*.csv --profiles $profiles --out "$tmp/sw-old" 2>"$tmp/old.err"
+"$NEW" sweep "$root"/sweeps/*.csv --profiles $profiles --out "$tmp/sw-new" 2>"$tmp/new.err"
+if ! diff -r "$tmp/sw-old" "$tmp/sw-new" >"$tmp/sw.diff" || ! cmp -s "$tmp/old.err" "$tmp/new.err"; then
+    diffs=$((diffs + 1))
+    echo "DIFFERS: lanky sweep sweeps/*.csv --profiles $profiles"
+    head -20 "$tmp/sw.diff"
+fi
 
 shape="--layers 4 --dim 128 --heads 4 --kv-heads 2 --vocab 512 --seq-len 64"
 for dt in f32 f16 bf16 int8; do
