@@ -1,4 +1,5 @@
-/* model.c -- the reference transformer's decode step (see model.h). */
+/* model.c -- the reference transformer: a walk of the plan of a decode
+ * step (arch/plan.h) with ref's kernels (see model.h). */
 #include "model.h"
 
 #include <math.h>
@@ -6,7 +7,6 @@
 #include <string.h>
 
 #include "../arch/layout.h"
-#include "../arch/schedule.h"
 #include "../common/clock.h"
 #include "mem.h"
 
@@ -64,6 +64,64 @@ static void mark(ref_state *s, int k)
 }
 
 /* ---------------------------------------------------------------------- */
+/* the plan's operands in ref's memory */
+
+/* Row t of activation buffer a (see ref_state; one row of logits). */
+static float *buf(const ref_state *s, arch_act a, int64_t t)
+{
+    return s->act[a] + (a == ARCH_A_LOGITS ? 0 : t * (int64_t)s->plan.act_elems[a]);
+}
+
+/* The matrix or embedding a plan tensor names. */
+static const kern_mat *mat(const ref_weights *w, const arch_tensor *t)
+{
+    const ref_block *b = t->block >= 0 ? &w->blocks[t->block] : NULL;
+    switch (t->id) {
+    case ARCH_W_EMBED: return &w->embed;
+    case ARCH_W_CLS: return &w->cls;
+    case ARCH_W_Q: return &b->wq;
+    case ARCH_W_K: return &b->wk;
+    case ARCH_W_V: return &b->wv;
+    case ARCH_W_O: return &b->wo;
+    case ARCH_W_1: return &b->w1;
+    case ARCH_W_2: return &b->w2;
+    case ARCH_W_3: return &b->w3;
+    default: return NULL;
+    }
+}
+
+/* The norm vector a plan tensor names (dim f32 values). */
+static const float *norm_weights(const ref_weights *w, const arch_tensor *t)
+{
+    if (t->id == ARCH_W_RMS_FINAL)
+        return w->rms_final;
+    const ref_block *b = &w->blocks[t->block];
+    return t->id == ARCH_W_RMS_ATT ? b->rms_att : b->rms_ffn;
+}
+
+/* Tell the probe (if any) about a range handed to a kernel. */
+static void see(const ref_state *s, const void *p, uint64_t bytes, bool write)
+{
+    if (s->probe)
+        s->probe(s->probe_u, s->probe_op, p, bytes, write);
+}
+
+/* n rows of a buffer, n values each, rows `stride` values apart. */
+static void see_rows(const ref_state *s, const float *p, int64_t rows, int64_t n,
+                     int64_t stride, bool write)
+{
+    for (int64_t t = 0; s->probe && t < rows; t++)
+        see(s, p + t * stride, 4 * (uint64_t)n, write);
+}
+
+static void see_mat(const ref_state *s, const kern_mat *m)
+{
+    see(s, m->data, (uint64_t)(m->rows * m->cols) * arch_dtype_size(m->type), false);
+    if (m->scales)
+        see(s, m->scales, 4 * (uint64_t)m->rows, false);
+}
+
+/* ---------------------------------------------------------------------- */
 /* parallel mat-vec: up to three matrices with the same input, their rows
  * concatenated and split between the threads by pool_run_rows() (one
  * contiguous range each, so that each thread's reads are one stream; see
@@ -94,48 +152,52 @@ static void matvec_rows(void *arg, int64_t r0, int64_t r1)
     }
 }
 
-/* out[m] (nt, rows of w[m]) = w[m] times each of the nt inputs x (xn
- * values, rows xstride apart). */
-static void matvec(ref_state *s, const float *x, int64_t xstride, int64_t xn,
-                   int64_t nt, int n, const kern_mat *const *w, float *const *out)
+/* The n MATMUL ops o[0..n) (one input buffer) over the nt tokens whose
+ * rows start at row0: out (nt, rows of the matrix) = W in. */
+static void matvec(ref_state *s, const arch_op *o, int n, int64_t nt, int64_t row0)
 {
     matvec_job j = {.n = n, .nt = nt};
     int64_t rows = 0;
     for (int m = 0; m < n; m++) {
-        j.w[m] = w[m];
-        j.out[m] = out[m];
-        rows += w[m]->rows;
+        j.w[m] = mat(s->w, o[m].w);
+        j.out[m] = buf(s, o[m].out, row0);
+        rows += j.w[m]->rows;
     }
+    const float *x = buf(s, o->in, row0);
+    int64_t xs = (int64_t)s->plan.act_elems[o->in], xn = j.w[0]->cols;
     mark(s, REF_TIME_OTHER);
     for (int64_t t = 0; t < nt; t++)
-        kern_act_prepare(&j.act[t], w[0]->type, x + t * xstride, xn,
-                         s->xq + t * s->xq_stride);
+        kern_act_prepare(&j.act[t], j.w[0]->type, x + t * xs, xn, s->xq + t * s->xq_stride);
     /* calls of whole multiples of 16 rows: whole cache lines of output */
     pool_run_rows(s->pool, rows, 16, matvec_rows, &j);
     mark(s, REF_TIME_MATVEC);
+    for (int m = 0; s->probe && m < n; m++) {
+        s->probe_op = o - s->plan.op + m;
+        see_mat(s, j.w[m]);
+        see_rows(s, x, nt, xn, xs, false);
+        see_rows(s, j.out[m], nt, j.w[m]->rows, j.w[m]->rows, true);
+    }
 }
-
-#define MATS(...) (const kern_mat *const[]){__VA_ARGS__}
-#define OUTS(...) (float *const[]){__VA_ARGS__}
 
 /* ---------------------------------------------------------------------- */
 /* attention: position ranges split across threads, then merged */
 
 /* The keys (which 0) or values (which 1) of key/value head h in executed
- * layer l, seq_len rows of head_dim values (see model.h). */
+ * layer l, seq_len rows of head_dim values, where the plan puts them. */
 static unsigned char *cache(const ref_state *s, int64_t l, int which, int64_t h)
 {
-    const arch_spec *p = &s->w->spec;
-    uint64_t rows = (uint64_t)p->seq_len * (uint64_t)((2 * l + which) * p->kv_heads + h);
-    return s->kv + rows * (uint64_t)p->head_dim * (uint64_t)arch_dtype_size(s->kv_type);
+    return s->kv + (arch_plan_kv(&s->plan, l, which, h, 0) - s->plan.kv_base);
 }
 
-/* Store this position's key or value (kv_dim values) in the cache. */
+/* Store this position's key or value (K*hd values) in the cache. */
 static void cache_store(ref_state *s, int64_t l, int which, int64_t pos, const float *x)
 {
-    int64_t hd = s->w->spec.head_dim, row = hd * arch_dtype_size(s->kv_type);
-    for (int64_t h = 0; h < s->w->spec.kv_heads; h++)
-        kern_from_f32(s->kv_type, cache(s, l, which, h) + pos * row, x + h * hd, hd);
+    int64_t hd = s->w->spec.head_dim, row = (int64_t)s->plan.kv_head_row;
+    for (int64_t h = 0; h < s->w->spec.kv_heads; h++) {
+        unsigned char *dst = cache(s, l, which, h) + pos * row;
+        kern_from_f32(s->kv_type, dst, x + h * hd, hd);
+        see(s, dst, (uint64_t)row, true);
+    }
 }
 
 typedef struct {
@@ -181,13 +243,13 @@ static void attention(void *arg, int i, int n)
             kern_kv kv = {s->kv_type, cache(s, j->layer, 0, h), cache(s, j->layer, 1, h),
                           hd, hd};
             kern_attend(o + u * group * hd, ml + u * group * 2,
-                        s->q + t * p->heads * hd + h * group * hd, group, &kv,
+                        buf(s, ARCH_A_Q, t) + h * group * hd, group, &kv,
                         T * i / j->ranges, T * (i + 1) / j->ranges, 1 / sqrtf((float)hd), att);
         }
     }
 }
 
-/* xb (nt, xb_stride) = the attention output of every query head of
+/* xb (nt, max(dim, H*hd)) = the attention output of every query head of
  * every token, from its partials. */
 static void merge(ref_state *s, int64_t nt, int64_t ranges)
 {
@@ -197,7 +259,7 @@ static void merge(ref_state *s, int64_t nt, int64_t ranges)
         const float *o = s->part_o + t * s->part_n * hd, *ml = s->part_ml + t * s->part_n * 2;
         for (int64_t h = 0; h < p->heads; h++) {
             int64_t u = h / group * ranges, g = h % group;
-            kern_attend_merge(s->xb + t * s->xb_stride + h * hd, hd, ranges,
+            kern_attend_merge(buf(s, ARCH_A_XB, t) + h * hd, hd, ranges,
                               o + (u * group + g) * hd, group * hd,
                               ml + (u * group + g) * 2, group * 2);
         }
@@ -213,69 +275,138 @@ static void attend(ref_state *s, int64_t l, int64_t pos, int64_t nt)
     pool_run(s->pool, attention, &(attn_job){s, l, pos, nt, ranges});
     merge(s, nt, ranges);
     mark(s, REF_TIME_ATTENTION);
+    const arch_spec *p = &s->w->spec;
+    int64_t qd = p->heads * p->head_dim;
+    see_rows(s, buf(s, ARCH_A_Q, 0), nt, qd, qd, false);
+    for (int which = 0; s->probe && which < 2; which++)
+        for (int64_t h = 0; h < p->kv_heads; h++)
+            see(s, cache(s, l, which, h), (uint64_t)(pos + nt) * s->plan.kv_head_row, false);
+    see_rows(s, buf(s, ARCH_A_XB, 0), nt, qd, (int64_t)s->plan.act_elems[ARCH_A_XB], true);
 }
 
 /* ---------------------------------------------------------------------- */
-/* the forward pass */
+/* the forward pass: a walk of the plan */
 
-/* Tokens tokens[0..nt) at positions pos .. pos+nt-1 (nt <= REF_BATCH)
- * through every executed layer, their keys and values into the cache;
- * leaves each token's residual stream in x (nt, dim). One decode step is
- * nt = 1; a prefill runs REF_BATCH tokens through each weight row at a
- * time. */
-static void forward(ref_state *s, const int64_t *tokens, int64_t nt, int64_t pos)
+/* Plan ops [from, to) over tokens tokens[0..nt) at positions pos ..
+ * pos+nt-1 (nt <= REF_BATCH), whose rows of the activation buffers
+ * start at row0; keys and values go into the cache. A run of MATMUL ops
+ * on one input (wq wk wv; w1 w3) is one pass over the pool. */
+static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, int64_t nt,
+                 int64_t pos, int64_t row0)
 {
-    const ref_weights *w = s->w;
-    const arch_spec *p = &w->spec;
-    int64_t dim = p->dim, hd = p->head_dim, qdim = p->heads * hd, kvd = s->kv_dim;
-    int64_t ffn = p->ffn_dim, xbs = s->xb_stride;
-
-    s->time_mark = lk_clock_ms();
-    for (int64_t t = 0; t < nt; t++) {
-        kern_row_f32(&w->embed, tokens[t], s->x + t * dim);
-        rope_table(s->rope + t * hd, hd, pos + t);
-    }
-    for (int64_t l = 0; l < s->n_exec; l++) {
-        const ref_block *b = &w->blocks[s->sched[l]];
-
-        /* attention: x += wo(attn(rope(wq xb), rope(wk xb), wv xb)) */
-        for (int64_t t = 0; t < nt; t++)
-            rmsnorm(s->xb + t * xbs, s->x + t * dim, b->rms_att, dim);
-        matvec(s, s->xb, xbs, dim, nt, 3, MATS(&b->wq, &b->wk, &b->wv), OUTS(s->q, s->k, s->v));
-        for (int64_t t = 0; t < nt; t++) {
-            rope_apply(s->q + t * qdim, qdim, hd, s->rope + t * hd);
-            rope_apply(s->k + t * kvd, kvd, hd, s->rope + t * hd);
-            cache_store(s, l, 0, pos + t, s->k + t * kvd);
-            cache_store(s, l, 1, pos + t, s->v + t * kvd);
+    const arch_spec *p = &s->w->spec;
+    int64_t dim = p->dim, hd = p->head_dim;
+    for (int64_t i = from; i < to; i++) {
+        const arch_op *o = &s->plan.op[i];
+        s->probe_op = i;
+        int64_t in = o->in == ARCH_A_NONE ? 0 : (int64_t)s->plan.act_elems[o->in];
+        switch (o->kind) {
+        case ARCH_OP_EMBED: {
+            const kern_mat *e = mat(s->w, o->w);
+            for (int64_t t = 0; t < nt; t++) {
+                kern_row_f32(e, tokens[t], buf(s, o->out, row0 + t));
+                see(s, (const unsigned char *)e->data +
+                           (uint64_t)(tokens[t] * dim) * arch_dtype_size(e->type),
+                    (uint64_t)dim * arch_dtype_size(e->type), false);
+                if (e->scales)
+                    see(s, e->scales + tokens[t], 4, false);
+            }
+            see_rows(s, buf(s, o->out, row0), nt, dim, dim, true);
+            break;
         }
-        attend(s, l, pos, nt);
-        matvec(s, s->xb, xbs, qdim, nt, 1, MATS(&b->wo), OUTS(s->xb2));
-        add(s->x, s->xb2, nt * dim);
-
-        /* feed-forward: x += w2(silu(w1 xb) * w3 xb)  or  w2(relu(w1 xb)) */
-        for (int64_t t = 0; t < nt; t++)
-            rmsnorm(s->xb + t * xbs, s->x + t * dim, b->rms_ffn, dim);
-        if (p->ffn == ARCH_FFN_SWIGLU) {
-            matvec(s, s->xb, xbs, dim, nt, 2, MATS(&b->w1, &b->w3), OUTS(s->hb, s->hb2));
-            kern_swiglu(s->hb, s->hb2, nt * ffn);
-        } else {
-            matvec(s, s->xb, xbs, dim, nt, 1, MATS(&b->w1), OUTS(s->hb));
-            for (int64_t i = 0; i < nt * ffn; i++)
-                s->hb[i] = s->hb[i] > 0.0f ? s->hb[i] : 0.0f;
+        case ARCH_OP_NORM: {
+            const float *g = norm_weights(s->w, o->w), *x = buf(s, o->in, row0);
+            float *y = buf(s, o->out, row0);
+            int64_t ys = (int64_t)s->plan.act_elems[o->out];
+            for (int64_t t = 0; t < nt; t++)
+                rmsnorm(y + t * ys, x + t * in, g, dim);
+            see_rows(s, x, nt, dim, in, false);
+            see(s, g, 4 * (uint64_t)dim, false);
+            see_rows(s, y, nt, dim, ys, true);
+            break;
         }
-        matvec(s, s->hb, ffn, ffn, nt, 1, MATS(&b->w2), OUTS(s->xb2));
-        add(s->x, s->xb2, nt * dim);
+        case ARCH_OP_MATMUL: {
+            int n = 1;
+            while (n < 3 && i + n < to && o[n].kind == ARCH_OP_MATMUL && o[n].in == o->in)
+                n++;
+            matvec(s, o, n, nt, row0);
+            i += n - 1;
+            break;
+        }
+        case ARCH_OP_ROPE: {
+            int64_t qd = (int64_t)s->plan.act_elems[ARCH_A_Q];
+            int64_t kvd = (int64_t)s->plan.act_elems[ARCH_A_K];
+            float *q = buf(s, ARCH_A_Q, row0), *k = buf(s, ARCH_A_K, row0);
+            for (int64_t t = 0; t < nt; t++) {
+                rope_apply(q + t * qd, qd, hd, s->rope + t * hd);
+                rope_apply(k + t * kvd, kvd, hd, s->rope + t * hd);
+            }
+            see_rows(s, q, nt, qd, qd, false);
+            see_rows(s, q, nt, qd, qd, true);
+            see_rows(s, k, nt, kvd, kvd, false);
+            see_rows(s, k, nt, kvd, kvd, true);
+            break;
+        }
+        case ARCH_OP_KV_STORE: {
+            int64_t kvd = (int64_t)s->plan.act_elems[ARCH_A_K];
+            const float *k = buf(s, ARCH_A_K, row0), *v = buf(s, ARCH_A_V, row0);
+            for (int64_t t = 0; t < nt; t++) {
+                cache_store(s, o->layer, 0, pos + t, k + t * kvd);
+                cache_store(s, o->layer, 1, pos + t, v + t * kvd);
+            }
+            see_rows(s, k, nt, kvd, kvd, false);
+            see_rows(s, v, nt, kvd, kvd, false);
+            break;
+        }
+        case ARCH_OP_ATTEND:
+            attend(s, o->layer, pos, nt);
+            break;
+        case ARCH_OP_GATE: {
+            float *hb = buf(s, ARCH_A_HB, row0), *hb2 = buf(s, ARCH_A_HB2, row0);
+            if (p->ffn == ARCH_FFN_SWIGLU) {
+                kern_swiglu(hb, hb2, nt * in);
+                see(s, hb2, 4 * (uint64_t)(nt * in), false);
+            } else {
+                for (int64_t j = 0; j < nt * in; j++)
+                    hb[j] = hb[j] > 0.0f ? hb[j] : 0.0f;
+            }
+            see(s, hb, 4 * (uint64_t)(nt * in), false);
+            see(s, hb, 4 * (uint64_t)(nt * in), true);
+            break;
+        }
+        case ARCH_OP_RESIDUAL: {
+            float *y = buf(s, o->out, row0);
+            const float *x = buf(s, o->in, row0);
+            add(y, x, nt * dim);
+            see(s, x, 4 * (uint64_t)(nt * dim), false);
+            see(s, y, 4 * (uint64_t)(nt * dim), false);
+            see(s, y, 4 * (uint64_t)(nt * dim), true);
+            break;
+        }
+        }
     }
 }
 
-/* The logits of the token whose residual stream is row t of x. */
+/* Tokens tokens[0..nt) at positions pos .. pos+nt-1 through the plan up
+ * to its head (rms_final, classifier), leaving each token's residual
+ * stream in row t of x. One decode step is nt = 1; a prefill runs
+ * REF_BATCH tokens through each weight row at a time. */
+static void forward(ref_state *s, const int64_t *tokens, int64_t nt, int64_t pos)
+{
+    int64_t hd = s->w->spec.head_dim;
+    s->time_mark = lk_clock_ms();
+    /* the ROPE ops' cos and sin, once per token rather than per layer */
+    for (int64_t t = 0; t < nt; t++)
+        rope_table(s->rope + t * hd, hd, pos + t);
+    walk(s, 0, s->plan.head_op, tokens, nt, pos, 0);
+}
+
+/* The logits of the token whose residual stream is row t of x: the
+ * plan's head. */
 static const float *classify(ref_state *s, int64_t t)
 {
-    const ref_weights *w = s->w;
-    float *x = s->x + t * w->spec.dim;
-    rmsnorm(x, x, w->rms_final, w->spec.dim);
-    matvec(s, x, 0, w->spec.dim, 1, 1, MATS(&w->cls), OUTS(s->logits));
-    return s->logits;
+    walk(s, s->plan.head_op, s->plan.n_ops, NULL, 1, 0, t);
+    return s->act[ARCH_A_LOGITS];
 }
 
 const float *ref_forward(ref_state *s, int64_t token, int64_t pos)
@@ -315,95 +446,85 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e)
 {
     const arch_spec *sp = &w->spec;
-    int64_t dim = sp->dim, qdim = sp->heads * sp->head_dim, ffn = sp->ffn_dim;
-    int64_t big = dim > qdim ? dim : qdim, B = REF_BATCH;
-    int64_t qn = big > ffn ? big : ffn;
-    arch_params params;
-    arch_params_count(sp, &params, NULL); /* cannot fail for a finished spec */
     memset(s, 0, sizeof *s);
+    int rc = arch_plan_build(&s->plan, sp, e);
+    if (rc)
+        return rc;
+    const arch_plan *pl = &s->plan;
+    uint64_t B = REF_BATCH, xb = pl->act_elems[ARCH_A_XB], hb = pl->act_elems[ARCH_A_HB];
+    uint64_t qn = xb > hb ? xb : hb;
     s->w = w;
     s->pool = p;
-    s->n_exec = arch_executed_layers(sp);
-    s->kv_type = arch_kv_type(sp->dtype);
-    s->kv_dim = sp->kv_heads * sp->head_dim;
-    s->kv_bytes = params.kv_bytes;
-    s->xb_stride = big;
-    s->xq_stride = (qn + 63) / 64 * 64;
+    s->kv_type = pl->kv_type;
+    s->kv_bytes = pl->params.kv_bytes;
+    s->xq_stride = (int64_t)(qn + 63) / 64 * 64;
     int64_t threads = pool_threads(p), group = sp->heads / sp->kv_heads;
     s->part_n = sp->heads * threads;
     /* every buffer's size before any allocation, so that a state the
      * machine cannot hold is refused up front (the attention scratch
-     * grows with seq_len as the KV cache does) */
-    struct { float **p; uint64_t n; } buf[] = {
-        {&s->x, mul_sat(B, dim)},
-        {&s->xb, mul_sat(B, big)},
-        {&s->xb2, mul_sat(B, dim)},
-        {&s->q, mul_sat(B, qdim)},
-        {&s->k, mul_sat(B, s->kv_dim)},
-        {&s->v, mul_sat(B, s->kv_dim)},
-        {&s->hb, mul_sat(B, ffn)},
-        {&s->hb2, mul_sat(B, ffn)},
+     * grows with seq_len as the KV cache does): the plan's activations,
+     * REF_BATCH rows of each (one of logits; the scores live in the
+     * attention kernel's per-thread scratch instead), and ref's own */
+    struct { float **p; uint64_t n; } buf[ARCH_A_COUNT + 4] = {
         {&s->att, mul_sat(threads, KERN_ATT_SCRATCH(group, sp->seq_len))},
         {&s->part_o, mul_sat(mul_sat(B, s->part_n), sp->head_dim)},
         {&s->part_ml, mul_sat(mul_sat(B, s->part_n), 2)},
         {&s->rope, mul_sat(B, sp->head_dim + 1)},
-        {&s->logits, sp->vocab},
     };
+    size_t nbuf = 4;
+    for (int a = 0; a < ARCH_A_COUNT; a++)
+        if (a != ARCH_A_ATT)
+            buf[nbuf++] = (typeof(*buf)){&s->act[a],
+                                         mul_sat(a == ARCH_A_LOGITS ? 1 : B, pl->act_elems[a])};
     uint64_t xq = mul_sat(B, s->xq_stride), need = add_sat(s->kv_bytes, xq);
-    for (size_t i = 0; i < sizeof buf / sizeof *buf; i++)
+    for (size_t i = 0; i < nbuf; i++)
         need = add_sat(need, mul_sat(buf[i].n, sizeof(float)));
     uint64_t have = mem_physical();
-    if (need > have)
-        return lk_fail(e, LK_ERUN,
-                       "model state: needs %.1f GB (KV cache %.1f GB at seq_len %lld), "
-                       "this machine has %.1f GB",
-                       (double)need / 1e9, (double)s->kv_bytes / 1e9,
-                       (long long)sp->seq_len, (double)have / 1e9);
+    if (need > have) {
+        rc = lk_fail(e, LK_ERUN,
+                     "model state: needs %.1f GB (KV cache %.1f GB at seq_len %lld), "
+                     "this machine has %.1f GB",
+                     (double)need / 1e9, (double)s->kv_bytes / 1e9,
+                     (long long)sp->seq_len, (double)have / 1e9);
+        ref_state_free(s);
+        return rc;
+    }
 
     s->kv = mem_huge_alloc(s->kv_bytes); /* streamed every token */
-    s->sched = malloc((size_t)s->n_exec * sizeof *s->sched);
     s->xq = calloc((size_t)xq, 1);
-    bool ok = s->kv && s->sched && s->xq;
-    for (size_t i = 0; i < sizeof buf / sizeof *buf; i++)
+    bool ok = s->kv && s->xq;
+    for (size_t i = 0; i < nbuf; i++)
         ok &= (*buf[i].p = calloc((size_t)buf[i].n, sizeof(float))) != NULL;
     if (!ok) {
         ref_state_free(s);
         return lk_fail(e, LK_ERUN, "model state: out of memory (%llu bytes, KV cache %llu)",
-                       (unsigned long long)need, (unsigned long long)params.kv_bytes);
+                       (unsigned long long)need, (unsigned long long)s->kv_bytes);
     }
     memset(s->kv, 0, s->kv_bytes); /* first touch */
-    arch_schedule(sp, s->sched);
     return LK_OK;
 }
 
 void ref_state_free(ref_state *s)
 {
     mem_huge_free(s->kv, s->kv_bytes);
-    free(s->sched);
-    free(s->x);
-    free(s->xb);
-    free(s->xb2);
-    free(s->q);
-    free(s->k);
-    free(s->v);
-    free(s->hb);
-    free(s->hb2);
+    for (int a = 0; a < ARCH_A_COUNT; a++)
+        free(s->act[a]);
     free(s->att);
     free(s->part_o);
     free(s->part_ml);
     free(s->rope);
-    free(s->logits);
     free(s->xq);
+    arch_plan_free(&s->plan);
     memset(s, 0, sizeof *s);
 }
 
 void ref_state_fill_kv(ref_state *s, int64_t n)
 {
-    float *row = s->part_o; /* kv_dim (<= its size) floats of scratch */
-    for (int64_t l = 0; l < s->n_exec; l++)
+    float *row = s->part_o; /* K*hd (<= its size) floats of scratch */
+    for (int64_t l = 0; l < s->plan.n_exec; l++)
         for (int which = 0; which < 2; which++)
             for (int64_t t = 0; t < n; t++) {
-                for (int64_t c = 0; c < s->kv_dim; c++)
+                for (int64_t c = 0; c < (int64_t)s->plan.act_elems[ARCH_A_K]; c++)
                     row[c] = sinf((float)(t * 7 + c * 3 + l + which));
                 cache_store(s, l, which, t, row);
             }

@@ -1,6 +1,7 @@
 /* model.h -- the reference transformer: decode with a KV cache.
  *
- * A LLaMA-style decoder in the manner of llama2.c's run.c: token
+ * A LLaMA-style decoder in the manner of llama2.c's run.c, executing the
+ * plan of arch/plan.h (its ops in order, with ref's kernels): token
  * embedding; per executed layer x += Attn(RMSNorm(x)), x += FFN(RMSNorm(x));
  * final RMSNorm; classifier. RMSNorm eps 1e-5; RoPE theta 10000 rotating
  * adjacent pairs (i, i+1) of every head as llama2.c does, so a llama2.c
@@ -12,13 +13,12 @@
  * arch_schedule()[l] (stored once in ref_weights) and has its own KV cache.
  *
  * The KV cache is one page-aligned allocation (on transparent huge pages
- * where the kernel allows): for each executed layer, keys [K][seq_len][hd]
- * then values [K][seq_len][hd], in the KV type arch_kv_type() gives (f32
- * for f32 models, f16 for f16 and int8, bf16 for bf16). Head-major, so
- * that attention reads each head's keys and values as one sequential
- * stream (position-major rows of K*hd values made it read 128 of every
- * 384 bytes per head for MobileLLM-125M, a pattern the hardware
- * prefetchers follow badly).
+ * where the kernel allows), laid out as the plan's KV region
+ * (arch_plan_kv: per executed layer keys then values, head-major, in the
+ * KV type). Head-major, so that attention reads each head's keys and
+ * values as one sequential stream (position-major rows of K*hd values
+ * made it read 128 of every 384 bytes per head for MobileLLM-125M, a
+ * pattern the hardware prefetchers follow badly).
  *
  * Every mat-vec is split into row ranges across the pool's threads; the
  * attention into (key/value head, position range) units, each running
@@ -34,8 +34,10 @@
 #ifndef REF_MODEL_H
 #define REF_MODEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "../arch/plan.h"
 #include "../common/err.h"
 #include "pool.h"
 #include "weights.h"
@@ -57,32 +59,34 @@ enum { REF_TIME_MATVEC, REF_TIME_ATTENTION, REF_TIME_OTHER, REF_TIME_PARTS };
 typedef struct {
     const ref_weights *w;
     pool *pool;
-    int64_t n_exec;      /* executed layers */
-    int64_t *sched;      /* (n_exec) physical block of each executed layer */
+    arch_plan plan;      /* the ops this state executes, the KV address rule
+                            and the activation buffers' shapes */
     arch_dtype kv_type;
-    int64_t kv_dim;      /* K*hd */
-    unsigned char *kv;   /* (n_exec, 2, K, seq_len, hd) in kv_type */
+    unsigned char *kv;   /* (n_exec, 2, K, seq_len, hd) in kv_type, laid out
+                            as plan.kv_base onwards (arch_plan_kv) */
     uint64_t kv_bytes;
-    /* per token of a batch of up to REF_BATCH (one for a decode step): */
-    float *x;            /* (REF_BATCH, dim) residual streams */
-    float *xb;           /* (REF_BATCH, xb_stride = max(dim, H*hd)) normed
-                            input, attention output */
-    float *xb2;          /* (REF_BATCH, dim) output of wo or w2 */
-    float *q;            /* (REF_BATCH, H*hd) */
-    float *k, *v;        /* (REF_BATCH, kv_dim) keys and values */
-    float *hb, *hb2;     /* (REF_BATCH, ffn) */
+    /* act[a]: (REF_BATCH, plan.act_elems[a]) f32, one row per token of a
+     * batch (one for a decode step): x, xb, xb2, q, k, v, hb, hb2 as
+     * arch/plan.h names them; act[ARCH_A_LOGITS] is (vocab), of the last
+     * token; act[ARCH_A_ATT] is NULL: the scores live in att */
+    float *act[ARCH_A_COUNT];
     float *rope;         /* (REF_BATCH, hd/2, 2) cos and sin at each position */
     int8_t *xq;          /* (REF_BATCH, xq_stride) int8 activations, for
                             int8 weights */
     float *part_o;       /* (REF_BATCH, part_n = H * threads, hd) partial
                             attention outputs: (K, ranges, H/K, hd) */
     float *part_ml;      /* (REF_BATCH, part_n, 2) their score max and sum */
-    int64_t xb_stride, xq_stride, part_n;
+    int64_t xq_stride, part_n;
     float *att;          /* (threads, KERN_ATT_SCRATCH(H/K, seq_len)) scores */
-    float *logits;       /* (vocab) of the last token */
     double time_ms[REF_TIME_PARTS]; /* time in each part of the forward
                                        passes since the caller zeroed it */
     double time_mark;    /* when the part being timed began, ms */
+    /* Test hook, NULL in use: every range of weights, KV cache and
+     * activations the plan walk hands to a kernel, with the index of the
+     * plan op it runs (tests check these are the plan's operands). */
+    void (*probe)(void *u, int64_t op, const void *p, uint64_t bytes, bool write);
+    void *probe_u;
+    int64_t probe_op;    /* the plan op being run, for the probe */
 } ref_state;
 
 int ref_state_build(ref_state *s, const ref_weights *w, pool *p, lk_err *e);

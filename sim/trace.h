@@ -1,40 +1,12 @@
 /* trace.h -- the memory accesses of one decode token, in order.
  *
- * sim_trace_token() walks one decode step at context position t =
- * spec->ctx the way the reference transformer (ref/model.h) computes it
- * and hands every operation and every byte range it touches to a sink:
- *
- *   embed        read the embedding row of token 0, write x
- *   for each executed layer l (physical block b = arch_schedule()[l]):
- *     rms_att    read x, rms_att[b]; write xb
- *     wq wk wv   read the matrix, xb; write q, k, v
- *     attention  rope (q, k); write K and V of position t of layer l;
- *                read q; for each kv head, K of positions 0..t-1 (once
- *                for all query heads of its group); write and read the
- *                scores; V of positions 0..t-1; write xb
- *     wo         read wo, xb; write xb2; x += xb2
- *     rms_ffn    read x, rms_ffn[b]; write xb
- *     w1 (w3)    read the matrix, xb; write hb (hb2)
- *     w2         silu(hb) * hb2 (or relu(hb)); read w2, hb; write xb2;
- *                x += xb2
- *   rms_final    read x, rms_final; write x
- *   classifier   read the classifier (the embedding when tied), x;
- *                write logits
- *
- * The token's own key and value are used from the k and v buffers, so
- * the KV cache is read at exactly t rows per layer and written at one.
- * The reference reads its own row back from the cache; that row was just
- * written, so it is a cache hit there and only this definition makes
- * "KV bytes read = 2 * layers * t * K * hd * size" a closed form.
- *
- * Address space (one flat space, starting at 0):
- *   weights      the blob of arch_layout_build(), byte for byte
- *   KV cache     aligned to SIM_TRACE_ALIGN; per executed layer keys
- *                [K][seq_len][hd] then values [K][seq_len][hd] in the KV
- *                type (arch_kv_type: f32 for f32, f16 for f16 and int8,
- *                bf16 for bf16), head-major as in ref/model.h
- *   activations  the f32 buffers of ref_state, each aligned to
- *                SIM_TRACE_ALIGN; the scores are (H, seq_len)
+ * sim_trace_token() walks the plan of one decode step at context
+ * position spec->ctx (arch/plan.h: its stages, ops and operands, in the
+ * plan's one address layout of weights, KV cache and activations) and
+ * hands every stage and every byte range its ops touch to a sink. The
+ * reference transformer (ref/model.c) executes the same plan, so the
+ * simulated token does the work of the measured one over the same
+ * addresses.
  *
  * Sinks get ranges, never lines, so the trace of a whole token costs a
  * few thousand calls and no memory.
@@ -45,15 +17,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../arch/layout.h"
+#include "../arch/plan.h"
 #include "../arch/spec.h"
 #include "../common/err.h"
 #include "cache.h"
 
-#define SIM_TRACE_ALIGN 4096
-
 typedef struct {
-    const char *name;   /* "wq", "attention", "rms_att", ... */
+    const char *name;   /* the plan stage's: "wq", "attention", "rms_att", ... */
     int64_t layer;      /* executed layer, -1 outside the blocks */
     uint64_t macs;      /* multiply-accumulates (mat-vecs and attention) */
     arch_dtype dtype;   /* the type the MACs run in */
@@ -67,24 +37,10 @@ typedef struct {
     void (*op_end)(void *u, const sim_op *op);
 } sim_sink;
 
-typedef enum {
-    SIM_A_X, SIM_A_XB, SIM_A_XB2, SIM_A_Q, SIM_A_K, SIM_A_V, SIM_A_ATT,
-    SIM_A_HB, SIM_A_HB2, SIM_A_LOGITS, SIM_A_COUNT
-} sim_act;
-
 typedef struct {
-    arch_spec spec;
-    arch_layout layout;
-    arch_params params;
-    int64_t n_exec;          /* executed layers */
-    int64_t *sched;          /* physical block of each executed layer */
-    arch_dtype kv_type;
-    uint64_t kv_row;         /* bytes of one position's K (or V): K*hd*size */
-    uint64_t kv_head_row;    /* the part of one kv head: hd*size */
-    uint64_t kv_base;        /* keys of executed layer l: kv_base + l*kv_layer */
-    uint64_t kv_layer;       /* 2 * seq_len * kv_row */
-    uint64_t act[SIM_A_COUNT], act_bytes[SIM_A_COUNT];
-    uint64_t end;            /* first address past everything */
+    arch_plan plan;
+    int64_t n_exec;          /* plan.n_exec and plan.params, for the */
+    arch_params params;      /* simulator's results */
 } sim_trace;
 
 int sim_trace_build(sim_trace *t, const arch_spec *s, lk_err *e);

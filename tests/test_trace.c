@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../arch/layout.h"
+#include "../arch/plan.h"
 #include "../arch/schedule.h"
 #include "../sim/trace.h"
 #include "testutil.h"
@@ -42,7 +43,7 @@ static void on_access(void *u, uint64_t addr, uint64_t bytes, bool write,
                       sim_class cls)
 {
     seen *s = u;
-    const sim_trace *t = s->t;
+    const arch_plan *t = &s->t->plan;
     ck_assert(s->open);
     ck_assert(bytes > 0 && addr + bytes <= t->end);
     (write ? s->written : s->read)[cls] += bytes;
@@ -133,11 +134,12 @@ START_TEST(regions)
     sim_trace t;
     seen sn;
     run_trace(&s, &t, &sn);
-    ck_assert_uint_ge(t.kv_base, t.layout.blob_bytes);
-    ck_assert_uint_eq(t.kv_row, (uint64_t)(s.kv_heads * s.head_dim * 4));
-    ck_assert_uint_eq(t.kv_layer, 2 * (uint64_t)s.seq_len * t.kv_row);
-    for (int i = 0; i + 1 < SIM_A_COUNT; i++)
-        ck_assert_uint_ge(t.act[i + 1], t.act[i] + t.act_bytes[i]);
+    const arch_plan *p = &t.plan;
+    ck_assert_uint_ge(p->kv_base, p->layout.blob_bytes);
+    ck_assert_uint_eq(p->kv_head_row, (uint64_t)(s.head_dim * 4));
+    ck_assert_uint_eq(p->kv_layer, 2 * (uint64_t)(s.seq_len * s.kv_heads * s.head_dim * 4));
+    for (int i = 0; i + 1 < ARCH_A_COUNT; i++)
+        ck_assert_uint_ge(p->act[i + 1], p->act[i] + 4 * p->act_elems[i]);
     ck_assert_int_eq(arch_kv_type(ARCH_INT8), ARCH_F16);
     ck_assert_int_eq(arch_kv_type(ARCH_BF16), ARCH_BF16);
     sim_trace_free(&t);

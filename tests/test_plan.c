@@ -1,0 +1,350 @@
+/* test_plan.c -- the plan's two walkers agree: for every sharing strategy,
+ * GQA, every dtype and a ReLU FFN, the ranges the reference's plan walk
+ * hands to its kernels (its probe hook, each pointer mapped back to the
+ * plan's address layout through the state's own allocations) are, stage
+ * by stage, the ranges the simulator traces from the same plan (the
+ * same bytes of weights and KV cache, the same activation buffers), and
+ * the weights are read in the same order. Plus the plan's closed forms: KV bytes read
+ * and written, ops and stages per layer, MACs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../arch/plan.h"
+#include "../arch/schedule.h"
+#include "../ref/model.h"
+#include "../ref/weights.h"
+#include "../sim/trace.h"
+#include "testutil.h"
+
+static const char *const shapes[] = {
+    "layers=3 dim=64 heads=4 kv_heads=2 vocab=96 share=none dtype=f32 seq_len=32 ctx=9",
+    "layers=3 dim=64 heads=4 kv_heads=1 vocab=96 share=immediate repeat=2 dtype=f16 "
+    "seq_len=32 ctx=5",
+    "layers=2 dim=64 heads=2 vocab=80 share=repeat-all-over repeat=3 dtype=bf16 "
+    "seq_len=16 ctx=0",
+    "layers=3 dim=48 heads=3 kv_heads=1 vocab=70 ffn=relu tied=1 share=reverse repeat=2 "
+    "dtype=int8 seq_len=16 ctx=15",
+    /* GQA with H*hd > dim: xb is wider than x */
+    "layers=2 dim=64 heads=6 kv_heads=2 head_dim=16 vocab=64 share=reverse repeat=3 "
+    "dtype=f32 seq_len=24 ctx=11",
+};
+
+/* ---- byte ranges ----------------------------------------------------- */
+
+#define MAX_RANGES 16384
+
+typedef struct {
+    int64_t stage;   /* the plan stage the range was touched in */
+    int region;
+    uint64_t a, b;   /* [a, b) */
+} range;
+
+typedef struct {
+    range r[MAX_RANGES];
+    int64_t n;
+    int64_t tensors[1024]; /* weight tensors in the order first read */
+    int64_t ntensors;
+    uint64_t kv_read, kv_written;
+} seen;
+
+static int64_t tensor_at(const arch_plan *p, uint64_t addr)
+{
+    for (int64_t i = 0; i < p->layout.n; i++)
+        if (p->layout.t[i].offset <= addr && addr < p->layout.t[i].offset + p->layout.t[i].bytes)
+            return i;
+    ck_abort_msg("weight address %llu in no tensor", (unsigned long long)addr);
+    return -1;
+}
+
+/* Activations are compared buffer by buffer: the plan's activation
+ * operands cover whole one-token buffers (plan.h), so [addr, addr+bytes)
+ * becomes the buffer it lies in. */
+static void whole_buffer(const arch_plan *p, uint64_t *addr, uint64_t *bytes)
+{
+    for (int a = 0; a < ARCH_A_COUNT; a++)
+        if (*addr >= p->act[a] && *addr < p->act[a] + 4 * p->act_elems[a]) {
+            ck_assert(*addr + *bytes <= p->act[a] + 4 * p->act_elems[a]);
+            *addr = p->act[a];
+            *bytes = 4 * p->act_elems[a];
+            return;
+        }
+    ck_abort_msg("activation address %llu in no buffer", (unsigned long long)*addr);
+}
+
+static void add(seen *s, const arch_plan *p, int64_t stage, arch_region g, uint64_t addr,
+                uint64_t bytes, bool write)
+{
+    ck_assert(bytes > 0);
+    if (g == ARCH_R_ACT)
+        whole_buffer(p, &addr, &bytes);
+    ck_assert(stage >= 0 && stage < p->n_stages);
+    ck_assert_int_lt(s->n, MAX_RANGES);
+    s->r[s->n++] = (range){stage, g, addr, addr + bytes};
+    if (g == ARCH_R_KV)
+        *(write ? &s->kv_written : &s->kv_read) += bytes;
+    if (g == ARCH_R_WEIGHTS) {
+        int64_t t = tensor_at(p, addr);
+        if (s->ntensors == 0 || s->tensors[s->ntensors - 1] != t) {
+            ck_assert_int_lt(s->ntensors, 1024);
+            s->tensors[s->ntensors++] = t;
+        }
+    }
+}
+
+static int by_start(const void *x, const void *y)
+{
+    const range *a = x, *b = y;
+    if (a->stage != b->stage)
+        return a->stage < b->stage ? -1 : 1;
+    if (a->region != b->region)
+        return a->region < b->region ? -1 : 1;
+    return a->a < b->a ? -1 : a->a > b->a ? 1 : (a->b > b->b) - (a->b < b->b);
+}
+
+/* Sort the ranges and merge them into their union within each stage and
+ * region. Ranges less than 4 bytes apart are joined: an int8 matrix's
+ * scales start at the next multiple of 4 after its data (arch/layout.h),
+ * and the reference hands its kernels the two parts. */
+static void merge(seen *s)
+{
+    range *r = s->r;
+    qsort(r, (size_t)s->n, sizeof *r, by_start);
+    int64_t m = 0;
+    for (int64_t i = 0; i < s->n; i++)
+        if (m > 0 && r[i].stage == r[m - 1].stage && r[i].region == r[m - 1].region &&
+            r[i].a < r[m - 1].b + 4)
+            r[m - 1].b = r[i].b > r[m - 1].b ? r[i].b : r[m - 1].b;
+        else
+            r[m++] = r[i];
+    s->n = m;
+}
+
+/* ---- the simulator's walk -------------------------------------------- */
+
+typedef struct {
+    seen *s;
+    const arch_plan *p;
+    int64_t stage; /* stages begun, less one */
+} sim_seen;
+
+static void op_begin(void *u, const sim_op *op)
+{
+    sim_seen *v = u;
+    v->stage++;
+    ck_assert_str_eq(op->name, v->p->stage[v->stage].name);
+}
+
+static void on_access(void *u, uint64_t addr, uint64_t bytes, bool write, sim_class cls)
+{
+    sim_seen *v = u;
+    const arch_plan *p = v->p;
+    arch_region g = cls == SIM_WEIGHTS ? ARCH_R_WEIGHTS : cls == SIM_KV ? ARCH_R_KV : ARCH_R_ACT;
+    uint64_t att = p->act[ARCH_A_ATT];
+    /* the reference keeps the scores in its attention kernel's scratch */
+    if (g == ARCH_R_ACT && addr >= att && addr < att + 4 * p->act_elems[ARCH_A_ATT])
+        return;
+    add(v->s, p, v->stage, g, addr, bytes, write);
+}
+
+/* ---- the reference's walk -------------------------------------------- */
+
+typedef struct {
+    seen *s;
+    const ref_state *st;
+    int64_t *stage_of; /* (plan ops) the stage of each op */
+} ref_seen;
+
+static void probe(void *u, int64_t op, const void *ptr, uint64_t bytes, bool write)
+{
+    ref_seen *v = u;
+    const ref_state *st = v->st;
+    const arch_plan *p = &st->plan;
+    ck_assert(op >= 0 && op < p->n_ops);
+    int64_t stage = v->stage_of[op];
+    const unsigned char *c = ptr, *blob = st->w->blob;
+    if (c >= blob && c < blob + st->w->blob_bytes) {
+        ck_assert(c + bytes <= blob + st->w->blob_bytes);
+        add(v->s, p, stage, ARCH_R_WEIGHTS, (uint64_t)(c - blob), bytes, write);
+        return;
+    }
+    if (c >= st->kv && c < st->kv + st->kv_bytes) {
+        ck_assert(c + bytes <= st->kv + st->kv_bytes);
+        add(v->s, p, stage, ARCH_R_KV, p->kv_base + (uint64_t)(c - st->kv), bytes, write);
+        return;
+    }
+    for (int a = 0; a < ARCH_A_COUNT; a++) {
+        const unsigned char *b = (const unsigned char *)st->act[a];
+        uint64_t size = 4 * p->act_elems[a]; /* a decode step's row */
+        if (b && c >= b && c < b + size) {
+            ck_assert_msg(c + bytes <= b + size, "buffer %d: %llu bytes past its row", a,
+                          (unsigned long long)(c + bytes - b - size));
+            add(v->s, p, stage, ARCH_R_ACT, p->act[a] + (uint64_t)(c - b), bytes, write);
+            return;
+        }
+    }
+    ck_abort_msg("the reference handed a kernel %llu bytes outside the plan's layout",
+                 (unsigned long long)bytes);
+}
+
+typedef struct {
+    arch_spec s;
+    pool *pool;
+    ref_weights w;
+    ref_state st;
+} model;
+
+/* A seeded model whose cache holds positions 0..ctx-1. */
+static void open_model(model *m, const char *shape)
+{
+    lk_err e = {0};
+    m->s = tu_spec(shape);
+    ck_assert_msg(pool_create(&m->pool, 2, &e) == LK_OK, "%s", e.msg);
+    ck_assert_msg(ref_weights_seeded(&m->w, &m->s, 1, m->pool, &e) == LK_OK, "%s", e.msg);
+    ck_assert(m->w.blob != NULL);
+    ck_assert_msg(ref_state_build(&m->st, &m->w, m->pool, &e) == LK_OK, "%s", e.msg);
+    ref_state_fill_kv(&m->st, m->s.ctx);
+}
+
+static void close_model(model *m)
+{
+    ref_state_free(&m->st);
+    ref_weights_free(&m->w);
+    pool_free(m->pool);
+}
+
+/* Both walkers over the state's plan: one decode step of token 0 (the
+ * row the plan's embedding operand names) at position ctx. */
+START_TEST(walkers_agree)
+{
+    model m;
+    open_model(&m, shapes[_i]);
+    static seen r, t;
+    memset(&r, 0, sizeof r);
+    memset(&t, 0, sizeof t);
+
+    const arch_plan *p = &m.st.plan;
+    int64_t *stage_of = malloc((size_t)p->n_ops * sizeof *stage_of);
+    for (int64_t i = 0; i < p->n_stages; i++)
+        for (int64_t j = p->stage[i].first; j < p->stage[i].first + p->stage[i].n; j++)
+            stage_of[j] = i;
+    ref_seen rv = {&r, &m.st, stage_of};
+    m.st.probe = probe;
+    m.st.probe_u = &rv;
+    ref_forward(&m.st, 0, m.s.ctx);
+    m.st.probe = NULL;
+
+    sim_trace tr = {.plan = m.st.plan}; /* the same plan, not a copy of it */
+    sim_seen sv = {&t, p, -1};
+    sim_sink k = {.u = &sv, .op_begin = op_begin, .access = on_access};
+    sim_trace_token(&tr, &k);
+    ck_assert_int_eq(sv.stage, p->n_stages - 1);
+
+    /* the same weights in the same order */
+    ck_assert_int_eq(r.ntensors, t.ntensors);
+    for (int64_t i = 0; i < r.ntensors; i++)
+        ck_assert_int_eq(r.tensors[i], t.tensors[i]);
+    /* embedding; every executed layer: rms_att wq wk wv wo rms_ffn w1 (w3)
+     * w2; rms_final, classifier (the embedding again when tied) */
+    int64_t E = arch_executed_layers(&m.s), per = m.s.ffn == ARCH_FFN_SWIGLU ? 9 : 8;
+    ck_assert_int_eq(r.ntensors, 1 + E * per + 2);
+
+    /* the reference reads its own key and value back from the cache, so
+     * one row more per head than the trace: KV read = 2 E (t+1) K hd size */
+    uint64_t row = (uint64_t)(m.s.kv_heads * m.s.head_dim) * arch_kv_size(m.s.dtype);
+    ck_assert_uint_eq(r.kv_read, 2 * (uint64_t)E * (uint64_t)(m.s.ctx + 1) * row);
+    ck_assert_uint_eq(r.kv_written, 2 * (uint64_t)E * row);
+
+    /* stage by stage, the same bytes of each region */
+    merge(&r);
+    merge(&t);
+    ck_assert_msg(r.n == t.n, "ref touches %lld ranges, sim %lld", (long long)r.n,
+                  (long long)t.n);
+    for (int64_t i = 0; i < r.n; i++) {
+        const range *a = &r.r[i], *b = &t.r[i];
+        ck_assert_msg(a->stage == b->stage && a->region == b->region && a->a == b->a &&
+                      a->b == b->b,
+                      "range %lld: ref stage %s region %d [%llu, %llu), "
+                      "sim stage %s region %d [%llu, %llu)",
+                      (long long)i, p->stage[a->stage].name, a->region,
+                      (unsigned long long)a->a, (unsigned long long)a->b,
+                      p->stage[b->stage].name, b->region, (unsigned long long)b->a,
+                      (unsigned long long)b->b);
+    }
+    free(stage_of);
+    close_model(&m);
+}
+END_TEST
+
+/* Closed forms of the plan itself, from the spec alone:
+ *   KV read = 2 * E * ctx * K * hd * size, written = 2 * E * K * hd * size
+ *   per executed layer 15 ops (SwiGLU; 14 ReLU: no w3) in 10 stages (9),
+ *   plus embedding, rms_final and classifier, one op each
+ *   MACs = E * (dim*hd*(2H + 2K) + (3 or 2) * ffn * dim + 2*H*hd*(ctx+1)) + V*dim
+ *   every KV range in its layer's region, every operand inside the layout */
+START_TEST(closed_forms)
+{
+    arch_spec s = tu_spec(shapes[_i]);
+    arch_plan p;
+    lk_err e = {0};
+    ck_assert_msg(arch_plan_build(&p, &s, &e) == LK_OK, "%s", e.msg);
+    uint64_t E = (uint64_t)arch_executed_layers(&s), T = (uint64_t)s.ctx;
+    uint64_t H = s.heads, K = s.kv_heads, hd = s.head_dim, d = s.dim, V = s.vocab;
+    bool swiglu = s.ffn == ARCH_FFN_SWIGLU;
+    uint64_t size = arch_kv_size(s.dtype), nmat = swiglu ? 3 : 2;
+
+    uint64_t kv_read = 0, kv_written = 0, macs = 0;
+    for (int64_t i = 0; i < p.n_operands; i++) {
+        const arch_operand *o = &p.operand[i];
+        ck_assert(o->bytes > 0 && o->addr + o->bytes <= p.end);
+        if (o->region == ARCH_R_KV) {
+            ck_assert(o->addr >= p.kv_base && o->addr + o->bytes <= p.kv_base + E * p.kv_layer);
+            *(o->write ? &kv_written : &kv_read) += o->bytes;
+        }
+    }
+    ck_assert_uint_eq(kv_read, 2 * E * T * K * hd * size);
+    ck_assert_uint_eq(kv_written, 2 * E * K * hd * size);
+
+    for (int64_t l = 0; l < (int64_t)E; l++) {
+        int64_t ops = 0, stages = 0;
+        for (int64_t i = 0; i < p.n_ops; i++)
+            ops += p.op[i].layer == l;
+        for (int64_t i = 0; i < p.n_stages; i++)
+            stages += p.stage[i].layer == l;
+        ck_assert_int_eq(ops, swiglu ? 15 : 14);
+        ck_assert_int_eq(stages, swiglu ? 10 : 9);
+    }
+    ck_assert_int_eq(p.n_ops, (int64_t)E * (swiglu ? 15 : 14) + 3);
+    ck_assert_int_eq(p.head_op, p.n_ops - 2);
+    for (int64_t i = 0; i < p.n_stages; i++)
+        macs += p.stage[i].macs;
+    uint64_t mat = d * hd * (2 * H + 2 * K) + nmat * s.ffn_dim * d;
+    ck_assert_uint_eq(macs, E * (mat + 2 * H * hd * (T + 1)) + V * d);
+
+    /* the KV rule: head-major rows, keys then values, layer after layer */
+    ck_assert_uint_eq(arch_plan_kv(&p, 0, 0, 0, 0), p.kv_base);
+    ck_assert_uint_eq(arch_plan_kv(&p, 0, 0, 0, 1) - arch_plan_kv(&p, 0, 0, 0, 0), hd * size);
+    ck_assert_uint_eq(arch_plan_kv(&p, 0, 0, 1, 0) - p.kv_base, (uint64_t)s.seq_len * hd * size);
+    ck_assert_uint_eq(arch_plan_kv(&p, 0, 1, 0, 0) - p.kv_base,
+                      K * (uint64_t)s.seq_len * hd * size);
+    ck_assert_uint_eq(arch_plan_kv(&p, 1, 0, 0, 0) - p.kv_base,
+                      2 * K * (uint64_t)s.seq_len * hd * size);
+    arch_plan_free(&p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("plan");
+    TCase *tc = tcase_create("plan");
+    int n = (int)(sizeof shapes / sizeof shapes[0]);
+    tcase_add_loop_test(tc, walkers_agree, 0, n);
+    tcase_add_loop_test(tc, closed_forms, 0, n);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_main(suite());
+}
