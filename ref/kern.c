@@ -1,5 +1,6 @@
 /* kern.c -- the portable kernels, the public API of kern.h and the choice
- * of implementation at run time. The AVX-512 kernels are in kern_x86.c.
+ * of implementation at run time. The instruction-set kernels are in
+ * kern_avx512.c (x86-64) and kern_neon.c (aarch64), compiled only there.
  *
  * int8 activations (W8A8): per-token asymmetric min-max quantization to
  * u8 with a zero point, x ~= (q - zero) * scale, scale = (max - min) /
@@ -219,8 +220,16 @@ const kern_impl kern_portable = {
 
 /* ---- choice of implementation -------------------------------------- */
 
-/* Best first. */
-static const kern_impl *const impls[] = {&kern_avx512, &kern_portable};
+/* Best first; the portable kernels always exist. */
+static const kern_impl *const impls[] = {
+#ifdef KERN_AVX512
+    &kern_avx512,
+#endif
+#ifdef KERN_NEON
+    &kern_neon,
+#endif
+    &kern_portable,
+};
 #define NIMPLS (sizeof impls / sizeof impls[0])
 
 static const kern_impl *cur;
@@ -228,7 +237,6 @@ static const kern_impl *cur;
 /* Chosen before main() so that threads never race to choose. */
 __attribute__((constructor)) static void choose(void)
 {
-    __builtin_cpu_init(); /* needed before __builtin_cpu_supports here */
     kern_select("auto", NULL);
 }
 
@@ -255,7 +263,7 @@ int kern_select(const char *name, lk_err *e)
         return LK_OK;
     }
     return lk_fail(e, LK_EINPUT,
-                   "kernels: '%s': unknown (auto, avx512 or portable)", name);
+                   "kernels: '%s': unknown (auto, avx512, neon or portable)", name);
 }
 
 const char *kern_name(void)

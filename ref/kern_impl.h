@@ -33,7 +33,20 @@ typedef struct {
     void (*swiglu)(float *h, const float *g, int64_t n);
 } kern_impl;
 
-extern const kern_impl kern_portable, kern_avx512;
+extern const kern_impl kern_portable;
+
+/* The instruction-set kernels of this build, each in its own file that
+ * the Makefile compiles only for its architecture and never under
+ * LK_PORTABLE_ONLY (PORTABLE=1): keep these conditions and the
+ * Makefile's ISA_SRC alike. */
+#if defined(__x86_64__) && !defined(LK_PORTABLE_ONLY)
+#define KERN_AVX512 1
+extern const kern_impl kern_avx512; /* kern_avx512.c */
+#endif
+#if defined(__aarch64__) && !defined(LK_PORTABLE_ONLY)
+#define KERN_NEON 1
+extern const kern_impl kern_neon; /* kern_neon.c */
+#endif
 
 /* int8 dot products accumulate in int32 over at most this many columns,
  * then in int64: |q_act * q_w| <= 255 * 127 = 32385, and 32768 * 32385 =

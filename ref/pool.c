@@ -13,21 +13,16 @@
  *
  * pool_run_rows() gives each worker one contiguous range of rows and lets
  * a worker that is done take the rest of another's from its back end.
- * Why: a mat-vec split in equal halves did not finish in equal times.
- * Measured on Zen 4 (2 threads, decode-sized calls of 1536 rows walking
- * a 256 MiB matrix): the worker whose range starts mid-call finished ~20%
- * after the one whose range continues where the previous call's stream
- * ended, and one core alone streams half of what two do. Taking its tail
- * gave +4-7% GB/s (int8 and f16, median of 30 interleaved rounds), and
- * MobileLLM-125M's mat-vecs took 2.4% (f16) and 5.8% (int8) less time
- * per token (median of 10 alternating runs). Handing all rows out
- * a chunk at a time from one shared counter was slower instead (25-40
- * against 41-43 GB/s): each worker's reads stopped being one stream.
+ * Why: a worker's rows stay one sequential stream (what the hardware
+ * prefetcher follows at full speed), yet equal halves do not finish in
+ * equal times, since a range that continues the previous call's stream
+ * runs ahead of one that starts mid-call. Handing every row out from one
+ * shared counter would break the streams. The measurements are in
+ * docs/performance.md ("Thread pool").
  */
 #include "pool.h"
 
 #include <hwloc.h>
-#include <immintrin.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -41,9 +36,21 @@
 
 /* Polling time before sleeping: longer than the gap between two mat-vecs
  * of a token (microseconds), far shorter than a pause between commands.
- * Timed rather than counted: one pause instruction takes 24 ns on Zen 4
- * (measured) but under 5 ns on older Intel cores. */
+ * Timed rather than counted: the spin hint's cost varies several-fold
+ * between cores (docs/performance.md). */
 #define SPIN_NS 100000
+
+/* A spin-wait hint to the core (it yields the pipeline to the other
+ * hardware thread and saves power while polling); nothing where the
+ * architecture has none. */
+static inline void spin_hint(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
 
 /* Rows a worker takes at a time in pool_run_rows(): few enough that the
  * workers finish within a chunk of each other, enough that a take (one
@@ -110,7 +117,7 @@ static unsigned wait_change(atomic_uint *addr, unsigned val, atomic_int *asleep)
             else if (t > deadline)
                 break;
         }
-        _mm_pause();
+        spin_hint();
     }
     unsigned v;
     while ((v = atomic_load(addr)) == val) {
