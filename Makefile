@@ -8,7 +8,7 @@
 #   make install  PREFIX (default /usr/local), DESTDIR: bin/lanky, share/lanky,
 #                 man page lanky(1); make uninstall removes them
 #   make dist     a release tarball with a VERSION file
-#   make CROSS=aarch64-linux-gnu   a static aarch64 build in build/aarch64
+#   make CROSS=aarch64-linux-gnu   an aarch64 build in build/aarch64
 #   make check-aarch64   the kern and ref suites of that build under
 #                 qemu-aarch64, on a CPU with and one without the extensions
 #   make PORTABLE=1 (or CFLAGS+=-DLK_PORTABLE_ONLY)   no instruction-set
@@ -17,17 +17,18 @@
 # Missing Debian packages are installed first by scripts/deps.sh.
 # BUILD names the output folder, so several builds can live side by side.
 
-# CROSS names a Debian cross toolchain (aarch64-linux-gnu); its build is
-# static, so one binary runs on arm64 Linux and on Android (adb shell),
-# and its libraries are the arm64 ones (multiarch, scripts/deps.sh cross).
+# CROSS names a Debian cross toolchain (aarch64-linux-gnu), linked
+# against the arm64 builds of the libraries (multiarch, scripts/deps.sh
+# cross). Dynamically: Debian 12 ships no static libcjson (nor libudev,
+# which its libhwloc.a needs), so the binary runs on arm64 Linux with
+# those packages and under qemu-aarch64 here, not yet on Android.
 CROSS ?=
 ifneq ($(CROSS),)
 BUILD ?= build/$(firstword $(subst -, ,$(CROSS)))
 CC := $(CROSS)-gcc
 AR := $(CROSS)-ar
 PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS)/pkgconfig:/usr/share/pkgconfig \
-              pkg-config --static
-STATIC := -static
+              pkg-config
 else
 BUILD ?= build
 CC ?= gcc
@@ -35,7 +36,6 @@ ifeq ($(CC),cc)
 CC := gcc
 endif
 PKG_CONFIG := pkg-config
-STATIC :=
 endif
 SAN ?= 0
 
@@ -71,10 +71,6 @@ endif
 LIB_SRC := $(filter-out $(ISA_SRC_x86_64) $(ISA_SRC_aarch64), \
              $(wildcard common/*.c arch/*.c ref/*.c sim/*.c host/*.c reports/*.c)) \
            $(ISA_SRC) $(filter-out cli/main.c,$(wildcard cli/*.c))
-# Debian has no static libudev, which its libhwloc.a wants (see the file)
-ifneq ($(STATIC),)
-LIB_SRC += scripts/udev-none.c
-endif
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -114,11 +110,11 @@ $(BUILD)/obj/cli/main.o: $(BUILD)/version.txt
 $(BUILD)/obj/cli/main.o: override CFLAGS += -DLK_VERSION='"$(VERSION)"'
 
 $(BUILD)/lanky: $(BUILD)/obj/cli/main.o $(BUILD)/liblanky.a
-	$(CC) $(CFLAGS) $(STATIC) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_UTIL) $(BUILD)/liblanky.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(STATIC) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LDLIBS)
 
 # Run every test program (or SUITES=kern ref: those) against this build's
 # binary; stop at the first failing suite so the failure is the last
@@ -142,7 +138,7 @@ check: $(DEPS_OK)
 	$(MAKE) BUILD=$(BUILD)/portable PORTABLE=1 SUITES="kern ref" test-run
 	@echo "make check: all suites passed (plain, ASan+UBSan and portable-only builds)"
 
-# The static aarch64 build's kernel and model suites under qemu-user:
+# The aarch64 build's kernel and model suites under qemu-user:
 # -cpu max has every extension kern_neon.c uses (dotprod, fp16, bf16),
 # cortex-a53 none of them, so both its paths run. The suites' own runs
 # of the CLI (LANKY_BIN) go through the same emulator.
