@@ -170,15 +170,7 @@ static void attend(float *o, float *ml, const float *q, int64_t nq,
                 d += q[h * hd + i] * kv_value(kv->type, k + t * row, i);
             att[h * n + t] = scale * d;
         }
-    for (int64_t h = 0; h < nq; h++) {
-        float *a = att + h * n, m = -INFINITY, l = 0;
-        for (int64_t t = 0; t < n; t++)
-            m = a[t] > m ? a[t] : m;
-        for (int64_t t = 0; t < n; t++)
-            l += a[t] = kern_exp1(a[t] - m);
-        ml[2 * h] = m;
-        ml[2 * h + 1] = l;
-    }
+    kern_softmax_parts(att, nq, n, ml);
     memset(o, 0, (size_t)(nq * hd) * sizeof *o);
     for (int64_t t = 0; t < n; t++)
         for (int64_t h = 0; h < nq; h++)
@@ -226,13 +218,15 @@ static const kern_impl *const impls[] = {
     &kern_avx512,
 #endif
 #ifdef KERN_NEON
+    &kern_neon_dot,
     &kern_neon,
 #endif
     &kern_portable,
 };
 #define NIMPLS (sizeof impls / sizeof impls[0])
 
-static const kern_impl *cur;
+/* The chosen table, its NULL members filled from kern_portable. */
+static kern_impl cur;
 
 /* Chosen before main() so that threads never race to choose. */
 __attribute__((constructor)) static void choose(void)
@@ -242,7 +236,25 @@ __attribute__((constructor)) static void choose(void)
 
 static const kern_impl *impl(void)
 {
-    return cur;
+    return &cur;
+}
+
+static void use(const kern_impl *k)
+{
+    cur = *k;
+    const kern_impl *p = &kern_portable;
+#define FILL(m) cur.m = cur.m ? cur.m : p->m
+    for (size_t t = 0; t < sizeof cur.matmul / sizeof *cur.matmul; t++)
+        FILL(matmul[t]);
+    FILL(range);
+    FILL(quantize_act);
+    FILL(f16_from_f32);
+    FILL(f16_to_f32);
+    FILL(sum);
+    FILL(attend);
+    FILL(exp);
+    FILL(swiglu);
+#undef FILL
 }
 
 int kern_select(const char *name, lk_err *e)
@@ -259,7 +271,7 @@ int kern_select(const char *name, lk_err *e)
             return lk_fail(e, LK_EINPUT, "kernels: %s: this CPU cannot run them",
                            name);
         }
-        cur = impls[i];
+        use(impls[i]);
         return LK_OK;
     }
     return lk_fail(e, LK_EINPUT,
