@@ -128,22 +128,26 @@ test-run: $(BUILD)/lanky $(RUN_BIN)
 
 # The suites, lanky's cache model against valgrind's cachegrind on the
 # reference transformer's real addresses, the suites again under the
-# sanitizers, and the kernel suites of a build without instruction-set
-# kernels (what a machine without them builds).
+# sanitizers, the kernel suites of a build without instruction-set
+# kernels (what a machine without them builds), and the aarch64 build
+# under qemu (check-aarch64, about 2 minutes here; its first run installs
+# the cross toolchain, scripts/deps.sh cross).
 check: $(DEPS_OK)
 	$(MAKE) BUILD=$(BUILD) test-run
 	sh sim/cachegrind-check.sh $(BUILD)/lanky
 	sh tests/install-check.sh $(BUILD)
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 test-run
 	$(MAKE) BUILD=$(BUILD)/portable PORTABLE=1 SUITES="kern ref" test-run
-	@echo "make check: all suites passed (plain, ASan+UBSan and portable-only builds)"
+	$(MAKE) BUILD=$(BUILD) check-aarch64
+	@echo "make check: all suites passed (plain, ASan+UBSan, portable-only and aarch64 builds)"
 
-# The aarch64 build's kernel and model suites under qemu-user:
-# -cpu max has every extension kern_neon.c uses (dotprod, fp16, bf16),
-# cortex-a53 none of them, so both its paths run. The suites' own runs
-# of the CLI (LANKY_BIN) go through the same emulator.
+# The aarch64 build's kernel and model suites under qemu-user, then its
+# logits against this build's (tests/logits-aarch64.sh): -cpu max has
+# the dot-product extension kern_neon.c uses, cortex-a53 not, so both
+# its paths run. The suites' own runs of the CLI (LANKY_BIN) go through
+# the same emulator.
 AARCH64 := build/aarch64
-check-aarch64:
+check-aarch64: $(BUILD)/lanky
 	$(MAKE) CROSS=aarch64-linux-gnu BUILD=$(AARCH64) $(AARCH64)/lanky \
 	    $(AARCH64)/tests/test_kern $(AARCH64)/tests/test_ref
 	@for cpu in max cortex-a53; do for t in kern ref; do \
@@ -151,7 +155,8 @@ check-aarch64:
 	    QEMU_CPU=$$cpu LANKY_BIN="qemu-aarch64 $(AARCH64)/lanky" \
 	    LANKY_ROOT=$(CURDIR) qemu-aarch64 $(AARCH64)/tests/test_$$t || exit 1; \
 	done; done
-	@echo "make check-aarch64: kern and ref suites passed on both CPU models"
+	sh tests/logits-aarch64.sh $(BUILD)/lanky $(AARCH64)/lanky
+	@echo "make check-aarch64: kern and ref suites and logits passed on both CPU models"
 
 # Every benchmark runs even when one misses its target; the exit status
 # says whether any did.
