@@ -195,20 +195,7 @@ static int always(void)
     return 1;
 }
 
-const kern_impl kern_portable = {
-    .name = "portable",
-    .supported = always,
-    .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,
-               [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8},
-    .range = range,
-    .quantize_act = quantize_act,
-    .f16_from_f32 = f16_from_f32,
-    .f16_to_f32 = f16_to_f32,
-    .sum = sum,
-    .attend = attend,
-    .exp = exp_n,
-    .swiglu = swiglu,
-};
+KERN_TABLE(kern_portable, "portable", always, mm_i8, exp_n, swiglu);
 
 /* ---- choice of implementation -------------------------------------- */
 
@@ -275,7 +262,8 @@ int kern_select(const char *name, lk_err *e)
         return LK_OK;
     }
     return lk_fail(e, LK_EINPUT,
-                   "kernels: '%s': unknown (auto, avx512, neon or portable)", name);
+                   "kernels: '%s': unknown or not in this build (auto, avx512 "
+                   "on x86-64, neon on aarch64, portable)", name);
 }
 
 const char *kern_name(void)

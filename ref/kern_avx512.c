@@ -753,17 +753,4 @@ static int supported(void)
            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
 }
 
-const kern_impl kern_avx512 = {
-    .name = "avx512+vnni",
-    .supported = supported,
-    .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,
-               [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8},
-    .range = range,
-    .quantize_act = quantize_act,
-    .f16_from_f32 = f16_from_f32,
-    .f16_to_f32 = f16_to_f32,
-    .sum = sum,
-    .attend = attend,
-    .exp = exp_n,
-    .swiglu = swiglu,
-};
+KERN_TABLE(kern_avx512, "avx512+vnni", supported, mm_i8, exp_n, swiglu);

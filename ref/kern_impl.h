@@ -35,6 +35,26 @@ typedef struct {
     void (*swiglu)(float *h, const float *g, int64_t n);
 } kern_impl;
 
+/* The table of an implementation file whose kernels have these static
+ * names: mm_f32, mm_f16, mm_bf16, the int8 product mm_i8_, range,
+ * quantize_act, f16_from_f32, f16_to_f32, sum, attend, and exp_ and
+ * swiglu_ (NULL: the portable ones). */
+#define KERN_TABLE(var, name_, supported_, mm_i8_, exp_, swiglu_)             \
+    const kern_impl var = {                                                   \
+        .name = name_,                                                        \
+        .supported = supported_,                                              \
+        .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,                  \
+                   [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8_},              \
+        .range = range,                                                       \
+        .quantize_act = quantize_act,                                         \
+        .f16_from_f32 = f16_from_f32,                                         \
+        .f16_to_f32 = f16_to_f32,                                             \
+        .sum = sum,                                                           \
+        .attend = attend,                                                     \
+        .exp = exp_,                                                          \
+        .swiglu = swiglu_,                                                    \
+    }
+
 extern const kern_impl kern_portable;
 
 /* The instruction-set kernels of this build, each in its own file that

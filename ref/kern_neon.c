@@ -3,8 +3,8 @@
  * for aarch64 (Makefile ISA_SRC); kern.c chooses between the two tables
  * at the end from getauxval(AT_HWCAP) (kern_neon_dot where the CPU has
  * dotprod, kern_neon elsewhere), and takes the portable kernels
- * for what neither table has (the exponential and SwiGLU, which the
- * compiler vectorizes well enough from kern_exp1).
+ * for what neither table has (the exponential and SwiGLU: kern_exp1
+ * element by element, a small part of a token beside the mat-vecs).
  *
  * Decode is bound by memory bandwidth as on x86 (kern_avx512.c says
  * why rows are processed one after the other, as one sequential stream,
@@ -321,20 +321,7 @@ static int always(void)
     return 1;
 }
 
-/* The tables differ only in the int8 product; exp and swiglu are left
- * NULL, so kern.c takes the portable ones. */
-#define NEON_TABLE(var, name_, supported_, mm_i8)                              \
-    const kern_impl var = {                                                   \
-        .name = name_,                                                        \
-        .supported = supported_,                                              \
-        .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,                  \
-                   [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8},               \
-        .range = range,                                                       \
-        .quantize_act = quantize_act,                                         \
-        .f16_from_f32 = f16_from_f32,                                         \
-        .f16_to_f32 = f16_to_f32,                                             \
-        .sum = sum,                                                           \
-        .attend = attend,                                                     \
-    };
-NEON_TABLE(kern_neon_dot, "neon+dotprod", has_dotprod, mm_i8_sdot)
-NEON_TABLE(kern_neon, "neon", always, mm_i8_widen)
+/* The tables differ only in the int8 product; exp and swiglu are the
+ * portable ones. */
+KERN_TABLE(kern_neon_dot, "neon+dotprod", has_dotprod, mm_i8_sdot, NULL, NULL);
+KERN_TABLE(kern_neon, "neon", always, mm_i8_widen, NULL, NULL);
