@@ -76,6 +76,8 @@ struct pool {
     span *spans; /* (n) for pool_run_rows() */
     hwloc_topology_t topo;
     hwloc_cpuset_t caller_set; /* the caller's binding before pool_create */
+    hwloc_obj_t *cores;        /* (ncores) in the order workers take them */
+    int ncores;
     pool_fn fn;
     void *arg;
     _Alignas(64) atomic_uint gen;   /* bumped once per job (and to stop) */
@@ -129,16 +131,59 @@ static unsigned wait_change(atomic_uint *addr, unsigned val, atomic_int *asleep)
     return v;
 }
 
-/* Bind the calling thread to core i (modulo the core count). */
-static void pin(hwloc_topology_t topo, int i)
+/* The cores in the order workers take them (p->cores, p->ncores). On a
+ * CPU with several kinds of cores (big.LITTLE: hwloc's cpukinds, which
+ * it lists from the lowest efficiency rank to the highest, the highest
+ * being the most performant) the most performant kind comes first, then
+ * the next, so that n threads run on the n fastest cores; within a kind,
+ * and where the kinds or their ranks are unknown, hwloc's order. */
+static int order_cores(pool *p)
 {
-    int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
-    if (cores <= 0)
+    int n = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE);
+    p->ncores = 0;
+    if (n <= 0)
+        return 0;
+    p->cores = calloc((size_t)n, sizeof *p->cores);
+    hwloc_bitmap_t kind = hwloc_bitmap_alloc();
+    if (!p->cores || !kind) {
+        hwloc_bitmap_free(kind);
+        return -1;
+    }
+    int kinds = hwloc_cpukinds_get_nr(p->topo, 0), eff = -1;
+    if (kinds > 1)
+        hwloc_cpukinds_get_info(p->topo, (unsigned)kinds - 1, kind, &eff, NULL, NULL, 0);
+    if (kinds <= 1 || eff < 0) { /* one pass over every core */
+        kinds = 1;
+        hwloc_bitmap_fill(kind);
+    }
+    for (int k = kinds - 1; k >= 0; k--) {
+        if (kinds > 1)
+            hwloc_cpukinds_get_info(p->topo, (unsigned)k, kind, NULL, NULL, NULL, 0);
+        for (int c = 0; c < n; c++) {
+            hwloc_obj_t core = hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_CORE, (unsigned)c);
+            if (hwloc_bitmap_intersects(core->cpuset, kind) && p->ncores < n)
+                p->cores[p->ncores++] = core;
+        }
+    }
+    hwloc_bitmap_free(kind);
+    return 0;
+}
+
+/* The PU of the core worker i (modulo the core count) runs on. */
+static int worker_pu(const pool *p, int i)
+{
+    return p->ncores > 0 ? hwloc_bitmap_first(p->cores[i % p->ncores]->cpuset) : -1;
+}
+
+/* Bind the calling thread to worker i's PU. */
+static void pin(const pool *p, int i)
+{
+    int pu = worker_pu(p, i);
+    if (pu < 0)
         return;
-    hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, i % cores);
-    hwloc_cpuset_t set = hwloc_bitmap_dup(core->cpuset);
-    hwloc_bitmap_singlify(set); /* one PU of the core */
-    hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_THREAD);
+    hwloc_cpuset_t set = hwloc_bitmap_alloc();
+    hwloc_bitmap_only(set, (unsigned)pu);
+    hwloc_set_cpubind(p->topo, set, HWLOC_CPUBIND_THREAD);
     hwloc_bitmap_free(set);
 }
 
@@ -146,7 +191,7 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     pool *p = w->p;
-    pin(p->topo, w->i);
+    pin(p, w->i);
     unsigned seen = 0;
     for (;;) {
         seen = wait_change(&p->gen, seen, &p->sleepers);
@@ -280,8 +325,12 @@ int pool_create(pool **out, int n, lk_err *e)
         pool_free(p);
         return lk_fail(e, LK_ERUN, "threads: out of memory");
     }
+    if (order_cores(p) < 0) {
+        pool_free(p);
+        return lk_fail(e, LK_ERUN, "threads: out of memory");
+    }
     hwloc_get_cpubind(p->topo, p->caller_set, HWLOC_CPUBIND_THREAD);
-    pin(p->topo, 0);
+    pin(p, 0);
     for (int i = 1; i < p->n; i++) {
         p->w[i] = (worker){.p = p, .i = i};
         int rc = pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]);
@@ -312,6 +361,7 @@ void pool_free(pool *p)
         hwloc_bitmap_free(p->caller_set);
     }
     hwloc_topology_destroy(p->topo);
+    free(p->cores);
     free(p->w);
     free(p->spans);
     free(p);
@@ -320,4 +370,9 @@ void pool_free(pool *p)
 int pool_threads(const pool *p)
 {
     return p->n;
+}
+
+int pool_cpu(const pool *p, int i)
+{
+    return worker_pu(p, i);
 }
