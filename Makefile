@@ -8,14 +8,34 @@
 #   make install  PREFIX (default /usr/local), DESTDIR: bin/lanky, share/lanky,
 #                 man page lanky(1); make uninstall removes them
 #   make dist     a release tarball with a VERSION file
+#   make CROSS=aarch64-linux-gnu   an aarch64 build in build/aarch64
+#   make check-aarch64   the kern and ref suites of that build under
+#                 qemu-aarch64, on a CPU with and one without the extensions
+#   make PORTABLE=1 (or CFLAGS+=-DLK_PORTABLE_ONLY)   no instruction-set
+#                 kernels at all, the portable ones only
 #
 # Missing Debian packages are installed first by scripts/deps.sh.
 # BUILD names the output folder, so several builds can live side by side.
 
+# CROSS names a Debian cross toolchain (aarch64-linux-gnu), linked
+# against the arm64 builds of the libraries (multiarch, scripts/deps.sh
+# cross). Dynamically: Debian 12 ships no static libcjson (nor libudev,
+# which its libhwloc.a needs), so the binary runs on arm64 Linux with
+# those packages and under qemu-aarch64 here, not yet on Android.
+CROSS ?=
+ifneq ($(CROSS),)
+BUILD ?= build/$(firstword $(subst -, ,$(CROSS)))
+CC := $(CROSS)-gcc
+AR := $(CROSS)-ar
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS)/pkgconfig:/usr/share/pkgconfig \
+              pkg-config
+else
 BUILD ?= build
 CC ?= gcc
 ifeq ($(CC),cc)
 CC := gcc
+endif
+PKG_CONFIG := pkg-config
 endif
 SAN ?= 0
 
@@ -26,14 +46,31 @@ ifeq ($(SAN),1)
 OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
        -fno-sanitize-recover=all
 endif
-CFLAGS += $(CFLAGS_BASE) $(OPT)
+# override: `make CFLAGS+=-DLK_PORTABLE_ONLY` adds to these, not in place
+override CFLAGS += $(CFLAGS_BASE) $(OPT)
 LDLIBS := -lcsv -lm -pthread
-PKG_CFLAGS = $(shell pkg-config --cflags hwloc inih libcjson libcmark-gfm)
-PKG_LIBS = $(shell pkg-config --libs hwloc inih libcjson libcmark-gfm)
-CHECK_LIBS = $(shell pkg-config --libs check)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags hwloc inih libcjson libcmark-gfm)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs hwloc inih libcjson libcmark-gfm)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 
-LIB_SRC := $(wildcard common/*.c arch/*.c ref/*.c sim/*.c host/*.c reports/*.c) \
-           $(filter-out cli/main.c,$(wildcard cli/*.c))
+# The instruction-set kernels, each compiled only for its architecture
+# (the compiler's target) and none with PORTABLE=1; ref/kern_impl.h tests
+# the same conditions to list them.
+ifneq ($(findstring -DLK_PORTABLE_ONLY,$(CFLAGS)),)
+PORTABLE := 1
+endif
+ISA_SRC_x86_64 := ref/kern_avx512.c
+ISA_SRC_aarch64 := ref/kern_neon.c
+ifeq ($(PORTABLE),1)
+override CFLAGS += -DLK_PORTABLE_ONLY
+ISA_SRC :=
+else
+ISA_SRC := $(ISA_SRC_$(firstword $(subst -, ,$(shell $(CC) -dumpmachine))))
+endif
+
+LIB_SRC := $(filter-out $(ISA_SRC_x86_64) $(ISA_SRC_aarch64), \
+             $(wildcard common/*.c arch/*.c ref/*.c sim/*.c host/*.c reports/*.c)) \
+           $(ISA_SRC) $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -42,7 +79,7 @@ BENCH_SRC := $(wildcard tests/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_OK := $(BUILD)/.deps-ok
 
-.PHONY: all check test-run bench report clean deps install uninstall dist FORCE
+.PHONY: all check check-aarch64 test-run bench report clean deps install uninstall dist FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -51,7 +88,7 @@ all: $(BUILD)/lanky
 deps: $(DEPS_OK)
 $(DEPS_OK): scripts/deps.sh
 	@mkdir -p $(BUILD)
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh $(if $(CROSS),cross)
 	@touch $@
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
@@ -60,7 +97,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 
 $(BUILD)/liblanky.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 # The version: a release tarball's VERSION file, else `git describe`.
 # version.txt changes only when the version does, so main.o is rebuilt
@@ -70,7 +107,7 @@ $(BUILD)/version.txt: FORCE | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
 $(BUILD)/obj/cli/main.o: $(BUILD)/version.txt
-$(BUILD)/obj/cli/main.o: CFLAGS += -DLK_VERSION='"$(VERSION)"'
+$(BUILD)/obj/cli/main.o: override CFLAGS += -DLK_VERSION='"$(VERSION)"'
 
 $(BUILD)/lanky: $(BUILD)/obj/cli/main.o $(BUILD)/liblanky.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
@@ -79,24 +116,48 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_UTIL) $(BUILD)/liblanky.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LDLIBS)
 
-# Run every test program against this build's binary; stop at the first
-# failing suite so the failure is the last thing on screen.
-test-run: $(BUILD)/lanky $(TEST_BIN)
-	@for t in $(TEST_BIN); do \
+# Run every test program (or SUITES=kern ref: those) against this build's
+# binary; stop at the first failing suite so the failure is the last
+# thing on screen.
+RUN_BIN := $(if $(SUITES),$(SUITES:%=$(BUILD)/tests/test_%),$(TEST_BIN))
+test-run: $(BUILD)/lanky $(RUN_BIN)
+	@for t in $(RUN_BIN); do \
 	    echo "== $$t"; \
 	    LANKY_BIN=$(BUILD)/lanky LANKY_ROOT=$(CURDIR) $$t || exit 1; \
 	done
 
 # The suites, lanky's cache model against valgrind's cachegrind on the
-# reference transformer's real addresses, then the suites again under
-# the sanitizers.
+# reference transformer's real addresses, the suites again under the
+# sanitizers, the kernel suites of a build without instruction-set
+# kernels (what a machine without them builds), and the aarch64 build
+# under qemu (check-aarch64, about 2 minutes here; its first run installs
+# the cross toolchain, scripts/deps.sh cross).
 check: $(DEPS_OK)
 	$(MAKE) BUILD=$(BUILD) test-run
 	sh sim/cachegrind-check.sh $(BUILD)/lanky
 	sh tests/install-check.sh $(BUILD)
 	sh tests/html-check.sh $(BUILD)
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 test-run
-	@echo "make check: all suites passed (plain and ASan+UBSan builds)"
+	$(MAKE) BUILD=$(BUILD)/portable PORTABLE=1 SUITES="kern ref" test-run
+	$(MAKE) BUILD=$(BUILD) check-aarch64
+	@echo "make check: all suites passed (plain, ASan+UBSan, portable-only and aarch64 builds)"
+
+# The aarch64 build's kernel and model suites under qemu-user, then its
+# logits against this build's (tests/logits-aarch64.sh): -cpu max has
+# the dot-product extension kern_neon.c uses, cortex-a53 not, so both
+# its paths run. The suites' own runs of the CLI (LANKY_BIN) go through
+# the same emulator.
+AARCH64 := build/aarch64
+check-aarch64: $(BUILD)/lanky
+	$(MAKE) CROSS=aarch64-linux-gnu BUILD=$(AARCH64) $(AARCH64)/lanky \
+	    $(AARCH64)/tests/test_kern $(AARCH64)/tests/test_ref
+	@for cpu in max cortex-a53; do for t in kern ref; do \
+	    echo "== qemu-aarch64 -cpu $$cpu $(AARCH64)/tests/test_$$t"; \
+	    QEMU_CPU=$$cpu LANKY_BIN="qemu-aarch64 $(AARCH64)/lanky" \
+	    LANKY_ROOT=$(CURDIR) qemu-aarch64 $(AARCH64)/tests/test_$$t || exit 1; \
+	done; done
+	sh tests/logits-aarch64.sh $(BUILD)/lanky $(AARCH64)/lanky
+	@echo "make check-aarch64: kern and ref suites and logits passed on both CPU models"
 
 # Every benchmark runs even when one misses its target; the exit status
 # says whether any did.

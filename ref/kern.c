@@ -1,5 +1,6 @@
 /* kern.c -- the portable kernels, the public API of kern.h and the choice
- * of implementation at run time. The AVX-512 kernels are in kern_x86.c.
+ * of implementation at run time. The instruction-set kernels are in
+ * kern_avx512.c (x86-64) and kern_neon.c (aarch64), compiled only there.
  *
  * int8 activations (W8A8): per-token asymmetric min-max quantization to
  * u8 with a zero point, x ~= (q - zero) * scale, scale = (max - min) /
@@ -169,15 +170,7 @@ static void attend(float *o, float *ml, const float *q, int64_t nq,
                 d += q[h * hd + i] * kv_value(kv->type, k + t * row, i);
             att[h * n + t] = scale * d;
         }
-    for (int64_t h = 0; h < nq; h++) {
-        float *a = att + h * n, m = -INFINITY, l = 0;
-        for (int64_t t = 0; t < n; t++)
-            m = a[t] > m ? a[t] : m;
-        for (int64_t t = 0; t < n; t++)
-            l += a[t] = kern_exp1(a[t] - m);
-        ml[2 * h] = m;
-        ml[2 * h + 1] = l;
-    }
+    kern_softmax_parts(att, nq, n, ml);
     memset(o, 0, (size_t)(nq * hd) * sizeof *o);
     for (int64_t t = 0; t < n; t++)
         for (int64_t h = 0; h < nq; h++)
@@ -202,39 +195,53 @@ static int always(void)
     return 1;
 }
 
-const kern_impl kern_portable = {
-    .name = "portable",
-    .supported = always,
-    .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,
-               [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8},
-    .range = range,
-    .quantize_act = quantize_act,
-    .f16_from_f32 = f16_from_f32,
-    .f16_to_f32 = f16_to_f32,
-    .sum = sum,
-    .attend = attend,
-    .exp = exp_n,
-    .swiglu = swiglu,
-};
+KERN_TABLE(kern_portable, "portable", always, mm_i8, exp_n, swiglu);
 
 /* ---- choice of implementation -------------------------------------- */
 
-/* Best first. */
-static const kern_impl *const impls[] = {&kern_avx512, &kern_portable};
+/* Best first; the portable kernels always exist. */
+static const kern_impl *const impls[] = {
+#ifdef KERN_AVX512
+    &kern_avx512,
+#endif
+#ifdef KERN_NEON
+    &kern_neon_dot,
+    &kern_neon,
+#endif
+    &kern_portable,
+};
 #define NIMPLS (sizeof impls / sizeof impls[0])
 
-static const kern_impl *cur;
+/* The chosen table, its NULL members filled from kern_portable. */
+static kern_impl cur;
 
 /* Chosen before main() so that threads never race to choose. */
 __attribute__((constructor)) static void choose(void)
 {
-    __builtin_cpu_init(); /* needed before __builtin_cpu_supports here */
     kern_select("auto", NULL);
 }
 
 static const kern_impl *impl(void)
 {
-    return cur;
+    return &cur;
+}
+
+static void use(const kern_impl *k)
+{
+    cur = *k;
+    const kern_impl *p = &kern_portable;
+#define FILL(m) cur.m = cur.m ? cur.m : p->m
+    for (size_t t = 0; t < sizeof cur.matmul / sizeof *cur.matmul; t++)
+        FILL(matmul[t]);
+    FILL(range);
+    FILL(quantize_act);
+    FILL(f16_from_f32);
+    FILL(f16_to_f32);
+    FILL(sum);
+    FILL(attend);
+    FILL(exp);
+    FILL(swiglu);
+#undef FILL
 }
 
 int kern_select(const char *name, lk_err *e)
@@ -251,11 +258,12 @@ int kern_select(const char *name, lk_err *e)
             return lk_fail(e, LK_EINPUT, "kernels: %s: this CPU cannot run them",
                            name);
         }
-        cur = impls[i];
+        use(impls[i]);
         return LK_OK;
     }
     return lk_fail(e, LK_EINPUT,
-                   "kernels: '%s': unknown (auto, avx512 or portable)", name);
+                   "kernels: '%s': unknown or not in this build (auto, avx512 "
+                   "on x86-64, neon on aarch64, portable)", name);
 }
 
 const char *kern_name(void)

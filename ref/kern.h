@@ -15,9 +15,11 @@
  * in int32.
  *
  * The implementation is chosen once at run time from the CPU's features
- * (AVX-512 / VNNI / BF16 / F16C where present) with a portable C
- * fallback; kern_select("portable") forces the fallback, which the tests
- * exercise on every machine.
+ * (AVX-512 / VNNI / F16C on x86-64, NEON with its dot-product, FP16 and
+ * BF16 extensions on aarch64) with a portable C fallback that every
+ * build has; kern_select("portable") forces the fallback, which the
+ * tests exercise on every machine. A build with PORTABLE=1 (or
+ * -DLK_PORTABLE_ONLY) has the fallback only.
  */
 #ifndef REF_KERN_H
 #define REF_KERN_H
@@ -123,10 +125,12 @@ void kern_swiglu(float *h, const float *g, int64_t n);
 float kern_sum(const float *x, int64_t n);
 
 /* "auto" (best for this CPU), "avx512" (AVX-512 F/BW/VL/VNNI with F16C
- * and FMA) or "portable". Returns LK_EINPUT for an unknown name or one
- * this CPU cannot run. kern.c picks "auto" before main() runs. */
+ * and FMA; x86-64 builds), "neon" (aarch64 builds) or "portable".
+ * Returns LK_EINPUT for an unknown name, one this build lacks or one this
+ * CPU cannot run. kern.c picks "auto" before main() runs. */
 int kern_select(const char *name, lk_err *e);
-/* The implementation in use: "avx512+vnni" or "portable". */
+/* The implementation in use: "avx512+vnni", "neon" followed by the
+ * extensions it uses (kern_neon.c), or "portable". */
 const char *kern_name(void);
 
 #endif

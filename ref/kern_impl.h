@@ -14,6 +14,8 @@ typedef void (*kern_matmul_fn)(float *out, int64_t ostride, const kern_mat *w,
                                const kern_act *x, int64_t nt, int64_t row0,
                                int64_t row1);
 
+/* An implementation's table; a NULL member means "the portable one"
+ * (kern.c fills it in when the table is chosen). */
 typedef struct {
     const char *name;
     int (*supported)(void);                /* can this CPU run it? */
@@ -33,7 +35,40 @@ typedef struct {
     void (*swiglu)(float *h, const float *g, int64_t n);
 } kern_impl;
 
-extern const kern_impl kern_portable, kern_avx512;
+/* The table of an implementation file whose kernels have these static
+ * names: mm_f32, mm_f16, mm_bf16, the int8 product mm_i8_, range,
+ * quantize_act, f16_from_f32, f16_to_f32, sum, attend, and exp_ and
+ * swiglu_ (NULL: the portable ones). */
+#define KERN_TABLE(var, name_, supported_, mm_i8_, exp_, swiglu_)             \
+    const kern_impl var = {                                                   \
+        .name = name_,                                                        \
+        .supported = supported_,                                              \
+        .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,                  \
+                   [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8_},              \
+        .range = range,                                                       \
+        .quantize_act = quantize_act,                                         \
+        .f16_from_f32 = f16_from_f32,                                         \
+        .f16_to_f32 = f16_to_f32,                                             \
+        .sum = sum,                                                           \
+        .attend = attend,                                                     \
+        .exp = exp_,                                                          \
+        .swiglu = swiglu_,                                                    \
+    }
+
+extern const kern_impl kern_portable;
+
+/* The instruction-set kernels of this build, each in its own file that
+ * the Makefile compiles only for its architecture and never under
+ * LK_PORTABLE_ONLY (PORTABLE=1): keep these conditions and the
+ * Makefile's ISA_SRC alike. */
+#if defined(__x86_64__) && !defined(LK_PORTABLE_ONLY)
+#define KERN_AVX512 1
+extern const kern_impl kern_avx512; /* kern_avx512.c */
+#endif
+#if defined(__aarch64__) && !defined(LK_PORTABLE_ONLY)
+#define KERN_NEON 1
+extern const kern_impl kern_neon_dot, kern_neon; /* kern_neon.c */
+#endif
 
 /* int8 dot products accumulate in int32 over at most this many columns,
  * then in int64: |q_act * q_w| <= 255 * 127 = 32385, and 32768 * 32385 =
@@ -119,6 +154,22 @@ static inline float kern_exp1(float x)
     float two_n;
     memcpy(&two_n, &bits, 4);
     return p * two_n;
+}
+
+/* The softmax step of kern_attend() on scores att (nq rows of n, one per
+ * query head): each row becomes exp(s_t - m) in place, and ml[2h] = m =
+ * its maximum, ml[2h+1] = l = the sum of its new values. */
+static inline void kern_softmax_parts(float *att, int64_t nq, int64_t n, float *ml)
+{
+    for (int64_t h = 0; h < nq; h++) {
+        float *a = att + h * n, m = -INFINITY, l = 0;
+        for (int64_t t = 0; t < n; t++)
+            m = a[t] > m ? a[t] : m;
+        for (int64_t t = 0; t < n; t++)
+            l += a[t] = kern_exp1(a[t] - m);
+        ml[2 * h] = m;
+        ml[2 * h + 1] = l;
+    }
 }
 
 #endif

@@ -13,21 +13,16 @@
  *
  * pool_run_rows() gives each worker one contiguous range of rows and lets
  * a worker that is done take the rest of another's from its back end.
- * Why: a mat-vec split in equal halves did not finish in equal times.
- * Measured on Zen 4 (2 threads, decode-sized calls of 1536 rows walking
- * a 256 MiB matrix): the worker whose range starts mid-call finished ~20%
- * after the one whose range continues where the previous call's stream
- * ended, and one core alone streams half of what two do. Taking its tail
- * gave +4-7% GB/s (int8 and f16, median of 30 interleaved rounds), and
- * MobileLLM-125M's mat-vecs took 2.4% (f16) and 5.8% (int8) less time
- * per token (median of 10 alternating runs). Handing all rows out
- * a chunk at a time from one shared counter was slower instead (25-40
- * against 41-43 GB/s): each worker's reads stopped being one stream.
+ * Why: a worker's rows stay one sequential stream (what the hardware
+ * prefetcher follows at full speed), yet equal halves do not finish in
+ * equal times, since a range that continues the previous call's stream
+ * runs ahead of one that starts mid-call. Handing every row out from one
+ * shared counter would break the streams. The measurements are in
+ * docs/performance.md ("Thread pool").
  */
 #include "pool.h"
 
 #include <hwloc.h>
-#include <immintrin.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -41,9 +36,21 @@
 
 /* Polling time before sleeping: longer than the gap between two mat-vecs
  * of a token (microseconds), far shorter than a pause between commands.
- * Timed rather than counted: one pause instruction takes 24 ns on Zen 4
- * (measured) but under 5 ns on older Intel cores. */
+ * Timed rather than counted: the spin hint's cost varies several-fold
+ * between cores (docs/performance.md). */
 #define SPIN_NS 100000
+
+/* A spin-wait hint to the core (it yields the pipeline to the other
+ * hardware thread and saves power while polling); nothing where the
+ * architecture has none. */
+static inline void spin_hint(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
 
 /* Rows a worker takes at a time in pool_run_rows(): few enough that the
  * workers finish within a chunk of each other, enough that a take (one
@@ -69,6 +76,8 @@ struct pool {
     span *spans; /* (n) for pool_run_rows() */
     hwloc_topology_t topo;
     hwloc_cpuset_t caller_set; /* the caller's binding before pool_create */
+    hwloc_obj_t *cores;        /* (ncores) in the order workers take them */
+    int ncores;
     pool_fn fn;
     void *arg;
     _Alignas(64) atomic_uint gen;   /* bumped once per job (and to stop) */
@@ -110,7 +119,7 @@ static unsigned wait_change(atomic_uint *addr, unsigned val, atomic_int *asleep)
             else if (t > deadline)
                 break;
         }
-        _mm_pause();
+        spin_hint();
     }
     unsigned v;
     while ((v = atomic_load(addr)) == val) {
@@ -122,16 +131,59 @@ static unsigned wait_change(atomic_uint *addr, unsigned val, atomic_int *asleep)
     return v;
 }
 
-/* Bind the calling thread to core i (modulo the core count). */
-static void pin(hwloc_topology_t topo, int i)
+/* The cores in the order workers take them (p->cores, p->ncores). On a
+ * CPU with several kinds of cores (big.LITTLE: hwloc's cpukinds, which
+ * it lists from the lowest efficiency rank to the highest, the highest
+ * being the most performant) the most performant kind comes first, then
+ * the next, so that n threads run on the n fastest cores; within a kind,
+ * and where the kinds or their ranks are unknown, hwloc's order. */
+static int order_cores(pool *p)
 {
-    int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
-    if (cores <= 0)
+    int n = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE);
+    p->ncores = 0;
+    if (n <= 0)
+        return 0;
+    p->cores = calloc((size_t)n, sizeof *p->cores);
+    hwloc_bitmap_t kind = hwloc_bitmap_alloc();
+    if (!p->cores || !kind) {
+        hwloc_bitmap_free(kind);
+        return -1;
+    }
+    int kinds = hwloc_cpukinds_get_nr(p->topo, 0), eff = -1;
+    if (kinds > 1)
+        hwloc_cpukinds_get_info(p->topo, (unsigned)kinds - 1, kind, &eff, NULL, NULL, 0);
+    if (kinds <= 1 || eff < 0) { /* one pass over every core */
+        kinds = 1;
+        hwloc_bitmap_fill(kind);
+    }
+    for (int k = kinds - 1; k >= 0; k--) {
+        if (kinds > 1)
+            hwloc_cpukinds_get_info(p->topo, (unsigned)k, kind, NULL, NULL, NULL, 0);
+        for (int c = 0; c < n; c++) {
+            hwloc_obj_t core = hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_CORE, (unsigned)c);
+            if (hwloc_bitmap_intersects(core->cpuset, kind) && p->ncores < n)
+                p->cores[p->ncores++] = core;
+        }
+    }
+    hwloc_bitmap_free(kind);
+    return 0;
+}
+
+/* The PU of the core worker i (modulo the core count) runs on. */
+static int worker_pu(const pool *p, int i)
+{
+    return p->ncores > 0 ? hwloc_bitmap_first(p->cores[i % p->ncores]->cpuset) : -1;
+}
+
+/* Bind the calling thread to worker i's PU. */
+static void pin(const pool *p, int i)
+{
+    int pu = worker_pu(p, i);
+    if (pu < 0)
         return;
-    hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, i % cores);
-    hwloc_cpuset_t set = hwloc_bitmap_dup(core->cpuset);
-    hwloc_bitmap_singlify(set); /* one PU of the core */
-    hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_THREAD);
+    hwloc_cpuset_t set = hwloc_bitmap_alloc();
+    hwloc_bitmap_only(set, (unsigned)pu);
+    hwloc_set_cpubind(p->topo, set, HWLOC_CPUBIND_THREAD);
     hwloc_bitmap_free(set);
 }
 
@@ -139,7 +191,7 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     pool *p = w->p;
-    pin(p->topo, w->i);
+    pin(p, w->i);
     unsigned seen = 0;
     for (;;) {
         seen = wait_change(&p->gen, seen, &p->sleepers);
@@ -273,8 +325,12 @@ int pool_create(pool **out, int n, lk_err *e)
         pool_free(p);
         return lk_fail(e, LK_ERUN, "threads: out of memory");
     }
+    if (order_cores(p) < 0) {
+        pool_free(p);
+        return lk_fail(e, LK_ERUN, "threads: out of memory");
+    }
     hwloc_get_cpubind(p->topo, p->caller_set, HWLOC_CPUBIND_THREAD);
-    pin(p->topo, 0);
+    pin(p, 0);
     for (int i = 1; i < p->n; i++) {
         p->w[i] = (worker){.p = p, .i = i};
         int rc = pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]);
@@ -305,6 +361,7 @@ void pool_free(pool *p)
         hwloc_bitmap_free(p->caller_set);
     }
     hwloc_topology_destroy(p->topo);
+    free(p->cores);
     free(p->w);
     free(p->spans);
     free(p);
@@ -313,4 +370,9 @@ void pool_free(pool *p)
 int pool_threads(const pool *p)
 {
     return p->n;
+}
+
+int pool_cpu(const pool *p, int i)
+{
+    return worker_pu(p, i);
 }

@@ -4,6 +4,8 @@
  * of times per token; starting threads each time would cost more than the
  * work. A pool starts its threads once, pins each to its own core with
  * hwloc, and runs a job on all of them (the caller's thread is worker 0).
+ * On a CPU with cores of several kinds (big.LITTLE), the workers take the
+ * most performant cores first, so decode runs on the fastest cluster.
  */
 #ifndef REF_POOL_H
 #define REF_POOL_H
@@ -22,6 +24,9 @@ typedef void (*pool_fn)(void *arg, int i, int n);
 int pool_create(pool **p, int n, lk_err *e);
 void pool_free(pool *p);
 int pool_threads(const pool *p);
+/* The operating system's number of the CPU (hwloc PU) worker i is pinned
+ * to, -1 if hwloc sees no cores. */
+int pool_cpu(const pool *p, int i);
 
 /* Run fn on every worker and return when all have finished. */
 void pool_run(pool *p, pool_fn fn, void *arg);

@@ -1,7 +1,8 @@
 /* test_pool.c -- the worker pool: every worker runs every job exactly
  * once, with the right index, and what workers wrote is visible to the
  * caller when pool_run() returns; pool_run_rows() runs every row once, in
- * aligned calls, and a worker that is done takes a slow worker's rows. */
+ * aligned calls, and a worker that is done takes a slow worker's rows;
+ * on a big.LITTLE topology the workers take the fastest cores first. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -241,6 +242,28 @@ START_TEST(pool_aligned)
 }
 END_TEST
 
+/* A phone-like SoC described to hwloc (tests/data/biglittle.xml, made
+ * with lstopo's synthetic "package:1 core:8 pu:1" plus three cpukinds):
+ * CPUs 0-3 Cortex-A55 (efficiency rank 0), 4-5 Cortex-A76 (1), 6-7
+ * Cortex-X1 (2, the most performant). The workers must take the X1
+ * cores, then the A76, then the A55, each kind in hwloc's order. */
+START_TEST(fastest_cluster_first)
+{
+    setenv("HWLOC_XMLFILE", tu_path("tests/data/biglittle.xml"), 1);
+    lk_err e = {0};
+    pool *p;
+    ck_assert_msg(pool_create(&p, 8, &e) == LK_OK, "%s", e.msg);
+    static const int want[8] = {6, 7, 4, 5, 0, 1, 2, 3};
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(pool_cpu(p, i), want[i]);
+    pool_free(p);
+    ck_assert_msg(pool_create(&p, 3, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(pool_cpu(p, 2), 4);
+    pool_free(p);
+    unsetenv("HWLOC_XMLFILE");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pool");
@@ -255,6 +278,7 @@ static Suite *suite(void)
     tcase_add_test(t, rows_beyond_32_bits);
     tcase_add_test(t, rows_taken_from_slow_worker);
     tcase_add_test(t, pool_aligned);
+    tcase_add_test(t, fastest_cluster_first);
     suite_add_tcase(s, t);
     return s;
 }

@@ -1,60 +1,33 @@
-/* kern_x86.c -- AVX-512 kernels (F, BW, VL and VNNI, with F16C and FMA):
- * Intel Ice Lake and later, AMD Zen 4 and later.
+/* kern_avx512.c -- AVX-512 kernels (F, BW, VL and VNNI, with F16C and FMA):
+ * Intel Ice Lake and later, AMD Zen 4 and later. Compiled only for
+ * x86-64 (Makefile ISA_SRC); kern.c chooses it at run time when the CPU
+ * has every one of these features (supported() below).
  *
  * A decode mat-vec reads each weight once, so it is bound by memory
- * bandwidth. Rows are processed one after the other, which makes a whole
- * mat-vec (or a thread's share of it) one sequential stream: measured on
- * Zen 4, that reaches the streaming-read bandwidth, while interleaving 2-8
- * rows (to reuse each activation load) fell to 35-60% of it, as the
- * hardware prefetcher does not follow several short streams at once.
- * Within a row, each step takes LINES whole 64-byte cache lines (one
- * load each) into as many independent accumulators: fewer instructions
- * per line let the core keep more misses in flight. Measured on Zen 4
- * with weights from DRAM (decode-sized calls, one thread, interleaved
- * A/B): f16 median 28.4 GB/s against 24.2 for two accumulators on
- * 32-byte loads, where a loop of the same loads without arithmetic
- * reached 29.9; decode 11-34% faster for f16, ~10% for f32. Software
- * prefetch (prefetcht0/t1/nta, 256 B-4 KiB ahead) was slower in every
- * variant. Tails use masked loads, never reading past a row. f16 and bf16
- * weights are widened to f32 in registers (vcvtph2ps; a 16-bit shift for
- * bf16) and multiplied with the f32 activations, so x keeps its full
- * precision; int8 uses vpdpbusd (u8 activations times s8 weights, summed
- * in int32 lanes). Measured again this way on Zen 4 (2 threads, 256 MiB
- * int8 and f16 matrices, decode-sized calls, each A/B pair right after a
- * read probe): two adjacent rows per step fell to 37-44% of the single-row
- * kernel (tried again on 2026-11-25 with the 16-row sums below, sharing
- * each activation load: 12% faster hot in L2, MobileLLM-125M f16 decode
- * 1.7-2.4x slower from DRAM); a burst of prefetches over the first 2-4
- * KiB of each call's rows changed nothing beyond noise (a 3-layer model
- * in L3, 6 alternating runs); a prefetch 4 KiB ahead gained 0-8% for int8 and nothing for
- * f16, and 1-8 KiB ahead slowed a block-sized f16 matrix re-read from L3
- * (from 42-46 to 39-41 GB/s); prefetching the next mat-vec's rows while waiting for the other
- * thread (16-256 KiB) cost 2-12% per token, and spreading the prefetch
- * of wo's rows over the attention loop gave -5% to +4%. Four rows per
- * activation load, for the second run of an immediately shared block
- * (its weights then in L3): 53 -> 75 GB/s on a block-sized f16 matrix
- * re-read alone (2 threads), half speed from DRAM, and
- * MobileLLM-LS-125M's immediate execute ratio only went from 1.71-1.77x
- * to 1.68-1.73x (4 interleaved pairs): not kept. What bounds any f16
- * mat-vec here: one vcvtph2ps and one FMA per 16 weights, which Zen 4
- * retires at ~59 GB/s of weights per core (bench_kern).
+ * bandwidth, and the kernel's shape serves one goal: keep a whole
+ * mat-vec (or a thread's share of it) one sequential stream that the
+ * hardware prefetcher follows at full speed. So rows are processed one
+ * after the other, never interleaved, and without software prefetch;
+ * within a row, each step takes LINES whole 64-byte cache lines (one
+ * load each) into as many independent accumulators, so that few
+ * instructions per line let the core keep many misses in flight. Tails
+ * use masked loads, never reading past a row. The measurements behind
+ * each of these choices, and the variants that were tried and lost, are
+ * in docs/performance.md ("AVX-512 kernels"), with the commands that
+ * repeat them.
+ *
+ * f16 and bf16 weights are widened to f32 in registers (vcvtph2ps; a
+ * 16-bit shift for bf16) and multiplied with the f32 activations, so x
+ * keeps its full precision; int8 uses vpdpbusd (u8 activations times s8
+ * weights, summed in int32 lanes). What bounds any f16 mat-vec: one
+ * vcvtph2ps and one FMA per 16 weights (bench_kern's widen_fma_pairs).
  *
  * A decode mat-vec sums each row's 16 lanes together with the 15 rows
  * after it (sum16(): a transposing tree of 15 adds, where 16 horizontal
  * sums take 64 shuffles and adds); int8 first folds its zero-point
  * correction into the lanes, so one sum per row is left instead of two.
- * MobileLLM-125M's rows are only 576 columns, so that per-row sum was a
- * large part of the work: one thread, matrix in L2, f16 39 -> 45 GB/s and
- * int8 32 -> 61 GB/s (Zen 4, two alternating runs each). From DRAM in its
- * slow state this VM gives 15 GB/s per core and the change shows only
- * within noise; it pays where the weights come from a cache (immediate
- * sharing's second run of a block: its mat-vecs 4.5-5.7% faster, 8
- * alternating runs) and where DRAM outruns a core (in the fast state each
- * of the two cores needs 30 GB/s, which the kernels reached only just
- * before). On top of it, widening each 32-byte half of an f16 line
- * straight from memory (no vextracti64x4): 45 -> 52 GB/s hot, a 3-layer
- * model in L3 4.6% faster, but decode from DRAM 3-4% slower (twice the
- * weight loads per line in the load queue): not kept.
+ * Short rows (MobileLLM-125M's are 576 columns) make that per-row sum a
+ * large part of the work.
  *
  * A prefill (kern_matmul with several tokens) is compute-bound instead:
  * each loaded line of a row serves TOKENS tokens, and rows go in blocks
@@ -248,9 +221,9 @@ INLINE void dot_tile(float *out, int64_t ostride, const char *row,
 
 /* Weight bytes of the rows a prefill runs all its tokens through before
  * moving on: with a tile's activations (TOKENS rows of x) they stay in
- * L1 while each group of TOKENS tokens passes over them. Measured on Zen
- * 4 (1536 x 576 f16, 32 tokens, one thread): 51 GFLOP/s row by row, where
- * each row made the 32 tokens' activations (74 KB) come from L2. */
+ * L1 while each group of TOKENS tokens passes over them (row by row, the
+ * activations of 32 tokens, 74 KB, would come from L2 for every row;
+ * docs/performance.md). */
 #define BLOCK_BYTES (16 << 10)
 
 /* Rows in blocks of BLOCK_BYTES; within a block, the tokens TOKENS at a
@@ -514,17 +487,11 @@ INLINE __m512 exp16(__m512 x)
 #define QVECS 4
 
 /* Each loop over positions asks for the key or value row PF_ROWS ahead
- * while it works on the current one: measured on Zen 4 (MobileLLM-125M
- * int8 decode at ctx 512, 2 threads, the cache coming from DRAM), 5-10%
- * faster per token than the hardware prefetchers alone, and 3x faster
- * for rows strided through memory. Into L2 (prefetcht1) 48-96 rows ahead
- * took one thread's kern_attend (group 3, hd 64, f16, 512 positions
- * from DRAM) from 16.5 to 13 ns per position, where 16 rows into L1
- * (prefetcht0) gave 16.5 and 16 rows into L2 19. The first PF_ROWS
- * rows of keys and values, which no earlier row asks for, are asked for
- * when a call starts: MobileLLM-125M f16 at ctx 512, 2 threads, 16
- * alternating runs, attention time -7% (median), the whole token within
- * noise (+-2%). */
+ * (into L2) while it works on the current one: unlike the weights, the
+ * cache rows of a head are strided through memory, which the hardware
+ * prefetchers follow poorly. The first PF_ROWS rows of keys and values,
+ * which no earlier row asks for, are asked for when a call starts. The
+ * distances tried are in docs/performance.md. */
 #define PF_ROWS 64
 
 INLINE void prefetch_row(const char *p, int64_t bytes)
@@ -778,6 +745,7 @@ TARGET static void swiglu(float *h, const float *g, int64_t n)
 
 static int supported(void)
 {
+    __builtin_cpu_init(); /* kern.c selects from a constructor */
     return __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") &&
@@ -785,17 +753,4 @@ static int supported(void)
            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
 }
 
-const kern_impl kern_avx512 = {
-    .name = "avx512+vnni",
-    .supported = supported,
-    .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,
-               [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8},
-    .range = range,
-    .quantize_act = quantize_act,
-    .f16_from_f32 = f16_from_f32,
-    .f16_to_f32 = f16_to_f32,
-    .sum = sum,
-    .attend = attend,
-    .exp = exp_n,
-    .swiglu = swiglu,
-};
+KERN_TABLE(kern_avx512, "avx512+vnni", supported, mm_i8, exp_n, swiglu);
