@@ -423,15 +423,15 @@ static int convert(parser *p, sim_profile *out)
     }
     if (!out->nlevels)
         return lk_fail(&p->err, LK_EINPUT, "%s: missing [cache1]", p->path);
-    /* each level holds what the level above evicts: a smaller outer level
-     * is a typo (MB for KB) the model would turn into wrong hit rates */
-    for (int i = 1; i < out->nlevels; i++)
-        if (out->level[i].cfg.size_bytes < out->level[i - 1].cfg.size_bytes)
-            return lk_fail(&p->err, LK_EINPUT,
-                           "%s:%d: [cache%d] size_kb: %llu KiB is smaller than [cache%d]'s "
-                           "%llu KiB", p->path, at(p, SECT_CACHE1 + i, "size_kb"), i + 1,
-                           (unsigned long long)(out->level[i].cfg.size_bytes >> 10), i,
-                           (unsigned long long)(out->level[i - 1].cfg.size_bytes >> 10));
+    /* an L2 smaller than the L1 it backs is a typo (MB for KB) the model
+     * would turn into wrong hit rates; further out a smaller level is
+     * real (snapdragon8.ini: a 6 MB memory-side SLC behind a 12 MB L3) */
+    if (out->nlevels > 1 && out->level[1].cfg.size_bytes < out->level[0].cfg.size_bytes)
+        return lk_fail(&p->err, LK_EINPUT,
+                       "%s:%d: [cache2] size_kb: %llu KiB is smaller than [cache1]'s "
+                       "%llu KiB", p->path, at(p, SECT_CACHE1 + 1, "size_kb"),
+                       (unsigned long long)(out->level[1].cfg.size_bytes >> 10),
+                       (unsigned long long)(out->level[0].cfg.size_bytes >> 10));
     if ((rc = need_positive(p, SECT_DRAM, "dram", "bandwidth_gbs")) ||
         (rc = need_positive(p, SECT_DRAM, "dram", "capacity_gb")) ||
         (rc = need_positive(p, SECT_DRAM, "dram", "app_budget")))
