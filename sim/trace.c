@@ -13,6 +13,17 @@ static uint64_t align_up(uint64_t x)
 int sim_trace_build(sim_trace *t, const arch_spec *s, lk_err *e)
 {
     *t = (sim_trace){.spec = *s};
+    /* coupled to attention(): 4 KV ranges per kv head, 2 score ranges per
+     * query head (the bounds of arch_spec_finish keep this from overflowing) */
+    uint64_t per_head = (uint64_t)arch_executed_layers(s) *
+                        (4 * (uint64_t)s->kv_heads + 2 * (uint64_t)s->heads);
+    if (per_head > SIM_TRACE_MAX_HEAD_RANGES)
+        return lk_fail(e, LK_EINPUT, "heads: %lld executed layers x (4 x %lld kv heads + "
+                       "2 x %lld heads) = %llu ranges to simulate per token; the simulator "
+                       "takes at most %llu", (long long)arch_executed_layers(s),
+                       (long long)s->kv_heads, (long long)s->heads,
+                       (unsigned long long)per_head,
+                       (unsigned long long)SIM_TRACE_MAX_HEAD_RANGES);
     int rc = arch_params_count(s, &t->params, e);
     if (rc || (rc = arch_layout_build(&t->layout, s, e)))
         return rc;
@@ -149,7 +160,7 @@ static void kv_range(const emit *m, int64_t layer, int which, int64_t h,
  * weighted sum of as many values: 2 * H * hd * (t + 1) MACs, in the KV
  * type. The reference makes one pass over each kv head's keys and one
  * over its values for all the query heads of its group. */
-static void attention(const emit *m, int64_t layer)
+static void attention(const emit *m, int64_t layer) /* coupled: sim_trace_build */
 {
     const sim_trace *t = m->t;
     const arch_spec *s = &t->spec;

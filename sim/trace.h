@@ -52,6 +52,17 @@
 
 #define SIM_TRACE_ALIGN 4096
 
+/* The most per-head ranges one token's trace may have: executed layers
+ * x (4 kv heads + 2 query heads), as attention() in trace.c emits them.
+ * The simulators keep state per range and per access, so a token costs
+ * time and memory in proportion to its ranges, not its bytes: 400k tiny
+ * heads took 38 s, 10M ran out of memory. 2^20 is 180 times a 30-layer
+ * model with 32 heads and 32 kv heads (the largest published models have
+ * 128 heads); at the limit
+ * a token took 2 s and 0.3 GB on the 2-core Xeon VM (docs/hardening.md,
+ * "sim cost bound"). sim_trace_build() refuses more. */
+#define SIM_TRACE_MAX_HEAD_RANGES (UINT64_C(1) << 20)
+
 typedef struct {
     const char *name;   /* "wq", "attention", "rms_att", ... */
     int64_t layer;      /* executed layer, -1 outside the blocks */
