@@ -5,7 +5,7 @@
 # (directly as root, through sudo otherwise) and says so. Where it cannot
 # install, it stops with the exact command to run.
 set -u
-need="gcc make pkg-config check libcsv-dev libhwloc-dev hwloc libinih-dev libcjson-dev gnuplot-nox valgrind python3 help2man man-db"
+need="gcc make pkg-config check clang libclang-rt-14-dev libcsv-dev libhwloc-dev hwloc libinih-dev libcjson-dev gnuplot-nox valgrind python3 help2man man-db"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
