@@ -4,6 +4,7 @@
 #   make check    unit and CLI tests, then again under ASan + UBSan
 #   make bench    benchmarks (speed and memory targets; not tests)
 #   make report   every sweep on every profile -> reports/out/
+#   make fuzz     every parser's libFuzzer harness, FUZZ_SECONDS each (tests/fuzz/)
 #   make clean    remove all build output
 #   make install  PREFIX (default /usr/local), DESTDIR: bin/lanky, share/lanky,
 #                 man page lanky(1); make uninstall removes them
@@ -79,7 +80,7 @@ BENCH_SRC := $(wildcard tests/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_OK := $(BUILD)/.deps-ok
 
-.PHONY: all check check-aarch64 test-run bench report clean deps install uninstall dist FORCE
+.PHONY: all check check-aarch64 test-run bench report clean deps install uninstall dist fuzz FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -140,7 +141,8 @@ check: $(DEPS_OK)
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 test-run
 	$(MAKE) BUILD=$(BUILD)/portable PORTABLE=1 SUITES="kern ref" test-run
 	$(MAKE) BUILD=$(BUILD) check-aarch64
-	@echo "make check: all suites passed (plain, ASan+UBSan, portable-only and aarch64 builds)"
+	$(MAKE) BUILD=$(BUILD) fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
+	@echo "make check: all suites passed (plain, ASan+UBSan, portable-only and aarch64 builds, fuzzers)"
 
 # The aarch64 build's kernel and model suites under qemu-user, then its
 # logits against this build's (tests/logits-aarch64.sh): -cpu max has
@@ -165,6 +167,62 @@ bench: $(BUILD)/lanky $(BENCH_BIN)
 	@st=0; for b in $(BENCH_BIN); do \
 	    echo "== $$b"; \
 	    LANKY_BIN=$(BUILD)/lanky LANKY_ROOT=$(CURDIR) $$b || st=1; \
+	done; exit $$st
+
+# Fuzzing (tests/fuzz/README.md): one libFuzzer harness per parser, built
+# with clang and ASan+UBSan. clang 14 has no x86 _Float16, so the kernels
+# are gcc's objects of the plain build, linked in uninstrumented. Each
+# harness first runs its whole corpus (the seeds: the project's own files),
+# then mutates for FUZZ_SECONDS; an input that crashes, leaks, takes over
+# 5 s or 1 GB fails the run and is kept as FUZZ/crash-NAME-*.
+FUZZ := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 20
+FUZZ_CHECK_SECONDS ?= 15
+FUZZ_NAMES := config profile csv ckpt spec
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -MMD -MP -pthread $(FUZZ_SAN)
+FUZZ_KERN := $(BUILD)/obj/ref/kern.o $(BUILD)/obj/ref/kern_x86.o
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ)/obj/%.o,\
+            $(filter-out ref/kern.c ref/kern_x86.c,$(LIB_SRC)))
+FUZZ_SEEDS_config := tests/fuzz/seeds/config/*.json
+FUZZ_SEEDS_profile := hw-profiles/*.ini tests/data/*.ini
+FUZZ_SEEDS_csv := sweeps/*.csv reports/paper-data/*.csv
+FUZZ_SEEDS_spec := tests/fuzz/seeds/spec/*
+
+$(FUZZ)/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c $(FUZZ_OBJ) $(FUZZ_KERN)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# Seed checkpoints: two tiny models lanky exports (tied, and shared).
+$(FUZZ)/seeds/ckpt: $(BUILD)/lanky
+	@rm -rf $@ && mkdir -p $@
+	$(BUILD)/lanky export --layers 1 --dim 8 --heads 2 --vocab 5 --seq-len 4 --tied \
+	    --out $@/tied.bin >/dev/null
+	$(BUILD)/lanky export --layers 2 --dim 8 --heads 2 --kv-heads 1 --vocab 3 \
+	    --share immediate --unroll --seq-len 2 --out $@/gqa.bin >/dev/null
+
+fuzz: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%) $(FUZZ)/seeds/ckpt
+	@for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ)/corpus/$$n; \
+	    case $$n in \
+	    config) cp $(FUZZ_SEEDS_config) $(FUZZ)/corpus/$$n/ ;; \
+	    profile) cp $(FUZZ_SEEDS_profile) $(FUZZ)/corpus/$$n/ ;; \
+	    csv) cp $(FUZZ_SEEDS_csv) $(FUZZ)/corpus/$$n/ ;; \
+	    ckpt) cp $(FUZZ)/seeds/ckpt/* $(FUZZ)/corpus/$$n/ ;; \
+	    spec) cp $(FUZZ_SEEDS_spec) $(FUZZ)/corpus/$$n/ ;; \
+	    esac; \
+	done
+	@st=0; for n in $(FUZZ_NAMES); do \
+	    $(FUZZ)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024 \
+	        -artifact_prefix=$(FUZZ)/crash-$$n- $(FUZZ)/corpus/$$n \
+	        >$(FUZZ)/$$n.log 2>&1 || st=1; \
+	    runs=$$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' $(FUZZ)/$$n.log); \
+	    crashes=$$(ls $(FUZZ)/crash-$$n-* 2>/dev/null | wc -l); \
+	    echo "fuzz $$n: $${runs:-?} executions in $(FUZZ_SECONDS) s, $$crashes crashes" \
+	         "(log $(FUZZ)/$$n.log)"; \
 	done; exit $$st
 
 report: $(BUILD)/lanky
@@ -203,4 +261,4 @@ dist:
 clean:
 	rm -rf build $(BUILD) reports/out
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)

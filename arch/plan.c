@@ -242,6 +242,18 @@ static void list_step(builder *b)
 int arch_plan_build(arch_plan *p, const arch_spec *s, lk_err *e)
 {
     *p = (arch_plan){.spec = *s};
+    /* coupled to attention(): 4 KV operands per kv head, 2 score operands
+     * per query head (the bounds of arch_spec_finish keep this from
+     * overflowing) */
+    uint64_t per_head = (uint64_t)arch_executed_layers(s) *
+                        (4 * (uint64_t)s->kv_heads + 2 * (uint64_t)s->heads);
+    if (per_head > ARCH_PLAN_MAX_HEAD_RANGES)
+        return lk_fail(e, LK_EINPUT, "heads: %lld executed layers x (4 x %lld kv heads + "
+                       "2 x %lld heads) = %llu ranges to simulate per token; the simulator "
+                       "takes at most %llu", (long long)arch_executed_layers(s),
+                       (long long)s->kv_heads, (long long)s->heads,
+                       (unsigned long long)per_head,
+                       (unsigned long long)ARCH_PLAN_MAX_HEAD_RANGES);
     int rc = arch_params_count(s, &p->params, e);
     if (rc || (rc = arch_layout_build(&p->layout, s, e)))
         return rc;

@@ -70,6 +70,17 @@
 
 #define ARCH_PLAN_ALIGN 4096
 
+/* The most per-head operands one token's plan may have: executed layers
+ * x (4 per kv head + 2 per query head), as attention() in plan.c lays
+ * them out. The plan and the simulators keep state per operand, so a
+ * token costs time and memory in proportion to its operands, not its
+ * bytes: 400k tiny heads took 38 s, 10M ran out of memory. 2^20 is 180
+ * times a 30-layer model with 32 heads and 32 kv heads (the largest
+ * published models have 128 heads); at the limit a token took 2 s and
+ * 0.3 GB on the 2-core Xeon VM (docs/hardening.md, "sim cost bound").
+ * arch_plan_build() refuses more. */
+#define ARCH_PLAN_MAX_HEAD_RANGES (UINT64_C(1) << 20)
+
 /* The activation buffers of one token (f32), in address order. */
 typedef enum {
     ARCH_A_NONE = -1,

@@ -2,6 +2,7 @@
 #include "spec.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -130,7 +131,9 @@ static int parse_int(const char *field, const char *v, int64_t *out, lk_err *e)
     char *end;
     errno = 0;
     long long x = strtoll(v, &end, 10);
-    if (end == v || *end || errno == ERANGE)
+    /* strtoll skips leading spaces and a '+'; refuse them as the trailing
+     * space is refused, so a value is digits with an optional '-' */
+    if (end == v || *end || errno == ERANGE || !(isdigit((unsigned char)*v) || *v == '-'))
         return lk_fail(e, LK_EINPUT, "%s: '%s' is not an integer", field, v);
     *out = x;
     return LK_OK;
@@ -344,12 +347,13 @@ static char *read_file(const char *path, size_t *size, lk_err *e)
         }
         n = fread(buf + len, 1, 4096, f);
         len += n;
-    } while (n > 0 && len < (64u << 20));
-    int bad = ferror(f) || len >= (64u << 20);
+    } while (n > 0 && len <= LK_INFILE_MAX_BYTES);
+    int bad = ferror(f) || len > LK_INFILE_MAX_BYTES;
     fclose(f);
     if (bad) {
         free(buf);
-        lk_fail(e, LK_EINPUT, "%s: unreadable or larger than 64 MB", path);
+        lk_fail(e, LK_EINPUT, "%s: unreadable or larger than %u MB", path,
+                LK_INFILE_MAX_BYTES >> 20);
         return NULL;
     }
     buf[len] = 0;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/outfile.h"
 #include "../reports/sweep.h"
 #include "cli.h"
 
@@ -98,29 +99,45 @@ static int out_path(const char *in, const char *dir, char *buf, size_t size,
     return LK_OK;
 }
 
-/* Run one sweep file; returns a fatal code, *status the rows' worst,
- * adds the rows written to *rows. */
-static int run_one(const cli_args *a, const char *in, sweep_opts *o,
-                   int *status, int *rows, lk_err *e)
+/* Run one sweep file into *t; returns a fatal code, *status the rows'
+ * worst, adds the rows to *rows. */
+static int run_one(const char *in, sweep_opts *o, table **t, int *status, int *rows,
+                   lk_err *e)
 {
-    const char *dir = cli_value(a, "out");
-    char path[4096], name[256];
-    int rc;
-    if (dir && (rc = out_path(in, dir, path, sizeof path, e)))
-        return rc;
+    char name[256];
     sweep_name(in, name, sizeof name);
     o->progress = isatty(2) ? on_progress : NULL;
     o->bad_row = on_bad_row;
     o->ctx = name;
-    table *t;
-    rc = sweep_run(in, o, &t, status, e);
+    int rc = sweep_run(in, o, t, status, e);
     if (o->progress)
         fprintf(stderr, "\r\033[K");
-    if (rc)
-        return rc;
-    rc = dir ? table_save(t, TABLE_CSV, path, e) : cli_print(a, t, e);
-    *rows += table_rows(t);
-    table_free(t);
+    if (!rc)
+        *rows += table_rows(*t);
+    return rc;
+}
+
+/* Write every table to DIR/<sweep>.csv, whole or not at all: all are
+ * written and flushed to temporary files (a full disk shows here, with
+ * the file's name) before the first replaces its old output. */
+static int save_all(const cli_args *a, const char *dir, table **t, lk_err *e)
+{
+    lk_outfile *o = calloc((size_t)a->npos, sizeof *o);
+    if (!o)
+        return lk_fail(e, LK_ERUN, "out of memory");
+    char path[4096];
+    int rc = LK_OK, n = 0;
+    for (; !rc && n < a->npos; n++)
+        if (!(rc = out_path(a->pos[n], dir, path, sizeof path, e)) &&
+            !(rc = lk_outfile_open(&o[n], path, e)) &&
+            (rc = table_write(t[n], TABLE_CSV, o[n].f, e)))
+            lk_prefix(e, "%s", path);
+    for (int i = 0; i < n; i++)
+        if (rc)
+            lk_outfile_abort(&o[i]);
+        else
+            rc = lk_outfile_commit(&o[i], e);
+    free(o);
     return rc;
 }
 
@@ -157,13 +174,24 @@ static int run(const cli_args *a, lk_err *e)
     rc = parse_opts(a, &o, list, names, e);
     if (!rc && dir)
         rc = make_dir(dir, e);
+    char path[4096];
+    for (int i = 0; !rc && dir && i < a->npos; i++) /* refused before any sweep runs */
+        rc = out_path(a->pos[i], dir, path, sizeof path, e);
     int worst = LK_OK, rows = 0;
+    table **t = calloc((size_t)a->npos, sizeof *t);
+    if (!rc && !t)
+        rc = lk_fail(e, LK_ERUN, "out of memory");
     for (int i = 0; !rc && i < a->npos; i++) {
         int status = LK_OK;
-        rc = run_one(a, a->pos[i], &o, &status, &rows, e);
+        rc = run_one(a->pos[i], &o, &t[i], &status, &rows, e);
         if (status == LK_EINPUT || !worst)
             worst = status;
     }
+    if (!rc)
+        rc = dir ? save_all(a, dir, t, e) : cli_print(a, t[0], e);
+    for (int i = 0; t && i < a->npos; i++)
+        table_free(t[i]);
+    free(t);
     if (!rc && worst)
         rc = lk_fail(e, worst, rows ? "sweep: some rows were bad (see above); the others "
                                       "were written"

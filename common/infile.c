@@ -2,19 +2,33 @@
 #include "infile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 FILE *lk_infile_open(const char *path, lk_err *e)
 {
-    FILE *f = fopen(path, "r");
+    /* O_NONBLOCK: opening a FIFO with no writer would otherwise block
+     * before fstat could refuse it */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
-    if (!f)
+    FILE *f = NULL;
+    if (fd < 0)
         lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));
-    else if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        f = NULL;
+    else if (fstat(fd, &st) != 0)
+        lk_fail(e, LK_EINPUT, "%s: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode))
         lk_fail(e, LK_EINPUT, "%s: a folder, not a file", path);
-    }
+    else if (!S_ISREG(st.st_mode))
+        lk_fail(e, LK_EINPUT, "%s: not a regular file (a FIFO, socket or device)", path);
+    else if ((unsigned long long)st.st_size > LK_INFILE_MAX_BYTES)
+        lk_fail(e, LK_EINPUT, "%s: %lld bytes, larger than the %u MB limit for a text "
+                "input", path, (long long)st.st_size, LK_INFILE_MAX_BYTES >> 20);
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+             !(f = fdopen(fd, "r")))
+        lk_fail(e, LK_ERUN, "%s: %s", path, strerror(errno));
+    if (!f && fd >= 0)
+        close(fd);
     return f;
 }

@@ -6,8 +6,17 @@
 
 #include "err.h"
 
-/* fopen(path, "r"), refusing a folder (which fopen opens, only for every
- * read to fail later). NULL with LK_EINPUT and "path: why" in e. */
+/* The largest text input lanky reads (config.json, profiles, sweep CSVs):
+ * the shipped ones are a few KB, so a file this large is a mistake (a
+ * log, a device, a runaway script), and stopping here keeps memory
+ * bounded. */
+#define LK_INFILE_MAX_BYTES (64u << 20)
+
+/* fopen(path, "r") for a regular file of at most LK_INFILE_MAX_BYTES.
+ * A folder, FIFO, socket or device is refused without blocking (a FIFO
+ * would wait forever for a writer; /dev/zero never ends). NULL with
+ * LK_EINPUT and "path: why" in e. Readers still stop at the limit, for
+ * a file that grows while it is read. */
 FILE *lk_infile_open(const char *path, lk_err *e);
 
 #endif

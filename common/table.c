@@ -288,7 +288,8 @@ int table_save(const table *t, table_format f, const char *path, lk_err *e)
     int rc = lk_outfile_open(&o, path, e);
     if (rc)
         return rc;
-    if ((rc = table_write(t, f, o.f, e))) {
+    if ((rc = table_write(t, f, o.f, e))) { /* e.g. a full disk: name the file */
+        lk_prefix(e, "%s", path);
         lk_outfile_abort(&o);
         return rc;
     }

@@ -63,7 +63,10 @@ static int check_header(const char *path, const int32_t f[7], shape *h,
         if (f[i] <= 0 && !(i == F_VOCAB && f[i] < 0 && f[i] != INT32_MIN))
             return lk_fail(e, LK_EINPUT, "%s: header field %s is %d (must be %s)",
                            path, field_names[i], f[i],
-                           i == F_VOCAB ? "non-zero" : "positive");
+                           i != F_VOCAB ? "positive"
+                           : f[i] ? "above -2147483648: its negation, the untied "
+                                    "vocab size, does not fit 32 bits"
+                                  : "non-zero");
     *h = (shape){f[F_DIM], f[F_HIDDEN], f[F_LAYERS], f[F_HEADS], f[F_KV_HEADS],
                  f[F_VOCAB] > 0 ? f[F_VOCAB] : -(int64_t)f[F_VOCAB], f[F_SEQ],
                  0, 0, f[F_VOCAB] > 0};
@@ -161,7 +164,7 @@ static int tensor_sources(const arch_spec *s, const shape *h, const float *base,
 int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
               lk_err *e)
 {
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block */
     if (fd < 0)
         return lk_fail(e, LK_EINPUT, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;

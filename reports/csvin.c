@@ -108,7 +108,18 @@ static int feed(FILE *f, struct csv_parser *p, reader *r)
     char *buf = NULL;
     size_t cap = 0;
     ssize_t got;
+    size_t total = 0; /* against LK_INFILE_MAX_BYTES, for a file growing while read */
     while (!r->rc && (got = getline(&buf, &cap, f)) > 0) {
+        if ((total += (size_t)got) > LK_INFILE_MAX_BYTES) {
+            r->rc = lk_fail(r->e, LK_EINPUT, "%s:%ld: larger than the %u MB limit for a "
+                            "text input", r->path, r->line + 1, LK_INFILE_MAX_BYTES >> 20);
+            break;
+        }
+        if (memchr(buf, 0, (size_t)got)) { /* a cell would end at it */
+            r->rc = lk_fail(r->e, LK_EINPUT, "%s:%ld: a NUL byte in the line", r->path,
+                            r->line + 1);
+            break;
+        }
         if (r->cr_lines < 0)
             r->cr_lines = lone_cr(buf, (size_t)got);
         for (size_t at = 0, len; !r->rc && at < (size_t)got; at += len) {

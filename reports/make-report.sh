@@ -9,6 +9,11 @@
 # quick times 2 decode tokens per measured model instead of 8, measures
 # fewer sweeps and simulates analytically only; it writes the same files.
 # Progress goes to stderr.
+#
+# Whole or nothing: everything is built in reports/out.tmp and replaces
+# reports/out as a whole at the end, so an interrupted run (Ctrl-C during
+# a sweep or a gnuplot figure) leaves the previous complete report and
+# no half-written file in it.
 set -eu
 lanky=$1
 effort=${2:-full}
@@ -48,8 +53,13 @@ elif [ hw-profiles/host.ini -ot host/probe.c ] || [ hw-profiles/host.ini -ot sim
     say "hw-profiles/host.ini older than host/probe.c or sim/profile.c: running lanky probe"
     "$lanky" probe >&2
 fi
+final=$out
+out=$final.tmp
+# a run stopped between the two renames at the end left only the old copy
+[ -d "$final" ] || [ ! -d "$final.old" ] || mv "$final.old" "$final"
+rm -rf "$out" "$final.old"
+trap 'rm -rf "$out"; exit 130' INT TERM HUP
 mkdir -p "$out"
-rm -f "$out/effort.txt"
 
 n=$(ls sweeps/*.csv | wc -l)
 i=0
@@ -64,7 +74,7 @@ for f in sweeps/*.csv; do
     "$lanky" sweep "$f" --profiles "$profiles" --mode $mode $measure --out "$out"
 done
 
-printf '%s\n' "$note" >"$out/effort.txt.tmp" && mv "$out/effort.txt.tmp" "$out/effort.txt"
+printf '%s\n' "$note" >"$out/effort.txt"
 say "tables, figure data and index.md"
 "$lanky" report "$out" --paper-data reports/paper-data
 
@@ -75,4 +85,9 @@ for g in "$out"/fig_*.gp; do
 done
 # again, now that the SVGs exist: index.html inlines them (reports/html.h)
 "$lanky" report "$out" --paper-data reports/paper-data
-say "done in $(($(date +%s) - start)) s: open $out/index.md"
+# replace the old report as a whole (two renames: a folder cannot be
+# renamed over a non-empty one)
+[ ! -d "$final" ] || mv "$final" "$final.old"
+mv "$out" "$final"
+rm -rf "$final.old"
+say "done in $(($(date +%s) - start)) s: open $final/index.md"

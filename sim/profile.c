@@ -98,6 +98,7 @@ typedef struct {
     char *rest;     /* what is left of it to hand out, or NULL */
     int *real;      /* real[k] = file line of inih's line k + 1 */
     int nreal, capreal;
+    size_t bytes;   /* read so far, against LK_INFILE_MAX_BYTES */
 } parser;
 
 static sect_kind kind_of(int si)
@@ -128,6 +129,8 @@ static int find_key(sect_kind k, const char *key, size_t n)
 }
 
 /* ---- the long-line reader -------------------------------------------- */
+
+static int bad(parser *p, const char *fmt, const char *a, const char *b);
 
 /* Start of a comment as inih reads one: ';' after whitespace, or a line
  * starting with '#'. */
@@ -168,6 +171,17 @@ static char *read_chunk(char *str, int num, void *stream)
         if (n < 0)
             return NULL;
         p->line++;
+        p->bytes += (size_t)n;
+        if (p->bytes > LK_INFILE_MAX_BYTES) { /* a file growing while read */
+            char mb[16];
+            snprintf(mb, sizeof mb, "%u", LK_INFILE_MAX_BYTES >> 20);
+            bad(p, "larger than the %s MB limit for a text input", mb, NULL);
+            return NULL;
+        }
+        if (memchr(p->buf, 0, (size_t)n)) { /* strlen would cut the value short */
+            bad(p, "a NUL byte in the line", NULL, NULL);
+            return NULL;
+        }
         p->buf[strcspn(p->buf, "\r\n")] = 0;
         if (strlen(p->buf) > room) {
             char *c = comment_start(p->buf);
@@ -220,7 +234,9 @@ static int parse_number(parser *p, const char *key, const char *v, double *out)
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end == v || *end || strpbrk(v, "xXiInN")) /* no hex, inf or nan */
+    /* no hex, inf or nan; no '+' (inih strips spaces, so the value starts
+     * with its first character) */
+    if (end == v || *end || strpbrk(v, "xXiInN") || *v == '+')
         return bad(p, "%s: '%s' is not a decimal number", key, v);
     if (errno == ERANGE)
         return bad(p, "%s: '%s' is out of range", key, v);
@@ -407,10 +423,23 @@ static int convert(parser *p, sim_profile *out)
     }
     if (!out->nlevels)
         return lk_fail(&p->err, LK_EINPUT, "%s: missing [cache1]", p->path);
+    /* an L2 smaller than the L1 it backs is a typo (MB for KB) the model
+     * would turn into wrong hit rates; further out a smaller level is
+     * real (snapdragon8.ini: a 6 MB memory-side SLC behind a 12 MB L3) */
+    if (out->nlevels > 1 && out->level[1].cfg.size_bytes < out->level[0].cfg.size_bytes)
+        return lk_fail(&p->err, LK_EINPUT,
+                       "%s:%d: [cache2] size_kb: %llu KiB is smaller than [cache1]'s "
+                       "%llu KiB", p->path, at(p, SECT_CACHE1 + 1, "size_kb"),
+                       (unsigned long long)(out->level[1].cfg.size_bytes >> 10),
+                       (unsigned long long)(out->level[0].cfg.size_bytes >> 10));
     if ((rc = need_positive(p, SECT_DRAM, "dram", "bandwidth_gbs")) ||
         (rc = need_positive(p, SECT_DRAM, "dram", "capacity_gb")) ||
         (rc = need_positive(p, SECT_DRAM, "dram", "app_budget")))
         return rc;
+    if (num(p, SECT_DRAM, "app_budget") > 1) /* a fraction of capacity_gb */
+        return lk_fail(&p->err, LK_EINPUT, "%s:%d: [dram] app_budget: %g is not a fraction "
+                       "in (0, 1] of capacity_gb", p->path, at(p, SECT_DRAM, "app_budget"),
+                       num(p, SECT_DRAM, "app_budget"));
     static const char *const peak[4] = {"gflops_f32", "gflops_f16", "gflops_bf16",
                                         "gops_int8"};
     static const char *const mac[4] = {"mac_pj_f32", "mac_pj_f16", "mac_pj_bf16",

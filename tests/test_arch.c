@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
@@ -491,6 +492,53 @@ START_TEST(options_override_preset)
 }
 END_TEST
 
+/* A size is digits with an optional '-': strtoll would also take a '+'
+ * and leading spaces, which were accepted while a trailing space was
+ * refused. */
+START_TEST(integers_digits_only)
+{
+    const char *bad[] = {"+5", " 5", "5 ", "\t5", "+-5"};
+    for (int i = 0; i < 5; i++) {
+        arch_spec s;
+        arch_spec_init(&s);
+        lk_err e = {0};
+        ck_assert_int_eq(arch_spec_set(&s, "layers", bad[i], &e), LK_EINPUT);
+        ck_assert_msg(strstr(e.msg, "layers: '") && strstr(e.msg, "is not an integer"),
+                      "'%s': %s", bad[i], e.msg);
+    }
+}
+END_TEST
+
+/* Every text input through the shared opener: a FIFO is refused without
+ * blocking (a reader would wait forever for a writer) and a file over
+ * LK_INFILE_MAX_BYTES (a sparse 65 MB file) before it is read, in one
+ * line naming the file, exit 2. */
+START_TEST(inputs_not_fifo_not_huge)
+{
+    char fifo[600], big[600], cmd[2000], *out, *err;
+    snprintf(fifo, sizeof fifo, "%s/in.fifo", tu_tmpdir());
+    snprintf(big, sizeof big, "%s/big.ini", tu_tmpdir());
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    FILE *f = fopen(big, "w");
+    ck_assert(f && fseek(f, 65 << 20, SEEK_SET) == 0 && fputc('\n', f) == '\n');
+    fclose(f);
+    const char *form[] = {"params --config %s", "sim --layers 2 --dim 64 --heads 4 --profile %s",
+                          "sweep %s --profiles a15"};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 2; j++) {
+            const char *path = j ? big : fifo;
+            snprintf(cmd, sizeof cmd, form[i], path);
+            ck_assert_int_eq(tu_run(cmd, &out, &err), 2);
+            ck_assert_msg(strstr(err, path) && strstr(err, j ? "larger than the 64 MB limit"
+                                                             : "not a regular file") &&
+                          strchr(err, '\n') == err + strlen(err) - 1, "%s: %s", cmd, err);
+            ck_assert_str_eq(out, "");
+            free(out);
+            free(err);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("arch");
@@ -514,6 +562,8 @@ int main(void)
     tcase_add_test(tc, config_sizes);
     tcase_add_test(tc, config_missing);
     tcase_add_test(tc, options_override_preset);
+    tcase_add_test(tc, integers_digits_only);
+    tcase_add_test(tc, inputs_not_fifo_not_huge);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }

@@ -422,7 +422,7 @@ static const bad_case bad[] = {
     {"zero-dim", {0, 32, 1, 2, 2, 10, 8}, 0, "dim"},
     {"neg-layers", {16, 32, -1, 2, 2, 10, 8}, 0, "n_layers"},
     {"zero-vocab", {16, 32, 1, 2, 2, 0, 8}, 0, "vocab_size"},
-    {"min-vocab", {16, 32, 1, 2, 2, INT32_MIN, 8}, 0, "vocab_size"},
+    {"min-vocab", {16, 32, 1, 2, 2, INT32_MIN, 8}, 0, "vocab_size is -2147483648 (must be above"},
     {"zero-seq", {16, 32, 1, 2, 2, 10, 0}, 0, "seq_len"},
     {"neg-hidden", {16, -32, 1, 2, 2, 10, 8}, 0, "hidden_dim"},
     {"heads-vs-dim", {16, 32, 1, 3, 3, 10, 8}, 0, "n_heads"},
@@ -462,6 +462,13 @@ START_TEST(test_short_and_missing)
              tmp("missing.bin"));
     ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
     ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
+    free(err);
+    /* a FIFO: opened without blocking, refused before any read */
+    const char *fifo = tmp("fifo.bin");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    snprintf(cmd, sizeof cmd, "logits --checkpoint %s --tokens 1", fifo);
+    ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
+    ck_assert_msg(strstr(err, fifo) && strstr(err, "not a regular file"), "%s", err);
     free(err);
 }
 END_TEST

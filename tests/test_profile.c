@@ -205,7 +205,45 @@ static const bad_case cases[] = {
     {"[energy]", "static_mw = ", "static_mw = 1e308", "= 1e308", "out of range (at most 1e15)"},
     {"[cache1]", "assoc = ", "assoc = 0", "assoc = 0", "1024 ways (fully associative)"},
     {"[cache2]", "assoc = ", "assoc = 512", "assoc = 512", "512 ways"},
+    {"[dram]", "app_budget = ", "app_budget = 2", "app_budget = 2",
+     "not a fraction in (0, 1]"},
+    {"[cache1]", "size_kb = ", "size_kb = +64", "= +64", "not a decimal number"},
+    {"[cache2]", "size_kb = ", "size_kb = 32", "size_kb = 32",
+     "[cache2] size_kb: 32 KiB is smaller than [cache1]'s 64 KiB"},
 };
+
+/* Files that are not text: a NUL byte inside a value (strlen would read
+ * "6<NUL>4" as 6), a FIFO (a reader would block forever) and a device
+ * that never ends. One line naming the file, exit 2, within the test's
+ * timeout. */
+START_TEST(not_text)
+{
+    char nul[600], fifo[600], args[800], *out, *err;
+    snprintf(nul, sizeof nul, "%s/nul.ini", tu_tmpdir());
+    char *text = slurp(tu_path("tests/data/sim-two-level.ini"));
+    char *at = strstr(text, "size_kb = 64");
+    FILE *f = fopen(nul, "w");
+    ck_assert(f && at);
+    fwrite(text, 1, (size_t)(at - text) + 11, f);
+    fwrite("\0", 1, 1, f);
+    fputs(at + 11, f);
+    fclose(f);
+    free(text);
+    snprintf(fifo, sizeof fifo, "%s/fifo.ini", tu_tmpdir());
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {nul, fifo, "/dev/zero"};
+    const char *what[] = {":11: a NUL byte", ": not a regular file", ": not a regular file"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "sim --layers 2 --dim 64 --heads 2 --profile %s",
+                 paths[i]);
+        ck_assert_int_eq(tu_run(args, &out, &err), 2);
+        ck_assert_msg(strstr(err, paths[i]) && strstr(err, what[i]) &&
+                      strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+        free(out);
+        free(err);
+    }
+}
+END_TEST
 
 /* The fixture with case c applied; *line is the line the error names. */
 static char *apply(const bad_case *c, int *line)
@@ -300,6 +338,7 @@ static Suite *suite(void)
     tcase_add_test(tc, long_lines);
     tcase_add_loop_test(tc, malformed, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, cli_errors);
+    tcase_add_test(tc, not_text);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -330,6 +330,55 @@ START_TEST(accuracy_section_recomputed)
 }
 END_TEST
 
+/* make report is whole or nothing (reports/make-report.sh): in a copy of
+ * the project's layout, with a stand-in lanky that writes one file per
+ * step, SIGINT during the second sweep and during a figure leave the
+ * previous report exactly as it was and no reports/out.tmp; a complete
+ * run replaces the old report as a whole (its stale file is gone). */
+START_TEST(report_whole_or_nothing)
+{
+    char d[600], cmd[4096], *out;
+    snprintf(d, sizeof d, "%s/rep", tu_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "set -e; mkdir -p %s/sweeps %s/reports/out %s/hw-profiles; cd %s; "
+             "cp '%s' reports/; touch hw-profiles/host.ini; "
+             "echo a > sweeps/a.csv; echo b > sweeps/b.csv; echo old > reports/out/stale.md",
+             d, d, d, d, tu_path("reports/make-report.sh"));
+    ck_assert_int_eq(tu_sh(cmd, NULL, NULL), 0);
+    /* the stand-in: sweep writes DIR/NAME.csv, report writes index.md;
+     * $STOP names the step at which it interrupts the script */
+    snprintf(cmd, sizeof cmd, "%s/fake-lanky", d);
+    tu_write(cmd, "#!/bin/sh\n"
+                  "echo $PPID > \"$(dirname \"$0\")/script.pid\"\n"
+                  "case $1 in\n"
+                  "sweep) for o; do [ \"$prev\" = --out ] && dir=$o; prev=$o; done\n"
+                  "  echo new > \"$dir/$(basename \"$2\")\"\n"
+                  "  [ \"$STOP\" = \"$(basename \"$2\")\" ] && kill -INT $PPID; sleep 0.2 ;;\n"
+                  "report) echo new > \"$2/index.md\" ;;\n"
+                  "esac\n"
+                  "exit 0\n");
+    snprintf(cmd, sizeof cmd, "%s/reports/style.gp", d);
+    tu_write(cmd, "\n");
+    snprintf(cmd, sizeof cmd, "%s/reports/fig_x.gp", d);
+    tu_write(cmd, "set terminal svg\nset output 'fig_x.svg'\n"
+                  "if (system('echo $STOP') eq 'fig') "
+                  "system('kill -INT `cat ../../script.pid`; sleep 1')\n"
+                  "plot x\n");
+    const char *stop[] = {"b.csv", "fig", "none"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "cd %s && chmod +x fake-lanky && "
+                 "STOP=%s sh reports/make-report.sh ./fake-lanky quick 2>/dev/null; "
+                 "ls reports reports/out", d, stop[i]);
+        tu_sh(cmd, &out, NULL);
+        ck_assert_str_eq(out, i < 2 ? "reports:\nfig_x.gp\nmake-report.sh\nout\nstyle.gp\n\nreports/out:\nstale.md\n"
+                                    : "reports:\nfig_x.gp\nmake-report.sh\nout\nstyle.gp\n\nreports/out:\na.csv\n"
+                                      "b.csv\neffort.txt\nfig_x.gp\nfig_x.svg\nindex.md\n"
+                                      "style.gp\n");
+        free(out);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report");
@@ -343,6 +392,7 @@ int main(void)
     tcase_add_loop_test(tc, captions_state_mode_and_units, 0, 2);
     tcase_add_test(tc, spearman_closed_form);
     tcase_add_test(tc, accuracy_section_recomputed);
+    tcase_add_test(tc, report_whole_or_nothing);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }

@@ -716,6 +716,70 @@ START_TEST(cli_exact_too_big)
 }
 END_TEST
 
+/* Accesses inside the attention ops, for the per-head bound below. */
+typedef struct {
+    bool in;
+    uint64_t n;
+} att_count;
+
+static void att_begin(void *u, const sim_op *op)
+{
+    ((att_count *)u)->in = !strcmp(op->name, "attention");
+}
+
+static void att_access(void *u, uint64_t addr, uint64_t bytes, bool write, sim_class cls)
+{
+    (void)addr, (void)bytes, (void)write, (void)cls;
+    att_count *c = u;
+    c->n += c->in;
+}
+
+/* The simulators' cost grows with the trace's ranges, so a token's
+ * per-head ranges are bounded (ARCH_PLAN_MAX_HEAD_RANGES). The bound
+ * counts what arch/plan.c's attention lays out: per executed layer 7 ranges
+ * (rope reads and writes of q and k, v, q, xb) plus 4 per kv head (write
+ * K and V of the token, read K and V) and 2 per query head (the scores,
+ * written then read) -- checked against the trace itself, then the limit
+ * at its edge and the issue's two reproducers through the CLI (exit 2,
+ * one line, instead of 38 s and an out-of-memory death). */
+START_TEST(cli_heads_bounded)
+{
+    arch_spec s = tu_spec("layers=3 dim=64 heads=8 kv_heads=2 vocab=64");
+    att_count c = {0};
+    trace_token(&s, (sim_sink){.u = &c, .op_begin = att_begin, .access = att_access});
+    ck_assert_uint_eq(c.n, 3 * (7 + 4 * 2 + 2 * 8));
+
+    int64_t h = (int64_t)(ARCH_PLAN_MAX_HEAD_RANGES / 6); /* heads = kv heads */
+    sim_trace t;
+    lk_err e = {0};
+    char opts[200];
+    snprintf(opts, sizeof opts, "layers=1 dim=96 head_dim=16 heads=%lld vocab=64",
+             (long long)h);
+    s = tu_spec(opts);
+    ck_assert_msg(sim_trace_build(&t, &s, &e) == LK_OK, "%s", e.msg);
+    sim_trace_free(&t);
+    s.heads = s.kv_heads = h + 1;
+    ck_assert_int_eq(sim_trace_build(&t, &s, &e), LK_EINPUT);
+    ck_assert_msg(strstr(e.msg, "heads:") && strstr(e.msg, "at most 1048576"), "%s", e.msg);
+
+    const char *cmd[] = {
+        "sim --layers 5 --dim 96 --heads 399999 --head-dim 16 --ffn relu --profile a15 "
+        "--mode analytic",
+        "sim --layers 5 --dim 96 --heads 10000000 --head-dim 2 --ffn relu --profile a15 "
+        "--mode analytic",
+    };
+    for (int i = 0; i < 2; i++) {
+        char *out, *err;
+        ck_assert_int_eq(tu_run(cmd[i], &out, &err), 2);
+        ck_assert_msg(strstr(err, "lanky: heads: 5 executed layers") &&
+                      strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+        ck_assert_str_eq(out, "");
+        free(out);
+        free(err);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim");
@@ -734,6 +798,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cli_columns);
     tcase_add_test(tc, cli_analytic_policy);
     tcase_add_test(tc, cli_exact_too_big);
+    tcase_add_test(tc, cli_heads_bounded);
     tcase_add_test(tc, cli_empty_profile_name);
     tcase_add_test(tc, cli_probe_writes_where_host_is_found);
     suite_add_tcase(s, tc);

@@ -313,6 +313,69 @@ START_TEST(sweep_refusals)
 }
 END_TEST
 
+/* Several sweep files are all run and written before any output is
+ * replaced: a bad second file leaves the first's old output, and a write
+ * that fails (a file-size limit standing in for a full disk) names the
+ * file and leaves nothing. A NUL byte in a cell, a FIFO and an endless
+ * device are refused in one line naming the file. */
+START_TEST(whole_or_nothing_and_not_text)
+{
+    const char *dir = tu_tmpdir();
+    char a[512], b[512], c[512], out[512], args[3000], *err, *text;
+    snprintf(a, sizeof a, "%s/wa.csv", dir);
+    snprintf(b, sizeof b, "%s/wb.csv", dir);
+    snprintf(c, sizeof c, "%s/wc.csv", dir);
+    snprintf(out, sizeof out, "%s/wout", dir);
+    tu_write(a, "name,layers,dim,heads\nfirst,2,64,4\n");
+    tu_write(b, "name,lay\n");
+    mkdir(out, 0755);
+    snprintf(args, sizeof args, "%s/wa.csv", out);
+    tu_write(args, "old\n");
+    snprintf(args, sizeof args, "sweep %s %s --profiles a15 --out %s", a, b, out);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "wb.csv:1: column 'lay'"), "%s", err);
+    free(err);
+    snprintf(args, sizeof args, "cat %s/wa.csv", out);
+    tu_sh(args, &text, NULL);
+    ck_assert_str_eq(text, "old\n");
+    free(text);
+
+    snprintf(args, sizeof args, "name,layers,dim,heads\n");
+    for (int i = 0; i < 100; i++)
+        snprintf(args + strlen(args), sizeof args - strlen(args), "r%d,2,64,4\n", i);
+    tu_write(c, args);
+    snprintf(args, sizeof args, "trap '' XFSZ; ulimit -f 8; \"$LANKY_BIN\" sweep %s %s "
+             "--profiles a15 --out %s", a, c, out);
+    ck_assert_int_eq(tu_sh(args, NULL, &err), 1);
+    ck_assert_msg(strstr(err, "wout/wc.csv: write: File too large") &&
+                  strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+    free(err);
+    snprintf(args, sizeof args, "cat %s/wa.csv", out);
+    tu_sh(args, &text, NULL);
+    ck_assert_str_eq(text, "old\n");
+    free(text);
+    snprintf(args, sizeof args, "%s/wc.csv", out);
+    ck_assert_int_ne(access(args, F_OK), 0);
+
+    FILE *f = fopen(c, "w");
+    ck_assert_ptr_nonnull(f);
+    fwrite("name,layers,dim,heads\nx,2\0009,64,4\n", 1, 33, f);
+    fclose(f);
+    snprintf(b, sizeof b, "%s/fifo.csv", dir);
+    ck_assert_int_eq(mkfifo(b, 0600), 0);
+    const char *in[] = {c, b, "/dev/zero"};
+    const char *what[] = {"wc.csv:2: a NUL byte", "fifo.csv: not a regular file",
+                          "/dev/zero: not a regular file"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "sweep %s --profiles a15", in[i]);
+        ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+        ck_assert_msg(strstr(err, what[i]) && strchr(err, '\n') == err + strlen(err) - 1,
+                      "%s", err);
+        free(err);
+    }
+}
+END_TEST
+
 /* lanky report reads every input before it writes: a malformed sweep
  * result or paper table is refused naming its file and line, and the
  * folder keeps only what was there (no table of a good input either). */
@@ -504,6 +567,7 @@ int main(void)
     tcase_add_test(tc, byte_order_mark_skipped);
     tcase_add_test(tc, preset_and_config_refused);
     tcase_add_test(tc, sweep_refusals);
+    tcase_add_test(tc, whole_or_nothing_and_not_text);
     tcase_add_test(tc, missing_size_names_column);
     tcase_add_test(tc, quoted_cr_is_not_a_line_end);
     tcase_add_test(tc, kv_cache_bytes_closed_form);
