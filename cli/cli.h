@@ -79,6 +79,6 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
               lk_err *e);
 
 extern const cli_command cmd_params, cmd_schedule, cmd_sim, cmd_bench,
-    cmd_logits, cmd_export, cmd_probe, cmd_sweep, cmd_report;
+    cmd_logits, cmd_export, cmd_probe, cmd_sweep, cmd_report, cmd_calibrate;
 
 #endif

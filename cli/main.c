@@ -17,7 +17,7 @@
 
 static const cli_command *const commands[] = {
     &cmd_params, &cmd_schedule, &cmd_sim, &cmd_bench, &cmd_logits,
-    &cmd_export, &cmd_probe, &cmd_sweep, &cmd_report,
+    &cmd_export, &cmd_probe, &cmd_sweep, &cmd_report, &cmd_calibrate,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

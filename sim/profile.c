@@ -533,23 +533,31 @@ void sim_profile_home(char *dst, size_t n, const char *name)
     snprintf(dst, n, "%s/%s.ini", dir, name);
 }
 
-int sim_profile_load(sim_profile **p, const char *name, lk_err *e)
+int sim_profile_find(char *path, size_t n, const char *name, lk_err *e)
 {
     size_t len = strlen(name);
     if (strchr(name, '/') || (len > 4 && !strcmp(name + len - 4, ".ini")))
-        return sim_profile_read(p, name, e);
+        return snprintf(path, n, "%s", name) < (int)n ? LK_OK
+               : lk_fail(e, LK_EINPUT, "profile '%s': path too long", name);
     if (!len || strlen(name) > 200)
         return lk_fail(e, LK_EINPUT, "profile '%s': not a profile name", name);
-    char dir[PATH_MAX + 16], path[PATH_MAX + 256];
+    char dir[PATH_MAX + 16];
     for (int k = 0; k < 3; k++)
         if (search_dir(k, dir, sizeof dir) &&
-            snprintf(path, sizeof path, "%s/%s.ini", dir, name) > 0 && readable(path))
-            return sim_profile_read(p, path, e);
-    *p = NULL;
+            snprintf(path, n, "%s/%s.ini", dir, name) > 0 && readable(path))
+            return LK_OK;
     return lk_fail(e, LK_EINPUT,
                    "profile '%s': no %s.ini in $LANKY_PROFILES, the project's "
                    "hw-profiles or ./hw-profiles%s",
                    name, name, strcmp(name, "host") ? "" : " (lanky probe writes it)");
+}
+
+int sim_profile_load(sim_profile **p, const char *name, lk_err *e)
+{
+    char path[PATH_MAX + 256];
+    *p = NULL;
+    int rc = sim_profile_find(path, sizeof path, name, e);
+    return rc ? rc : sim_profile_read(p, path, e);
 }
 
 void sim_profile_free(sim_profile *p)

@@ -10,6 +10,7 @@
 #ifndef SIM_SIM_H
 #define SIM_SIM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../arch/spec.h"
@@ -22,6 +23,8 @@ typedef struct sim_profile sim_profile;
  * project folder (or $LANKY_PROFILES); anything with a '/' or ending in
  * .ini is a path. */
 int sim_profile_load(sim_profile **p, const char *name_or_path, lk_err *e);
+/* The file sim_profile_load() reads for name_or_path, into path (n bytes). */
+int sim_profile_find(char *path, size_t n, const char *name_or_path, lk_err *e);
 /* Where profile `name` belongs, so that sim_profile_load() finds it first
  * ($LANKY_PROFILES, else the project's hw-profiles, else ./hw-profiles):
  * `lanky probe` writes host.ini there (./hw-profiles when the project's
