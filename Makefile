@@ -138,6 +138,7 @@ check: $(DEPS_OK)
 	sh sim/cachegrind-check.sh $(BUILD)/lanky
 	sh tests/install-check.sh $(BUILD)
 	sh tests/html-check.sh $(BUILD)
+	sh tests/tex-check.sh $(BUILD)
 	$(MAKE) BUILD=$(BUILD)/asan SAN=1 test-run
 	$(MAKE) BUILD=$(BUILD)/portable PORTABLE=1 SUITES="kern ref" test-run
 	$(MAKE) BUILD=$(BUILD) check-aarch64

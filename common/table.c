@@ -295,3 +295,15 @@ int table_save(const table *t, table_format f, const char *path, lk_err *e)
     }
     return lk_outfile_commit(&o, e);
 }
+
+bool table_col_numeric(const table *t, int col)
+{
+    const char *name = table_colname(t, col);
+    for (int r = 0; r < table_rows(t); r++) {
+        const char *v = table_get(t, r, name);
+        char *end;
+        if (v && *v && (strtod(v, &end), *end))
+            return false;
+    }
+    return true;
+}

@@ -17,6 +17,7 @@
 #ifndef COMMON_TABLE_H
 #define COMMON_TABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -48,6 +49,9 @@ int table_rows(const table *t);
 int table_cols(const table *t);
 const char *table_colname(const table *t, int col);
 const char *table_get(const table *t, int row, const char *col);
+/* Whether every non-empty cell of column col parses whole as a number
+ * (writers right-align such columns). */
+bool table_col_numeric(const table *t, int col);
 
 /* "table", "csv" or "json". */
 int table_parse_format(const char *s, table_format *f, lk_err *e);

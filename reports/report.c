@@ -22,6 +22,7 @@
 
 #include "../common/outfile.h"
 #include "../common/table.h"
+#include "../common/tex.h"
 #include "accuracy.h"
 #include "html.h"
 #include "results.h"
@@ -30,6 +31,9 @@
 #define MAX_JOIN 5
 #define MAX_COLS 24 /* columns of a table definition */
 #define REF_SOC "a15" /* the paper's phone: iPhone 13, Apple A15 */
+/* The LaTeX tables fit a one-column article on A4 with 2.5 cm margins
+ * (16 cm = 455 pt), the common arXiv layout; tests/tex-check.sh checks it. */
+#define TEX_TEXT_WIDTH_PT 455
 
 /* ---- number formats ------------------------------------------------- */
 
@@ -362,14 +366,12 @@ static void expand(const tab_def *d, const table *sw, out_cols *o)
     }
 }
 
-static int build_table(const tab_def *d, const table *sw, const table *paper,
-                       table **out, lk_err *e)
+static int build_table(const tab_def *d, const out_cols *o, const table *sw,
+                       const table *paper, table **out, lk_err *e)
 {
-    out_cols o;
-    expand(d, sw, &o);
     char cols[64 * 65] = "";
-    for (int i = 0; i < o.n; i++)
-        strcat(strcat(cols, i ? "," : ""), o.head[i]);
+    for (int i = 0; i < o->n; i++)
+        strcat(strcat(cols, i ? "," : ""), o->head[i]);
     spec_rows s;
     table *t = table_new(cols);
     if (!t || spec_rows_build(&s, sw, e)) {
@@ -386,16 +388,16 @@ static int build_table(const tab_def *d, const table *sw, const table *paper,
             spec_rows_free(&s);
             return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
         }
-        for (int i = 0; i < o.n; i++) {
-            const col_def *c = o.def[i];
+        for (int i = 0; i < o->n; i++) {
+            const col_def *c = o->def[i];
             if (c->f == F_TEXT) {
-                table_put(t, o.head[i], "%s", rep_get(sw, r, c->col));
+                table_put(t, o->head[i], "%s", rep_get(sw, r, c->col));
                 continue;
             }
-            double v = value(c, sw, &s, r, paper, pr, o.profile[i]);
+            double v = value(c, sw, &s, r, paper, pr, o->profile[i]);
             if (!have_first)
                 first[i] = v;
-            put_value(t, o.head[i], c->f == F_REL ? v / first[i] - 1 : v, c->f);
+            put_value(t, o->head[i], c->f == F_REL ? v / first[i] - 1 : v, c->f);
         }
         have_first = true;
     }
@@ -528,15 +530,6 @@ static int save_text(const char *path, const char *text, size_t len, lk_err *e)
 }
 
 /* A column is numeric when every non-empty cell is a number. */
-static bool numeric_col(const table *t, int c)
-{
-    const char *col = table_colname(t, c);
-    for (int r = 0; r < table_rows(t); r++)
-        if (*rep_get(t, r, col) && isnan(rep_num(t, r, col)))
-            return false;
-    return true;
-}
-
 /* A Markdown cell: '|' would end it, '\\' escapes. */
 static void md_cell(FILE *f, const char *s)
 {
@@ -556,7 +549,7 @@ static void write_md(FILE *f, const table *t)
         md_cell(f, table_colname(t, c));
     fprintf(f, "|\n");
     for (int c = 0; c < n; c++)
-        fprintf(f, "|%s", numeric_col(t, c) ? "---:" : ":---");
+        fprintf(f, "|%s", table_col_numeric(t, c) ? "---:" : ":---");
     fprintf(f, "|\n");
     for (int r = 0; r < table_rows(t); r++) {
         for (int c = 0; c < n; c++)
@@ -567,45 +560,63 @@ static void write_md(FILE *f, const table *t)
 
 /* LaTeX text: its ten special characters escaped (model names are the
  * user's). */
-static void tex_text(FILE *f, const char *s)
+/* The units a column head may end in (F_MILLION is M or MB by its head). */
+static const char *const units[] = {"ms", "mJ", "MB", "M", "%", NULL};
+
+/* head without its unit word (and the brackets of "(512 tokens)") into
+ * words; the unit into unit ("" without one). */
+static void split_head(const char *head, char *words, size_t wn, char *unit, size_t un)
 {
-    for (; *s; s++) {
-        if (strchr("&%$#_{}", *s))
-            fprintf(f, "\\%c", *s);
-        else if (*s == '\\')
-            fputs("\\textbackslash{}", f);
-        else if (*s == '^' || *s == '~')
-            fprintf(f, "\\%s{}", *s == '^' ? "textasciicircum" : "textasciitilde");
-        else
-            fputc(*s, f);
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", head);
+    words[0] = unit[0] = 0;
+    size_t used = 0;
+    for (char *w = strtok(buf, " "); w; w = strtok(NULL, " ")) {
+        bool is_unit = false;
+        for (int i = 0; units[i] && !*unit; i++)
+            if (!strcmp(w, units[i]))
+                is_unit = true, snprintf(unit, un, "%s", w);
+        if (is_unit)
+            continue;
+        w += *w == '(';
+        w[strcspn(w, ")")] = 0;
+        used += (size_t)snprintf(words + used, used < wn ? wn - used : 0, "%s%s",
+                                 used ? " " : "", w);
     }
 }
 
-static void write_tex(FILE *f, const table *t, const tab_def *d, const char *cap)
+/* Table d as LaTeX: per-SoC columns under a spanner naming the metric,
+ * heads wrapped with the unit under them, the leading identity columns
+ * (text and integers, at most TEX_MAX_KEYS: "Size, Layers, Heads" name a
+ * row of Table 9; more would leave a split part little room) repeated in
+ * each part if it must be split. */
+#define TEX_MAX_KEYS 3
+static void write_tex(FILE *f, const table *t, const tab_def *d, const out_cols *o,
+                      const char *cap)
 {
-    int n = table_cols(t);
-    fprintf(f, "%% %s -- written by lanky (reports/report.c); needs "
-               "\\usepackage{booktabs}\n\\begin{table}\n\\centering\n\\small\n"
-               "\\caption[", d->file);
-    tex_text(f, d->title);
-    fprintf(f, "]{");
-    tex_text(f, d->title);
-    fprintf(f, ". ");
-    tex_text(f, cap);
-    fprintf(f, "}\n\\label{tab:%s}\n\\begin{tabular}{", d->file);
-    for (int c = 0; c < n; c++)
-        fputc(numeric_col(t, c) ? 'r' : 'l', f);
-    fprintf(f, "}\n\\toprule\n");
-    for (int c = 0; c < n; c++) {
-        tex_text(f, table_colname(t, c));
-        fprintf(f, c + 1 < n ? " & " : " \\\\\n\\midrule\n");
+    lk_tex_col cols[64];
+    char group[64][96], head[64][96], unit[64][8];
+    bool keys = true;
+    for (int i = 0; i < o->n; i++) {
+        const col_def *c = o->def[i];
+        keys &= i < TEX_MAX_KEYS && c->per == ANY && (c->f == F_TEXT || c->f == F_INT);
+        if (c->per == EACH_SOC) {
+            char w[96], u[8];
+            split_head(c->head, w, sizeof w, u, sizeof u);
+            const char *what = *w ? w : c->f == F_MS ? "Latency" : c->f == F_MJ ? "Energy" : "";
+            snprintf(group[i], sizeof group[i], *u ? "%s (%s)" : "%s", what, u);
+            snprintf(head[i], sizeof head[i], "%s", o->profile[i]);
+            unit[i][0] = 0;
+        } else
+            split_head(o->head[i], head[i], sizeof head[i], unit[i], sizeof unit[i]);
+        cols[i] = (lk_tex_col){c->per == EACH_SOC ? group[i] : NULL, head[i],
+                               *unit[i] ? unit[i] : NULL, keys};
     }
-    for (int r = 0; r < table_rows(t); r++)
-        for (int c = 0; c < n; c++) {
-            tex_text(f, rep_get(t, r, table_colname(t, c)));
-            fprintf(f, c + 1 < n ? " & " : " \\\\\n");
-        }
-    fprintf(f, "\\bottomrule\n\\end{tabular}\n\\end{table}\n");
+    char label[96];
+    snprintf(label, sizeof label, "tab:%s", d->file);
+    lk_tex_opts opts = {label, d->title, cap, TEX_TEXT_WIDTH_PT};
+    fprintf(f, "%% %s -- written by lanky (reports/report.c)\n", d->file);
+    lk_tex_table(f, t, cols, &opts);
 }
 
 /* Close f, an open_memstream on *buf and *len, and write its text to
@@ -619,8 +630,8 @@ static int save_stream(FILE *f, char **buf, size_t *len, const char *path,
     return rc;
 }
 
-static int save_table(const char *dir, const tab_def *d, const table *t,
-                      const char *cap, lk_err *e)
+static int save_table(const char *dir, const tab_def *d, const out_cols *o,
+                      const table *t, const char *cap, lk_err *e)
 {
     char path[4096];
     char *buf;
@@ -632,7 +643,7 @@ static int save_table(const char *dir, const tab_def *d, const table *t,
         if (!(f = open_memstream(&buf, &len)))
             return lk_fail(e, LK_ERUN, "out of memory");
         if (tex)
-            write_tex(f, t, d, cap);
+            write_tex(f, t, d, o, cap);
         else {
             fprintf(f, "**%s.** %s\n\n", d->title, cap);
             write_md(f, t);
@@ -1059,8 +1070,10 @@ static int report_table(const char *dir, const char *paper_dir, const tab_def *d
         caption(d, sw, &p, cap, CAPTION);
         for (int k = 0; k < p.modes.n; k++)
             add_value(modes, p.modes.v[k]);
-        if (!(rc = build_table(d, sw, paper, t, e)))
-            rc = save_table(dir, d, *t, cap, e);
+        out_cols o;
+        expand(d, sw, &o);
+        if (!(rc = build_table(d, &o, sw, paper, t, e)))
+            rc = save_table(dir, d, &o, *t, cap, e);
     }
     table_free(sw);
     table_free(paper);
