@@ -29,7 +29,7 @@ int arch_kv_size(arch_dtype d)
     return arch_dtype_size(arch_kv_type(d));
 }
 
-static bool is_norm(arch_weight id)
+bool arch_weight_is_norm(arch_weight id)
 {
     return id == ARCH_W_RMS_ATT || id == ARCH_W_RMS_FFN || id == ARCH_W_RMS_FINAL;
 }
@@ -38,7 +38,7 @@ uint64_t arch_tensor_bytes(arch_dtype d, arch_weight id, int64_t rows,
                            int64_t cols)
 {
     uint64_t n = (uint64_t)rows * (uint64_t)cols;
-    if (is_norm(id))
+    if (arch_weight_is_norm(id))
         return 4 * n; /* norms stay f32 */
     /* int8: one f32 scale per row (per output channel) */
     if (d == ARCH_INT8)
@@ -106,7 +106,7 @@ static int count_one(void *ctx, const arch_tensor *t)
     uint64_t bytes = arch_tensor_bytes(c->s->dtype, t->id, t->rows, t->cols);
     p->by_class[t->cls] += n;
     p->total += n;
-    if (!is_norm(t->id))
+    if (!arch_weight_is_norm(t->id))
         p->paper += n;
     p->weight_bytes += bytes;
     if (t->block == 0)

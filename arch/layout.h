@@ -100,6 +100,9 @@ int arch_kv_size(arch_dtype d);
 /* Where an int8 matrix's scales start, from the start of its data. */
 uint64_t arch_int8_scales_offset(int64_t rows, int64_t cols);
 
+/* The RMSNorm weights (att, ffn, final): f32 in every dtype. */
+bool arch_weight_is_norm(arch_weight id);
+
 /* The bytes one tensor of rows x cols occupies in dtype d. */
 uint64_t arch_tensor_bytes(arch_dtype d, arch_weight id, int64_t rows,
                            int64_t cols);

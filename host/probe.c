@@ -192,7 +192,7 @@ static void read_topology(probe_host *h, hwloc_topology_t topo)
     hwloc_obj_t root = hwloc_get_root_obj(topo);
     cpu_model(topo, h->cpu, sizeof h->cpu);
     h->mem_hwloc = root->total_memory;
-    h->mem_bytes = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+    h->mem_bytes = mem_physical();
     read_caches(h, topo);
 }
 

@@ -9,29 +9,16 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../arch/layout.h"
 #include "../arch/schedule.h"
+#include "../common/rand.h"
 #include "ckpt.h"
 #include "mem.h"
-
-/* splitmix64 (Steele, Lea, Flood 2014): a tiny, well-mixed generator whose
- * output depends only on its 64-bit state, on any machine. */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 static uint64_t mix(uint64_t state, uint64_t v)
 {
     state ^= v * 0xD6E8FEB86659FD93ull;
-    return splitmix64(&state);
-}
-
-static bool is_norm(arch_weight id)
-{
-    return id == ARCH_W_RMS_ATT || id == ARCH_W_RMS_FFN || id == ARCH_W_RMS_FINAL;
+    return lk_splitmix64(&state);
 }
 
 void ref_weights_seed_row(const arch_spec *s, uint64_t seed, arch_weight id,
@@ -44,10 +31,11 @@ void ref_weights_seed_row(const arch_spec *s, uint64_t seed, arch_weight id,
     double a = sqrt(3.0 / (double)cols);
     if (id == ARCH_W_O || id == ARCH_W_2)
         a /= sqrt(2.0 * (double)arch_executed_layers(s));
-    float fa = is_norm(id) ? 0.1f : (float)a, base = is_norm(id) ? 1.0f : 0.0f;
+    float fa = arch_weight_is_norm(id) ? 0.1f : (float)a,
+          base = arch_weight_is_norm(id) ? 1.0f : 0.0f;
     for (int64_t c = 0; c < cols; c++) {
         /* 24 random bits are exact in a float: u in [0, 1), 2u-1 exact */
-        float u = (float)(splitmix64(&state) >> 40) * 0x1p-24f;
+        float u = (float)(lk_splitmix64(&state) >> 40) * 0x1p-24f;
         dst[c] = base + (2.0f * u - 1.0f) * fa;
     }
 }
@@ -116,7 +104,7 @@ static void fill_rows(void *arg, int i, int n)
 {
     fill_job *j = arg;
     const arch_tensor *t = j->t;
-    arch_dtype type = is_norm(t->id) ? ARCH_F32 : j->s->dtype;
+    arch_dtype type = arch_weight_is_norm(t->id) ? ARCH_F32 : j->s->dtype;
     int64_t r0 = t->rows * i / n, r1 = t->rows * (i + 1) / n;
     float *row = j->scratch + (int64_t)i * j->max_cols;
     for (int64_t r = r0; r < r1; r++) {
@@ -199,7 +187,7 @@ static int fill_blob(ref_weights *w, const arch_layout *l, const float *const *s
                 snprintf(at, sizeof at, " of block %lld", (long long)t->block);
             rc = lk_fail(e, LK_EINPUT, "%s%s: a weight is NaN, infinite or beyond %s's range",
                          arch_weight_name(t->id), at,
-                         arch_dtype_name(is_norm(t->id) ? ARCH_F32 : w->spec.dtype));
+                         arch_dtype_name(arch_weight_is_norm(t->id) ? ARCH_F32 : w->spec.dtype));
         }
     }
     if (!rc)

@@ -49,6 +49,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "../common/rand.h"
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -141,14 +143,10 @@ int sim_policy_parse(const char *s, sim_policy *p, lk_err *e)
                    s);
 }
 
-/* splitmix64 (Steele, Lea, Flood 2014) turns any seed into a good
- * nonzero xorshift state. */
+/* splitmix64 turns any seed into a good nonzero xorshift state. */
 static uint64_t seed_state(uint64_t seed)
 {
-    uint64_t z = seed + UINT64_C(0x9E3779B97F4A7C15);
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    z ^= z >> 31;
+    uint64_t z = lk_splitmix64(&seed);
     return z ? z : 1;
 }
 
