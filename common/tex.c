@@ -16,10 +16,12 @@
 #define HEAD_WRAP 10
 #define MAX_TEX_COLS 64
 
-void lk_tex_text(FILE *f, const char *s)
+/* s escaped; with powers, "10^6" in lanky's own text (a caption's units)
+ * becomes a superscript. A user's text (a model name) keeps its caret. */
+static void text(FILE *f, const char *s, bool powers)
 {
     for (; *s; s++) {
-        if (*s == '^' && isdigit((unsigned char)s[1])) { /* 10^6 */
+        if (powers && *s == '^' && isdigit((unsigned char)s[1])) { /* 10^6 */
             fputs("\\textsuperscript{", f);
             while (isdigit((unsigned char)s[1]))
                 fputc(*++s, f);
@@ -33,6 +35,11 @@ void lk_tex_text(FILE *f, const char *s)
         else
             fputc(*s, f);
     }
+}
+
+void lk_tex_text(FILE *f, const char *s)
+{
+    text(f, s, false);
 }
 
 /* Estimated width of the first n characters of s, in points. */
@@ -187,7 +194,7 @@ static void part_float(FILE *f, const table *t, const lk_tex_col *cols, const in
         fprintf(f, " (continued, part %d).}\n\\label{%s-%d}\n", k + 1, o->label, k + 1);
     else {
         fputs(". ", f);
-        lk_tex_text(f, o->caption);
+        text(f, o->caption, true);
         fprintf(f, "}\n\\label{%s}\n", o->label);
     }
     tabular(f, t, cols, in, n);

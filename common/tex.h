@@ -48,7 +48,8 @@ typedef struct {
 
 void lk_tex_table(FILE *f, const table *t, const lk_tex_col *cols, const lk_tex_opts *o);
 
-/* s with LaTeX's special characters escaped; "10^6" becomes a superscript. */
+/* s with LaTeX's special characters escaped (a caret stays a caret; a
+ * caption's "10^6" is set as a power by lk_tex_table). */
 void lk_tex_text(FILE *f, const char *s);
 
 #endif

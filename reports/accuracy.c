@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/md.h"
 #include "results.h"
 
 /* Table 9 first: its groups are the size classes ranked within. */
@@ -202,19 +203,29 @@ static void host_section(FILE *f, host_acc *h)
 
 /* ---- phones -------------------------------------------------------- */
 
+/* The rows of ph that were (or were not) calibrated on, as a table. */
 static void phone_rows(FILE *f, const table *ph, bool calibrated)
 {
-    fprintf(f, "| SoC | model | dtype | measured ms | predicted ms | floor ms | "
-               "error | source |\n|---|---|---|---:|---:|---:|---:|---|\n");
-    for (int r = 0; r < table_rows(ph); r++) {
+    table *t = table_new("SoC,model,dtype,measured ms,predicted ms,floor ms,error %,source");
+    for (int r = 0; t && r < table_rows(ph); r++) {
         if (!strcmp(rep_get(ph, r, "calibrated"), "yes") != calibrated)
             continue;
-        fprintf(f, "| %s | %s | %s | %s | %s | %s | %+.1f%% | %s |\n",
-                rep_get(ph, r, "profile"), rep_get(ph, r, "model"),
-                rep_get(ph, r, "dtype"), rep_get(ph, r, "measured_ms"),
-                rep_get(ph, r, "predicted_ms"), rep_get(ph, r, "floor_ms"),
-                rep_num(ph, r, "error_pct"), rep_get(ph, r, "source"));
+        if (table_row(t))
+            break;
+        table_put(t, "SoC", "%s", rep_get(ph, r, "profile"));
+        table_put(t, "model", "%s", rep_get(ph, r, "model"));
+        table_put(t, "dtype", "%s", rep_get(ph, r, "dtype"));
+        table_put(t, "measured ms", "%s", rep_get(ph, r, "measured_ms"));
+        table_put(t, "predicted ms", "%s", rep_get(ph, r, "predicted_ms"));
+        table_put(t, "floor ms", "%s", rep_get(ph, r, "floor_ms"));
+        table_put(t, "error %", "%+.1f", rep_num(ph, r, "error_pct"));
+        table_put(t, "source", "%s", rep_get(ph, r, "source"));
     }
+    if (t)
+        lk_md_table(f, t);
+    else
+        fprintf(f, "(out of memory)\n");
+    table_free(t);
     fprintf(f, "\n");
 }
 

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../common/md.h"
 #include "../common/outfile.h"
 #include "../common/table.h"
 #include "../common/tex.h"
@@ -531,33 +532,6 @@ static int save_text(const char *path, const char *text, size_t len, lk_err *e)
 
 /* A column is numeric when every non-empty cell is a number. */
 /* A Markdown cell: '|' would end it, '\\' escapes. */
-static void md_cell(FILE *f, const char *s)
-{
-    fputs("| ", f);
-    for (; *s; s++) {
-        if (*s == '|' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s, f);
-    }
-    fputc(' ', f);
-}
-
-static void write_md(FILE *f, const table *t)
-{
-    int n = table_cols(t);
-    for (int c = 0; c < n; c++)
-        md_cell(f, table_colname(t, c));
-    fprintf(f, "|\n");
-    for (int c = 0; c < n; c++)
-        fprintf(f, "|%s", table_col_numeric(t, c) ? "---:" : ":---");
-    fprintf(f, "|\n");
-    for (int r = 0; r < table_rows(t); r++) {
-        for (int c = 0; c < n; c++)
-            md_cell(f, rep_get(t, r, table_colname(t, c)));
-        fprintf(f, "|\n");
-    }
-}
-
 /* LaTeX text: its ten special characters escaped (model names are the
  * user's). */
 /* The units a column head may end in (F_MILLION is M or MB by its head). */
@@ -646,7 +620,7 @@ static int save_table(const char *dir, const tab_def *d, const out_cols *o,
             write_tex(f, t, d, o, cap);
         else {
             fprintf(f, "**%s.** %s\n\n", d->title, cap);
-            write_md(f, t);
+            lk_md_table(f, t);
         }
         snprintf(path, sizeof path, "%s/tab_%s.%s", dir, d->file, tex ? "tex" : "md");
         rc = save_stream(f, &buf, &len, path, e);
@@ -945,7 +919,7 @@ static int write_index(const char *dir, const table *const *tabs,
         fprintf(f, "### %s\n\n%s ([Markdown](tab_%s.md), [LaTeX](tab_%s.tex), "
                    "[CSV](tab_%s.csv); sweep `sweeps/%s.csv`)\n\n%s\n\n",
                 d->title, d->says, d->file, d->file, d->file, d->sweep, caps[i]);
-        write_md(f, tabs[i]);
+        lk_md_table(f, tabs[i]);
         fprintf(f, "\n");
     }
     fprintf(f, "## Figures\n\n");

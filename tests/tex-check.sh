@@ -38,4 +38,8 @@ for t in tab_*.tex; do
     n=$((n + 1))
 done
 [ "$n" -ge 8 ] || { echo "tex-check: only $n tables" >&2; exit 1; }
+# the captions' units as powers, not a literal caret
+grep -q 'MB = 10\\textsuperscript{6} bytes' tab_table9_soc.tex &&
+    ! grep -q 'textasciicircum{}6' tab_*.tex ||
+    { echo "tex-check: 10^6 is not set as a power" >&2; exit 1; }
 echo "tex-check: $n tables compile and fit a 455 pt text width"
