@@ -134,6 +134,7 @@ test-run: $(BUILD)/lanky $(RUN_BIN)
 # under qemu (check-aarch64, about 2 minutes here; its first run installs
 # the cross toolchain, scripts/deps.sh cross).
 check: $(DEPS_OK)
+	sh scripts/check-layers.sh
 	$(MAKE) BUILD=$(BUILD) test-run
 	sh sim/cachegrind-check.sh $(BUILD)/lanky
 	sh tests/install-check.sh $(BUILD)

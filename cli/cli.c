@@ -97,22 +97,6 @@ int cli_print(const cli_args *a, const table *t, lk_err *e)
     return table_write(t, a->format, stdout, e);
 }
 
-void cli_put_spec(table *t, const arch_spec *s)
-{
-    table_puti(t, "layers", s->layers);
-    table_puti(t, "dim", s->dim);
-    table_puti(t, "heads", s->heads);
-    table_puti(t, "kv_heads", s->kv_heads);
-    table_puti(t, "head_dim", s->head_dim);
-    table_put(t, "ffn", "%s", arch_ffn_name(s->ffn));
-    table_puti(t, "ffn_dim", s->ffn_dim);
-    table_puti(t, "vocab", s->vocab);
-    table_puti(t, "tied", s->tied);
-    table_put(t, "share", "%s", arch_share_name(s->share));
-    table_puti(t, "repeat", s->repeat);
-    table_puti(t, "executed_layers", arch_executed_layers(s));
-}
-
 static void print_opts(const cli_opt *o)
 {
     for (; o && o->name; o++)

@@ -69,10 +69,6 @@ int cli_list(char *list, const char *opt, const char **items, int max, int *n,
 /* Print a finished table in the format the user asked for, to stdout. */
 int cli_print(const cli_args *a, const table *t, lk_err *e);
 
-/* Put the spec columns every model-taking command shares (layers, dim,
- * ..., executed_layers) into the newest row of t. */
-void cli_put_spec(table *t, const arch_spec *s);
-
 /* Parse argv (after the command name) for command c. Returns LK_OK, an
  * error, or -1 after printing --help. */
 int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,

@@ -3,6 +3,7 @@
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
+#include "../reports/rows.h"
 #include "cli.h"
 
 static const char columns[] =
@@ -23,7 +24,7 @@ static int run(const cli_args *a, lk_err *e)
     table *t = table_new(columns);
     if (!t || table_row(t))
         return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
-    cli_put_spec(t, s);
+    rep_put_spec(t, s);
     table_puti(t, "params_total", p.total);
     table_puti(t, "params_paper", p.paper);
     table_putu(t, "weight_bytes", p.weight_bytes);

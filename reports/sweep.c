@@ -10,7 +10,7 @@
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
-#include "../cli/cli.h"
+#include "rows.h"
 #include "csvin.h"
 
 /* Columns of a parameter-only sweep; the simulator's (sim_columns, less
@@ -176,7 +176,7 @@ static void put_row_spec(table *t, const sweep_row *r)
     arch_params_count(s, &p, NULL); /* cannot fail: arch_spec_finish ran it */
     table_put(t, "name", "%s", r->name);
     table_put(t, "group", "%s", r->group);
-    cli_put_spec(t, s);
+    rep_put_spec(t, s);
     table_puti(t, "params_total", p.total);
     table_puti(t, "params_paper", p.paper);
     table_putu(t, "weight_bytes", p.weight_bytes);

@@ -21,7 +21,7 @@
  * and the other rows still run.
  *
  * The result has one row per spec and profile, columns (SWEEP_COLUMNS):
- * name, group, the spec columns of cli_put_spec(), params_total,
+ * name, group, the spec columns of rep_put_spec(), params_total,
  * params_paper, weight_bytes, kv_cache_bytes, then profile, mode, dtype,
  * seq_len, ctx and the sim_result fields (see sim/sim.h); with o->measure
  * also measured_threads, measured_load_ms, measured_init_ms,

@@ -14,6 +14,12 @@ build=$1
 lanky=$(pwd)/$build/lanky
 dir=$(mktemp -d)
 trap 'kill "$driver" 2>/dev/null; rm -rf "$dir"' EXIT
+# the shipped profiles and this machine's, probed into the test's own
+# folder (a fresh clone has no hw-profiles/host.ini)
+export LANKY_PROFILES="$dir/profiles"
+mkdir "$LANKY_PROFILES"
+cp hw-profiles/a15.ini hw-profiles/a16.ini "$LANKY_PROFILES"
+"$lanky" probe >/dev/null 2>&1
 # Table 8 with one more row, named as a user might: markup
 mkdir "$dir/in"
 cp sweeps/*.csv "$dir/in"

@@ -12,6 +12,13 @@ set -eu
 lanky=$(pwd)/$1/lanky
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# the shipped profiles and this machine's, probed into the test's own
+# folder (a fresh clone has no hw-profiles/host.ini)
+export LANKY_PROFILES="$dir/profiles"
+mkdir "$LANKY_PROFILES"
+cp hw-profiles/a15.ini hw-profiles/a16.ini hw-profiles/pixel8.ini hw-profiles/snapdragon8.ini \
+    "$LANKY_PROFILES"
+"$lanky" probe >/dev/null 2>&1
 "$lanky" sweep sweeps/*.csv --profiles a15,a16,pixel8,snapdragon8,host --out "$dir" >/dev/null
 "$lanky" report "$dir" --paper-data reports/paper-data
 cd "$dir"
