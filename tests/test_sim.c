@@ -7,6 +7,7 @@
  * starts on a line of its own, a closed form counts whole lines, and a
  * fully associative cache of a few blocks stays within the exact
  * simulator's 255 ways. Profiles are written per test, sized in blocks. */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -546,6 +547,70 @@ START_TEST(shipped_profiles)
 }
 END_TEST
 
+/* Issue 14's sustained model in closed form: with cache and compute
+ * free, latency = DRAM bytes / sustained bandwidth + layer_fixed_us x
+ * executed layers, the floor = DRAM bytes / peak bandwidth, active
+ * energy = active_mw x latency, and the total is dynamic + active +
+ * static. */
+START_TEST(sustained_closed_form)
+{
+    arch_spec s = spec_with("immediate", "2", false);
+    sim_profile *p = one_level(0.5 * block_bytes(), 0, "lru", (rates){50, 1e12, PEAKS(1e12)});
+    p->dram_sustained_gbs = 20;
+    p->layer_fixed_us = 30;
+    p->active_mw = 2000;
+    sim_result r = simulate(&s, p, SIM_ANALYTIC, NULL);
+    double dram = (double)(r.dram_read_bytes + r.dram_write_bytes);
+    ck_assert_int_eq(r.executed_layers, 8); /* 4 blocks x 2 */
+    double want_s = dram / 20e9 + 30e-6 * 8;
+    ck_assert_msg(fabs(r.latency_ms_per_token * 1e-3 / want_s - 1) < 1e-9, "%.10g ms",
+                  r.latency_ms_per_token);
+    ck_assert(fabs(r.latency_floor_ms * 1e-3 / (dram / 50e9) - 1) < 1e-9);
+    ck_assert(fabs(r.energy_active_mj - 2000 * want_s) < 1e-9);
+    ck_assert(fabs(r.energy_static_mj - 100 * want_s) < 1e-9);
+    ck_assert(fabs(r.energy_dynamic_mj - (r.energy_dram_mj + r.energy_cache_mj +
+                                          r.energy_mac_mj)) < 1e-12);
+    ck_assert(fabs(r.energy_mj_per_token - (r.energy_dynamic_mj + r.energy_active_mj +
+                                            r.energy_static_mj)) < 1e-12);
+    sim_profile_free(p);
+}
+END_TEST
+
+/* latency_floor_ms <= latency_ms_per_token for every shipped profile
+ * (hw-profiles/\*.ini) and every preset: sustained <= peak in each. */
+START_TEST(floor_below_latency)
+{
+    DIR *d = opendir(tu_path("hw-profiles"));
+    ck_assert(d != NULL);
+    int nprof = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || strcmp(de->d_name + n - 4, ".ini") || !strcmp(de->d_name, "host.ini"))
+            continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", tu_path("hw-profiles"), de->d_name);
+        sim_profile *p;
+        lk_err e = {0};
+        ck_assert_msg(sim_profile_load(&p, path, &e) == LK_OK, "%s", e.msg);
+        nprof++;
+        ck_assert(p->dram_sustained_gbs <= p->dram_bandwidth_gbs);
+        for (const char *const *pre = arch_spec_preset_names(); *pre; pre++) {
+            char opts[128];
+            snprintf(opts, sizeof opts, "preset=%s", *pre);
+            arch_spec s = tu_spec(opts);
+            sim_result r = simulate(&s, p, SIM_ANALYTIC, NULL);
+            ck_assert_msg(r.latency_floor_ms > 0 &&
+                          r.latency_floor_ms <= r.latency_ms_per_token,
+                          "%s %s: floor %.6f ms, latency %.6f ms", de->d_name, *pre,
+                          r.latency_floor_ms, r.latency_ms_per_token);
+        }
+        sim_profile_free(p);
+    }
+    closedir(d);
+    ck_assert_int_ge(nprof, 4);
+}
+END_TEST
+
 /* The design contract's columns, in order, then one row per profile. */
 START_TEST(cli_contract)
 {
@@ -726,6 +791,8 @@ static Suite *suite(void)
     tcase_add_test(tc, block_too_big);
     tcase_add_test(tc, modes_agree);
     tcase_add_test(tc, energy_latency);
+    tcase_add_test(tc, sustained_closed_form);
+    tcase_add_test(tc, floor_below_latency);
     tcase_add_test(tc, cache_energy_bandwidth);
     tcase_add_test(tc, compute_per_dtype);
     tcase_add_test(tc, slc_hit_rate);
