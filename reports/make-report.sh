@@ -76,6 +76,7 @@ done
 
 printf '%s\n' "$note" >"$out/effort.txt"
 say "tables, figure data and index.md"
+sh reports/phone-accuracy.sh "$lanky" "$out"
 "$lanky" report "$out" --paper-data reports/paper-data
 
 say "figures (gnuplot)"

@@ -6,15 +6,22 @@ static double max2(double a, double b)
     return a > b ? a : b;
 }
 
-double sim_cost_seconds(const sim_profile *p, const sim_traffic *op)
+double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, bool peak)
 {
     double t = 0;
     for (int d = 0; d < 4; d++)
         if (op->macs[d])
             t += 2.0 * (double)op->macs[d] / (p->peak_gops[d] * 1e9);
     for (int l = 0; l < p->nlevels; l++)
-        t = max2(t, (double)op->served[l] / (p->level[l].bandwidth_gbs * 1e9));
-    return max2(t, (double)op->dram_bytes / (p->dram_bandwidth_gbs * 1e9));
+        t = max2(t, (double)op->served[l] /
+                        ((peak ? p->level[l].bandwidth_gbs : p->level[l].sustained_gbs) * 1e9));
+    return max2(t, (double)op->dram_bytes /
+                       ((peak ? p->dram_bandwidth_gbs : p->dram_sustained_gbs) * 1e9));
+}
+
+double sim_cost_fixed_seconds(const sim_profile *p, int64_t layers)
+{
+    return p->layer_fixed_us * 1e-6 * (double)layers;
 }
 
 /* pJ -> mJ */
@@ -29,8 +36,10 @@ sim_energy sim_cost_energy(const sim_profile *p, const sim_traffic *tok,
         en.cache_mj += (double)tok->served[l] * p->level[l].energy_pj_per_byte * MJ;
     for (int d = 0; d < 4; d++)
         en.mac_mj += (double)tok->macs[d] * p->mac_pj[d] * MJ;
-    en.static_mj = p->static_mw * seconds; /* mW * s = mJ */
-    en.total_mj = en.dram_mj + en.cache_mj + en.mac_mj + en.static_mj;
+    en.dynamic_mj = en.dram_mj + en.cache_mj + en.mac_mj;
+    en.active_mj = p->active_mw * seconds; /* mW * s = mJ */
+    en.static_mj = p->static_mw * seconds;
+    en.total_mj = en.dynamic_mj + en.active_mj + en.static_mj;
     return en;
 }
 

@@ -8,12 +8,18 @@
  *                  bytes served by level i / bandwidth of level i  (each i),
  *                  DRAM bytes read + written / DRAM bandwidth )
  *
- * and a token takes the sum of its operations' times. Energy is linear
- * in the traffic:
+ * and a token takes the sum of its operations' times plus a fixed time
+ * per executed layer (thread hand-offs, small operations; the profile's
+ * layer_fixed_us). The bandwidths are the sustained ones (what a decode
+ * engine reaches, hw-profiles/SOURCES.md; default the peak); the same
+ * sum with the interface peaks and no fixed time is the token's floor
+ * (sim column latency_floor_ms), so floor <= latency. Energy is linear
+ * in the traffic and the time:
  *
- *   energy = DRAM bytes * 8 * pJ/bit
+ *   energy = DRAM bytes * 8 * pJ/bit                          \
  *          + sum over levels (bytes served by the level * its pJ/byte)
- *          + sum over types (MACs * pJ/MAC)
+ *          + sum over types (MACs * pJ/MAC)                  / dynamic
+ *          + active power of the CPU cluster * latency       (active)
  *          + static power * latency
  *
  * "Bytes served by a level" are its hits times its line size: the data
@@ -22,6 +28,7 @@
 #ifndef SIM_COST_H
 #define SIM_COST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "profile.h"
@@ -34,11 +41,17 @@ typedef struct {
 
 typedef struct {
     double dram_mj, cache_mj, mac_mj, static_mj;
-    double total_mj;
+    double dynamic_mj;  /* dram + cache + mac */
+    double active_mj;   /* active_mw x latency */
+    double total_mj;    /* dynamic + active + static */
 } sim_energy;
 
-/* Roofline time of one operation, in seconds. */
-double sim_cost_seconds(const sim_profile *p, const sim_traffic *op);
+/* Roofline time of one operation, in seconds, with the sustained
+ * bandwidths, or with the interface peaks when `peak`. */
+double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, bool peak);
+
+/* The fixed time of a token that executes `layers` layers, in seconds. */
+double sim_cost_fixed_seconds(const sim_profile *p, int64_t layers);
 
 /* Energy of a token's total traffic that took `seconds`. */
 sim_energy sim_cost_energy(const sim_profile *p, const sim_traffic *token,

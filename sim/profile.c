@@ -28,7 +28,7 @@
 
 /* ---- the schema ------------------------------------------------------ */
 
-typedef enum { S_SOC, S_CACHE, S_DRAM, S_COMPUTE, S_ENERGY, S_KINDS } sect_kind;
+typedef enum { S_SOC, S_CACHE, S_DRAM, S_COMPUTE, S_ENERGY, S_CALIB, S_KINDS } sect_kind;
 
 typedef enum { K_TEXT, K_NUM, K_YESNO, K_POLICY } key_kind;
 
@@ -39,10 +39,14 @@ typedef struct {
     bool source;   /* needs KEY.source */
 } keydef;
 
-#define MAXKEYS 8
+/* the most keys of one section ([cache]: 9) */
+#define MAXKEYS 12
 
 /* README.md: every key except [soc]'s free text (and a cache's display
- * name) carries a .source. */
+ * name) carries a .source. The sustained bandwidths, layer_fixed_us and
+ * active_mw are optional (CONTRACT of issue 14: defaults = the peak, 0,
+ * 0). [calibration] has no schema: lanky calibrate records free-text
+ * keys there (fitted_to, method, ...), which the model ignores. */
 static const keydef schema[S_KINDS][MAXKEYS + 1] = {
     [S_SOC] = {{"name", K_TEXT, false, false},
                {"devices", K_TEXT, false, false},
@@ -54,21 +58,25 @@ static const keydef schema[S_KINDS][MAXKEYS + 1] = {
                  {"shared", K_YESNO, false, true},
                  {"policy", K_POLICY, false, true},
                  {"bandwidth_gbs", K_NUM, true, true},
-                 {"energy_pj_per_byte", K_NUM, true, true}},
+                 {"energy_pj_per_byte", K_NUM, true, true},
+                 {"sustained_gbs", K_NUM, false, true}},
     [S_DRAM] = {{"type", K_TEXT, false, true},
                 {"capacity_gb", K_NUM, true, true},
                 {"bandwidth_gbs", K_NUM, true, true},
                 {"app_budget", K_NUM, true, true},
-                {"energy_pj_per_bit", K_NUM, true, true}},
+                {"energy_pj_per_bit", K_NUM, true, true},
+                {"sustained_gbs", K_NUM, false, true}},
     [S_COMPUTE] = {{"gflops_f32", K_NUM, true, true},
                    {"gflops_f16", K_NUM, true, true},
                    {"gflops_bf16", K_NUM, true, true},
-                   {"gops_int8", K_NUM, true, true}},
+                   {"gops_int8", K_NUM, true, true},
+                   {"layer_fixed_us", K_NUM, false, true}},
     [S_ENERGY] = {{"mac_pj_f32", K_NUM, true, true},
                   {"mac_pj_f16", K_NUM, true, true},
                   {"mac_pj_bf16", K_NUM, true, true},
                   {"mac_pj_int8", K_NUM, true, true},
-                  {"static_mw", K_NUM, true, true}},
+                  {"static_mw", K_NUM, true, true},
+                  {"active_mw", K_NUM, false, true}},
 };
 
 /* One section as read: per key, whether and where it was seen. */
@@ -82,7 +90,7 @@ typedef struct {
 } sect;
 
 enum { SECT_SOC, SECT_CACHE1, SECT_DRAM = SECT_CACHE1 + SIM_MAX_LEVELS,
-       SECT_COMPUTE, SECT_ENERGY, NSECT };
+       SECT_COMPUTE, SECT_ENERGY, SECT_CALIB, NSECT };
 
 typedef struct {
     const char *path;
@@ -105,7 +113,8 @@ static sect_kind kind_of(int si)
 {
     if (si == SECT_SOC) return S_SOC;
     if (si < SECT_DRAM) return S_CACHE;
-    return si == SECT_DRAM ? S_DRAM : si == SECT_COMPUTE ? S_COMPUTE : S_ENERGY;
+    return si == SECT_DRAM ? S_DRAM : si == SECT_COMPUTE ? S_COMPUTE
+         : si == SECT_ENERGY ? S_ENERGY : S_CALIB;
 }
 
 static int find_section(const char *name)
@@ -114,6 +123,7 @@ static int find_section(const char *name)
     if (!strcmp(name, "dram")) return SECT_DRAM;
     if (!strcmp(name, "compute")) return SECT_COMPUTE;
     if (!strcmp(name, "energy")) return SECT_ENERGY;
+    if (!strcmp(name, "calibration")) return SECT_CALIB;
     if (!strncmp(name, "cache", 5) && name[5] >= '1' &&
         name[5] < '1' + SIM_MAX_LEVELS && !name[6])
         return SECT_CACHE1 + name[5] - '1';
@@ -294,6 +304,8 @@ static int handler(void *user, const char *section, const char *name,
         s->line = p->line;
     }
     sect_kind kind = kind_of(si);
+    if (kind == S_CALIB) /* free text, see schema[] */
+        return 1;
     const char *dot = strchr(name, '.');
     int ki = find_key(kind, name, dot ? (size_t)(dot - name) : strlen(name));
     if (ki < 0)
@@ -332,6 +344,13 @@ static int check_section(parser *p, int si, const char *label)
 static double num(const parser *p, int si, const char *key)
 {
     return p->s[si].num[find_key(kind_of(si), key, strlen(key))];
+}
+
+/* An optional number, or `def` when the file does not give it. */
+static double num_or(const parser *p, int si, const char *key, double def)
+{
+    int ki = find_key(kind_of(si), key, strlen(key));
+    return p->s[si].seen[ki] ? p->s[si].num[ki] : def;
 }
 
 static int at(const parser *p, int si, const char *key)
@@ -386,6 +405,10 @@ static int convert_cache(parser *p, int si, sim_profile_level *L,
     int shi = find_key(S_CACHE, "shared", 6);
     L->shared = s->seen[shi] && !strcmp(s->text[shi], "yes");
     L->bandwidth_gbs = num(p, si, "bandwidth_gbs");
+    L->sustained_gbs = num_or(p, si, "sustained_gbs", L->bandwidth_gbs);
+    if (L->sustained_gbs <= 0)
+        return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] sustained_gbs must be positive",
+                       p->path, at(p, si, "sustained_gbs"), label);
     L->energy_pj_per_byte = num(p, si, "energy_pj_per_byte");
     return LK_OK;
 }
@@ -456,6 +479,11 @@ static int convert(parser *p, sim_profile *out)
     out->dram_app_budget = num(p, SECT_DRAM, "app_budget");
     out->dram_pj_per_bit = num(p, SECT_DRAM, "energy_pj_per_bit");
     out->static_mw = num(p, SECT_ENERGY, "static_mw");
+    out->dram_sustained_gbs = num_or(p, SECT_DRAM, "sustained_gbs", out->dram_bandwidth_gbs);
+    if (out->dram_sustained_gbs <= 0)
+        return need_positive(p, SECT_DRAM, "dram", "sustained_gbs");
+    out->layer_fixed_us = num_or(p, SECT_COMPUTE, "layer_fixed_us", 0);
+    out->active_mw = num_or(p, SECT_ENERGY, "active_mw", 0);
     const sect *soc = &p->s[SECT_SOC];
     snprintf(out->soc, sizeof out->soc, "%s", soc->seen[0] ? soc->text[0] : "");
     return LK_OK;

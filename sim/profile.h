@@ -24,6 +24,7 @@ typedef struct {
     sim_level_cfg cfg;         /* size, line, ways, default policy */
     bool shared;
     double bandwidth_gbs;      /* read bandwidth from this level (SoC: peak) */
+    double sustained_gbs;      /* what a decode engine reaches; default the peak */
     double energy_pj_per_byte; /* read or write energy per byte */
 } sim_profile_level;
 
@@ -38,6 +39,10 @@ struct sim_profile {
     double peak_gops[4];       /* per arch_dtype: FLOP/s or OP/s, x1e9 */
     double mac_pj[4];          /* per arch_dtype */
     double static_mw;
+    /* issue 14's sustained model (cost.h); defaults: the peak, 0, 0 */
+    double dram_sustained_gbs; /* DRAM bandwidth a decode engine reaches */
+    double layer_fixed_us;     /* fixed time per executed layer */
+    double active_mw;          /* CPU cluster power while decoding */
 };
 
 /* Read and validate one profile file (no name lookup). Errors name the

@@ -28,7 +28,8 @@ typedef struct {
     bool measure;
     sim_traffic at_begin;   /* counters when the current op began */
     sim_traffic token;      /* the measured token's total */
-    double seconds;         /* sum of the ops' roofline times */
+    double seconds;         /* sum of the ops' roofline times (sustained) */
+    double floor_seconds;   /* the same with the peak bandwidths */
 } run;
 
 static const sim_level_stats *level_stats(const run *r, int l)
@@ -76,7 +77,8 @@ static void op_end(void *u, const sim_op *op)
         d.served[l] = now.served[l] - r->at_begin.served[l];
     d.dram_bytes = now.dram_bytes - r->at_begin.dram_bytes;
     d.macs[op->dtype] = op->macs;
-    r->seconds += sim_cost_seconds(r->p, &d);
+    r->seconds += sim_cost_seconds(r->p, &d, false);
+    r->floor_seconds += sim_cost_seconds(r->p, &d, true);
     sim_traffic_add(&r->token, &d);
 }
 
@@ -152,13 +154,17 @@ static void fill_result(const run *r, const sim_trace *t, sim_result *res)
         ? 1.0 - (double)res->llc_misses / (double)res->llc_accesses : 1.0;
     for (int k = 0; k < 4; k++)
         res->macs += r->token.macs[k];
-    sim_energy en = sim_cost_energy(r->p, &r->token, r->seconds);
+    double seconds = r->seconds + sim_cost_fixed_seconds(r->p, t->n_exec);
+    sim_energy en = sim_cost_energy(r->p, &r->token, seconds);
     res->energy_mj_per_token = en.total_mj;
     res->energy_dram_mj = en.dram_mj;
     res->energy_cache_mj = en.cache_mj;
     res->energy_mac_mj = en.mac_mj;
     res->energy_static_mj = en.static_mj;
-    res->latency_ms_per_token = r->seconds * 1e3;
+    res->energy_dynamic_mj = en.dynamic_mj;
+    res->energy_active_mj = en.active_mj;
+    res->latency_ms_per_token = seconds * 1e3;
+    res->latency_floor_ms = r->floor_seconds * 1e3;
 }
 
 const char sim_columns[] =
@@ -166,7 +172,8 @@ const char sim_columns[] =
     "dram_read_bytes,dram_write_bytes,dram_weight_read_bytes,"
     "dram_kv_read_bytes,slc_hit_rate,energy_mj_per_token,latency_ms_per_token,"
     "mode,policy,dram_act_read_bytes,llc_accesses,llc_misses,macs,"
-    "energy_dram_mj,energy_cache_mj,energy_mac_mj,energy_static_mj";
+    "energy_dram_mj,energy_cache_mj,energy_mac_mj,energy_static_mj,"
+    "latency_floor_ms,energy_dynamic_mj,energy_active_mj";
 
 void sim_put_row(table *t, const sim_profile *p, const arch_spec *s,
                  const sim_opts *o, const sim_result *r)
@@ -195,6 +202,9 @@ void sim_put_row(table *t, const sim_profile *p, const arch_spec *s,
     table_putf(t, "energy_cache_mj", r->energy_cache_mj, 6);
     table_putf(t, "energy_mac_mj", r->energy_mac_mj, 6);
     table_putf(t, "energy_static_mj", r->energy_static_mj, 6);
+    table_putf(t, "latency_floor_ms", r->latency_floor_ms, 6);
+    table_putf(t, "energy_dynamic_mj", r->energy_dynamic_mj, 6);
+    table_putf(t, "energy_active_mj", r->energy_active_mj, 6);
 }
 
 /* The exact mode simulates every line a token touches, twice (warm-up,

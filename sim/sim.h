@@ -60,6 +60,9 @@ typedef struct {
     uint64_t llc_accesses, llc_misses; /* last level, lines */
     uint64_t macs;
     double energy_dram_mj, energy_cache_mj, energy_mac_mj, energy_static_mj;
+    double latency_floor_ms;  /* peak bandwidths, no fixed cost (cost.h) */
+    double energy_dynamic_mj; /* dram + cache + mac */
+    double energy_active_mj;  /* the CPU cluster's active power x latency */
 } sim_result;
 
 int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,

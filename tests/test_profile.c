@@ -115,6 +115,49 @@ START_TEST(fixture_values)
     ck_assert(p->level[1].shared && !p->level[0].shared);
     ck_assert(p->dram_bandwidth_gbs == 51.2 && p->dram_pj_per_bit == 4);
     ck_assert(p->peak_gops[ARCH_INT8] == 800 && p->mac_pj[ARCH_F32] == 4.6);
+    /* the optional keys are absent: sustained = peak, no fixed or active cost */
+    ck_assert(p->dram_sustained_gbs == 51.2 && p->level[1].sustained_gbs == 100);
+    ck_assert(p->layer_fixed_us == 0 && p->active_mw == 0);
+    sim_profile_free(p);
+}
+END_TEST
+
+/* The fixture with `add` inserted right after the line `after`. */
+static char *insert_after(char *text, const char *after, const char *add)
+{
+    char *at = strstr(text, after);
+    ck_assert(at != NULL);
+    at += strlen(after);
+    char *out = malloc(strlen(text) + strlen(add) + 1);
+    sprintf(out, "%.*s%s%s", (int)(at - text), text, add, at);
+    free(text);
+    return out;
+}
+
+/* The optional keys of issue 14 are read where given, and a
+ * [calibration] section of free-text keys is accepted and ignored. */
+START_TEST(optional_keys)
+{
+    char *text = slurp(tu_path("tests/data/sim-two-level.ini"));
+    text = insert_after(text, "[dram]\n", "sustained_gbs = 30.5\nsustained_gbs.source = t\n");
+    text = insert_after(text, "[cache2]\n", "sustained_gbs = 80\nsustained_gbs.source = t\n");
+    text = insert_after(text, "[compute]\n", "layer_fixed_us = 25\nlayer_fixed_us.source = t\n");
+    text = insert_after(text, "[energy]\n", "active_mw = 1500\nactive_mw.source = t\n");
+    char *out = malloc(strlen(text) + 200);
+    sprintf(out, "%s\n[calibration]\nfitted_to = two rows\nresiduals_pct = -1.5, 2\n"
+                 "anything.else = free text\n", text);
+    char path[600];
+    snprintf(path, sizeof path, "%s/optional.ini", tu_tmpdir());
+    tu_write(path, out);
+    free(text);
+    free(out);
+    sim_profile *p;
+    lk_err e = {0};
+    ck_assert_msg(sim_profile_load(&p, path, &e) == LK_OK, "%s", e.msg);
+    ck_assert(p->dram_sustained_gbs == 30.5 && p->dram_bandwidth_gbs == 51.2);
+    ck_assert(p->level[1].sustained_gbs == 80 && p->level[1].bandwidth_gbs == 100);
+    ck_assert(p->level[0].sustained_gbs == 200);
+    ck_assert(p->layer_fixed_us == 25 && p->active_mw == 1500);
     sim_profile_free(p);
 }
 END_TEST
@@ -210,6 +253,17 @@ static const bad_case cases[] = {
     {"[cache1]", "size_kb = ", "size_kb = +64", "= +64", "not a decimal number"},
     {"[cache2]", "size_kb = ", "size_kb = 32", "size_kb = 32",
      "[cache2] size_kb: 32 KiB is smaller than [cache1]'s 64 KiB"},
+    {"[dram]", "type =", "sustained_gbs = 20", "sustained_gbs = 20",
+     "has no sustained_gbs.source"},
+    {"[dram]", "type =", "sustained_gbs = 0\nsustained_gbs.source = t", "sustained_gbs = 0",
+     "[dram] sustained_gbs must be positive"},
+    {"[cache1]", "name =", "sustained_gbs = 0\nsustained_gbs.source = t", "sustained_gbs = 0",
+     "[cache1] sustained_gbs must be positive"},
+    {"[energy]", "static_mw = ", "static_mw = 0\nactive_mw = -5", "= -5", "negative"},
+    {"[compute]", "gops_int8 = ", "gops_int8 = 800\nlayer_fixed_us = 3", "layer_fixed_us = 3",
+     "has no layer_fixed_us.source"},
+    {"[energy]", "static_mw = ", "static_mw = 0\n[calib]\nx = 1", "x = 1",
+     "unknown section [calib]"},
 };
 
 /* Files that are not text: a NUL byte inside a value (strlen would read
@@ -334,6 +388,7 @@ static Suite *suite(void)
     tcase_add_test(tc, sram_rule);
     tcase_add_test(tc, mac_energy);
     tcase_add_test(tc, fixture_values);
+    tcase_add_test(tc, optional_keys);
     tcase_add_test(tc, lookup_env);
     tcase_add_test(tc, long_lines);
     tcase_add_loop_test(tc, malformed, 0, (int)(sizeof cases / sizeof cases[0]));
