@@ -3,7 +3,7 @@
  * t = D / B + L * f (exactly, and within a bound derived from the noise
  * added), refuses fits that have no unique answer, and the command reads
  * lanky bench's and llama-bench's CSV and writes a profile that records
- * the fit. */
+ * the fit, which lanky sim then predicts from. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +162,19 @@ START_TEST(command_writes_profile)
         ck_assert_msg(strstr(text, "[calibration]\nfitted_to = ") &&
                       strstr(text, "(3 rows)") && strstr(text, "residual_pct.3.m2 = "),
                       "%s", text);
+        free(text);
+        /* lanky sim on the fitted profile predicts what the fit says:
+         * these models are DRAM-bound, so its per-operation roofline sum
+         * is the fit's D / B + L f (the times here were made by it) */
+        double d, l;
+        traffic(shapes[1], &d, &l);
+        snprintf(args, sizeof args, "sim --layers 8 --dim 1024 --heads 16 --vocab 32000 "
+                 "--profile %s --mode analytic --format json", out);
+        ck_assert_int_eq(tu_run(args, &text, NULL), 0);
+        const char *at = strstr(text, "\"latency_ms_per_token\":");
+        ck_assert_msg(at, "%s", text);
+        double ms = strtod(at + strlen("\"latency_ms_per_token\":"), NULL);
+        ck_assert_msg(fabs(ms / closed_form(d, l, 20.0, 50.0) - 1) < 0.005, "%g ms", ms);
         free(text);
         /* fitting the fitted profile again replaces the keys, not adds */
         snprintf(args, sizeof args, "calibrate --profile %s %s --out %s.2", out, in, out);
