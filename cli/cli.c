@@ -108,7 +108,7 @@ static void print_help(const cli_command *c)
     printf("usage: %s\n\n%s\n\noptions:\n", c->usage, c->summary);
     print_opts(c->opts);
     printf("  --%-10s %s\n  --%-10s %s\n", "format",
-           "table|csv|json (default table)",
+           "table|csv|json|jsonl|md (default table)",
            "help", "      this text (also -h)");
     if (!c->takes_spec)
         return;

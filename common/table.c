@@ -1,4 +1,4 @@
-/* table.c -- rows of named columns and their three printed forms. */
+/* table.c -- rows of named columns and their printed forms. */
 #include "table.h"
 
 #include <cjson/cJSON.h>
@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "md.h"
 #include <unistd.h>
 
 #include "outfile.h"
@@ -175,9 +177,13 @@ int table_parse_format(const char *s, table_format *f, lk_err *e)
         *f = TABLE_CSV;
     else if (strcmp(s, "json") == 0)
         *f = TABLE_JSON;
+    else if (strcmp(s, "jsonl") == 0)
+        *f = TABLE_JSONL;
+    else if (strcmp(s, "md") == 0)
+        *f = TABLE_MD;
     else
         return lk_fail(e, LK_EINPUT,
-                       "--format: '%s' is not table, csv or json", s);
+                       "--format: '%s' is not table, csv, json, jsonl or md", s);
     return LK_OK;
 }
 
@@ -242,23 +248,46 @@ static void write_text(const table *t, FILE *out)
     free(w);
 }
 
-static int write_json(const table *t, FILE *out, lk_err *e)
+/* Row r as a JSON object (NULL when out of memory). */
+static cJSON *json_row(const table *t, int r)
 {
-    cJSON *arr = cJSON_CreateArray();
-    for (int r = 0; arr && r < t->nrows; r++) {
-        cJSON *obj = cJSON_CreateObject();
-        cJSON_AddItemToArray(arr, obj);
-        for (int c = 0; obj && c < t->ncols; c++) {
-            const cell *x = &t->cells[r * t->ncols + c];
-            if (!x->text)
-                cJSON_AddNullToObject(obj, t->cols[c]);
-            else if (x->numeric)
-                cJSON_AddItemToObject(obj, t->cols[c],
-                                      cJSON_CreateRaw(x->text));
-            else
-                cJSON_AddStringToObject(obj, t->cols[c], x->text);
-        }
+    cJSON *obj = cJSON_CreateObject();
+    for (int c = 0; obj && c < t->ncols; c++) {
+        const cell *x = &t->cells[r * t->ncols + c];
+        if (!x->text)
+            cJSON_AddNullToObject(obj, t->cols[c]);
+        else if (x->numeric)
+            cJSON_AddItemToObject(obj, t->cols[c], cJSON_CreateRaw(x->text));
+        else
+            cJSON_AddStringToObject(obj, t->cols[c], x->text);
     }
+    return obj;
+}
+
+/* One array of all rows, or (lines) one compact object per line, as
+ * llama-bench's jsonl. */
+static int write_json(const table *t, FILE *out, bool lines, lk_err *e)
+{
+    cJSON *arr = lines ? NULL : cJSON_CreateArray();
+    for (int r = 0; r < t->nrows; r++) {
+        cJSON *obj = json_row(t, r);
+        if (!obj) {
+            cJSON_Delete(arr);
+            return lk_fail(e, LK_ERUN, "json: out of memory");
+        }
+        if (arr) {
+            cJSON_AddItemToArray(arr, obj);
+            continue;
+        }
+        char *s = cJSON_PrintUnformatted(obj);
+        cJSON_Delete(obj);
+        if (!s)
+            return lk_fail(e, LK_ERUN, "json: out of memory");
+        fprintf(out, "%s\n", s);
+        cJSON_free(s);
+    }
+    if (lines)
+        return LK_OK;
     char *s = arr ? cJSON_Print(arr) : NULL;
     cJSON_Delete(arr);
     if (!s)
@@ -273,8 +302,10 @@ int table_write(const table *t, table_format f, FILE *out, lk_err *e)
     int rc = LK_OK;
     if (f == TABLE_CSV)
         write_csv(t, out);
-    else if (f == TABLE_JSON)
-        rc = write_json(t, out, e);
+    else if (f == TABLE_JSON || f == TABLE_JSONL)
+        rc = write_json(t, out, f == TABLE_JSONL, e);
+    else if (f == TABLE_MD)
+        lk_md_table(out, t);
     else
         write_text(t, out);
     if (rc == LK_OK && (fflush(out) != 0 || ferror(out)))

@@ -1,7 +1,8 @@
 /* table.h -- rows of named columns, printed as an aligned table, CSV
  * (through libcsv) or JSON (through cJSON).
  *
- * Every command and report builds its output as a table:
+ * Every command and report builds its output as a table (printed aligned,
+ * or as CSV, JSON, JSON lines or Markdown):
  *
  *   table *t = table_new("profile,share,dram_read_bytes");
  *   table_row(t);
@@ -23,7 +24,9 @@
 
 #include "err.h"
 
-typedef enum { TABLE_TEXT, TABLE_CSV, TABLE_JSON } table_format;
+/* md: a GitHub Markdown table (md.h); jsonl: one JSON object per row and
+ * line, as llama-bench writes them. */
+typedef enum { TABLE_TEXT, TABLE_CSV, TABLE_JSON, TABLE_JSONL, TABLE_MD } table_format;
 
 typedef struct table table;
 
@@ -53,7 +56,7 @@ const char *table_get(const table *t, int row, const char *col);
  * (writers right-align such columns). */
 bool table_col_numeric(const table *t, int col);
 
-/* "table", "csv" or "json". */
+/* "table", "csv", "json", "jsonl" or "md". */
 int table_parse_format(const char *s, table_format *f, lk_err *e);
 
 int table_write(const table *t, table_format f, FILE *out, lk_err *e);

@@ -539,6 +539,33 @@ START_TEST(inputs_not_fifo_not_huge)
 }
 END_TEST
 
+/* The printed forms of one table agree, read back by python3's json and
+ * by splitting the Markdown: jsonl is json's array one object per line,
+ * md has a header, an alignment row (numbers right-aligned) and the same
+ * cells. */
+START_TEST(formats_agree)
+{
+    char path[512], cmd[2048];
+    snprintf(path, sizeof path, "%s/formats.py", tu_tmpdir());
+    tu_write(path, "import json, subprocess, sys\n"
+                   "run = lambda f: subprocess.run([sys.argv[1], 'params', '--preset', "
+                   "'mobilellm-125m', '--format', f], capture_output=True, text=True, "
+                   "check=True).stdout\n"
+                   "arr = json.loads(run('json'))\n"
+                   "lines = [json.loads(l) for l in run('jsonl').splitlines()]\n"
+                   "assert lines == arr and len(arr) == 1, (lines, arr)\n"
+                   "md = run('md').splitlines()\n"
+                   "cells = lambda l: [c.strip() for c in l.strip('|').split('|')]\n"
+                   "head, align, row = cells(md[0]), cells(md[1]), cells(md[2])\n"
+                   "assert head == list(arr[0]), head\n"
+                   "for h, a, v in zip(head, align, row):\n"
+                   "    assert v == str(arr[0][h]), (h, v)\n"
+                   "    assert a == ('---:' if isinstance(arr[0][h], (int, float)) else ':---'), (h, a)\n");
+    snprintf(cmd, sizeof cmd, "python3 %s \"$LANKY_BIN\"", path);
+    ck_assert_int_eq(tu_sh(cmd, NULL, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("arch");
@@ -564,6 +591,7 @@ int main(void)
     tcase_add_test(tc, options_override_preset);
     tcase_add_test(tc, integers_digits_only);
     tcase_add_test(tc, inputs_not_fifo_not_huge);
+    tcase_add_test(tc, formats_agree);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }
