@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../sim/sim.h"
+#include "../reports/rows.h"
 #include "cli.h"
 
 static const cli_opt opts[] = {
@@ -39,7 +40,7 @@ static int sim_one(const cli_args *a, const sim_opts *o, const char *name,
     sim_result r;
     rc = sim_token(&a->spec, p, o, &r, e);
     if (!rc && !(rc = table_row(t) ? lk_fail(e, LK_ERUN, "out of memory") : LK_OK))
-        sim_put_row(t, p, &a->spec, o, &r);
+        rep_put_sim(t, p, &a->spec, o, &r);
     sim_profile_free(p);
     return rc;
 }
@@ -50,7 +51,7 @@ static int run(const cli_args *a, lk_err *e)
     int rc = parse_opts(a, &o, e);
     if (rc)
         return rc;
-    table *t = table_new(sim_columns);
+    table *t = table_new(rep_sim_columns);
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
     for (int i = 0; i < a->nvals && !rc; i++) {

@@ -18,3 +18,43 @@ void rep_put_spec(table *t, const arch_spec *s)
     table_puti(t, "repeat", s->repeat);
     table_puti(t, "executed_layers", arch_executed_layers(s));
 }
+
+const char rep_sim_columns[] =
+    "profile,share,repeat,dtype,ctx,executed_layers,weight_bytes,"
+    "dram_read_bytes,dram_write_bytes,dram_weight_read_bytes,"
+    "dram_kv_read_bytes,slc_hit_rate,energy_mj_per_token,latency_ms_per_token,"
+    "mode,policy,dram_act_read_bytes,llc_accesses,llc_misses,macs,"
+    "energy_dram_mj,energy_cache_mj,energy_mac_mj,energy_static_mj,"
+    "latency_floor_ms,energy_dynamic_mj,energy_active_mj";
+
+void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s,
+                 const sim_opts *o, const sim_result *r)
+{
+    table_put(t, "profile", "%s", sim_profile_name(p));
+    table_put(t, "share", "%s", arch_share_name(s->share));
+    table_puti(t, "repeat", s->repeat);
+    table_put(t, "dtype", "%s", arch_dtype_name(s->dtype));
+    table_puti(t, "ctx", s->ctx);
+    table_puti(t, "executed_layers", r->executed_layers);
+    table_putu(t, "weight_bytes", r->weight_bytes);
+    table_putu(t, "dram_read_bytes", r->dram_read_bytes);
+    table_putu(t, "dram_write_bytes", r->dram_write_bytes);
+    table_putu(t, "dram_weight_read_bytes", r->dram_weight_read_bytes);
+    table_putu(t, "dram_kv_read_bytes", r->dram_kv_read_bytes);
+    table_putf(t, "slc_hit_rate", r->slc_hit_rate, 6);
+    table_putf(t, "energy_mj_per_token", r->energy_mj_per_token, 6);
+    table_putf(t, "latency_ms_per_token", r->latency_ms_per_token, 6);
+    table_put(t, "mode", "%s", o->mode == SIM_ANALYTIC ? "analytic" : "exact");
+    table_put(t, "policy", "%s", o->policy ? o->policy : "profile");
+    table_putu(t, "dram_act_read_bytes", r->dram_act_read_bytes);
+    table_putu(t, "llc_accesses", r->llc_accesses);
+    table_putu(t, "llc_misses", r->llc_misses);
+    table_putu(t, "macs", r->macs);
+    table_putf(t, "energy_dram_mj", r->energy_dram_mj, 6);
+    table_putf(t, "energy_cache_mj", r->energy_cache_mj, 6);
+    table_putf(t, "energy_mac_mj", r->energy_mac_mj, 6);
+    table_putf(t, "energy_static_mj", r->energy_static_mj, 6);
+    table_putf(t, "latency_floor_ms", r->latency_floor_ms, 6);
+    table_putf(t, "energy_dynamic_mj", r->energy_dynamic_mj, 6);
+    table_putf(t, "energy_active_mj", r->energy_active_mj, 6);
+}

@@ -7,13 +7,23 @@
  *   rep_put_spec(t, &spec);   layers, dim, heads, kv_heads, head_dim, ffn,
  *                             ffn_dim, vocab, tied, share, repeat,
  *                             executed_layers into t's newest row
+ *   table_new(rep_sim_columns);            a simulated row: the contract's
+ *   rep_put_sim(t, prof, &spec, &o, &r);   columns, then the extras
  */
 #ifndef REPORTS_ROWS_H
 #define REPORTS_ROWS_H
 
 #include "../arch/spec.h"
 #include "../common/table.h"
+#include "../sim/sim.h"
 
 void rep_put_spec(table *t, const arch_spec *s);
+
+/* The columns of one simulated row (the contract's, then the extras), for
+ * table_new(), and a row's cells, so `lanky sim` and sweeps print the
+ * same thing. */
+extern const char rep_sim_columns[];
+void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s, const sim_opts *o,
+                 const sim_result *r);
 
 #endif

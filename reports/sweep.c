@@ -13,7 +13,7 @@
 #include "rows.h"
 #include "csvin.h"
 
-/* Columns of a parameter-only sweep; the simulator's (sim_columns, less
+/* Columns of a parameter-only sweep; the simulator's (rep_sim_columns, less
  * the ones already here) and the measured columns follow when asked for. */
 static const char spec_columns[] =
     "name,group,layers,dim,heads,kv_heads,head_dim,ffn,ffn_dim,vocab,tied,"
@@ -237,7 +237,7 @@ static int run_row(sweep *w, const sweep_row *r, sim_profile **prof,
             return LK_ERUN;
         put_row_spec(t, r);
         if (o->nprofiles)
-            sim_put_row(t, prof[i], &r->spec, &o->sim, &x);
+            rep_put_sim(t, prof[i], &r->spec, &o->sim, &x);
         if (measured)
             put_measured(t, &m);
     }
@@ -271,7 +271,7 @@ static int run_all(sweep *w, sim_profile **prof, table **out, lk_err *e)
     char cols[sizeof spec_columns + 2048] = "";
     strcpy(cols, spec_columns);
     if (o->nprofiles)
-        add_columns(cols, sim_columns);
+        add_columns(cols, rep_sim_columns);
     if (o->measure)
         add_columns(cols, measured_columns);
     table *t = table_new(cols);

@@ -167,46 +167,6 @@ static void fill_result(const run *r, const sim_trace *t, sim_result *res)
     res->latency_floor_ms = r->floor_seconds * 1e3;
 }
 
-const char sim_columns[] =
-    "profile,share,repeat,dtype,ctx,executed_layers,weight_bytes,"
-    "dram_read_bytes,dram_write_bytes,dram_weight_read_bytes,"
-    "dram_kv_read_bytes,slc_hit_rate,energy_mj_per_token,latency_ms_per_token,"
-    "mode,policy,dram_act_read_bytes,llc_accesses,llc_misses,macs,"
-    "energy_dram_mj,energy_cache_mj,energy_mac_mj,energy_static_mj,"
-    "latency_floor_ms,energy_dynamic_mj,energy_active_mj";
-
-void sim_put_row(table *t, const sim_profile *p, const arch_spec *s,
-                 const sim_opts *o, const sim_result *r)
-{
-    table_put(t, "profile", "%s", p->name);
-    table_put(t, "share", "%s", arch_share_name(s->share));
-    table_puti(t, "repeat", s->repeat);
-    table_put(t, "dtype", "%s", arch_dtype_name(s->dtype));
-    table_puti(t, "ctx", s->ctx);
-    table_puti(t, "executed_layers", r->executed_layers);
-    table_putu(t, "weight_bytes", r->weight_bytes);
-    table_putu(t, "dram_read_bytes", r->dram_read_bytes);
-    table_putu(t, "dram_write_bytes", r->dram_write_bytes);
-    table_putu(t, "dram_weight_read_bytes", r->dram_weight_read_bytes);
-    table_putu(t, "dram_kv_read_bytes", r->dram_kv_read_bytes);
-    table_putf(t, "slc_hit_rate", r->slc_hit_rate, 6);
-    table_putf(t, "energy_mj_per_token", r->energy_mj_per_token, 6);
-    table_putf(t, "latency_ms_per_token", r->latency_ms_per_token, 6);
-    table_put(t, "mode", "%s", o->mode == SIM_ANALYTIC ? "analytic" : "exact");
-    table_put(t, "policy", "%s", o->policy ? o->policy : "profile");
-    table_putu(t, "dram_act_read_bytes", r->dram_act_read_bytes);
-    table_putu(t, "llc_accesses", r->llc_accesses);
-    table_putu(t, "llc_misses", r->llc_misses);
-    table_putu(t, "macs", r->macs);
-    table_putf(t, "energy_dram_mj", r->energy_dram_mj, 6);
-    table_putf(t, "energy_cache_mj", r->energy_cache_mj, 6);
-    table_putf(t, "energy_mac_mj", r->energy_mac_mj, 6);
-    table_putf(t, "energy_static_mj", r->energy_static_mj, 6);
-    table_putf(t, "latency_floor_ms", r->latency_floor_ms, 6);
-    table_putf(t, "energy_dynamic_mj", r->energy_dynamic_mj, 6);
-    table_putf(t, "energy_active_mj", r->energy_active_mj, 6);
-}
-
 /* The exact mode simulates every line a token touches, twice (warm-up,
  * then measured), at 50-100 M lines/s on one core: 2^36 bytes take about
  * 20-40 s (measured: 512 GB took 96 s for one pass). The largest

@@ -15,7 +15,6 @@
 
 #include "../arch/spec.h"
 #include "../common/err.h"
-#include "../common/table.h"
 
 typedef struct sim_profile sim_profile;
 
@@ -67,12 +66,5 @@ typedef struct {
 
 int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
               sim_result *r, lk_err *e);
-
-/* The columns of one simulated row (the contract's, then the extras),
- * for table_new(), and a row's cells, so `lanky sim` and sweeps print
- * the same thing. */
-extern const char sim_columns[];
-void sim_put_row(table *t, const sim_profile *p, const arch_spec *s,
-                 const sim_opts *o, const sim_result *r);
 
 #endif
