@@ -34,6 +34,7 @@ typedef enum {
 } arch_share;
 
 typedef enum { ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8 } arch_dtype;
+#define ARCH_DTYPE_COUNT 4 /* the arch_dtype values; arrays per dtype have this many */
 
 #define ARCH_UNSET (-1)
 

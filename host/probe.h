@@ -61,7 +61,7 @@ typedef struct {
     uint64_t mem_hwloc;     /* hwloc's total; differs in some VMs */
     size_t dram_buffer;     /* bytes of the DRAM bandwidth buffer */
     double dram_gbs;
-    double gflops[4];       /* peak mat-vec, indexed by arch_dtype */
+    double gflops[ARCH_DTYPE_COUNT]; /* peak mat-vec, indexed by arch_dtype */
 } probe_host;
 
 /* The CPU model hwloc reports ("unknown CPU" when it reports none), for

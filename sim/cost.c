@@ -9,7 +9,7 @@ static double max2(double a, double b)
 double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, bool peak)
 {
     double t = 0;
-    for (int d = 0; d < 4; d++)
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
         if (op->macs[d])
             t += 2.0 * (double)op->macs[d] / (p->peak_gops[d] * 1e9);
     for (int l = 0; l < p->nlevels; l++)
@@ -34,7 +34,7 @@ sim_energy sim_cost_energy(const sim_profile *p, const sim_traffic *tok,
     en.dram_mj = (double)tok->dram_bytes * 8 * p->dram_pj_per_bit * MJ;
     for (int l = 0; l < p->nlevels; l++)
         en.cache_mj += (double)tok->served[l] * p->level[l].energy_pj_per_byte * MJ;
-    for (int d = 0; d < 4; d++)
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
         en.mac_mj += (double)tok->macs[d] * p->mac_pj[d] * MJ;
     en.dynamic_mj = en.dram_mj + en.cache_mj + en.mac_mj;
     en.active_mj = p->active_mw * seconds; /* mW * s = mJ */
@@ -45,7 +45,7 @@ sim_energy sim_cost_energy(const sim_profile *p, const sim_traffic *tok,
 
 void sim_traffic_add(sim_traffic *a, const sim_traffic *b)
 {
-    for (int d = 0; d < 4; d++)
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
         a->macs[d] += b->macs[d];
     for (int l = 0; l < SIM_MAX_LEVELS; l++)
         a->served[l] += b->served[l];

@@ -34,7 +34,7 @@
 #include "profile.h"
 
 typedef struct {
-    uint64_t macs[4];                  /* per arch_dtype */
+    uint64_t macs[ARCH_DTYPE_COUNT];                  /* per arch_dtype */
     uint64_t served[SIM_MAX_LEVELS];   /* bytes served by each level */
     uint64_t dram_bytes;               /* read + written */
 } sim_traffic;

@@ -463,16 +463,17 @@ static int convert(parser *p, sim_profile *out)
         return lk_fail(&p->err, LK_EINPUT, "%s:%d: [dram] app_budget: %g is not a fraction "
                        "in (0, 1] of capacity_gb", p->path, at(p, SECT_DRAM, "app_budget"),
                        num(p, SECT_DRAM, "app_budget"));
-    static const char *const peak[4] = {"gflops_f32", "gflops_f16", "gflops_bf16",
-                                        "gops_int8"};
-    static const char *const mac[4] = {"mac_pj_f32", "mac_pj_f16", "mac_pj_bf16",
-                                       "mac_pj_int8"};
-    static const arch_dtype dt[4] = {ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8};
-    for (int i = 0; i < 4; i++) {
-        if ((rc = need_positive(p, SECT_COMPUTE, "compute", peak[i])))
+    static const char *const peak[ARCH_DTYPE_COUNT] = {
+        [ARCH_F32] = "gflops_f32", [ARCH_F16] = "gflops_f16", [ARCH_BF16] = "gflops_bf16",
+        [ARCH_INT8] = "gops_int8"};
+    static const char *const mac[ARCH_DTYPE_COUNT] = {
+        [ARCH_F32] = "mac_pj_f32", [ARCH_F16] = "mac_pj_f16", [ARCH_BF16] = "mac_pj_bf16",
+        [ARCH_INT8] = "mac_pj_int8"};
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++) {
+        if ((rc = need_positive(p, SECT_COMPUTE, "compute", peak[d])))
             return rc;
-        out->peak_gops[dt[i]] = num(p, SECT_COMPUTE, peak[i]);
-        out->mac_pj[dt[i]] = num(p, SECT_ENERGY, mac[i]);
+        out->peak_gops[d] = num(p, SECT_COMPUTE, peak[d]);
+        out->mac_pj[d] = num(p, SECT_ENERGY, mac[d]);
     }
     out->dram_capacity_gb = num(p, SECT_DRAM, "capacity_gb");
     out->dram_bandwidth_gbs = num(p, SECT_DRAM, "bandwidth_gbs");

@@ -36,8 +36,8 @@ struct sim_profile {
     sim_profile_level level[SIM_MAX_LEVELS];
     double dram_capacity_gb, dram_bandwidth_gbs, dram_app_budget;
     double dram_pj_per_bit;
-    double peak_gops[4];       /* per arch_dtype: FLOP/s or OP/s, x1e9 */
-    double mac_pj[4];          /* per arch_dtype */
+    double peak_gops[ARCH_DTYPE_COUNT];       /* per arch_dtype: FLOP/s or OP/s, x1e9 */
+    double mac_pj[ARCH_DTYPE_COUNT];          /* per arch_dtype */
     double static_mw;
     /* issue 14's sustained model (cost.h); defaults: the peak, 0, 0 */
     double dram_sustained_gbs; /* DRAM bandwidth a decode engine reaches */

@@ -152,7 +152,7 @@ static void fill_result(const run *r, const sim_trace *t, sim_result *res)
     /* nothing reached the last level: nothing missed there either */
     res->slc_hit_rate = res->llc_accesses
         ? 1.0 - (double)res->llc_misses / (double)res->llc_accesses : 1.0;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < ARCH_DTYPE_COUNT; k++)
         res->macs += r->token.macs[k];
     double seconds = r->seconds + sim_cost_fixed_seconds(r->p, t->n_exec);
     sim_energy en = sim_cost_energy(r->p, &r->token, seconds);
