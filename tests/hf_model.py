@@ -13,7 +13,7 @@ DTYPE F32, F16 or BF16; DIR.bin, the llama2.c version-0 file of the same
 line. CORRUPT breaks one thing for the error tests: header (header
 length beyond the file), offsets (model.norm.weight's end beyond the
 data), missing (no model.norm.weight), shape (k_proj of layer 1 with its
-dimensions swapped).
+dimensions swapped), eps (rms_norm_eps 1e-6 in config.json).
 
 The reference follows transformers' modeling_llama: RMSNorm
 x * rsqrt(mean(x^2) + eps) * w, rotate-half RoPE on q_proj/k_proj as
@@ -114,7 +114,8 @@ def write_folder(d, dtype, tied, shards, corrupt, w):
               'intermediate_size': FFN, 'num_hidden_layers': LAYERS,
               'num_attention_heads': HEADS, 'num_key_value_heads': KV_HEADS,
               'vocab_size': VOCAB, 'max_position_embeddings': SEQ,
-              'hidden_act': 'silu', 'rms_norm_eps': EPS, 'rope_theta': THETA,
+              'hidden_act': 'silu', 'rms_norm_eps': 1e-6 if corrupt == 'eps' else EPS,
+              'rope_theta': THETA,
               'tie_word_embeddings': tied, 'torch_dtype': 'float32'}
     with open(d + '/config.json', 'w') as f:
         json.dump(config, f, indent=2)

@@ -7,7 +7,7 @@
  * the llama2.c path to 1e-5 of the largest logit (per-logit relative
  * error is meaningless for logits near zero; f32 against the reference's
  * doubles is ~2e-7 here). Malformed folders exit 2 with one line naming
- * the file and the tensor. */
+ * the file and the tensor (or config.json's key lanky cannot run). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +137,7 @@ START_TEST(malformed)
                   "model.norm.weight");
     check_refused("bad-shape", "BF16 0 1 shape", "model.safetensors",
                   "model.layers.1.self_attn.k_proj.weight");
+    check_refused("bad-eps", "F32 0 1 eps", "config.json", "rms_norm_eps");
 }
 END_TEST
 
