@@ -180,12 +180,12 @@ bench: $(BUILD)/lanky $(BENCH_BIN)
 FUZZ := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 20
 FUZZ_CHECK_SECONDS ?= 15
-FUZZ_NAMES := config profile csv ckpt spec
+FUZZ_NAMES := config profile csv ckpt spec hf
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -MMD -MP -pthread $(FUZZ_SAN)
-FUZZ_KERN := $(BUILD)/obj/ref/kern.o $(BUILD)/obj/ref/kern_x86.o
+FUZZ_KERN := $(BUILD)/obj/ref/kern.o $(ISA_SRC:%.c=$(BUILD)/obj/%.o)
 FUZZ_OBJ := $(patsubst %.c,$(FUZZ)/obj/%.o,\
-            $(filter-out ref/kern.c ref/kern_x86.c,$(LIB_SRC)))
+            $(filter-out ref/kern.c $(ISA_SRC),$(LIB_SRC)))
 FUZZ_SEEDS_config := tests/fuzz/seeds/config/*.json
 FUZZ_SEEDS_profile := hw-profiles/*.ini tests/data/*.ini
 FUZZ_SEEDS_csv := sweeps/*.csv reports/paper-data/*.csv
@@ -206,7 +206,15 @@ $(FUZZ)/seeds/ckpt: $(BUILD)/lanky
 	$(BUILD)/lanky export --layers 2 --dim 8 --heads 2 --kv-heads 1 --vocab 3 \
 	    --share immediate --unroll --seq-len 2 --out $@/gqa.bin >/dev/null
 
-fuzz: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%) $(FUZZ)/seeds/ckpt
+# Seed safetensors files: tests/hf_model.py's F32 and BF16 models.
+$(FUZZ)/seeds/hf: tests/hf_model.py
+	@rm -rf $@ && mkdir -p $@/f32 $@/bf16
+	python3 tests/hf_model.py $@/f32 F32 0 1 --tokens 1 >/dev/null
+	python3 tests/hf_model.py $@/bf16 BF16 1 1 --tokens 1 >/dev/null
+	cp $@/f32/model.safetensors $@/f32.safetensors
+	cp $@/bf16/model.safetensors $@/bf16.safetensors
+
+fuzz: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%) $(FUZZ)/seeds/ckpt $(FUZZ)/seeds/hf
 	@for n in $(FUZZ_NAMES); do \
 	    mkdir -p $(FUZZ)/corpus/$$n; \
 	    case $$n in \
@@ -215,6 +223,7 @@ fuzz: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%) $(FUZZ)/seeds/ckpt
 	    csv) cp $(FUZZ_SEEDS_csv) $(FUZZ)/corpus/$$n/ ;; \
 	    ckpt) cp $(FUZZ)/seeds/ckpt/* $(FUZZ)/corpus/$$n/ ;; \
 	    spec) cp $(FUZZ_SEEDS_spec) $(FUZZ)/corpus/$$n/ ;; \
+	    hf) cp $(FUZZ)/seeds/hf/*.safetensors $(FUZZ)/corpus/$$n/ ;; \
 	    esac; \
 	done
 	@st=0; for n in $(FUZZ_NAMES); do \

@@ -17,6 +17,7 @@
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "../common/outfile.h"
+#include "hf.h"
 
 #define HEADER_BYTES (7 * 4)
 
@@ -164,6 +165,8 @@ static int tensor_sources(const arch_spec *s, const shape *h, const float *base,
 int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
               lk_err *e)
 {
+    if (ref_hf_is_folder(path))
+        return ref_hf_load(w, path, s, p, e);
     int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block */
     if (fd < 0)
         return lk_fail(e, LK_EINPUT, "%s: cannot open: %s", path, strerror(errno));

@@ -43,7 +43,8 @@
  * the file's seq_len); on output it is the finished spec the file
  * describes. A f32 model uses the mapped tensors directly; other dtypes
  * convert them and refuse a NaN or infinite weight, naming the file and
- * the tensor (LK_EINPUT). */
+ * the tensor (LK_EINPUT). A directory is a Hugging Face folder, read by
+ * ref_hf_load (hf.h). */
 int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
               lk_err *e);
 
