@@ -16,7 +16,7 @@ static const cli_opt opts[] = {
     {"threads", true, "N     worker threads (default: physical cores)"},
     {"tokens", true, "N     decode tokens timed, median taken (default 16)"},
     {"seed", true, "S     seed of the generated weights (default 1)"},
-    {"checkpoint", true, "FILE  llama2.c version-0 checkpoint instead of seeded weights"},
+    {"checkpoint", true, "FILE|DIR  a llama2.c version-0 checkpoint, or a Hugging Face folder (config.json + safetensors), instead of seeded weights"},
     {"prompt", true, "N     also time a prefill of an N-token prompt (median of 3)"},
     {"batch", true, "N     prompt tokens per pass over the weights, 1 to 32 (default)"},
     {NULL, false, NULL},
