@@ -309,7 +309,8 @@ int table_write(const table *t, table_format f, FILE *out, lk_err *e)
     else
         write_text(t, out);
     if (rc == LK_OK && (fflush(out) != 0 || ferror(out)))
-        rc = lk_fail(e, LK_ERUN, "write: %s", strerror(errno));
+        rc = lk_fail(e, LK_ERUN, "%s: %s", out == stdout ? "standard output" : "write",
+                     strerror(errno));
     return rc;
 }
 

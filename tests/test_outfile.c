@@ -149,6 +149,18 @@ START_TEST(export_needs_room)
 }
 END_TEST
 
+/* A full disk behind standard output (/dev/full) is an error naming it,
+ * not a silent success. */
+START_TEST(stdout_full)
+{
+    char *err;
+    ck_assert_int_eq(tu_sh("$LANKY_BIN params --preset mobilellm-125m > /dev/full", NULL, &err),
+                     1);
+    ck_assert_msg(!strcmp(err, "lanky: standard output: No space left on device\n"), "%s", err);
+    free(err);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("outfile");
@@ -160,6 +172,7 @@ static Suite *suite(void)
     tcase_add_test(tc, pending_removed);
     tcase_add_loop_test(tc, interrupted_export, 0, 2);
     tcase_add_test(tc, export_needs_room);
+    tcase_add_test(tc, stdout_full);
     suite_add_tcase(s, tc);
     return s;
 }
