@@ -59,6 +59,8 @@ out=$final.tmp
 [ -d "$final" ] || [ ! -d "$final.old" ] || mv "$final.old" "$final"
 rm -rf "$out" "$final.old"
 trap 'rm -rf "$out"; exit 130' INT TERM HUP
+# a failing step (set -e) leaves no half-built folder either
+trap 'rc=$?; [ $rc = 0 ] || rm -rf "$out"' EXIT
 mkdir -p "$out"
 
 n=$(ls sweeps/*.csv | wc -l)

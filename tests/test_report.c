@@ -341,9 +341,10 @@ START_TEST(report_whole_or_nothing)
     snprintf(d, sizeof d, "%s/rep", tu_tmpdir());
     snprintf(cmd, sizeof cmd,
              "set -e; mkdir -p %s/sweeps %s/reports/out %s/hw-profiles; cd %s; "
-             "cp '%s' reports/; touch hw-profiles/host.ini; "
+             "cp '%s/reports/make-report.sh' '%s/reports/phone-accuracy.sh' reports/; "
+             "touch hw-profiles/host.ini; "
              "echo a > sweeps/a.csv; echo b > sweeps/b.csv; echo old > reports/out/stale.md",
-             d, d, d, d, tu_path("reports/make-report.sh"));
+             d, d, d, d, getenv("LANKY_ROOT"), getenv("LANKY_ROOT"));
     ck_assert_int_eq(tu_sh(cmd, NULL, NULL), 0);
     /* the stand-in: sweep writes DIR/NAME.csv, report writes index.md;
      * $STOP names the step at which it interrupts the script */
@@ -370,8 +371,8 @@ START_TEST(report_whole_or_nothing)
                  "STOP=%s sh reports/make-report.sh ./fake-lanky quick 2>/dev/null; "
                  "ls reports reports/out", d, stop[i]);
         tu_sh(cmd, &out, NULL);
-        ck_assert_str_eq(out, i < 2 ? "reports:\nfig_x.gp\nmake-report.sh\nout\nstyle.gp\n\nreports/out:\nstale.md\n"
-                                    : "reports:\nfig_x.gp\nmake-report.sh\nout\nstyle.gp\n\nreports/out:\na.csv\n"
+        ck_assert_str_eq(out, i < 2 ? "reports:\nfig_x.gp\nmake-report.sh\nout\nphone-accuracy.sh\nstyle.gp\n\nreports/out:\nstale.md\n"
+                                    : "reports:\nfig_x.gp\nmake-report.sh\nout\nphone-accuracy.sh\nstyle.gp\n\nreports/out:\na.csv\n"
                                       "b.csv\neffort.txt\nfig_x.gp\nfig_x.svg\nindex.md\n"
                                       "style.gp\n");
         free(out);
