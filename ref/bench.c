@@ -16,25 +16,14 @@
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "../common/clock.h"
+#include "../common/stats.h"
 #include "model.h"
 #include "weights.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void step(const ref_bench_opts *o, const char *phase, int done, int total)
 {
     if (o->progress)
         o->progress(phase, done, total);
-}
-
-static double median(double *ms, int n)
-{
-    qsort(ms, (size_t)n, sizeof *ms, cmp_double);
-    return n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
 }
 
 /* The median of three prefills of o->prompt tokens (positions 0.., over
@@ -51,7 +40,7 @@ static double time_prefill(ref_state *st, int64_t *tok, const ref_bench_opts *o,
         ref_prefill(st, tok, o->prompt, o->batch);
         ms[r] = lk_clock_ms() - t0;
     }
-    return median(ms, 3);
+    return lk_stats_median(ms, 3);
 }
 
 static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
@@ -95,7 +84,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
             ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
             ms[i] = lk_clock_ms() - t0;
         }
-        r->execute_ms = median(ms, n);
+        r->execute_ms = lk_stats_median(ms, n);
         r->matvec_ms = st.time_ms[REF_TIME_MATVEC] / n;
         r->attention_ms = st.time_ms[REF_TIME_ATTENTION] / n;
         r->other_ms = st.time_ms[REF_TIME_OTHER] / n;
