@@ -9,10 +9,6 @@
 static const char columns[] =
     "dtype,threads,ctx,executed_layers,load_ms,init_ms,execute_ms,tokens_per_s,"
     "weight_read_bytes_per_token,kv_read_bytes_per_token,gb_per_s,matvec_ms,attention_ms,other_ms";
-/* --repeats (not --repeat: a spec option, the executions of each block)
- * at most; repeats x tokens timings are kept (1e6 x 100 doubles, 800 MB) */
-#define BENCH_MAX_REPEAT 100
-
 /* appended with --prompt N: the time to first token of an N-token prompt */
 static const char prefill_columns[] = ",prompt_tokens,prefill_ms,prefill_tokens_per_s";
 /* last, so that the columns before keep their places: the rounds of
@@ -39,11 +35,12 @@ static void progress(const char *phase, int done, int total)
 
 static int run(const cli_args *a, lk_err *e)
 {
+    /* --repeats, not --repeat: that is the spec's executions of a block */
     int64_t threads, tokens, repeat, seed, prompt, batch;
     int rc;
     if ((rc = cli_threads(a, &threads, e)) ||
         (rc = cli_int(a, "tokens", 16, 1, 1000000, &tokens, e)) ||
-        (rc = cli_int(a, "repeats", 1, 1, BENCH_MAX_REPEAT, &repeat, e)) ||
+        (rc = cli_int(a, "repeats", 1, 1, REF_BENCH_MAX_REPEAT, &repeat, e)) ||
         (rc = cli_int(a, "seed", 1, 0, INT64_MAX, &seed, e)) ||
         (rc = cli_int(a, "prompt", 0, 1, INT32_MAX, &prompt, e)) ||
         (rc = cli_int(a, "batch", REF_BATCH, 1, REF_BATCH, &batch, e)))

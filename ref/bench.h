@@ -27,6 +27,10 @@
  * touching it adds well under a second to a bench. */
 #define REF_BENCH_DRAM_BYTES ((size_t)128 << 20)
 
+/* The most rounds the command line takes: repeat x tokens timings are
+ * kept (1e6 tokens x 100 doubles: 800 MB). */
+#define REF_BENCH_MAX_REPEAT 100
+
 typedef struct {
     int threads;            /* <= 0: physical cores */
     int tokens;             /* decode tokens timed per round */

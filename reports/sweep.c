@@ -11,6 +11,7 @@
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "../cli/cli.h"
+#include "../sim/profile.h"
 #include "csvin.h"
 
 /* Columns of a parameter-only sweep; the simulator's (sim_columns, less
@@ -21,7 +22,8 @@ static const char spec_columns[] =
     "kv_cache_bytes,dtype,seq_len,ctx";
 static const char measured_columns[] =
     "measured_threads,measured_load_ms,measured_init_ms,measured_execute_ms,"
-    "measured_tokens_per_s";
+    "measured_tokens_per_s,repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
+    "paired_dram_gbs,latency_ms_paired";
 
 #define LABEL 64 /* bytes of a row's name and group */
 
@@ -194,6 +196,24 @@ static void put_measured(table *t, const ref_bench_result *m)
     table_putf(t, "measured_init_ms", m->init_ms, 3);
     table_putf(t, "measured_execute_ms", m->execute_ms, 4);
     table_putf(t, "measured_tokens_per_s", m->tokens_per_s, 2);
+    table_puti(t, "repeats", m->repeats);
+    table_putf(t, "execute_ms_mean", m->execute_ms_mean, 4);
+    table_putf(t, "execute_ms_std", m->execute_ms_std, 4);
+    table_putf(t, "execute_ms_median", m->execute_ms_median, 4);
+    table_putf(t, "paired_dram_gbs", m->paired_dram_gbs, 2);
+}
+
+/* Couples with sim/cost.c: the DRAM term of the roofline reads
+ * dram_bandwidth_gbs, the field replaced here. */
+int sweep_paired_ms(const arch_spec *s, const sim_profile *p, const sim_opts *o,
+                    double dram_gbs, double *ms, lk_err *e)
+{
+    sim_profile q = *p;
+    q.dram_bandwidth_gbs = dram_gbs;
+    sim_result x;
+    int rc = sim_token(s, &q, o, &x, e);
+    *ms = rc ? 0 : x.latency_ms_per_token;
+    return rc;
 }
 
 static void progress(const sweep *w, int done, int total, const sweep_row *r,
@@ -240,6 +260,14 @@ static int run_row(sweep *w, const sweep_row *r, sim_profile **prof,
             sim_put_row(t, prof[i], &r->spec, &o->sim, &x);
         if (measured)
             put_measured(t, &m);
+        double paired;
+        lk_err pe = {0};
+        if (measured && o->nprofiles && !strcmp(sim_profile_name(prof[i]), "host")) {
+            if (sweep_paired_ms(&r->spec, prof[i], &o->sim, m.paired_dram_gbs, &paired, &pe))
+                bad(w, r->line, pe.code, "host, paired: %s", pe.msg);
+            else
+                table_putf(t, "latency_ms_paired", paired, 6);
+        }
     }
     return LK_OK;
 }
