@@ -11,6 +11,7 @@
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "../cli/cli.h"
+#include "../common/stats.h"
 #include "../sim/profile.h"
 #include "csvin.h"
 
@@ -226,22 +227,62 @@ static void progress(const sweep *w, int done, int total, const sweep_row *r,
     w->o->progress(w->o->ctx, done, total, what);
 }
 
-/* One spec: measure it once (when asked), then one output row per profile
- * (or a single parameter-only row). */
-static int run_row(sweep *w, const sweep_row *r, sim_profile **prof,
-                   table *t, int *done, int total)
+/* Measure every row, o->bench.repeat rounds of one ref_bench round each,
+ * round-robin: round k of every row before round k + 1 of any, so that a
+ * change of the machine's state (its DRAM bandwidth moves 2x within
+ * minutes here) hits all rows alike instead of the ones measured last.
+ * A row's figures: load and init of its first round (the coldest, as a
+ * user's first run is); repeats, execute_ms_mean/std/median over its
+ * rounds; execute_ms the median of the rounds' medians (in a sweep, the
+ * token timings of the rounds are not kept); paired_dram_gbs the mean of
+ * the rounds'. ok[i] is false for a row whose measurement failed. */
+static void measure_all(sweep *w, ref_bench_result *m, bool *ok, double *round_ms,
+                        int *done, int total)
 {
     const sweep_opts *o = w->o;
-    ref_bench_result m;
-    bool measured = false;
-    if (o->measure) {
-        progress(w, (*done)++, total, r, "measure");
-        lk_err me = {0};
-        if (ref_bench(&r->spec, &o->bench, &m, &me))
-            bad(w, r->line, me.code, "measure: %s", me.msg);
-        else
-            measured = true;
+    int rounds = o->bench.repeat > 0 ? o->bench.repeat : 1;
+    ref_bench_opts one = o->bench;
+    one.repeat = 1;
+    for (int i = 0; i < w->nrows; i++)
+        ok[i] = true;
+    for (int k = 0; k < rounds; k++)
+        for (int i = 0; i < w->nrows; i++) {
+            const sweep_row *r = &w->rows[i];
+            ref_bench_result x;
+            lk_err me = {0};
+            progress(w, (*done)++, total, r, "measure");
+            if (!ok[i])
+                continue;
+            if (ref_bench(&r->spec, &one, &x, &me)) {
+                bad(w, r->line, me.code, "measure: %s", me.msg);
+                ok[i] = false;
+                continue;
+            }
+            if (k == 0)
+                m[i] = x;
+            else
+                m[i].paired_dram_gbs += x.paired_dram_gbs;
+            round_ms[(size_t)i * rounds + k] = x.execute_ms;
+        }
+    for (int i = 0; i < w->nrows; i++) {
+        double *v = round_ms + (size_t)i * rounds;
+        if (!ok[i])
+            continue;
+        m[i].repeats = rounds;
+        m[i].paired_dram_gbs /= rounds;
+        m[i].execute_ms_mean = lk_stats_mean(v, rounds);
+        m[i].execute_ms_std = lk_stats_std(v, rounds);
+        m[i].execute_ms = m[i].execute_ms_median = lk_stats_median(v, rounds);
+        m[i].tokens_per_s = 1e3 / m[i].execute_ms;
     }
+}
+
+/* One spec: one output row per profile (or a single parameter-only row),
+ * with its measurement m when not NULL. */
+static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
+                   sim_profile **prof, table *t, int *done, int total)
+{
+    const sweep_opts *o = w->o;
     for (int i = 0; i < (o->nprofiles ? o->nprofiles : 1); i++) {
         sim_result x;
         if (o->nprofiles) {
@@ -258,12 +299,12 @@ static int run_row(sweep *w, const sweep_row *r, sim_profile **prof,
         put_row_spec(t, r);
         if (o->nprofiles)
             sim_put_row(t, prof[i], &r->spec, &o->sim, &x);
-        if (measured)
-            put_measured(t, &m);
+        if (m)
+            put_measured(t, m);
         double paired;
         lk_err pe = {0};
-        if (measured && o->nprofiles && !strcmp(sim_profile_name(prof[i]), "host")) {
-            if (sweep_paired_ms(&r->spec, prof[i], &o->sim, m.paired_dram_gbs, &paired, &pe))
+        if (m && o->nprofiles && !strcmp(sim_profile_name(prof[i]), "host")) {
+            if (sweep_paired_ms(&r->spec, prof[i], &o->sim, m->paired_dram_gbs, &paired, &pe))
                 bad(w, r->line, pe.code, "host, paired: %s", pe.msg);
             else
                 table_putf(t, "latency_ms_paired", paired, 6);
@@ -305,12 +346,30 @@ static int run_all(sweep *w, sim_profile **prof, table **out, lk_err *e)
     table *t = table_new(cols);
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
-    int done = 0, total = w->nrows * (o->nprofiles + (o->measure ? 1 : 0));
-    for (int i = 0; i < w->nrows; i++)
-        if (run_row(w, &w->rows[i], prof, t, &done, total)) {
-            table_free(t);
-            return lk_fail(e, LK_ERUN, "out of memory");
-        }
+    int rounds = o->bench.repeat > 0 ? o->bench.repeat : 1;
+    int done = 0, total = w->nrows * (o->nprofiles + (o->measure ? rounds : 0));
+    ref_bench_result *m = NULL;
+    bool *ok = NULL;
+    double *round_ms = NULL;
+    int rc = LK_OK;
+    if (o->measure && w->nrows) {
+        m = calloc((size_t)w->nrows, sizeof *m);
+        ok = calloc((size_t)w->nrows, sizeof *ok);
+        round_ms = calloc((size_t)w->nrows * rounds, sizeof *round_ms);
+        if (!m || !ok || !round_ms)
+            rc = LK_ERUN;
+        else
+            measure_all(w, m, ok, round_ms, &done, total);
+    }
+    for (int i = 0; !rc && i < w->nrows; i++)
+        rc = run_row(w, &w->rows[i], m && ok[i] ? &m[i] : NULL, prof, t, &done, total);
+    free(m);
+    free(ok);
+    free(round_ms);
+    if (rc) {
+        table_free(t);
+        return lk_fail(e, LK_ERUN, "out of memory");
+    }
     *out = t;
     return LK_OK;
 }

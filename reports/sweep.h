@@ -27,8 +27,9 @@
  * also measured_threads, measured_load_ms, measured_init_ms,
  * measured_execute_ms, measured_tokens_per_s, repeats, execute_ms_mean,
  * execute_ms_std, execute_ms_median, paired_dram_gbs (ref_bench on this
- * machine, o->bench.repeat rounds, see ref/bench.h; measured once per spec
- * and repeated in each of its profile rows) and, on the rows of the
+ * machine, o->bench.repeat rounds of one ref_bench round each, round-robin
+ * over the specs, see measure_all in sweep.c; measured once per spec and
+ * repeated in each of its profile rows) and, on the rows of the
  * profile named "host", latency_ms_paired (sweep_paired_ms with the row's
  * paired_dram_gbs: the prediction for the machine as it was while the
  * row was measured; empty on other profiles' rows). With

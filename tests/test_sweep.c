@@ -549,6 +549,41 @@ START_TEST(measured_rows_have_paired_columns)
 }
 END_TEST
 
+/* A measured sweep measures its models round-robin over the repeats, so
+ * that a change of the machine's state between rounds hits every model
+ * alike: the progress steps name round 1 of both rows, then round 2 of
+ * both, then the profile rows. */
+static char order[512];
+
+static void record_step(void *ctx, int done, int total, const char *what)
+{
+    (void)ctx;
+    size_t n = strlen(order);
+    snprintf(order + n, sizeof order - n, "%d/%d %s;", done, total, what);
+}
+
+START_TEST(measured_sweep_is_round_robin)
+{
+    char in[512];
+    snprintf(in, sizeof in, "%s/rr.csv", tu_tmpdir());
+    tu_write(in, "name,layers,dim,heads,vocab,seq_len,ctx\n"
+                 "a,2,64,4,97,16,8\nb,2,128,4,97,16,8\n");
+    const char *profiles[] = {"a15"};
+    sweep_opts o = {.profiles = profiles, .nprofiles = 1, .sim = {.mode = SIM_ANALYTIC},
+                    .measure = true, .bench = {.threads = 1, .tokens = 1, .seed = 1, .repeat = 2},
+                    .progress = record_step};
+    table *t;
+    int status;
+    lk_err e = {0};
+    order[0] = 0;
+    ck_assert_msg(sweep_run(in, &o, &t, &status, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(status, LK_OK);
+    ck_assert_str_eq(order, "0/6 a measure;1/6 b measure;2/6 a measure;3/6 b measure;"
+                            "4/6 a a15;5/6 b a15;");
+    table_free(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sweep");
@@ -570,6 +605,7 @@ int main(void)
     tcase_add_test(tc, measured_tokens_per_s_closed_form);
     tcase_add_test(tc, paired_prediction_scales_with_bandwidth);
     tcase_add_test(tc, measured_rows_have_paired_columns);
+    tcase_add_test(tc, measured_sweep_is_round_robin);
     tcase_add_loop_test(tc, line_endings_keep_line_numbers, 0,
                         sizeof line_ends / sizeof *line_ends);
     tcase_add_loop_test(tc, report_refuses_bad_results, 0,
