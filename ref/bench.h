@@ -22,9 +22,11 @@
 #include "../arch/spec.h"
 #include "../common/err.h"
 
-/* DRAM bandwidth buffer: 4x the 32 MiB L3 of the machine lanky is
- * developed on (and 10x a phone's system cache), small enough that
- * touching it adds well under a second to a bench. */
+/* DRAM bandwidth buffer: 4x a phone's system cache (32 MB on the A15),
+ * small enough that touching it adds well under a second to a bench.
+ * The VM lanky is developed on reports a 480 MiB L3 (lscpu) yet streams
+ * 64 MiB to 2 GiB buffers at one rate, its DRAM's: 10-21 GB/s, 4
+ * interleaved rounds of ref_stream_gbs on 2 threads (README, bench). */
 #define REF_BENCH_DRAM_BYTES ((size_t)128 << 20)
 
 /* The most rounds the command line takes: repeat x tokens timings are
