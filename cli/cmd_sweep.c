@@ -18,7 +18,8 @@ static const cli_opt opts[] = {
     {"mode", true, "analytic|exact  simulator mode (default analytic)"},
     {"policy", true, "P     replacement policy of every cache level"},
     {"measure", false, "      also measure each spec on this machine"},
-    {"tokens", true, "N     decode tokens timed per measurement (default 8)"},
+    {"tokens", true, "N     decode tokens timed per measurement round (default 8)"},
+    {"repeats", true, "N     measurement rounds, DRAM bandwidth read around each (default 1)"},
     {"threads", true, "N     measurement threads (default: physical cores)"},
     {"out", true, "DIR   write DIR/<sweep>.csv (default: print one sweep)"},
     {NULL, false, NULL},
@@ -43,6 +44,9 @@ static int parse_opts(const cli_args *a, sweep_opts *o, char *list,
     if ((rc = cli_int(a, "tokens", 8, 1, 100000, &n, e)))
         return rc;
     o->bench.tokens = (int)n;
+    if ((rc = cli_int(a, "repeats", 1, 1, REF_BENCH_MAX_REPEAT, &n, e)))
+        return rc;
+    o->bench.repeat = (int)n;
     if ((rc = cli_threads(a, &n, e)))
         return rc;
     o->bench.threads = (int)n;
@@ -203,7 +207,7 @@ const cli_command cmd_sweep = {
     .name = "sweep",
     .summary = "run sweep files (one model per CSV row) over profiles",
     .usage = "lanky sweep FILE.csv... [--profiles A,B] [--mode analytic|exact] [--policy P] "
-             "[--measure [--tokens N] [--threads N]] [--out DIR]",
+             "[--measure [--tokens N] [--repeats N] [--threads N]] [--out DIR]",
     .takes_spec = false,
     .opts = opts,
     .takes_args = true,

@@ -1,11 +1,9 @@
 /* probe.c -- measure the host (hwloc topology, timed kernels) and write
  * it as a hardware profile. See probe.h.
  *
- * Bandwidth: all workers of a pool each sum their slice of one buffer
- * with kern_sum() (the same loads a mat-vec makes, minus the multiply);
- * GB/s = bytes read / wall time of the slowest worker, best of PROBE_RUNS runs
- * after one warm-up, so a run disturbed by another process does not
- * count. Compute: kern_matvec() on a matrix that stays in L1 or L2.
+ * Bandwidth: ref_stream's streaming read (ref/stream.h, shared with
+ * lanky bench), best of PROBE_RUNS runs after one warm-up, so a run
+ * disturbed by another process does not count. Compute: kern_matvec() on a matrix that stays in L1 or L2.
  */
 #include "probe.h"
 
@@ -24,57 +22,22 @@
 #include "../common/outfile.h"
 #include "../sim/profile.h"
 #include "../ref/kern.h"
-#include "../ref/mem.h"
+#include "../ref/stream.h"
 
 #define DRAM_BUFFER ((size_t)1 << 30)    /* 1 GiB: 32x this host's L3 */
-#define MIN_RUN_BYTES ((size_t)256 << 20) /* bytes read per timed run */
 #define MIN_RUN_MACS (64ll << 20)         /* MACs per worker per run */
-
-/* ---- streaming read -------------------------------------------------- */
-
-typedef struct {
-    float *buf;
-    int64_t n;      /* floats in buf */
-    int reps;       /* passes over each slice per run */
-    int touch;      /* first run: write the slice instead */
-    float sink[64]; /* keeps the sums alive */
-} read_job;
-
-static void read_slice(void *arg, int i, int n)
-{
-    read_job *j = arg;
-    int64_t per = (j->n / n) & ~(int64_t)15, lo = per * i;
-    int64_t hi = i == n - 1 ? j->n : lo + per;
-    if (j->touch) { /* first touch from the thread that will read it */
-        for (int64_t k = lo; k < hi; k++)
-            j->buf[k] = (float)k;
-        return;
-    }
-    float s = 0;
-    for (int r = 0; r < j->reps; r++)
-        s += kern_sum(j->buf + lo, hi - lo);
-    j->sink[i % 64] = s;
-}
 
 double probe_read_gbs(pool *p, size_t bytes)
 {
-    read_job j = {.n = (int64_t)(bytes / sizeof(float)), .touch = 1};
-    size_t len = (size_t)j.n * sizeof(float);
-    j.buf = mem_huge_alloc(len); /* on huge pages, as the weights are */
-    if (!j.buf || j.n < pool_threads(p) * 16)
+    ref_stream s;
+    if (ref_stream_build(&s, p, bytes, NULL))
         return 0;
-    pool_run(p, read_slice, &j);
-    j.touch = 0;
-    j.reps = len >= MIN_RUN_BYTES ? 1 : (int)(MIN_RUN_BYTES / len);
     double best = 0;
-    for (int r = 0; r <= PROBE_RUNS; r++) { /* run 0 warms caches and TLBs up */
-        double t0 = lk_clock_ms();
-        pool_run(p, read_slice, &j);
-        double gbs = (double)len * j.reps / (lk_clock_ms() - t0) / 1e6;
-        if (r > 0 && gbs > best)
-            best = gbs;
+    for (int r = 0; r < PROBE_RUNS; r++) {
+        double gbs = ref_stream_gbs(&s, p);
+        best = gbs > best ? gbs : best;
     }
-    mem_huge_free(j.buf, len);
+    ref_stream_free(&s);
     return best;
 }
 

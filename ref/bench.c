@@ -7,6 +7,9 @@
  * exactly what real keys and values would (attention reads the same
  * number of bytes and does the same arithmetic). Every timed token runs
  * at position ctx, overwriting the same cache slot.
+ *
+ * The DRAM readings around each round use the decode's own pool, so they
+ * see the same threads and the same neighbours on the machine.
  */
 #include "bench.h"
 
@@ -16,25 +19,15 @@
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "../common/clock.h"
+#include "../common/stats.h"
 #include "model.h"
+#include "stream.h"
 #include "weights.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void step(const ref_bench_opts *o, const char *phase, int done, int total)
 {
     if (o->progress)
         o->progress(phase, done, total);
-}
-
-static double median(double *ms, int n)
-{
-    qsort(ms, (size_t)n, sizeof *ms, cmp_double);
-    return n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
 }
 
 /* The median of three prefills of o->prompt tokens (positions 0.., over
@@ -51,7 +44,7 @@ static double time_prefill(ref_state *st, int64_t *tok, const ref_bench_opts *o,
         ref_prefill(st, tok, o->prompt, o->batch);
         ms[r] = lk_clock_ms() - t0;
     }
-    return median(ms, 3);
+    return lk_stats_median(ms, 3);
 }
 
 static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
@@ -81,21 +74,38 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
     ref_forward(&st, 0, 0); /* warm-up: first touch of every weight page */
     r->init_ms = lk_clock_ms() - t0;
 
-    int n = o->tokens > 0 ? o->tokens : 1;
-    double *ms = malloc((size_t)n * sizeof *ms);
+    int n = o->tokens > 0 ? o->tokens : 1, rounds = o->repeat > 0 ? o->repeat : 1;
+    double *ms = malloc((size_t)n * rounds * sizeof *ms);
+    double *round_ms = malloc((size_t)rounds * sizeof *round_ms);
     int64_t *tok = malloc((size_t)(o->prompt + 1) * sizeof *tok);
-    if (!ms || !tok)
+    ref_stream dram = {0};
+    if (!ms || !round_ms || !tok)
         rc = lk_fail(e, LK_ERUN, "bench: out of memory");
-    else {
+    else
+        rc = ref_stream_build(&dram, p, REF_BENCH_DRAM_BYTES, e);
+    if (!rc) {
         ref_state_fill_kv(&st, spec.ctx);
         memset(st.time_ms, 0, sizeof st.time_ms);
-        for (int i = 0; i < n; i++) {
-            step(o, "decode", i, n);
-            t0 = lk_clock_ms();
-            ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
-            ms[i] = lk_clock_ms() - t0;
+        double gbs = 0;
+        for (int k = 0; k < rounds; k++) {
+            gbs += ref_stream_gbs(&dram, p);
+            double *round = ms + (size_t)k * n;
+            for (int i = 0; i < n; i++) {
+                step(o, "decode", k * n + i, n * rounds);
+                t0 = lk_clock_ms();
+                ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
+                round[i] = lk_clock_ms() - t0;
+            }
+            gbs += ref_stream_gbs(&dram, p);
+            round_ms[k] = lk_stats_median(round, n);
         }
-        r->execute_ms = median(ms, n);
+        r->repeats = rounds;
+        r->paired_dram_gbs = gbs / (2 * rounds);
+        r->execute_ms_mean = lk_stats_mean(round_ms, rounds);
+        r->execute_ms_std = lk_stats_std(round_ms, rounds);
+        r->execute_ms_median = lk_stats_median(round_ms, rounds);
+        r->execute_ms = lk_stats_median(ms, n * rounds);
+        n *= rounds; /* the parts below are per timed token */
         r->matvec_ms = st.time_ms[REF_TIME_MATVEC] / n;
         r->attention_ms = st.time_ms[REF_TIME_ATTENTION] / n;
         r->other_ms = st.time_ms[REF_TIME_OTHER] / n;
@@ -109,7 +119,9 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
         r->weight_bytes_per_token = ap.weight_read_bytes;
         r->kv_bytes_per_token = ap.kv_read_bytes;
     }
+    ref_stream_free(&dram);
     free(ms);
+    free(round_ms);
     free(tok);
     ref_state_free(&st);
     ref_weights_free(&w);

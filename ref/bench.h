@@ -5,6 +5,12 @@
  *   init     allocate state and KV caches, first touch, warm-up token
  *   execute  median wall time of one decode token at position spec->ctx
  *
+ * in `repeat` rounds of `tokens` timed tokens each, with this machine's
+ * DRAM read bandwidth (ref/stream.h, on a REF_BENCH_DRAM_BYTES buffer)
+ * measured right before and right after every round, so that a
+ * prediction can use the bandwidth the machine had while it was timed
+ * (it changes 2x within minutes on a shared VM);
+ *
  * and, when asked (prompt > 0), the time to first token: a prefill of
  * `prompt` tokens (ref_prefill), median of three.
  */
@@ -16,9 +22,20 @@
 #include "../arch/spec.h"
 #include "../common/err.h"
 
+/* DRAM bandwidth buffer: 4x a phone's system cache (32 MB on the A15),
+ * small enough that touching it adds well under a second to a bench.
+ * The VM lanky is developed on reports a 480 MiB L3 (lscpu) yet streams
+ * 64 MiB to 2 GiB buffers at one rate, its DRAM's: 10-21 GB/s, 4
+ * interleaved rounds of ref_stream_gbs on 2 threads (README, bench). */
+#define REF_BENCH_DRAM_BYTES ((size_t)128 << 20)
+
+/* The most rounds the command line takes: repeat x tokens timings are
+ * kept (1e6 tokens x 100 doubles: 800 MB). */
+#define REF_BENCH_MAX_REPEAT 100
+
 typedef struct {
     int threads;            /* <= 0: physical cores */
-    int tokens;             /* decode tokens timed (median taken) */
+    int tokens;             /* decode tokens timed per round */
     uint64_t seed;          /* seeded weights when checkpoint is NULL */
     const char *checkpoint; /* llama2.c version-0 file, or NULL */
     int64_t prompt;         /* prefill tokens timed; 0: no prefill */
@@ -27,6 +44,7 @@ typedef struct {
     /* When not NULL, told as each step starts: phase "load", "init",
      * "decode" or "prefill", step done (0-based) of total in it. */
     void (*progress)(const char *phase, int done, int total);
+    int repeat;             /* rounds of `tokens` timed tokens; <= 0: 1 */
 } ref_bench_opts;
 
 typedef struct {
@@ -40,6 +58,13 @@ typedef struct {
     double matvec_ms, attention_ms, other_ms; /* mean per timed token of
                                                  each part (REF_TIME_*) */
     double prefill_ms;               /* prompt > 0: the whole prefill */
+    /* execute_ms is the median over all repeats x tokens timed tokens;
+     * these are over the repeats rounds, each round's figure being the
+     * median of its tokens (lk_stats_*: std is the sample standard
+     * deviation, 0 for one round). */
+    int repeats;
+    double execute_ms_mean, execute_ms_std, execute_ms_median;
+    double paired_dram_gbs; /* mean of the 2 x repeats DRAM readings */
 } ref_bench_result;
 
 /* Measure s as o asks, with a pool of o->threads. Errors: those of

@@ -69,7 +69,7 @@ for f in sweeps/*.csv; do
     i=$((i + 1))
     name=$(basename "$f" .csv)
     measure="" mode=analytic
-    case " $measured " in *" $name "*) measure="--measure --tokens $tokens" ;; esac
+    case " $measured " in *" $name "*) measure="--measure --tokens $tokens --repeats $([ "$effort" = quick ] && echo 2 || echo 5)" ;; esac
     case " $exact " in *" $name "*) mode=exact ;; esac
     say "[$i/$n] sweep $name ($mode${measure:+, measured})"
     # shellcheck disable=SC2086

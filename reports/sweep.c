@@ -10,6 +10,8 @@
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
+#include "../common/stats.h"
+#include "../sim/profile.h"
 #include "rows.h"
 #include "csvin.h"
 
@@ -21,7 +23,8 @@ static const char spec_columns[] =
     "kv_cache_bytes,dtype,seq_len,ctx";
 static const char measured_columns[] =
     "measured_threads,measured_load_ms,measured_init_ms,measured_execute_ms,"
-    "measured_tokens_per_s";
+    "measured_tokens_per_s,repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
+    "paired_dram_gbs,latency_ms_paired";
 
 #define LABEL 64 /* bytes of a row's name and group */
 
@@ -194,6 +197,25 @@ static void put_measured(table *t, const ref_bench_result *m)
     table_putf(t, "measured_init_ms", m->init_ms, 3);
     table_putf(t, "measured_execute_ms", m->execute_ms, 4);
     table_putf(t, "measured_tokens_per_s", m->tokens_per_s, 2);
+    table_puti(t, "repeats", m->repeats);
+    table_putf(t, "execute_ms_mean", m->execute_ms_mean, 4);
+    table_putf(t, "execute_ms_std", m->execute_ms_std, 4);
+    table_putf(t, "execute_ms_median", m->execute_ms_median, 4);
+    table_putf(t, "paired_dram_gbs", m->paired_dram_gbs, 2);
+}
+
+/* Couples with sim/cost.c: the DRAM term of latency_ms_per_token reads
+ * dram_sustained_gbs, the field replaced here (the peak stays, for the
+ * floor). */
+int sweep_paired_ms(const arch_spec *s, const sim_profile *p, const sim_opts *o,
+                    double dram_gbs, double *ms, lk_err *e)
+{
+    sim_profile q = *p;
+    q.dram_sustained_gbs = dram_gbs;
+    sim_result x;
+    int rc = sim_token(s, &q, o, &x, e);
+    *ms = rc ? 0 : x.latency_ms_per_token;
+    return rc;
 }
 
 static void progress(const sweep *w, int done, int total, const sweep_row *r,
@@ -206,22 +228,62 @@ static void progress(const sweep *w, int done, int total, const sweep_row *r,
     w->o->progress(w->o->ctx, done, total, what);
 }
 
-/* One spec: measure it once (when asked), then one output row per profile
- * (or a single parameter-only row). */
-static int run_row(sweep *w, const sweep_row *r, sim_profile **prof,
-                   table *t, int *done, int total)
+/* Measure every row, o->bench.repeat rounds of one ref_bench round each,
+ * round-robin: round k of every row before round k + 1 of any, so that a
+ * change of the machine's state (its DRAM bandwidth moves 2x within
+ * minutes here) hits all rows alike instead of the ones measured last.
+ * A row's figures: load and init of its first round (the coldest, as a
+ * user's first run is); repeats, execute_ms_mean/std/median over its
+ * rounds; execute_ms the median of the rounds' medians (in a sweep, the
+ * token timings of the rounds are not kept); paired_dram_gbs the mean of
+ * the rounds'. ok[i] is false for a row whose measurement failed. */
+static void measure_all(sweep *w, ref_bench_result *m, bool *ok, double *round_ms,
+                        int *done, int total)
 {
     const sweep_opts *o = w->o;
-    ref_bench_result m;
-    bool measured = false;
-    if (o->measure) {
-        progress(w, (*done)++, total, r, "measure");
-        lk_err me = {0};
-        if (ref_bench(&r->spec, &o->bench, &m, &me))
-            bad(w, r->line, me.code, "measure: %s", me.msg);
-        else
-            measured = true;
+    int rounds = o->bench.repeat > 0 ? o->bench.repeat : 1;
+    ref_bench_opts one = o->bench;
+    one.repeat = 1;
+    for (int i = 0; i < w->nrows; i++)
+        ok[i] = true;
+    for (int k = 0; k < rounds; k++)
+        for (int i = 0; i < w->nrows; i++) {
+            const sweep_row *r = &w->rows[i];
+            ref_bench_result x;
+            lk_err me = {0};
+            progress(w, (*done)++, total, r, "measure");
+            if (!ok[i])
+                continue;
+            if (ref_bench(&r->spec, &one, &x, &me)) {
+                bad(w, r->line, me.code, "measure: %s", me.msg);
+                ok[i] = false;
+                continue;
+            }
+            if (k == 0)
+                m[i] = x;
+            else
+                m[i].paired_dram_gbs += x.paired_dram_gbs;
+            round_ms[(size_t)i * rounds + k] = x.execute_ms;
+        }
+    for (int i = 0; i < w->nrows; i++) {
+        double *v = round_ms + (size_t)i * rounds;
+        if (!ok[i])
+            continue;
+        m[i].repeats = rounds;
+        m[i].paired_dram_gbs /= rounds;
+        m[i].execute_ms_mean = lk_stats_mean(v, rounds);
+        m[i].execute_ms_std = lk_stats_std(v, rounds);
+        m[i].execute_ms = m[i].execute_ms_median = lk_stats_median(v, rounds);
+        m[i].tokens_per_s = 1e3 / m[i].execute_ms;
     }
+}
+
+/* One spec: one output row per profile (or a single parameter-only row),
+ * with its measurement m when not NULL. */
+static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
+                   sim_profile **prof, table *t, int *done, int total)
+{
+    const sweep_opts *o = w->o;
     for (int i = 0; i < (o->nprofiles ? o->nprofiles : 1); i++) {
         sim_result x;
         if (o->nprofiles) {
@@ -238,8 +300,16 @@ static int run_row(sweep *w, const sweep_row *r, sim_profile **prof,
         put_row_spec(t, r);
         if (o->nprofiles)
             rep_put_sim(t, prof[i], &r->spec, &o->sim, &x);
-        if (measured)
-            put_measured(t, &m);
+        if (m)
+            put_measured(t, m);
+        double paired;
+        lk_err pe = {0};
+        if (m && o->nprofiles && !strcmp(sim_profile_name(prof[i]), "host")) {
+            if (sweep_paired_ms(&r->spec, prof[i], &o->sim, m->paired_dram_gbs, &paired, &pe))
+                bad(w, r->line, pe.code, "host, paired: %s", pe.msg);
+            else
+                table_putf(t, "latency_ms_paired", paired, 6);
+        }
     }
     return LK_OK;
 }
@@ -277,12 +347,30 @@ static int run_all(sweep *w, sim_profile **prof, table **out, lk_err *e)
     table *t = table_new(cols);
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
-    int done = 0, total = w->nrows * (o->nprofiles + (o->measure ? 1 : 0));
-    for (int i = 0; i < w->nrows; i++)
-        if (run_row(w, &w->rows[i], prof, t, &done, total)) {
-            table_free(t);
-            return lk_fail(e, LK_ERUN, "out of memory");
-        }
+    int rounds = o->bench.repeat > 0 ? o->bench.repeat : 1;
+    int done = 0, total = w->nrows * (o->nprofiles + (o->measure ? rounds : 0));
+    ref_bench_result *m = NULL;
+    bool *ok = NULL;
+    double *round_ms = NULL;
+    int rc = LK_OK;
+    if (o->measure && w->nrows) {
+        m = calloc((size_t)w->nrows, sizeof *m);
+        ok = calloc((size_t)w->nrows, sizeof *ok);
+        round_ms = calloc((size_t)w->nrows * rounds, sizeof *round_ms);
+        if (!m || !ok || !round_ms)
+            rc = LK_ERUN;
+        else
+            measure_all(w, m, ok, round_ms, &done, total);
+    }
+    for (int i = 0; !rc && i < w->nrows; i++)
+        rc = run_row(w, &w->rows[i], m && ok[i] ? &m[i] : NULL, prof, t, &done, total);
+    free(m);
+    free(ok);
+    free(round_ms);
+    if (rc) {
+        table_free(t);
+        return lk_fail(e, LK_ERUN, "out of memory");
+    }
     *out = t;
     return LK_OK;
 }

@@ -626,9 +626,8 @@ START_TEST(test_bench_prompt)
     char *row = strchr(out, '\n');
     ck_assert(row != NULL);
     *row++ = 0;
-    size_t n = strlen(out);
-    ck_assert_msg(n > 45 && strcmp(out + n - 45, "prompt_tokens,prefill_ms,prefill_tokens_per_s") == 0,
-                  "%s", out);
+    ck_assert_msg(strstr(out, ",other_ms,prompt_tokens,prefill_ms,prefill_tokens_per_s,repeats,"),
+                  "%s", out); /* the --repeats columns come last */
     char *f = row;
     for (int i = 0; i < 14; i++) /* prompt_tokens is the 15th column */
         f = strchr(f, ',') + 1;
@@ -677,6 +676,42 @@ START_TEST(test_bench_progress)
     ck_assert_int_eq(tu_run("bench " SMALL " --ctx 16 --tokens 2 --threads 1 --prompt 4",
                             NULL, &err), 0);
     ck_assert_str_eq(err, "");
+    free(err);
+}
+END_TEST
+
+/* --repeats N: N rounds, each with its own DRAM readings. With one token
+ * a round, each round's figure is that token's time, so the median of
+ * the rounds and the median of all timed tokens are one number; the
+ * decode steps count over all rounds; one round has no spread. --repeat
+ * stays the spec's option (executions of each block), --repeats 0 is
+ * refused. */
+START_TEST(test_bench_repeats)
+{
+    arch_spec s = tu_spec("layers=2 dim=64 heads=4 kv_heads=2 vocab=97 seq_len=32 ctx=16");
+    ref_bench_opts o = {.threads = 1, .tokens = 1, .seed = 1, .progress = record, .repeat = 3};
+    ref_bench_result r;
+    lk_err e = {0};
+    steps[0] = 0;
+    ck_assert_msg(ref_bench(&s, &o, &r, &e) == LK_OK, "%s", e.msg);
+    ck_assert_str_eq(steps, "load 0/1;init 0/1;decode 0/3;decode 1/3;decode 2/3;");
+    ck_assert_int_eq(r.repeats, 3);
+    ck_assert_double_eq(r.execute_ms_median, r.execute_ms);
+    ck_assert(r.paired_dram_gbs > 0);
+    o = (ref_bench_opts){.threads = 1, .tokens = 3, .seed = 1};
+    ck_assert_msg(ref_bench(&s, &o, &r, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(r.repeats, 1);
+    ck_assert_double_eq(r.execute_ms_std, 0);
+    ck_assert_double_eq(r.execute_ms_mean, r.execute_ms);
+    char *out, *err;
+    ck_assert_int_eq(tu_run("bench " SMALL " --ctx 4 --tokens 1 --threads 1 --repeats 2 "
+                            "--share immediate --repeat 3 --format csv", &out, NULL), 0);
+    ck_assert_msg(strstr(out, ",repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
+                              "paired_dram_gbs\n") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "\nf16,1,4,6,") != NULL, "%s", out); /* 2 blocks x 3 */
+    free(out);
+    ck_assert_int_eq(tu_run("bench " SMALL " --repeats 0", NULL, &err), 2);
+    ck_assert_msg(strstr(err, "--repeats") != NULL, "%s", err);
     free(err);
 }
 END_TEST
@@ -747,6 +782,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_bench_checkpoint_row);
     tcase_add_test(t, test_bench_prompt);
     tcase_add_test(t, test_bench_progress);
+    tcase_add_test(t, test_bench_repeats);
     tcase_add_test(t, test_bench_oversubscribed);
     tcase_add_test(t, test_logits_batch);
     suite_add_tcase(s, t);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../reports/sweep.h"
+#include "../sim/profile.h"
 #include "testutil.h"
 
 /* ---- a second CSV reader (RFC 4180, no libcsv) ----------------------- */
@@ -556,6 +558,99 @@ START_TEST(measured_tokens_per_s_closed_form)
 }
 END_TEST
 
+/* A measured row's prediction uses the bandwidth paired with it. At 1 and
+ * 2 GB/s MobileLLM-125M on the A15 profile is DRAM-bound (its 250 MB of
+ * weights against a 32 MB system cache, every operation's DRAM time far
+ * above its compute and cache time), so the roofline's closed form holds:
+ * the latency is the DRAM bytes over the bandwidth, and halves when the
+ * bandwidth doubles (up to the few operations that read no DRAM: 1%).
+ * At the profile's own bandwidth it is sim_token's latency exactly: only
+ * the bandwidth changes. */
+START_TEST(paired_prediction_scales_with_bandwidth)
+{
+    arch_spec s = tu_spec("preset=mobilellm-125m ctx=16");
+    sim_profile *p;
+    lk_err e = {0};
+    ck_assert_msg(sim_profile_load(&p, "a15", &e) == LK_OK, "%s", e.msg);
+    sim_opts o = {.mode = SIM_ANALYTIC};
+    sim_result x;
+    ck_assert_msg(sim_token(&s, p, &o, &x, &e) == LK_OK, "%s", e.msg);
+    double one, two, own;
+    ck_assert(sweep_paired_ms(&s, p, &o, 1.0, &one, &e) == LK_OK);
+    ck_assert(sweep_paired_ms(&s, p, &o, 2.0, &two, &e) == LK_OK);
+    ck_assert(sweep_paired_ms(&s, p, &o, p->dram_bandwidth_gbs, &own, &e) == LK_OK);
+    double bytes_ms = (double)(x.dram_read_bytes + x.dram_write_bytes) / 1e6; /* at 1 GB/s */
+    ck_assert_msg(fabs(one / bytes_ms - 1) < 0.01, "%g ms at 1 GB/s, %g MB", one, bytes_ms);
+    ck_assert_msg(fabs(one / two - 2) < 0.01, "%g ms at 1 GB/s, %g at 2", one, two);
+    ck_assert_double_eq(own, x.latency_ms_per_token);
+    sim_profile_free(p);
+}
+END_TEST
+
+/* sweep --measure --repeats 2: the repeat columns on every measured row,
+ * latency_ms_paired on the rows of the profile named host (here a copy
+ * of a15.ini) and only there. */
+START_TEST(measured_rows_have_paired_columns)
+{
+    char in[512], host[512], args[2048], out[600];
+    snprintf(in, sizeof in, "%s/p.csv", tu_tmpdir());
+    tu_write(in, "name,layers,dim,heads,vocab,seq_len,ctx\nsmall,2,128,4,1000,16,8\n");
+    snprintf(host, sizeof host, "%s/host.ini", tu_tmpdir());
+    snprintf(args, sizeof args, "cp %s %s", tu_path("hw-profiles/a15.ini"), host);
+    ck_assert_int_eq(system(args), 0);
+    snprintf(args, sizeof args, "sweep %s --profiles %s,a16 --measure --tokens 1 --repeats 2 "
+             "--out %s/p", in, host, tu_tmpdir());
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+    snprintf(out, sizeof out, "%s/p/p.csv", tu_tmpdir());
+    csv2 *c = read2(out);
+    ck_assert_int_eq(c->nrows, 2);
+    ck_assert_str_eq(cell(c, 0, "profile"), "host");
+    for (int r = 0; r < 2; r++) {
+        ck_assert_str_eq(cell(c, r, "repeats"), "2");
+        ck_assert(atof(cell(c, r, "paired_dram_gbs")) > 0);
+        ck_assert(atof(cell(c, r, "execute_ms_median")) > 0);
+    }
+    ck_assert(atof(cell(c, 0, "latency_ms_paired")) > 0);
+    ck_assert_str_eq(cell(c, 1, "latency_ms_paired"), "");
+    free(c);
+}
+END_TEST
+
+/* A measured sweep measures its models round-robin over the repeats, so
+ * that a change of the machine's state between rounds hits every model
+ * alike: the progress steps name round 1 of both rows, then round 2 of
+ * both, then the profile rows. */
+static char order[512];
+
+static void record_step(void *ctx, int done, int total, const char *what)
+{
+    (void)ctx;
+    size_t n = strlen(order);
+    snprintf(order + n, sizeof order - n, "%d/%d %s;", done, total, what);
+}
+
+START_TEST(measured_sweep_is_round_robin)
+{
+    char in[512];
+    snprintf(in, sizeof in, "%s/rr.csv", tu_tmpdir());
+    tu_write(in, "name,layers,dim,heads,vocab,seq_len,ctx\n"
+                 "a,2,64,4,97,16,8\nb,2,128,4,97,16,8\n");
+    const char *profiles[] = {"a15"};
+    sweep_opts o = {.profiles = profiles, .nprofiles = 1, .sim = {.mode = SIM_ANALYTIC},
+                    .measure = true, .bench = {.threads = 1, .tokens = 1, .seed = 1, .repeat = 2},
+                    .progress = record_step};
+    table *t;
+    int status;
+    lk_err e = {0};
+    order[0] = 0;
+    ck_assert_msg(sweep_run(in, &o, &t, &status, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(status, LK_OK);
+    ck_assert_str_eq(order, "0/6 a measure;1/6 b measure;2/6 a measure;3/6 b measure;"
+                            "4/6 a a15;5/6 b a15;");
+    table_free(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sweep");
@@ -576,6 +671,9 @@ int main(void)
     tcase_add_test(tc, quoted_cr_is_not_a_line_end);
     tcase_add_test(tc, kv_cache_bytes_closed_form);
     tcase_add_test(tc, measured_tokens_per_s_closed_form);
+    tcase_add_test(tc, paired_prediction_scales_with_bandwidth);
+    tcase_add_test(tc, measured_rows_have_paired_columns);
+    tcase_add_test(tc, measured_sweep_is_round_robin);
     tcase_add_loop_test(tc, line_endings_keep_line_numbers, 0,
                         sizeof line_ends / sizeof *line_ends);
     tcase_add_loop_test(tc, report_refuses_bad_results, 0,
