@@ -22,6 +22,7 @@
 #include "../common/outfile.h"
 #include "../sim/profile.h"
 #include "../ref/kern.h"
+#include "../ref/mem.h"
 #include "../ref/stream.h"
 
 #define DRAM_BUFFER ((size_t)1 << 30)    /* 1 GiB: 32x this host's L3 */

@@ -564,7 +564,7 @@ END_TEST
  * above its compute and cache time), so the roofline's closed form holds:
  * the latency is the DRAM bytes over the bandwidth, and halves when the
  * bandwidth doubles (up to the few operations that read no DRAM: 1%).
- * At the profile's own bandwidth it is sim_token's latency exactly: only
+ * At the profile's own sustained bandwidth it is sim_token's latency exactly: only
  * the bandwidth changes. */
 START_TEST(paired_prediction_scales_with_bandwidth)
 {
@@ -578,7 +578,7 @@ START_TEST(paired_prediction_scales_with_bandwidth)
     double one, two, own;
     ck_assert(sweep_paired_ms(&s, p, &o, 1.0, &one, &e) == LK_OK);
     ck_assert(sweep_paired_ms(&s, p, &o, 2.0, &two, &e) == LK_OK);
-    ck_assert(sweep_paired_ms(&s, p, &o, p->dram_bandwidth_gbs, &own, &e) == LK_OK);
+    ck_assert(sweep_paired_ms(&s, p, &o, p->dram_sustained_gbs, &own, &e) == LK_OK);
     double bytes_ms = (double)(x.dram_read_bytes + x.dram_write_bytes) / 1e6; /* at 1 GB/s */
     ck_assert_msg(fabs(one / bytes_ms - 1) < 0.01, "%g ms at 1 GB/s, %g MB", one, bytes_ms);
     ck_assert_msg(fabs(one / two - 2) < 0.01, "%g ms at 1 GB/s, %g at 2", one, two);
