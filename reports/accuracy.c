@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/md.h"
+#include "../common/stats.h"
 #include "results.h"
 
 /* Table 9 first: its groups are the size classes ranked within. */
@@ -34,21 +35,6 @@ bool rep_acc_pair_of(const table *sw, int r, rep_acc_pair *p)
 }
 
 /* ---- statistics ---------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The median of v[0..n-1] (sorted in place); NAN when n == 0. */
-static double median(double *v, int n)
-{
-    if (!n)
-        return NAN;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* rank[i]: the 1-based rank of v[i], ties given the mean of theirs. */
 static void ranks(const double *v, int n, double *rank)
@@ -186,7 +172,7 @@ static void host_section(FILE *f, host_acc *h)
     double med = NAN;
     if (sorted) {
         memcpy(sorted, h->err, (size_t)h->n * sizeof *sorted);
-        med = median(sorted, h->n);
+        med = lk_stats_median(sorted, h->n);
         free(sorted);
     }
     fprintf(f, "%d measured models: the host profile's predicted decode latency "

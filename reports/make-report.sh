@@ -38,7 +38,9 @@ full) tokens=8 how="make report" ;;
 *) echo "make-report.sh: effort must be quick or full, not '$effort'" >&2; exit 2 ;;
 esac
 # How much this run measures, for index.md (reports/report.h: effort.txt).
-note="$effort ($how): $tokens decode tokens timed per measured model; sweeps \
+rounds=$([ "$effort" = quick ] && echo 2 || echo 5)
+note="$effort ($how): $rounds interleaved rounds of $tokens decode tokens timed per \
+measured model, each round paired with a DRAM bandwidth reading; sweeps \
 measured on this machine: $measured; sweeps simulated in exact mode: ${exact:-none}"
 
 say() { echo "report: $*" >&2; }
@@ -69,7 +71,7 @@ for f in sweeps/*.csv; do
     i=$((i + 1))
     name=$(basename "$f" .csv)
     measure="" mode=analytic
-    case " $measured " in *" $name "*) measure="--measure --tokens $tokens --repeats $([ "$effort" = quick ] && echo 2 || echo 5)" ;; esac
+    case " $measured " in *" $name "*) measure="--measure --tokens $tokens --repeats $rounds" ;; esac
     case " $exact " in *" $name "*) mode=exact ;; esac
     say "[$i/$n] sweep $name ($mode${measure:+, measured})"
     # shellcheck disable=SC2086

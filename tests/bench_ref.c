@@ -51,6 +51,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/stats.h"
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "../common/clock.h"
@@ -153,19 +154,6 @@ static int run(const arch_spec *s, int threads, int round, ref_bench_result *r,
     r->load_ms = x.load_ms < r->load_ms ? x.load_ms : r->load_ms;
     r->init_ms = x.init_ms < r->init_ms ? x.init_ms : r->init_ms;
     return 0;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The median of n (odd) values, reordering them. */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, by_value);
-    return v[n / 2];
 }
 
 /* Bytes one decode token at position ctx reads (see the top comment). */
@@ -353,7 +341,7 @@ static int table7_at(int ctx, const paper_t7 *paper, int check)
             ratio[i][round] = exec[i][round] / exec[0][round];
         }
     }
-    median(bw, T7_ROUNDS);
+    lk_stats_median(bw, T7_ROUNDS);
     progress(NULL);
     printf("\n   this machine, f16, 2 threads, context position %d, %d rounds (DRAM %.0f-%.0f "
            "GB/s): load, init fastest;\n   execute ms and exec x the median over the rounds "
@@ -362,7 +350,7 @@ static int table7_at(int ctx, const paper_t7 *paper, int check)
     printf("   %-24s %5s %9s %9s %10s %7s %7s %7s %8s\n", "model", "exec", "load ms",
            "init ms", "execute ms", "load x", "init x", "exec x", "paper x");
     for (int i = 0; i < NROWS; i++) {
-        double x = median(ratio[i], T7_ROUNDS), ms = median(exec[i], T7_ROUNDS);
+        double x = lk_stats_median(ratio[i], T7_ROUNDS), ms = lk_stats_median(exec[i], T7_ROUNDS);
         const char *verdict = "";
         if (check && i == 1)
             verdict = x <= 1.25 ? "  PASS (<= 1.25)" : "  MISSED (<= 1.25)";
@@ -438,8 +426,8 @@ static void second_pass(uint64_t block_bytes)
     progress(NULL);
     printf("   an f16 matrix of one block's size, mat-vec at 2 threads (median of %d): first "
            "pass from DRAM %.0f GB/s, second pass right after %.0f GB/s, hot %.0f GB/s\n",
-           PASS_ROUNDS, median(first, PASS_ROUNDS), median(second, PASS_ROUNDS),
-           median(hot, PASS_ROUNDS));
+           PASS_ROUNDS, lk_stats_median(first, PASS_ROUNDS), lk_stats_median(second, PASS_ROUNDS),
+           lk_stats_median(hot, PASS_ROUNDS));
     pool_free(p);
 out:
     free(x);
