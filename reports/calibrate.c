@@ -142,7 +142,7 @@ static int row(void *ctx, long line, int n, char **f, lk_err *e)
             rc = arch_spec_set(&s, r->cols[i], f[i], e);
     if (!rc)
         rc = arch_spec_finish_row(&s, e);
-    sim_opts o = {SIM_ANALYTIC, NULL};
+    sim_opts o = {.mode = SIM_ANALYTIC};
     sim_result res;
     if (!rc)
         rc = sim_token(&s, r->prof, &o, &res, e);

@@ -11,7 +11,6 @@
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "../common/stats.h"
-#include "../sim/profile.h"
 #include "rows.h"
 #include "csvin.h"
 
@@ -204,20 +203,6 @@ static void put_measured(table *t, const ref_bench_result *m)
     table_putf(t, "paired_dram_gbs", m->paired_dram_gbs, 2);
 }
 
-/* Couples with sim/cost.c: the DRAM term of latency_ms_per_token reads
- * dram_sustained_gbs, the field replaced here (the peak stays, for the
- * floor). */
-int sweep_paired_ms(const arch_spec *s, const sim_profile *p, const sim_opts *o,
-                    double dram_gbs, double *ms, lk_err *e)
-{
-    sim_profile q = *p;
-    q.dram_sustained_gbs = dram_gbs;
-    sim_result x;
-    int rc = sim_token(s, &q, o, &x, e);
-    *ms = rc ? 0 : x.latency_ms_per_token;
-    return rc;
-}
-
 static void progress(const sweep *w, int done, int total, const sweep_row *r,
                      const char *profile)
 {
@@ -286,10 +271,15 @@ static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
     const sweep_opts *o = w->o;
     for (int i = 0; i < (o->nprofiles ? o->nprofiles : 1); i++) {
         sim_result x;
+        /* a measured row on this machine's profile: also the prediction
+         * for the machine as it was while the row was measured */
+        bool paired = m && o->nprofiles && !strcmp(sim_profile_name(prof[i]), "host");
         if (o->nprofiles) {
             lk_err se = {0};
+            sim_opts so = o->sim;
+            so.paired_dram_gbs = paired ? m->paired_dram_gbs : 0;
             progress(w, (*done)++, total, r, sim_profile_name(prof[i]));
-            if (sim_token(&r->spec, prof[i], &o->sim, &x, &se)) {
+            if (sim_token(&r->spec, prof[i], &so, &x, &se)) {
                 bad(w, r->line, se.code, "%s: %s", sim_profile_name(prof[i]),
                     se.msg);
                 continue;
@@ -302,14 +292,8 @@ static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
             rep_put_sim(t, prof[i], &r->spec, &o->sim, &x);
         if (m)
             put_measured(t, m);
-        double paired;
-        lk_err pe = {0};
-        if (m && o->nprofiles && !strcmp(sim_profile_name(prof[i]), "host")) {
-            if (sweep_paired_ms(&r->spec, prof[i], &o->sim, m->paired_dram_gbs, &paired, &pe))
-                bad(w, r->line, pe.code, "host, paired: %s", pe.msg);
-            else
-                table_putf(t, "latency_ms_paired", paired, 6);
-        }
+        if (paired)
+            table_putf(t, "latency_ms_paired", x.latency_paired_ms, 6);
     }
     return LK_OK;
 }

@@ -30,9 +30,10 @@
  * machine, o->bench.repeat rounds of one ref_bench round each, round-robin
  * over the specs, see measure_all in sweep.c; measured once per spec and
  * repeated in each of its profile rows) and, on the rows of the
- * profile named "host", latency_ms_paired (sweep_paired_ms with the row's
- * paired_dram_gbs: the prediction for the machine as it was while the
- * row was measured; empty on other profiles' rows). With
+ * profile named "host", latency_ms_paired (sim_opts.paired_dram_gbs set
+ * to the row's paired_dram_gbs, in the same simulation: the prediction
+ * for the machine as it was while the row was measured; empty on other
+ * profiles' rows). With
  * no profiles there is one row per spec and the profile columns are left
  * out: a parameter-only sweep.
  */
@@ -65,13 +66,6 @@ typedef struct {
  * unknown profile fail the whole sweep: *out is NULL and e says why. */
 int sweep_run(const char *path, const sweep_opts *o, table **out,
               int *row_status, lk_err *e);
-
-/* The latency p predicts for s (sim_token's latency_ms_per_token) with
- * p's DRAM bandwidth replaced by dram_gbs, e.g. the bandwidth measured
- * right around a timed token (ref_bench_result.paired_dram_gbs). Errors:
- * those of sim_token. */
-int sweep_paired_ms(const arch_spec *s, const sim_profile *p, const sim_opts *o,
-                    double dram_gbs, double *ms, lk_err *e);
 
 /* The base name of path without folder and ".csv": the output name. */
 void sweep_name(const char *path, char *buf, int size);

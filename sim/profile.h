@@ -39,7 +39,7 @@ struct sim_profile {
     double peak_gops[ARCH_DTYPE_COUNT];       /* per arch_dtype: FLOP/s or OP/s, x1e9 */
     double mac_pj[ARCH_DTYPE_COUNT];          /* per arch_dtype */
     double static_mw;
-    /* issue 14's sustained model (cost.h); defaults: the peak, 0, 0 */
+    /* the sustained model (cost.h); defaults: the peak, 0, 0 */
     double dram_sustained_gbs; /* DRAM bandwidth a decode engine reaches */
     double layer_fixed_us;     /* fixed time per executed layer */
     double active_mw;          /* CPU cluster power while decoding */

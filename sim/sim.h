@@ -37,6 +37,10 @@ typedef enum { SIM_EXACT, SIM_ANALYTIC } sim_mode;
 typedef struct {
     sim_mode mode;
     const char *policy; /* NULL: each level's own; else lru|random|srrip */
+    /* > 0: also the latency with the profile's sustained DRAM bandwidth
+     * replaced by this (GB/s), e.g. the bandwidth measured right around a
+     * timed token, from the same traffic (sim_result.latency_paired_ms) */
+    double paired_dram_gbs;
 } sim_opts;
 
 /* Options from the command line: mode "exact" or "analytic" (NULL: def),
@@ -62,6 +66,7 @@ typedef struct {
     double latency_floor_ms;  /* peak bandwidths, no fixed cost (cost.h) */
     double energy_dynamic_mj; /* dram + cache + mac */
     double energy_active_mj;  /* the CPU cluster's active power x latency */
+    double latency_paired_ms; /* with o->paired_dram_gbs; 0 without it */
 } sim_result;
 
 int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,

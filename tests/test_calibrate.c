@@ -109,7 +109,7 @@ static void traffic(const char *opts, double *d, double *l)
     lk_err e = {0};
     ck_assert_msg(sim_profile_load(&p, tu_path("hw-profiles/a15.ini"), &e) == LK_OK,
                   "%s", e.msg);
-    sim_opts o = {SIM_ANALYTIC, NULL};
+    sim_opts o = {.mode = SIM_ANALYTIC};
     sim_result r;
     ck_assert_msg(sim_token(&s, p, &o, &r, &e) == LK_OK, "%s", e.msg);
     *d = (double)(r.dram_read_bytes + r.dram_write_bytes);

@@ -558,14 +558,24 @@ START_TEST(measured_tokens_per_s_closed_form)
 }
 END_TEST
 
+/* The latency sim_token pairs with a DRAM bandwidth of gbs, for s on p. */
+static double paired_ms(const arch_spec *s, const sim_profile *p, double gbs)
+{
+    sim_opts o = {.mode = SIM_ANALYTIC, .paired_dram_gbs = gbs};
+    sim_result x;
+    lk_err e = {0};
+    ck_assert_msg(sim_token(s, p, &o, &x, &e) == LK_OK, "%s", e.msg);
+    return x.latency_paired_ms;
+}
+
 /* A measured row's prediction uses the bandwidth paired with it. At 1 and
  * 2 GB/s MobileLLM-125M on the A15 profile is DRAM-bound (its 250 MB of
  * weights against a 32 MB system cache, every operation's DRAM time far
  * above its compute and cache time), so the roofline's closed form holds:
  * the latency is the DRAM bytes over the bandwidth, and halves when the
  * bandwidth doubles (up to the few operations that read no DRAM: 1%).
- * At the profile's own sustained bandwidth it is sim_token's latency exactly: only
- * the bandwidth changes. */
+ * At the profile's own sustained bandwidth it is sim_token's latency
+ * exactly: only the bandwidth changes. */
 START_TEST(paired_prediction_scales_with_bandwidth)
 {
     arch_spec s = tu_spec("preset=mobilellm-125m ctx=16");
@@ -575,10 +585,8 @@ START_TEST(paired_prediction_scales_with_bandwidth)
     sim_opts o = {.mode = SIM_ANALYTIC};
     sim_result x;
     ck_assert_msg(sim_token(&s, p, &o, &x, &e) == LK_OK, "%s", e.msg);
-    double one, two, own;
-    ck_assert(sweep_paired_ms(&s, p, &o, 1.0, &one, &e) == LK_OK);
-    ck_assert(sweep_paired_ms(&s, p, &o, 2.0, &two, &e) == LK_OK);
-    ck_assert(sweep_paired_ms(&s, p, &o, p->dram_sustained_gbs, &own, &e) == LK_OK);
+    double one = paired_ms(&s, p, 1.0), two = paired_ms(&s, p, 2.0);
+    double own = paired_ms(&s, p, p->dram_sustained_gbs);
     double bytes_ms = (double)(x.dram_read_bytes + x.dram_write_bytes) / 1e6; /* at 1 GB/s */
     ck_assert_msg(fabs(one / bytes_ms - 1) < 0.01, "%g ms at 1 GB/s, %g MB", one, bytes_ms);
     ck_assert_msg(fabs(one / two - 2) < 0.01, "%g ms at 1 GB/s, %g at 2", one, two);
