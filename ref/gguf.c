@@ -3,7 +3,6 @@
  * llama tensors converted to f32 (see gguf.h). */
 #include "gguf.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,8 +13,8 @@
 #include <unistd.h>
 
 #include "../arch/layout.h"
+#include "../common/infile.h"
 #include "kern.h"
-#include "mem.h"
 
 #define DEFAULT_ALIGNMENT 32 /* GGUF_DEFAULT_ALIGNMENT: general.alignment absent */
 #define MAX_DIMS 4           /* GGML_MAX_DIMS */
@@ -89,6 +88,7 @@ typedef struct {
     tensor_info *t;
     uint64_t n_tensors;
     uint64_t data;            /* where the tensor data starts */
+    bool in_place;            /* f32 tensors read from the mapping (a f32 model) */
 } gguf_file;
 
 bool ref_gguf_claims(const char *path)
@@ -335,25 +335,9 @@ static int file_open(gguf_file *f, const char *path, lk_err *e)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
-    int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block */
-    if (fd < 0)
-        return lk_fail(e, LK_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    int rc = LK_OK;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-        rc = lk_fail(e, LK_EINPUT, "%s: not a regular file", path);
-    else if (st.st_size < 4)
-        rc = lk_fail(e, LK_EINPUT, "%s: truncated: %lld bytes, the magic alone needs 4",
-                     path, (long long)st.st_size);
-    else if ((f->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) ==
-             MAP_FAILED) {
-        f->map = NULL;
-        rc = lk_fail(e, LK_ERUN, "%s: cannot map: %s", path, strerror(errno));
-    }
-    close(fd);
+    int rc = lk_infile_map(path, 4, "the magic", &f->map, &f->bytes, e);
     if (rc)
         return rc;
-    f->bytes = (uint64_t)st.st_size;
     const unsigned char *magic = NULL;
     uint32_t version;
     uint64_t n_kv, align;
@@ -560,56 +544,30 @@ static int read_tensor(const gguf_file *f, const char *name, int64_t rows, int64
     return LK_OK;
 }
 
-/* Every layout tensor of s as f32: in place (a f32 model's f32 tensors)
- * or converted into a blob laid out for f32. */
-static int read_all(const gguf_file *f, const arch_spec *s, unsigned char **blob,
-                    uint64_t *bytes, const float ***src, lk_err *e)
+/* ref_tensor_reader of a file: tensor t by its GGUF name. */
+static int read_one(void *ctx, const arch_tensor *t, float *dst, const float **src,
+                    lk_err *e)
 {
-    arch_spec s32 = *s;
-    s32.dtype = ARCH_F32;
-    arch_layout l;
-    int rc = arch_layout_build(&l, &s32, e);
-    if (rc)
-        return rc;
-    *bytes = l.blob_bytes;
-    *blob = l.blob_bytes <= mem_physical() ? mem_huge_alloc(l.blob_bytes) : NULL;
-    *src = malloc((size_t)l.n * sizeof **src);
-    if (!*blob || !*src)
-        rc = lk_fail(e, LK_ERUN, "%s: cannot allocate %.1f MB for the f32 weights", f->path,
-                     (double)l.blob_bytes / 1e6);
-    for (int64_t i = 0; i < l.n && !rc; i++) {
-        char name[64];
-        tensor_name(&l.t[i], name, sizeof name);
-        rc = read_tensor(f, name, l.t[i].rows, l.t[i].cols, s->dtype == ARCH_F32,
-                         (float *)(*blob + l.t[i].offset), &(*src)[i], e);
-    }
-    arch_layout_free(&l);
-    return rc;
+    const gguf_file *f = ctx;
+    char name[64];
+    tensor_name(t, name, sizeof name);
+    return read_tensor(f, name, t->rows, t->cols, f->in_place, dst, src, e);
 }
 
 int ref_gguf_load(ref_weights *w, const char *path, arch_spec *s, pool *p, lk_err *e)
 {
     gguf_file f;
-    unsigned char *blob = NULL;
-    uint64_t bytes = 0;
-    const float **src = NULL;
     int rc = file_open(&f, path, e);
     if (!rc)
         rc = file_spec(&f, s, e);
+    f.in_place = s->dtype == ARCH_F32;
     if (!rc)
-        rc = read_all(&f, s, &blob, &bytes, &src, e);
-    if (!rc && (rc = ref_weights_from_f32(w, s, src, p, e)))
-        lk_prefix(e, "%s", path);
-    free(src);
-    if (!rc && s->dtype == ARCH_F32) { /* w points into the blob and the mapping */
-        w->blob = blob;
-        w->blob_bytes = bytes;
+        rc = ref_weights_read(w, s, read_one, &f, path, p, e);
+    if (!rc && f.in_place) { /* w points into the mapping too: w owns it */
         w->map = (void *)f.map;
         w->map_bytes = f.bytes;
-        free(f.t);
-        return LK_OK;
+        f.map = NULL;
     }
-    mem_huge_free(blob, bytes);
     file_close(&f);
     return rc;
 }

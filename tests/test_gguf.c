@@ -40,10 +40,7 @@ static const char *write_model(const char *name, const char *how, double *ref,
                        tu_path("tests/gguf_model.py"), path, how) > 0);
     int rc = tu_sh(cmd, &out, &err);
     ck_assert_msg(rc == 0, "%s: %s", cmd, err);
-    char *p = out;
-    for (int i = 0; i < VOCAB; i++)
-        ref[i] = strtod(p, &p);
-    *tol = strtod(p, &p);
+    *tol = strtod(tu_numbers(out, VOCAB, ref), NULL);
     free(cmd);
     free(out);
     free(err);
@@ -62,33 +59,9 @@ static char *logits_text(const char *path, const char *opts)
     return out;
 }
 
-static void lanky_logits(const char *path, const char *opts, double *got)
-{
-    char *out = logits_text(path, opts), *p = out, *end;
-    for (int i = 0; i < VOCAB; i++, p = end) {
-        got[i] = strtod(p, &end);
-        ck_assert_msg(end != p, "%s: logit %d missing", path, i);
-    }
-    free(out);
-}
-
-/* The largest |got - want| as a fraction of the largest |want|. */
-static double worst_error(const double *got, const double *want)
-{
-    double top = 0, worst = 0;
-    for (int i = 0; i < VOCAB; i++)
-        top = fmax(top, fabs(want[i]));
-    for (int i = 0; i < VOCAB; i++)
-        worst = fmax(worst, fabs(got[i] - want[i]));
-    ck_assert_msg(top > 0.1, "degenerate logits");
-    return worst / top;
-}
-
-static void assert_close(const double *got, const double *want, const char *what)
-{
-    double err = worst_error(got, want);
-    ck_assert_msg(err <= 1e-5, "%s: off by %g of the largest logit", what, err);
-}
+/* The logits in f32 (or opts), to 1e-5 of the largest. */
+#define LOGITS(path, opts, got) tu_logits(path, opts, TOKENS, VOCAB, got)
+#define ASSERT_CLOSE(got, want, what) tu_assert_close(got, want, VOCAB, 1e-5, what)
 
 /* The GGUF file and hf_model.py's llama2.c twin against the reference,
  * in f32; returns the file's path. */
@@ -98,11 +71,11 @@ static const char *check_model(const char *name, const char *how)
     const char *path = write_model(name, how, ref, &tol);
     char bin[600];
     snprintf(bin, sizeof bin, "%s.hf.bin", path);
-    lanky_logits(path, "--dtype f32", gguf);
-    lanky_logits(bin, "--dtype f32", l2c);
-    assert_close(gguf, ref, "GGUF vs the Hugging Face reference");
-    assert_close(l2c, ref, "llama2.c twin vs the Hugging Face reference");
-    assert_close(gguf, l2c, "GGUF vs llama2.c twin");
+    LOGITS(path, "--dtype f32", gguf);
+    LOGITS(bin, "--dtype f32", l2c);
+    ASSERT_CLOSE(gguf, ref, "GGUF vs the Hugging Face reference");
+    ASSERT_CLOSE(l2c, ref, "llama2.c twin vs the Hugging Face reference");
+    ASSERT_CLOSE(gguf, l2c, "GGUF vs llama2.c twin");
     return path;
 }
 
@@ -121,9 +94,9 @@ START_TEST(f16_tied_v2)
     char bin[600];
     double gguf[VOCAB], l2c[VOCAB];
     snprintf(bin, sizeof bin, "%s.hf.bin", path);
-    lanky_logits(path, "--dtype f16", gguf);
-    lanky_logits(bin, "--dtype f16", l2c);
-    assert_close(gguf, l2c, "f16 GGUF vs f16 llama2.c twin");
+    LOGITS(path, "--dtype f16", gguf);
+    LOGITS(bin, "--dtype f16", l2c);
+    ASSERT_CLOSE(gguf, l2c, "f16 GGUF vs f16 llama2.c twin");
 }
 END_TEST
 
@@ -137,8 +110,8 @@ START_TEST(renamed)
     ck_assert_int_eq(tu_sh(cmd, NULL, NULL), 0);
     char bin[600];
     snprintf(bin, sizeof bin, "%s/model.bin", tu_tmpdir());
-    lanky_logits(bin, "--dtype f32", got);
-    assert_close(got, ref, "renamed GGUF vs the Hugging Face reference");
+    LOGITS(bin, "--dtype f32", got);
+    ASSERT_CLOSE(got, ref, "renamed GGUF vs the Hugging Face reference");
     free(cmd);
 }
 END_TEST
@@ -149,9 +122,9 @@ START_TEST(q8_0)
     const char *path = write_model("q8.gguf", "Q8_0 0 3", ref, &tol);
     char bin[600];
     snprintf(bin, sizeof bin, "%s.bin", path);
-    lanky_logits(path, "--dtype f32", gguf);
-    lanky_logits(bin, "--dtype f32", deq);
-    assert_close(gguf, deq, "q8_0 GGUF vs the llama2.c file of its dequantized weights");
+    LOGITS(path, "--dtype f32", gguf);
+    LOGITS(bin, "--dtype f32", deq);
+    ASSERT_CLOSE(gguf, deq, "q8_0 GGUF vs the llama2.c file of its dequantized weights");
     double d2 = 0, r2 = 0;
     for (int i = 0; i < VOCAB; i++) {
         d2 += (gguf[i] - ref[i]) * (gguf[i] - ref[i]);
@@ -160,12 +133,12 @@ START_TEST(q8_0)
     ck_assert_msg(tol > 0.01 && tol < 0.1, "tolerance %g is not ~16/254", tol);
     ck_assert_msg(sqrt(d2 / r2) <= tol, "q8_0 vs the unquantized reference: %g, bound %g",
                   sqrt(d2 / r2), tol);
-    ck_assert_msg(worst_error(gguf, ref) > 1e-4, "q8_0 logits equal the f32 ones: "
+    ck_assert_msg(tu_rel_error(gguf, ref, VOCAB) > 1e-4, "q8_0 logits equal the f32 ones: "
                   "the quantized values were not read");
     /* an int8 model re-quantizes the same f32 values on both paths */
-    lanky_logits(path, "--dtype int8", gguf);
-    lanky_logits(bin, "--dtype int8", deq);
-    assert_close(gguf, deq, "int8 from q8_0 GGUF vs int8 from its dequantized twin");
+    LOGITS(path, "--dtype int8", gguf);
+    LOGITS(bin, "--dtype int8", deq);
+    ASSERT_CLOSE(gguf, deq, "int8 from q8_0 GGUF vs int8 from its dequantized twin");
 }
 END_TEST
 
@@ -177,16 +150,10 @@ static void check_refused(const char *corrupt, const char *what)
     snprintf(name, sizeof name, "bad-%s.gguf", corrupt);
     snprintf(how, sizeof how, "F32 0 3 %s", corrupt);
     const char *path = write_model(name, how, ref, &tol);
-    char *cmd, *err = NULL;
+    char *cmd;
     ck_assert(asprintf(&cmd, "logits --checkpoint %s --dtype f32 --tokens " TOKENS, path) > 0);
-    int rc = tu_run(cmd, NULL, &err);
-    ck_assert_msg(rc == 2, "%s: exit %d, not 2 (%s)", corrupt, rc, err);
-    ck_assert_msg(strstr(err, path) && strstr(err, what), "%s: '%s' names not %s and %s",
-                  corrupt, err, path, what);
-    char *nl = strchr(err, '\n');
-    ck_assert_msg(nl && !nl[1], "%s: not one line: '%s'", corrupt, err);
+    tu_refused(cmd, path, what);
     free(cmd);
-    free(err);
 }
 
 START_TEST(malformed)
