@@ -5,13 +5,13 @@ standard library only).
 
     python3 tests/gguf_model.py OUT TYPE TIED VERSION [CORRUPT] --tokens a,b,c
 
-runs hf_model.py into the folder OUT.hf (F16 weights for TYPE F16, else
-F32; its llama2.c twin is OUT.hf.bin), reads its model.safetensors and
+runs hf_model.py into the folder OUT.hf (F16 or BF16 weights for TYPE
+F16 or BF16, else F32; its llama2.c twin is OUT.hf.bin), reads its model.safetensors and
 writes OUT, a GGUF file of format VERSION (2 or 3): metadata from its
 config.json, q_proj/k_proj rows permuted as the converter's
 LlamaModel.permute does (reshape(n_head, 2, hd/2, dim).swapaxes(1, 2):
 Hugging Face's rotate-half into adjacent pairs), matrices in TYPE (F32,
-F16 or Q8_0, quantized as ggml's quantize_row_q8_0_ref does; a matrix
+F16, BF16 or Q8_0, quantized as ggml's quantize_row_q8_0_ref does; a matrix
 whose rows are not whole blocks of 32 falls back to F16, as the
 converter's does) and norms in f32 (as the converter keeps 1-d tensors). For Q8_0 it also writes
 OUT.bin, the llama2.c file of the dequantized weights. It prints
@@ -40,7 +40,7 @@ import subprocess
 import sys
 
 ALIGN = 32
-GT_F32, GT_F16, GT_Q8_0 = 0, 1, 8
+GT_F32, GT_F16, GT_Q8_0, GT_BF16 = 0, 1, 8, 30
 VT_U32, VT_F32, VT_BOOL, VT_STRING, VT_ARRAY = 4, 6, 7, 8, 9
 
 
@@ -57,8 +57,10 @@ def read_safetensors(path):
     out = {}
     for name, t in header.items():
         b, e = t['data_offsets']
-        fmt = {'F32': 'f', 'F16': 'e'}[t['dtype']]
+        fmt = {'F32': 'f', 'F16': 'e', 'BF16': 'H'}[t['dtype']]
         vals = list(struct.unpack('<%d%s' % ((e - b) // struct.calcsize(fmt), fmt), data[b:e]))
+        if fmt == 'H':  # bf16: the top half of a f32
+            vals = [struct.unpack('<f', struct.pack('<I', v << 16))[0] for v in vals]
         if len(t['shape']) == 2:
             cols = t['shape'][1]
             vals = [vals[r * cols:(r + 1) * cols] for r in range(t['shape'][0])]
@@ -134,6 +136,9 @@ def gguf_tensors(w, cfg, ttype):
             rows = t if isinstance(t[0], list) else [t]
             flat = [v for r in rows for v in r]
             out.append((gname + '.weight', rows, GT_F32, struct.pack('<%df' % len(flat), *flat)))
+        elif ttype == 'BF16':  # hf_model.py's values are bf16 already: their top halves
+            flat = [struct.unpack('<I', struct.pack('<f', v))[0] >> 16 for r in t for v in r]
+            out.append((gname + '.weight', t, GT_BF16, struct.pack('<%dH' % len(flat), *flat)))
         elif ttype == 'F16' or len(t[0]) % 32:  # the converter's fallback for q8_0
             flat = [v for r in t for v in r]
             rows = [[struct.unpack('<e', struct.pack('<e', v))[0] for v in r] for r in t]
@@ -239,7 +244,8 @@ def main():
     os.makedirs(hf, exist_ok=True)
     here = os.path.dirname(os.path.abspath(__file__))
     ref = subprocess.run([sys.executable, os.path.join(here, 'hf_model.py'), hf,
-                          'F16' if ttype == 'F16' else 'F32', '1' if tied else '0', '1',
+                          ttype if ttype in ('F16', 'BF16') else 'F32', '1' if tied else '0',
+                          '1',
                           '--tokens', tokens], check=True, capture_output=True, text=True)
     with open(hf + '/config.json') as f:
         cfg = json.load(f)

@@ -8,7 +8,7 @@
  * reference and the llama2.c twin of the same weights to 1e-5 of the
  * largest logit (as test_hf.c; f32 against doubles is ~2e-7 here).
  *
- * q8_0: against the llama2.c file of the dequantized weights (written
+ * bf16 tensors likewise. q8_0: against the llama2.c file of the dequantized weights (written
  * by the script from the bytes it stored, not by lanky) to 1e-5, and
  * against the unquantized reference within the first-order bound the
  * script derives from the weights (gguf_model.py's docstring: the sum
@@ -97,6 +97,12 @@ START_TEST(f16_tied_v2)
     LOGITS(path, "--dtype f16", gguf);
     LOGITS(bin, "--dtype f16", l2c);
     ASSERT_CLOSE(gguf, l2c, "f16 GGUF vs f16 llama2.c twin");
+}
+END_TEST
+
+START_TEST(bf16_untied_v3)
+{
+    check_model("bf16.gguf", "BF16 0 3");
 }
 END_TEST
 
@@ -202,6 +208,7 @@ int main(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, f32_untied_v3);
     tcase_add_test(tc, f16_tied_v2);
+    tcase_add_test(tc, bf16_untied_v3);
     tcase_add_test(tc, renamed);
     tcase_add_test(tc, q8_0);
     tcase_add_test(tc, malformed);
