@@ -198,13 +198,16 @@ $(FUZZ)/obj/%.o: %.c | $(DEPS_OK)
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c $(FUZZ_OBJ) $(FUZZ_KERN)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-# Seed checkpoints: two tiny models lanky exports (tied, and shared).
-$(FUZZ)/seeds/ckpt: $(BUILD)/lanky
-	@rm -rf $@ && mkdir -p $@
+# Seed checkpoints: two tiny models lanky exports (tied, and shared), and
+# tests/gguf_model.py's q8_0 GGUF file (ckpt_load reads it by its magic).
+$(FUZZ)/seeds/ckpt: $(BUILD)/lanky tests/gguf_model.py
+	@rm -rf $@ $(FUZZ)/gguf && mkdir -p $@ $(FUZZ)/gguf
 	$(BUILD)/lanky export --layers 1 --dim 8 --heads 2 --vocab 5 --seq-len 4 --tied \
 	    --out $@/tied.bin >/dev/null
 	$(BUILD)/lanky export --layers 2 --dim 8 --heads 2 --kv-heads 1 --vocab 3 \
 	    --share immediate --unroll --seq-len 2 --out $@/gqa.bin >/dev/null
+	python3 tests/gguf_model.py $(FUZZ)/gguf/q8.gguf Q8_0 1 3 --tokens 1 >/dev/null
+	cp $(FUZZ)/gguf/q8.gguf $@/q8.gguf
 
 # Seed safetensors files: tests/hf_model.py's F32 and BF16 models.
 $(FUZZ)/seeds/hf: tests/hf_model.py

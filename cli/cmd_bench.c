@@ -21,7 +21,7 @@ static const cli_opt opts[] = {
     {"tokens", true, "N     decode tokens timed per round, median taken (default 16)"},
     {"repeats", true, "N     rounds of timed tokens, DRAM bandwidth read around each (default 1)"},
     {"seed", true, "S     seed of the generated weights (default 1)"},
-    {"checkpoint", true, "FILE|DIR  a llama2.c version-0 checkpoint, or a Hugging Face folder (config.json + safetensors), instead of seeded weights"},
+    {"checkpoint", true, "FILE|DIR  a llama2.c version-0 checkpoint, a Hugging Face folder (config.json + safetensors) or a GGUF file, instead of seeded weights"},
     {"prompt", true, "N     also time a prefill of an N-token prompt (median of 3)"},
     {"batch", true, "N     prompt tokens per pass over the weights, 1 to 32 (default)"},
     {NULL, false, NULL},

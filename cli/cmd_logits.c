@@ -11,7 +11,7 @@
 static const cli_opt opts[] = {
     {"tokens", true, "a,b,c token ids of the prompt"},
     {"seed", true, "S     seed of the generated weights (default 1)"},
-    {"checkpoint", true, "FILE|DIR  a llama2.c version-0 checkpoint, or a Hugging Face folder (config.json + safetensors), instead of seeded weights"},
+    {"checkpoint", true, "FILE|DIR  a llama2.c version-0 checkpoint, a Hugging Face folder (config.json + safetensors) or a GGUF file, instead of seeded weights"},
     {"threads", true, "N     worker threads (default: physical cores)"},
     {"batch", true, "N     prompt tokens per pass over the weights, 1 (token by token) to 32 (default)"},
     {NULL, false, NULL},

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,4 +32,28 @@ FILE *lk_infile_open(const char *path, lk_err *e)
     if (!f && fd >= 0)
         close(fd);
     return f;
+}
+
+int lk_infile_map(const char *path, uint64_t min_bytes, const char *what,
+                  const unsigned char **map, uint64_t *bytes, lk_err *e)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* as lk_infile_open */
+    if (fd < 0)
+        return lk_fail(e, LK_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    void *m = MAP_FAILED;
+    int rc = LK_OK;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+        rc = lk_fail(e, LK_EINPUT, "%s: not a regular file", path);
+    else if ((uint64_t)st.st_size < min_bytes || st.st_size == 0)
+        rc = lk_fail(e, LK_EINPUT, "%s: truncated: %lld bytes, %s alone needs %llu", path,
+                     (long long)st.st_size, what, (unsigned long long)min_bytes);
+    else if ((m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+        rc = lk_fail(e, LK_ERUN, "%s: cannot map: %s", path, strerror(errno));
+    close(fd);
+    if (!rc) {
+        *map = m;
+        *bytes = (uint64_t)st.st_size;
+    }
+    return rc;
 }

@@ -2,6 +2,7 @@
 #ifndef LK_INFILE_H
 #define LK_INFILE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
@@ -18,5 +19,12 @@
  * LK_EINPUT and "path: why" in e. Readers still stop at the limit, for
  * a file that grows while it is read. */
 FILE *lk_infile_open(const char *path, lk_err *e);
+
+/* Map a binary input (a checkpoint) read-only, whole: a regular file of
+ * at least min_bytes (else "path: truncated: N bytes, <what> alone needs
+ * min_bytes"), refused without blocking as above. Unmap with
+ * munmap(*map, *bytes). LK_EINPUT for the file, LK_ERUN if mmap fails. */
+int lk_infile_map(const char *path, uint64_t min_bytes, const char *what,
+                  const unsigned char **map, uint64_t *bytes, lk_err *e);
 
 #endif

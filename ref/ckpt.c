@@ -17,6 +17,7 @@
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
 #include "../common/outfile.h"
+#include "gguf.h"
 #include "hf.h"
 
 #define HEADER_BYTES (7 * 4)
@@ -167,6 +168,8 @@ int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
 {
     if (ref_hf_is_folder(path))
         return ref_hf_load(w, path, s, p, e);
+    if (ref_gguf_claims(path))
+        return ref_gguf_load(w, path, s, p, e);
     int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block */
     if (fd < 0)
         return lk_fail(e, LK_EINPUT, "%s: cannot open: %s", path, strerror(errno));
@@ -218,9 +221,32 @@ int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
 typedef struct {
     FILE *f;
     const arch_spec *s;
+    const ref_weights *from; /* loaded weights to write, or NULL: the seeded ones */
     uint64_t seed;
     float *row;
 } writer;
+
+/* Row r of tensor id of block b (-1: global) of loaded weights m, in f32. */
+static void loaded_row(const ref_weights *m, arch_weight id, int64_t b, int64_t r,
+                       int64_t cols, float *dst)
+{
+    const ref_block *k = b >= 0 ? &m->blocks[b] : NULL;
+    const float *norm = id == ARCH_W_RMS_ATT ? k->rms_att
+                        : id == ARCH_W_RMS_FFN ? k->rms_ffn
+                        : id == ARCH_W_RMS_FINAL ? m->rms_final : NULL;
+    if (norm) {
+        memcpy(dst, norm, (size_t)cols * sizeof *dst);
+        return;
+    }
+    const kern_mat *mats[ARCH_W_COUNT] = {
+        [ARCH_W_EMBED] = &m->embed, [ARCH_W_CLS] = &m->cls,
+        [ARCH_W_Q] = k ? &k->wq : NULL, [ARCH_W_K] = k ? &k->wk : NULL,
+        [ARCH_W_V] = k ? &k->wv : NULL, [ARCH_W_O] = k ? &k->wo : NULL,
+        [ARCH_W_1] = k ? &k->w1 : NULL, [ARCH_W_2] = k ? &k->w2 : NULL,
+        [ARCH_W_3] = k ? &k->w3 : NULL,
+    };
+    kern_row_f32(mats[id], r, dst);
+}
 
 /* Every row of tensor id for each block in blocks[0 .. n-1] (or once for
  * a global tensor, block -1). */
@@ -229,8 +255,11 @@ static void write_tensor(writer *w, arch_weight id, const int64_t *blocks,
 {
     for (int64_t i = 0; i < n; i++)
         for (int64_t r = 0; r < rows; r++) {
-            ref_weights_seed_row(w->s, w->seed, id, blocks ? blocks[i] : -1, r,
-                                 cols, w->row);
+            int64_t b = blocks ? blocks[i] : -1;
+            if (w->from)
+                loaded_row(w->from, id, b, r, cols, w->row);
+            else
+                ref_weights_seed_row(w->s, w->seed, id, b, r, cols, w->row);
             fwrite(w->row, sizeof(float), (size_t)cols, w->f);
         }
 }
@@ -313,8 +342,9 @@ static int check_room(const arch_spec *s, int64_t layers, lk_outfile *o,
     return rc;
 }
 
-int ckpt_export(const arch_spec *s, uint64_t seed, bool unroll,
-                const char *path, lk_err *e)
+/* The model of spec s, seeded or from weights `from`, to path. */
+static int export_model(const arch_spec *s, const ref_weights *from, uint64_t seed,
+                        bool unroll, const char *path, lk_err *e)
 {
     int64_t n = unroll ? arch_executed_layers(s) : s->layers;
     int rc = check_exportable(s, unroll, n, e);
@@ -322,7 +352,7 @@ int ckpt_export(const arch_spec *s, uint64_t seed, bool unroll,
         return rc;
     int64_t *blocks = malloc((size_t)n * sizeof *blocks);
     int64_t wide = s->ffn_dim > s->dim ? s->ffn_dim : s->dim;
-    writer w = {NULL, s, seed, malloc((size_t)wide * sizeof(float))};
+    writer w = {NULL, s, from, seed, malloc((size_t)wide * sizeof(float))};
     lk_outfile o;
     if (!blocks || !w.row)
         rc = lk_fail(e, LK_ERUN, "export: out of memory");
@@ -341,4 +371,16 @@ int ckpt_export(const arch_spec *s, uint64_t seed, bool unroll,
     free(blocks);
     free(w.row);
     return rc;
+}
+
+int ckpt_export(const arch_spec *s, uint64_t seed, bool unroll,
+                const char *path, lk_err *e)
+{
+    return export_model(s, NULL, seed, unroll, path, e);
+}
+
+int ckpt_export_weights(const ref_weights *w, bool unroll, const char *path,
+                        lk_err *e)
+{
+    return export_model(&w->spec, w, 0, unroll, path, e);
 }

@@ -44,7 +44,8 @@
  * describes. A f32 model uses the mapped tensors directly; other dtypes
  * convert them and refuse a NaN or infinite weight, naming the file and
  * the tensor (LK_EINPUT). A directory is a Hugging Face folder, read by
- * ref_hf_load (hf.h). */
+ * ref_hf_load (hf.h); a file starting with "GGUF" (or named *.gguf) a
+ * GGUF file, read by ref_gguf_load (gguf.h). */
 int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
               lk_err *e);
 
@@ -54,5 +55,11 @@ int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
  * model with the same logits). */
 int ckpt_export(const arch_spec *s, uint64_t seed, bool unroll,
                 const char *path, lk_err *e);
+
+/* The same for loaded weights (a checkpoint read by ckpt_load): each row
+ * as f32 (dequantized for int8), so a f32 model's values are written
+ * exactly and the file gives the same logits. */
+int ckpt_export_weights(const ref_weights *w, bool unroll, const char *path,
+                        lk_err *e);
 
 #endif

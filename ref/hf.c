@@ -3,8 +3,6 @@
 #include "hf.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,7 +14,6 @@
 
 #include "../arch/layout.h"
 #include "../common/infile.h"
-#include "mem.h"
 
 /* safetensors' own reference implementation refuses headers above
  * 100 MB; so does this reader, before allocating one. */
@@ -90,35 +87,19 @@ static int shard_open(shard *s, const char *path, lk_err *e)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->path, sizeof s->path, "%s", path);
-    int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block */
-    if (fd < 0)
-        return lk_fail(e, LK_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    unsigned char len8[8];
-    uint64_t n = 0;
-    int rc = LK_OK;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-        rc = lk_fail(e, LK_EINPUT, "%s: not a regular file", path);
-    else if (st.st_size < 8 || pread(fd, len8, 8, 0) != 8)
-        rc = lk_fail(e, LK_EINPUT, "%s: truncated: %lld bytes, the header length "
-                     "alone needs 8", path, (long long)st.st_size);
-    else {
-        for (int i = 7; i >= 0; i--)
-            n = n << 8 | len8[i];
-        if (n < 2 || n > HEADER_MAX || n > (uint64_t)st.st_size - 8)
-            rc = lk_fail(e, LK_EINPUT, "%s: bad header length %llu (the file has %lld "
-                         "bytes; at most %u)", path, (unsigned long long)n,
-                         (long long)st.st_size, HEADER_MAX);
-    }
-    if (!rc && (s->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) ==
-                   MAP_FAILED) {
-        s->map = NULL;
-        rc = lk_fail(e, LK_ERUN, "%s: cannot map: %s", path, strerror(errno));
-    }
-    close(fd);
+    const unsigned char *map;
+    uint64_t bytes, n = 0;
+    int rc = lk_infile_map(path, 8, "the header length", &map, &bytes, e);
     if (rc)
         return rc;
-    s->bytes = (size_t)st.st_size;
+    s->map = (unsigned char *)map;
+    s->bytes = (size_t)bytes;
+    for (int i = 7; i >= 0; i--)
+        n = n << 8 | map[i];
+    if (n < 2 || n > HEADER_MAX || n > bytes - 8)
+        return lk_fail(e, LK_EINPUT, "%s: bad header length %llu (the file has %llu "
+                       "bytes; at most %u)", path, (unsigned long long)n,
+                       (unsigned long long)bytes, HEADER_MAX);
     s->data = s->map + 8 + n;
     s->data_bytes = s->bytes - 8 - n;
     s->header = cJSON_ParseWithLength((const char *)s->map + 8, (size_t)n);
@@ -386,54 +367,31 @@ static int folder_spec(const folder *f, arch_spec *s, lk_err *e)
     return arch_spec_finish(s, e);
 }
 
-/* Every layout tensor of s as f32 in a blob laid out for f32. */
-static int read_all(const folder *f, const arch_spec *s, unsigned char **blob,
-                    uint64_t *bytes, const float ***src, lk_err *e)
+/* ref_tensor_reader of a folder: tensor t by its Hugging Face name. */
+typedef struct {
+    const folder *f;
+    const arch_spec *s;
+} reader;
+
+static int read_one(void *ctx, const arch_tensor *t, float *dst, const float **src,
+                    lk_err *e)
 {
-    arch_spec s32 = *s;
-    s32.dtype = ARCH_F32;
-    arch_layout l;
-    int rc = arch_layout_build(&l, &s32, e);
-    if (rc)
-        return rc;
-    *bytes = l.blob_bytes;
-    *blob = l.blob_bytes <= mem_physical() ? mem_huge_alloc(l.blob_bytes) : NULL;
-    *src = malloc((size_t)l.n * sizeof **src);
-    if (!*blob || !*src)
-        rc = lk_fail(e, LK_ERUN, "%s: cannot allocate %.1f MB for the f32 weights", f->dir,
-                     (double)l.blob_bytes / 1e6);
-    for (int64_t i = 0; i < l.n && !rc; i++) {
-        char name[128];
-        int64_t hd;
-        tensor_name(&l.t[i], s, name, sizeof name, &hd);
-        float *dst = (float *)(*blob + l.t[i].offset);
-        (*src)[i] = dst;
-        rc = read_tensor(f, name, l.t[i].rows, l.t[i].cols, hd, dst, e);
-    }
-    arch_layout_free(&l);
-    return rc;
+    const reader *r = ctx;
+    char name[128];
+    int64_t hd;
+    (void)src; /* always converted: q and k are re-ordered */
+    tensor_name(t, r->s, name, sizeof name, &hd);
+    return read_tensor(r->f, name, t->rows, t->cols, hd, dst, e);
 }
 
 int ref_hf_load(ref_weights *w, const char *dir, arch_spec *s, pool *p, lk_err *e)
 {
     folder f;
-    unsigned char *blob = NULL;
-    uint64_t bytes = 0;
-    const float **src = NULL;
     int rc = folder_open(&f, dir, e);
     if (!rc)
         rc = folder_spec(&f, s, e);
     if (!rc)
-        rc = read_all(&f, s, &blob, &bytes, &src, e);
+        rc = ref_weights_read(w, s, read_one, &(reader){&f, s}, dir, p, e);
     folder_close(&f);
-    if (!rc && (rc = ref_weights_from_f32(w, s, src, p, e)))
-        lk_prefix(e, "%s", dir);
-    free(src);
-    if (!rc && s->dtype == ARCH_F32) { /* w points into the f32 blob: w owns it */
-        w->blob = blob;
-        w->blob_bytes = bytes;
-        return LK_OK;
-    }
-    mem_huge_free(blob, bytes);
     return rc;
 }

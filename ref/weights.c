@@ -232,6 +232,39 @@ int ref_weights_from_f32(ref_weights *w, const arch_spec *s,
     return rc;
 }
 
+int ref_weights_read(ref_weights *w, const arch_spec *s, ref_tensor_reader read,
+                     void *ctx, const char *what, pool *p, lk_err *e)
+{
+    arch_spec s32 = *s;
+    s32.dtype = ARCH_F32;
+    arch_layout l;
+    int rc = arch_layout_build(&l, &s32, e);
+    if (rc)
+        return rc;
+    uint64_t bytes = l.blob_bytes;
+    unsigned char *blob = bytes <= mem_physical() ? mem_huge_alloc(bytes) : NULL;
+    const float **src = malloc((size_t)l.n * sizeof *src);
+    if (!blob || !src)
+        rc = lk_fail(e, LK_ERUN, "%s: cannot allocate %.1f MB for the f32 weights", what,
+                     (double)bytes / 1e6);
+    for (int64_t i = 0; i < l.n && !rc; i++) {
+        float *dst = (float *)(blob + l.t[i].offset);
+        src[i] = dst;
+        rc = read(ctx, &l.t[i], dst, &src[i], e);
+    }
+    arch_layout_free(&l);
+    if (!rc && (rc = ref_weights_from_f32(w, s, src, p, e)))
+        lk_prefix(e, "%s", what);
+    free(src);
+    if (!rc && s->dtype == ARCH_F32) { /* w points into the f32 blob: w owns it */
+        w->blob = blob;
+        w->blob_bytes = bytes;
+        return LK_OK;
+    }
+    mem_huge_free(blob, bytes);
+    return rc;
+}
+
 int ref_weights_load(ref_weights *w, arch_spec *s, uint64_t seed,
                      const char *checkpoint, pool *p, lk_err *e)
 {

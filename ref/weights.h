@@ -69,6 +69,21 @@ int ref_weights_seeded(ref_weights *w, const arch_spec *s, uint64_t seed,
 int ref_weights_from_f32(ref_weights *w, const arch_spec *s,
                          const float *const *src, pool *p, lk_err *e);
 
+/* How a checkpoint reader (ref/hf.c, ref/gguf.c) gives layout tensor t
+ * (rows x cols) as f32: written into dst (its place in a blob laid out
+ * for f32), or *src pointed at f32 values of the reader's own that
+ * outlive the weights (a mapped file; *src is dst on entry). Errors name
+ * the file and the tensor. */
+typedef int (*ref_tensor_reader)(void *ctx, const arch_tensor *t, float *dst,
+                                 const float **src, lk_err *e);
+
+/* The weights of a finished spec from a checkpoint reader: every tensor
+ * of arch_layout_build(s) read as f32, then ref_weights_from_f32. A f32
+ * model keeps the f32 blob (w owns it); other dtypes convert it and free
+ * it. `what` (the checkpoint's path) prefixes conversion errors. */
+int ref_weights_read(ref_weights *w, const arch_spec *s, ref_tensor_reader read,
+                     void *ctx, const char *what, pool *p, lk_err *e);
+
 /* Seeded weights when checkpoint is NULL, else the checkpoint's (s is
  * in-out as for ckpt_load). */
 int ref_weights_load(ref_weights *w, arch_spec *s, uint64_t seed,

@@ -29,42 +29,21 @@ static const char *write_model(const char *name, const char *how, double *ref)
                        tu_path("tests/hf_model.py"), dir, how) > 0);
     int rc = tu_sh(cmd, &out, &err);
     ck_assert_msg(rc == 0, "%s: %s", cmd, err);
-    char *p = out;
-    for (int i = 0; i < VOCAB; i++)
-        ref[i] = strtod(p, &p);
+    tu_numbers(out, VOCAB, ref);
     free(cmd);
     free(out);
     free(err);
     return dir;
 }
 
-/* lanky's logits of checkpoint path with options opts. */
 static void lanky_logits(const char *path, const char *opts, double *got)
 {
-    char *cmd, *out = NULL, *err = NULL;
-    ck_assert(asprintf(&cmd, "logits --checkpoint %s %s --tokens " TOKENS, path, opts) > 0);
-    int rc = tu_run(cmd, &out, &err);
-    ck_assert_msg(rc == 0, "%s: %s", cmd, err);
-    char *p = out, *end;
-    for (int i = 0; i < VOCAB; i++, p = end) {
-        got[i] = strtod(p, &end);
-        ck_assert_msg(end != p, "%s: logit %d missing", cmd, i);
-    }
-    free(cmd);
-    free(out);
-    free(err);
+    tu_logits(path, opts, TOKENS, VOCAB, got);
 }
 
 static void assert_close(const double *got, const double *want, const char *what)
 {
-    double top = 0, worst = 0;
-    for (int i = 0; i < VOCAB; i++)
-        top = fmax(top, fabs(want[i]));
-    for (int i = 0; i < VOCAB; i++)
-        worst = fmax(worst, fabs(got[i] - want[i]));
-    ck_assert_msg(top > 0.1, "%s: degenerate logits", what);
-    ck_assert_msg(worst <= 1e-5 * top, "%s: off by %g of the largest logit %g", what,
-                  worst / top, top);
+    tu_assert_close(got, want, VOCAB, 1e-5, what);
 }
 
 /* The folder and its llama2.c twin against the reference, in f32. */
@@ -114,18 +93,11 @@ static void check_refused(const char *name, const char *how, const char *file,
 {
     double ref[VOCAB];
     const char *dir = write_model(name, how, ref);
-    char *cmd, *err = NULL;
+    char *cmd, path[700];
     ck_assert(asprintf(&cmd, "logits --checkpoint %s --dtype f32 --tokens " TOKENS, dir) > 0);
-    int rc = tu_run(cmd, NULL, &err);
-    ck_assert_msg(rc == 2, "%s: exit %d, not 2 (%s)", how, rc, err);
-    char path[700];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    ck_assert_msg(strstr(err, path) && strstr(err, what), "%s: '%s' names not %s and %s",
-                  how, err, path, what);
-    char *nl = strchr(err, '\n');
-    ck_assert_msg(nl && !nl[1], "%s: not one line: '%s'", how, err);
+    tu_refused(cmd, path, what);
     free(cmd);
-    free(err);
 }
 
 START_TEST(malformed)

@@ -1,6 +1,7 @@
 /* testutil.c -- helpers shared by the Check suites (see testutil.h). */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,4 +114,59 @@ int tu_main(Suite *s)
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", tmpdir);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void tu_logits(const char *path, const char *opts, const char *tokens, int n,
+               double *got)
+{
+    char *cmd, *out = NULL, *err = NULL;
+    ck_assert(asprintf(&cmd, "logits --checkpoint %s %s --tokens %s", path, opts,
+                       tokens) > 0);
+    int rc = tu_run(cmd, &out, &err);
+    ck_assert_msg(rc == 0, "%s: %s", cmd, err);
+    char *p = out, *end;
+    for (int i = 0; i < n; i++, p = end) {
+        got[i] = strtod(p, &end);
+        ck_assert_msg(end != p, "%s: logit %d missing", cmd, i);
+    }
+    free(cmd);
+    free(out);
+    free(err);
+}
+
+char *tu_numbers(char *text, int n, double *out)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = strtod(text, &text);
+    return text;
+}
+
+double tu_rel_error(const double *got, const double *want, int n)
+{
+    double top = 0, worst = 0;
+    for (int i = 0; i < n; i++)
+        top = fmax(top, fabs(want[i]));
+    for (int i = 0; i < n; i++)
+        worst = fmax(worst, fabs(got[i] - want[i]));
+    ck_assert_msg(top > 0.1, "degenerate logits");
+    return worst / top;
+}
+
+void tu_assert_close(const double *got, const double *want, int n, double tol,
+                     const char *what)
+{
+    double err = tu_rel_error(got, want, n);
+    ck_assert_msg(err <= tol, "%s: off by %g of the largest logit", what, err);
+}
+
+void tu_refused(const char *args, const char *a, const char *b)
+{
+    char *err = NULL;
+    int rc = tu_run(args, NULL, &err);
+    ck_assert_msg(rc == 2, "%s: exit %d, not 2 (%s)", args, rc, err);
+    ck_assert_msg(strstr(err, a) && strstr(err, b), "%s: '%s' names not %s and %s", args,
+                  err, a, b);
+    char *nl = strchr(err, '\n');
+    ck_assert_msg(nl && !nl[1], "%s: not one line: '%s'", args, err);
+    free(err);
 }

@@ -29,6 +29,29 @@ const char *tu_tmpdir(void);
 /* Write text to path; abort the test on failure. */
 void tu_write(const char *path, const char *text);
 
+/* Checkpoint suites (test_hf, test_gguf): `lanky logits --checkpoint
+ * path opts --tokens tokens`, its n logits into got (the test fails
+ * unless it exits 0 and prints n numbers). */
+void tu_logits(const char *path, const char *opts, const char *tokens, int n,
+               double *got);
+
+/* n numbers from text (a script's reference logits) into out; returns
+ * the rest of text. */
+char *tu_numbers(char *text, int n, double *out);
+
+/* The largest |got - want| as a fraction of the largest |want| (per-logit
+ * relative error is meaningless for logits near zero); fails the test
+ * when every |want| is below 0.1 (degenerate logits). */
+double tu_rel_error(const double *got, const double *want, int n);
+
+/* tu_rel_error(got, want, n) <= tol, else the test fails naming what. */
+void tu_assert_close(const double *got, const double *want, int n, double tol,
+                     const char *what);
+
+/* `lanky args` must exit 2 with one line containing a and b (the file
+ * and what is wrong with it). */
+void tu_refused(const char *args, const char *a, const char *b);
+
 /* Run one suite, print Check's summary, return the exit status. */
 int tu_main(Suite *s);
 
