@@ -142,3 +142,13 @@ void lk_outfile_abort(lk_outfile *o)
     free(o->target);
     *o = (lk_outfile){0};
 }
+
+int lk_outfile_write(const char *path, const char *text, size_t len, lk_err *e)
+{
+    lk_outfile o;
+    int rc = lk_outfile_open(&o, path, e);
+    if (rc)
+        return rc;
+    fwrite(text, 1, len, o.f);
+    return lk_outfile_commit(&o, e);
+}

@@ -40,6 +40,10 @@ int lk_outfile_commit(lk_outfile *o, lk_err *e);
 /* Close and remove the temporary file; the target is untouched. */
 void lk_outfile_abort(lk_outfile *o);
 
+/* The len bytes of text as the file path, whole or not at all (open,
+ * write, commit). */
+int lk_outfile_write(const char *path, const char *text, size_t len, lk_err *e);
+
 /* Remove every temporary file still open. Async-signal-safe: for the
  * CLI's SIGINT/SIGTERM handler, so that an interrupted command leaves
  * nothing behind. */

@@ -2,6 +2,8 @@
 #include "results.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,4 +114,52 @@ bool rep_where(const table *t, int r, const char *where)
     char col[64];
     snprintf(col, sizeof col, "%.*s", (int)(eq - where), where);
     return !strcmp(rep_get(t, r, col), eq + 1);
+}
+
+/* ---- cells the report writes ---------------------------------------- */
+
+static const struct {
+    double scale;
+    int decimals;
+} formats[] = {
+    [REP_TEXT] = {1, 0},   [REP_INT] = {1, 0}, [REP_MILLION] = {1e-6, 1},
+    [REP_ONE] = {1, 1},    [REP_MS] = {1, 2},  [REP_MJ] = {1, 3},
+    [REP_PCT] = {100, 1},  [REP_REL] = {100, 1},
+};
+
+void rep_put(table *t, const char *col, double v, rep_fmt f)
+{
+    if (isnan(v))
+        return;
+    if (f == REP_REL)
+        table_put(t, col, "%+.*f", formats[f].decimals, v * formats[f].scale);
+    else
+        table_putf(t, col, v * formats[f].scale, formats[f].decimals);
+}
+
+int rep_socs(const table *t, const char **out)
+{
+    int n = 0;
+    for (int r = 0; t && r < table_rows(t); r++) {
+        const char *p = rep_get(t, r, "profile");
+        bool seen = !*p || !strcmp(p, "host");
+        for (int i = 0; i < n && !seen; i++)
+            seen = !strcmp(out[i], p);
+        if (!seen && n < REP_MAX_SOCS)
+            out[n++] = p;
+    }
+    return n;
+}
+
+int rep_join(const char *const pairs[][2], const char *paper_where,
+             const table *paper, const table *sw, int r)
+{
+    for (int p = 0; paper && p < table_rows(paper); p++) {
+        bool ok = rep_where(paper, p, paper_where);
+        for (int j = 0; ok && j < REP_MAX_JOIN && pairs[j][0]; j++)
+            ok = !strcasecmp(rep_get(paper, p, pairs[j][0]), rep_get(sw, r, pairs[j][1]));
+        if (ok)
+            return p;
+    }
+    return -1;
 }

@@ -33,4 +33,34 @@ double rep_num(const table *t, int r, const char *col);
 /* "col=value" matches row r of t (NULL always matches). */
 bool rep_where(const table *t, int r, const char *where);
 
+/* ---- cells the report writes (tables.c, figures.c) ----------------- */
+
+/* How a number is shown; rep_put() is the only place numbers are
+ * formatted. */
+typedef enum {
+    REP_TEXT,    /* copied as it is */
+    REP_INT,     /* an integer */
+    REP_MILLION, /* millions: parameters (M) and bytes (MB = 1e6 bytes) */
+    REP_ONE,     /* one decimal: accuracy %, the paper's figures */
+    REP_MS,      /* milliseconds */
+    REP_MJ,      /* millijoules */
+    REP_PCT,     /* a fraction shown in percent */
+    REP_REL,     /* change against the table's first row, in percent */
+} rep_fmt;
+
+/* Put v into the newest row of t in format f; NAN leaves the cell empty. */
+void rep_put(table *t, const char *col, double v, rep_fmt f);
+
+/* The simulated SoCs in t, in order: every profile but the host, at
+ * most REP_MAX_SOCS of them into out. */
+#define REP_MAX_SOCS 16
+int rep_socs(const table *t, const char **out);
+
+/* The row of paper that row r of sw joins: every {paper column, sweep
+ * column} pair of pairs (at most REP_MAX_JOIN, ended early by a NULL
+ * paper column) equal ignoring case, and paper_where true; or -1. */
+#define REP_MAX_JOIN 5
+int rep_join(const char *const pairs[][2], const char *paper_where,
+             const table *paper, const table *sw, int r);
+
 #endif

@@ -59,7 +59,7 @@ END_TEST
 
 /* Every report table with paper columns, against the paper's CSV joined
  * here on all of that paper table's keys (python3's csv module, not
- * report.c's join): each paper-derived cell is the paper's value of the
+ * results.c's rep_join): each paper-derived cell is the paper's value of the
  * one paper row whose keys all equal the spec's, every paper row is used
  * (Table 3 has other models too: 4 of its rows), and Table 7's change
  * column is the paper's execute time over its first row's. */

@@ -2,7 +2,7 @@
 # tex-check.sh -- every LaTeX table lanky writes drops into a paper: each
 # tab_*.tex of a report (every sweep on the four SoC profiles and the
 # host) compiles with pdflatex in a one-column article on A4 with 2.5 cm
-# margins (the width reports/report.c fits, TEX_TEXT_WIDTH_PT) without an
+# margins (the width reports/tables.c fits, TEX_TEXT_WIDTH_PT) without an
 # error, an overfull box or a float taller than the page. \lankyfit is defined as the identity here, so
 # a table too wide for the page shows as overfull instead of being scaled.
 # The pages are left as PNGs in $TEX_CHECK_KEEP when it is set, to look at.
