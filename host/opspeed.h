@@ -36,16 +36,21 @@
  * docs/performance.md), so a first pass comes from DRAM. */
 #define OPSPEED_SET_BYTES ((size_t)512 << 20)
 
+/* Rounds of a mat-vec measurement; each figure is the median over them. */
+#define OPSPEED_ROUNDS 3
+
 typedef struct {
     double first_gbs, second_gbs; /* weight bytes / time of each pass */
-    double stream_gbs;            /* mean of the DRAM reads around it */
+    double stream_gbs;            /* mean of the DRAM reads around a round */
+    double dram_eff;              /* first_gbs / stream_gbs of each round */
 } opspeed_pass;
 
 /* Mat-vecs of decode's shape (1024 columns, up to 2048 rows per matrix,
  * split between the workers of p as ref/model.c splits them) over
  * OPSPEED_SET_BYTES of weights of type t, taken `block` bytes at a time,
- * each block twice in a row; `dram` (ref/stream.h, a buffer of
- * REF_STREAM_DRAM_BYTES built on p) is read right before and after.
+ * each block twice in a row, OPSPEED_ROUNDS times; `dram` (ref/stream.h,
+ * a buffer of REF_STREAM_DRAM_BYTES built on p) is read right before and
+ * after each round.
  * LK_ERUN when out of memory. */
 int opspeed_matvec(pool *p, ref_stream *dram, arch_dtype t, size_t block,
                    opspeed_pass *r, lk_err *e);

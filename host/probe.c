@@ -206,7 +206,7 @@ static int measure_efficiency(probe_host *h, pool *p, ref_stream *dram, arch_dty
         c->eff_block = block;
         c->matvec_eff[t] = fmin(r.second_gbs / c->read_gbs, 2);
     }
-    h->dram_matvec_eff[t] = fmin(r.first_gbs / r.stream_gbs, 2);
+    h->dram_matvec_eff[t] = fmin(r.dram_eff, 2);
     return LK_OK;
 }
 
@@ -350,10 +350,10 @@ static void put_cache(table *t, const probe_host *h, int i, const char *sec)
         snprintf(key, sizeof key, "matvec_efficiency_%s", arch_dtype_name(d));
         snprintf(src, sizeof src,
                  "measured by lanky probe on %s: kern_matvec (%s) of %s weights, the "
-                 "second pass over %llu KiB blocks just read, GB/s / this level's "
-                 "bandwidth_gbs, %d threads (host/opspeed.h)",
+                 "second pass over %llu KiB blocks just read, GB/s (median of %d "
+                 "rounds) / this level's bandwidth_gbs, %d threads (host/opspeed.h)",
                  h->date, h->kern, arch_dtype_name(d),
-                 (unsigned long long)(c->eff_block >> 10), h->threads);
+                 (unsigned long long)(c->eff_block >> 10), OPSPEED_ROUNDS, h->threads);
         row(t, sec, key, src, NULL, NULL, "%.3f", c->matvec_eff[d]);
     }
     const char *esrc = "rule R-SRAM of hw-profiles/SOURCES.md (sim_profile_sram_pj_per_byte): "
@@ -405,8 +405,10 @@ static void put_dram(table *t, const probe_host *h)
         snprintf(src, sizeof src,
                  "measured by lanky probe on %s: kern_matvec (%s) of %s weights streamed "
                  "from DRAM (%zu MiB of 1024-column matrices), GB/s / the mean of the "
-                 "DRAM reads right before and after, %d threads (host/opspeed.h)",
-                 h->date, h->kern, arch_dtype_name(d), OPSPEED_SET_BYTES >> 20, h->threads);
+                 "DRAM reads right before and after, median of %d rounds, %d threads "
+                 "(host/opspeed.h)",
+                 h->date, h->kern, arch_dtype_name(d), OPSPEED_SET_BYTES >> 20,
+                 OPSPEED_ROUNDS, h->threads);
         row(t, "dram", key, src, NULL, NULL, "%.3f", h->dram_matvec_eff[d]);
     }
     row(t, "dram", "app_budget",

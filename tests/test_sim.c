@@ -535,10 +535,10 @@ static void close_to(const char *where, const char *what, double analytic, doubl
 
 /* The analytic mode against the exact one on the shipped profiles, to the
  * accuracy README.md states for the published models: DRAM bytes read
- * within 0.2%, bytes written within 0.2% of the bytes read, energy
- * within 0.75%, latency 0.34%. And a closed form for the writes: the
- * classifier (37 MB and more) flushes every cache level once a token, so
- * the analytic mode writes each line the token dirties back to DRAM at
+ * within 0.2%, bytes written within 0.2% of the bytes read, energy and
+ * latency within 0.75% (both add up the levels' bytes). And a closed
+ * form for the writes: the classifier (37 MB and more) flushes every
+ * cache level once a token, so the analytic mode writes each line the token dirties back to DRAM at
  * least once a token: exactly once where a layer (block and KV cache)
  * stays in the profile's largest level, more often where it does not
  * (the activations leave it every layer). slc_hit_rate is 1 - llc_misses
@@ -571,7 +571,7 @@ START_TEST(shipped_profiles)
                  0.002, read);
         close_to(where, "energy", a.energy_mj_per_token, x.energy_mj_per_token, 0.0075,
                  x.energy_mj_per_token);
-        close_to(where, "latency", a.latency_ms_per_token, x.latency_ms_per_token, 0.0034,
+        close_to(where, "latency", a.latency_ms_per_token, x.latency_ms_per_token, 0.0075,
                  x.latency_ms_per_token);
         uint64_t dirtied = dirtied_bytes(&s, p->level[p->nlevels - 1].cfg.line_bytes);
         ck_assert_msg(cases[i].layer_fits ? a.dram_write_bytes == dirtied
