@@ -9,6 +9,7 @@
  */
 #include "opspeed.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,21 +111,42 @@ done:
     return rc;
 }
 
-/* Decode time per token of a dim-16 model of `layers` layers. */
-static int tiny_token_ms(int threads, int64_t layers, double *ms, lk_err *e)
+/* lanky bench of a seeded model of `layers` x `dim` (heads of 64, or
+ * one head when narrower) at position ctx, `tokens` decode tokens a
+ * round, 3 rounds. */
+static int bench(int threads, int64_t layers, int64_t dim, int64_t ctx, int tokens,
+                 ref_bench_result *r, lk_err *e)
 {
     arch_spec s;
     arch_spec_init(&s);
     s.layers = layers;
-    s.dim = 16;
-    s.heads = 1;
-    s.vocab = 16;
-    s.seq_len = 16;
-    s.ctx = 4;
+    s.dim = dim;
+    s.heads = dim >= 64 ? dim / 64 : 1;
+    s.vocab = dim;
+    s.seq_len = ctx + 1;
+    s.ctx = ctx;
     int rc = arch_spec_finish(&s, e);
-    ref_bench_opts o = {.threads = threads, .tokens = 64, .seed = 1, .repeat = 3};
+    ref_bench_opts o = {.threads = threads, .tokens = tokens, .seed = 1, .repeat = 3};
+    return rc ? rc : ref_bench(&s, &o, r, e);
+}
+
+int opspeed_attention_eff(int threads, double *eff, lk_err *e)
+{
     ref_bench_result r;
-    if (!rc && !(rc = ref_bench(&s, &o, &r, e)))
+    int rc = bench(threads, 8, 512, OPSPEED_ATT_CTX, 4, &r, e);
+    if (rc)
+        return rc;
+    double gbs = (double)r.kv_bytes_per_token / r.attention_ms / 1e6;
+    *eff = r.paired_dram_gbs > 0 ? fmin(gbs / r.paired_dram_gbs, 2) : 1;
+    return LK_OK;
+}
+
+/* Decode time per token of a dim-16 model of `layers` layers. */
+static int tiny_token_ms(int threads, int64_t layers, double *ms, lk_err *e)
+{
+    ref_bench_result r;
+    int rc = bench(threads, layers, 16, 4, 64, &r, e);
+    if (!rc)
         *ms = r.execute_ms_median;
     return rc;
 }

@@ -55,6 +55,14 @@ typedef struct {
 int opspeed_matvec(pool *p, ref_stream *dram, arch_dtype t, size_t block,
                    opspeed_pass *r, lk_err *e);
 
+/* Attention's share of the DRAM streaming rate: the KV bytes a decode
+ * token reads / its attention time (REF_TIME_ATTENTION of lanky bench)
+ * over the paired DRAM bandwidth, for a model whose KV cache (8 layers x
+ * 8 heads of 64 at position OPSPEED_ATT_CTX, f16: 268 MB) cannot stay in
+ * a last-level cache, on `threads` workers. */
+#define OPSPEED_ATT_CTX 16384
+int opspeed_attention_eff(int threads, double *eff, lk_err *e);
+
 /* Per executed layer, in microseconds: the decode token time of a model
  * of OPSPEED_FIXED_DEEP layers minus one of 2 layers, over the layers
  * between, for a model so narrow (dim 16) that its reading and computing

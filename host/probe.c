@@ -274,6 +274,10 @@ int probe_measure(probe_host *h, int threads,
         return lk_fail(e, LK_ERUN, "probe: cannot allocate the %zu MiB test buffer",
                        h->dram_buffer >> 20);
     if (progress && !rc)
+        progress("attention efficiency");
+    if (!rc)
+        rc = opspeed_attention_eff(h->threads, &h->dram_attention_eff, e);
+    if (progress && !rc)
         progress("fixed time per layer");
     return rc ? rc : opspeed_layer_fixed_us(h->threads, &h->layer_fixed_us, e);
 }
@@ -411,6 +415,12 @@ static void put_dram(table *t, const probe_host *h)
                  OPSPEED_ROUNDS, h->threads);
         row(t, "dram", key, src, NULL, NULL, "%.3f", h->dram_matvec_eff[d]);
     }
+    snprintf(src, sizeof src,
+             "measured by lanky probe on %s: lanky bench's attention time of 8 layers x 8 "
+             "heads of 64 at position %d (f16 KV cache), KV GB/s / the paired DRAM "
+             "bandwidth, %d threads (host/opspeed.h)",
+             h->date, OPSPEED_ATT_CTX, h->threads);
+    row(t, "dram", "attention_efficiency", src, NULL, NULL, "%.3f", h->dram_attention_eff);
     row(t, "dram", "app_budget",
         "MobileLLM (Liu et al., ICML 2024), section 1: an app should use at most "
         "about 10% of DRAM",

@@ -73,7 +73,8 @@ typedef struct {
     double gflops[ARCH_DTYPE_COUNT]; /* peak mat-vec, indexed by arch_dtype */
     double dram_matvec_eff[ARCH_DTYPE_COUNT]; /* first passes from DRAM / the
                                                  DRAM reads around them */
-    double layer_fixed_us;  /* host/opspeed.h */
+    double dram_attention_eff; /* host/opspeed.h */
+    double layer_fixed_us;     /* host/opspeed.h */
 } probe_host;
 
 /* The CPU model hwloc reports ("unknown CPU" when it reports none), for
