@@ -25,9 +25,16 @@
 #include "../ref/kern.h"
 #include "../ref/mem.h"
 #include "../ref/stream.h"
+#include "opspeed.h"
 
-#define DRAM_BUFFER ((size_t)1 << 30)    /* 1 GiB: 32x the Zen 5 VM's L3, 2x the
-                                            480 MiB the Xeon VM reports */
+/* A shared last level's usable size is the largest buffer that still
+ * streams at PROBE_KNEE of the rate of a buffer well inside it, looked
+ * for in steps of 2^(1/4) from PROBE_KNEE_START x the level inside it
+ * up to the size hwloc reports, until two sizes in a row are slower. The Xeon VM's 480 MiB L3: 59-61 GB/s up
+ * to 144-160 MiB, 54 at 176, 46-54 at 192, 38-46 at 256, DRAM's 33 from
+ * 512 MiB (two interleaved passes, docs/performance.md). */
+#define PROBE_KNEE 0.9
+#define PROBE_KNEE_START 4
 #define MIN_RUN_MACS (64ll << 20)         /* MACs per worker per run */
 
 double probe_read_gbs(pool *p, size_t bytes)
@@ -123,7 +130,7 @@ static void read_caches(probe_host *h, hwloc_topology_t topo)
         probe_cache *c = &h->cache[h->ncache++];
         snprintf(c->name, sizeof c->name, "L%u%s", o->attr->cache.depth,
                  o->attr->cache.type == HWLOC_OBJ_CACHE_DATA ? "d" : "");
-        c->size = o->attr->cache.size;
+        c->size = c->hwloc_size = o->attr->cache.size;
         c->line = o->attr->cache.linesize;
         int ways = o->attr->cache.associativity; /* -1 full, 0 unknown */
         c->assoc = ways < 0 ? 0 : ways == 0 ? -1 : ways;
@@ -162,6 +169,47 @@ static void read_topology(probe_host *h, hwloc_topology_t topo)
     read_caches(h, topo);
 }
 
+static uint64_t usable_size(pool *p, const probe_cache *c, uint64_t inner)
+{
+    uint64_t unit = (uint64_t)c->line * (uint64_t)(c->assoc > 0 ? c->assoc : 1);
+    double size = (double)inner * PROBE_KNEE_START, step = pow(2, 0.25);
+    if (size >= (double)c->hwloc_size)
+        return c->hwloc_size;
+    double inside = probe_read_gbs(p, (size_t)size), last = size;
+    int slow = 0; /* sizes in a row below the knee: one may be noise */
+    for (size *= step; size <= (double)c->hwloc_size && slow < 2; size *= step) {
+        if (probe_read_gbs(p, (size_t)size) < PROBE_KNEE * inside)
+            slow++;
+        else
+            slow = 0, last = size;
+    }
+    uint64_t bytes = (uint64_t)last / unit * unit;
+    return bytes < (1 << 10) ? c->hwloc_size : bytes / 1024 * 1024;
+}
+
+/* The mat-vec efficiencies of DRAM and of a shared last level beyond L1
+ * (opspeed.h) for weights of type t. Inner levels keep the default 1:
+ * what decode reads from them (activations, a small shared block) is
+ * bound by the compute peak measured there. Without such a level the
+ * blocks are 1 MiB, read from DRAM and, the second time, from L1 or L2. */
+static int measure_efficiency(probe_host *h, pool *p, ref_stream *dram, arch_dtype t,
+                              lk_err *e)
+{
+    probe_cache *c = h->ncache > 1 && h->cache[h->ncache - 1].shared
+                         ? &h->cache[h->ncache - 1] : NULL;
+    uint64_t block = c ? c->size / 4 : (uint64_t)1 << 20;
+    opspeed_pass r;
+    int rc = opspeed_matvec(p, dram, t, block, &r, e);
+    if (rc)
+        return rc;
+    if (c) {
+        c->eff_block = block;
+        c->matvec_eff[t] = fmin(r.second_gbs / c->read_gbs, 2);
+    }
+    h->dram_matvec_eff[t] = fmin(r.dram_eff, 2);
+    return LK_OK;
+}
+
 int probe_measure(probe_host *h, int threads,
                   void (*progress)(const char *what), lk_err *e)
 {
@@ -184,6 +232,13 @@ int probe_measure(probe_host *h, int threads,
     char what[96];
     for (int i = 0; i < h->ncache; i++) {
         probe_cache *c = &h->cache[i];
+        if (c->shared && i > 0 && i == h->ncache - 1) {
+            snprintf(what, sizeof what, "%s usable size", c->name);
+            if (progress)
+                progress(what);
+            const probe_cache *in = &h->cache[i - 1];
+            c->size = usable_size(p, c, in->size * (in->shared ? 1 : (uint64_t)h->threads));
+        }
         snprintf(what, sizeof what, "%s read bandwidth", c->name);
         if (progress)
             progress(what);
@@ -192,9 +247,9 @@ int probe_measure(probe_host *h, int threads,
         c->read_gbs = probe_read_gbs(p, bytes);
     }
     if (progress)
-        progress("DRAM read bandwidth (1 GiB)");
-    h->dram_buffer = DRAM_BUFFER;
-    h->dram_gbs = probe_read_gbs(p, DRAM_BUFFER);
+        progress("DRAM read bandwidth");
+    h->dram_buffer = REF_STREAM_DRAM_BYTES;
+    h->dram_gbs = probe_read_gbs(p, h->dram_buffer);
     for (int t = ARCH_F32; t <= ARCH_INT8; t++) {
         snprintf(what, sizeof what, "%s mat-vec peak", arch_dtype_name(t));
         if (progress)
@@ -204,10 +259,27 @@ int probe_measure(probe_host *h, int threads,
             h->gflops[t] = g > h->gflops[t] ? g : h->gflops[t];
         }
     }
+    ref_stream dram = {0};
+    int rc = h->dram_gbs > 0 ? ref_stream_build(&dram, p, h->dram_buffer, e) : LK_OK;
+    for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT && !rc && h->dram_gbs > 0; t++) {
+        snprintf(what, sizeof what, "%s mat-vec efficiency", arch_dtype_name(t));
+        if (progress)
+            progress(what);
+        rc = measure_efficiency(h, p, &dram, t, e);
+    }
+    if (dram.buf)
+        ref_stream_free(&dram);
     pool_free(p);
     if (h->dram_gbs <= 0)
-        return lk_fail(e, LK_ERUN, "probe: cannot allocate the 1 GiB test buffer");
-    return LK_OK;
+        return lk_fail(e, LK_ERUN, "probe: cannot allocate the %zu MiB test buffer",
+                       h->dram_buffer >> 20);
+    if (progress && !rc)
+        progress("attention efficiency");
+    if (!rc)
+        rc = opspeed_attention_eff(h->threads, &h->dram_attention_eff, e);
+    if (progress && !rc)
+        progress("fixed time per layer");
+    return rc ? rc : opspeed_layer_fixed_us(h->threads, &h->layer_fixed_us, e);
 }
 
 /* ---- the profile ------------------------------------------------------ */
@@ -219,7 +291,7 @@ static void row(table *t, const char *sec, const char *key, const char *src,
 static void row(table *t, const char *sec, const char *key, const char *src,
                 const char *alt, const char *why, const char *fmt, ...)
 {
-    char v[256];
+    char v[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(v, sizeof v, fmt, ap);
@@ -236,10 +308,25 @@ static void row(table *t, const char *sec, const char *key, const char *src,
 static void put_cache(table *t, const probe_host *h, int i, const char *sec)
 {
     const probe_cache *c = &h->cache[i];
-    char src[256], alt[160], why[256];
+    char src[512], alt[160], why[256];
     row(t, sec, "name", NULL, NULL, NULL, "%s", c->name);
     snprintf(src, sizeof src, "hwloc: %s cache attributes", c->name);
-    row(t, sec, "size_kb", src, NULL, NULL, "%llu", (unsigned long long)(c->size >> 10));
+    if (c->size == c->hwloc_size) {
+        row(t, sec, "size_kb", src, NULL, NULL, "%llu", (unsigned long long)(c->size >> 10));
+    } else {
+        char msrc[512];
+        snprintf(msrc, sizeof msrc,
+                 "measured by lanky probe on %s: the largest buffer (steps of 2^(1/4)) "
+                 "whose streaming read stays within %.0f%% of the rate %dx the inner "
+                 "level's size, %d threads",
+                 h->date, PROBE_KNEE * 100, PROBE_KNEE_START, h->threads);
+        snprintf(alt, sizeof alt, "%llu (hwloc: %s cache attributes)",
+                 (unsigned long long)(c->hwloc_size >> 10), c->name);
+        row(t, sec, "size_kb", msrc, alt,
+            "a virtual machine reports its host's cache, of which this process "
+            "keeps only part: beyond this size the reads slow toward DRAM's rate",
+            "%llu", (unsigned long long)(c->size >> 10));
+    }
     row(t, sec, "line_bytes", src, NULL, NULL, "%u", c->line);
     if (c->assoc >= 0)
         row(t, sec, "assoc", src, NULL, NULL, "%d", c->assoc);
@@ -260,6 +347,19 @@ static void put_cache(table *t, const probe_host *h, int i, const char *sec)
              h->date, h->kern, buf >> 10, c->shared ? "" : " per core", h->threads,
              PROBE_RUNS);
     row(t, sec, "bandwidth_gbs", src, NULL, NULL, "%.1f", c->read_gbs);
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++) {
+        if (!c->matvec_eff[d])
+            continue;
+        char key[40];
+        snprintf(key, sizeof key, "matvec_efficiency_%s", arch_dtype_name(d));
+        snprintf(src, sizeof src,
+                 "measured by lanky probe on %s: kern_matvec (%s) of %s weights, the "
+                 "second pass over %llu KiB blocks just read, GB/s (median of %d "
+                 "rounds) / this level's bandwidth_gbs, %d threads (host/opspeed.h)",
+                 h->date, h->kern, arch_dtype_name(d),
+                 (unsigned long long)(c->eff_block >> 10), OPSPEED_ROUNDS, h->threads);
+        row(t, sec, key, src, NULL, NULL, "%.3f", c->matvec_eff[d]);
+    }
     const char *esrc = "rule R-SRAM of hw-profiles/SOURCES.md (sim_profile_sram_pj_per_byte): "
                        "Horowitz ISSCC 2014 (45 nm) SRAM reads, 8 KB 10 pJ, 32 KB 20 pJ, "
                        "1 MB 100 pJ per 64 bits, log-log between them";
@@ -280,7 +380,7 @@ static void put_cache(table *t, const probe_host *h, int i, const char *sec)
 
 static void put_dram(table *t, const probe_host *h)
 {
-    char src[256], alt[160], why[256];
+    char src[512], alt[160], why[256];
     row(t, "dram", "type",
         "hwloc and the kernel do not report the DRAM type (virtual machine)", NULL,
         NULL, "unknown");
@@ -303,6 +403,24 @@ static void put_dram(table *t, const probe_host *h)
         "sustained, not the theoretical peak: the peak is not visible in a virtual "
         "machine, and the sustained figure is the roofline this host's runs meet",
         "%.1f", h->dram_gbs);
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++) {
+        char key[40];
+        snprintf(key, sizeof key, "matvec_efficiency_%s", arch_dtype_name(d));
+        snprintf(src, sizeof src,
+                 "measured by lanky probe on %s: kern_matvec (%s) of %s weights streamed "
+                 "from DRAM (%zu MiB of 1024-column matrices), GB/s / the mean of the "
+                 "DRAM reads right before and after, median of %d rounds, %d threads "
+                 "(host/opspeed.h)",
+                 h->date, h->kern, arch_dtype_name(d), OPSPEED_SET_BYTES >> 20,
+                 OPSPEED_ROUNDS, h->threads);
+        row(t, "dram", key, src, NULL, NULL, "%.3f", h->dram_matvec_eff[d]);
+    }
+    snprintf(src, sizeof src,
+             "measured by lanky probe on %s: lanky bench's attention time of 8 layers x 8 "
+             "heads of 64 at position %d (f16 KV cache), KV GB/s / the paired DRAM "
+             "bandwidth, %d threads (host/opspeed.h)",
+             h->date, OPSPEED_ATT_CTX, h->threads);
+    row(t, "dram", "attention_efficiency", src, NULL, NULL, "%.3f", h->dram_attention_eff);
     row(t, "dram", "app_budget",
         "MobileLLM (Liu et al., ICML 2024), section 1: an app should use at most "
         "about 10% of DRAM",
@@ -320,13 +438,19 @@ static void put_compute(table *t, const probe_host *h)
     static const char *const keys[] = {[ARCH_F32] = "gflops_f32", [ARCH_F16] = "gflops_f16",
                                        [ARCH_BF16] = "gflops_bf16", [ARCH_INT8] = "gops_int8"};
     for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
-        char src[256];
+        char src[512];
         snprintf(src, sizeof src,
                  "measured by lanky probe on %s: kern_matvec (%s) with %s weights in "
                  "L1 or L2 (best), %d threads, best of %d, 2 ops per multiply-add",
                  h->date, h->kern, arch_dtype_name(d), h->threads, PROBE_RUNS);
         row(t, "compute", keys[d], src, NULL, NULL, "%.1f", h->gflops[d]);
     }
+    char src[512];
+    snprintf(src, sizeof src,
+             "measured by lanky probe on %s: decode token of a dim-16 model, %d layers "
+             "minus 2 layers, per layer, %d threads (host/opspeed.h)",
+             h->date, OPSPEED_FIXED_DEEP, h->threads);
+    row(t, "compute", "layer_fixed_us", src, NULL, NULL, "%.2f", h->layer_fixed_us);
 }
 
 static void put_energy(table *t)

@@ -9,10 +9,14 @@
  *   table *t = probe_table(&h);              section,key,value,source,...
  *   probe_write_host_ini(&h, "hw-profiles/host.ini", &e);
  *
- * Cache sizes, lines and ways come from hwloc; bandwidths and compute
- * peaks are measured with the kernels of ref/kern.h on all threads of a
- * pool; energy constants are cited assumptions (Horowitz, ISSCC 2014,
- * 45 nm), since a virtual machine has no energy counters.
+ * Cache lines and ways come from hwloc, and sizes too except the shared
+ * last level's, which is measured (a virtual machine reports its host's
+ * cache, of which one process gets part: the Xeon VM reports 480 MiB and
+ * streams at L3 speed up to about 176 MiB). Bandwidths, compute peaks,
+ * the mat-vec efficiencies and the fixed cost per layer
+ * (host/opspeed.h) are measured with the kernels of ref/kern.h on all
+ * threads of a pool; energy constants are cited assumptions (Horowitz,
+ * ISSCC 2014, 45 nm), since a virtual machine has no energy counters.
  */
 #ifndef REF_PROBE_H
 #define REF_PROBE_H
@@ -42,11 +46,16 @@ double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes);
 
 typedef struct {
     char name[8];       /* "L1d", "L2", ... */
-    uint64_t size;      /* bytes */
+    uint64_t size;      /* bytes this process can use (see probe_measure) */
+    uint64_t hwloc_size; /* bytes hwloc reports */
     unsigned line;      /* bytes */
     int assoc;          /* ways, 0 = fully associative, -1 = unknown */
     bool shared;        /* shared by all cores */
     double read_gbs;    /* measured on a buffer of half its size */
+    double matvec_eff[ARCH_DTYPE_COUNT]; /* the shared last level only: the
+                           second pass over a block of a quarter of it, /
+                           read_gbs; 0: not measured */
+    uint64_t eff_block; /* bytes of that block */
 } probe_cache;
 
 typedef struct {
@@ -62,6 +71,10 @@ typedef struct {
     size_t dram_buffer;     /* bytes of the DRAM bandwidth buffer */
     double dram_gbs;
     double gflops[ARCH_DTYPE_COUNT]; /* peak mat-vec, indexed by arch_dtype */
+    double dram_matvec_eff[ARCH_DTYPE_COUNT]; /* first passes from DRAM / the
+                                                 DRAM reads around them */
+    double dram_attention_eff; /* host/opspeed.h */
+    double layer_fixed_us;     /* host/opspeed.h */
 } probe_host;
 
 /* The CPU model hwloc reports ("unknown CPU" when it reports none), for
@@ -69,7 +82,7 @@ typedef struct {
 void probe_cpu_name(char *out, size_t n);
 
 /* Measure with `threads` workers (<= 0: one per physical core). progress,
- * when not NULL, is told what is being measured. About 2-5 s. */
+ * when not NULL, is told what is being measured. About 10-20 s. */
 int probe_measure(probe_host *h, int threads,
                   void (*progress)(const char *what), lk_err *e);
 

@@ -82,7 +82,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
     if (!ms || !round_ms || !tok)
         rc = lk_fail(e, LK_ERUN, "bench: out of memory");
     else
-        rc = ref_stream_build(&dram, p, REF_BENCH_DRAM_BYTES, e);
+        rc = ref_stream_build(&dram, p, REF_STREAM_DRAM_BYTES, e);
     if (!rc) {
         ref_state_fill_kv(&st, spec.ctx);
         memset(st.time_ms, 0, sizeof st.time_ms);

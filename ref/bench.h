@@ -6,7 +6,7 @@
  *   execute  median wall time of one decode token at position spec->ctx
  *
  * in `repeat` rounds of `tokens` timed tokens each, with this machine's
- * DRAM read bandwidth (ref/stream.h, on a REF_BENCH_DRAM_BYTES buffer)
+ * DRAM read bandwidth (ref/stream.h, on a REF_STREAM_DRAM_BYTES buffer)
  * measured right before and right after every round, so that a
  * prediction can use the bandwidth the machine had while it was timed
  * (it changes 2x within minutes on a shared VM);
@@ -21,13 +21,6 @@
 
 #include "../arch/spec.h"
 #include "../common/err.h"
-
-/* DRAM bandwidth buffer: 4x a phone's system cache (32 MB on the A15),
- * small enough that touching it adds well under a second to a bench.
- * The VM lanky is developed on reports a 480 MiB L3 (lscpu) yet streams
- * 64 MiB to 2 GiB buffers at one rate, its DRAM's: 10-21 GB/s, 4
- * interleaved rounds of ref_stream_gbs on 2 threads (README, bench). */
-#define REF_BENCH_DRAM_BYTES ((size_t)128 << 20)
 
 /* The most rounds the command line takes: repeat x tokens timings are
  * kept (1e6 tokens x 100 doubles: 800 MB). */

@@ -25,6 +25,14 @@
 
 #define REF_STREAM_MIN_BYTES ((size_t)256 << 20) /* bytes read per timed run */
 
+/* The buffer a DRAM bandwidth is read from, by lanky probe and by lanky
+ * bench around its timed rounds (the paired bandwidth): larger than any
+ * last-level cache lanky has met by a margin, 16x a phone's system cache
+ * (32 MB on the A15) and about 3x what the Xeon VM's L3 holds for one
+ * process (176 MiB of the 480 MiB it reports: 128 MiB buffers stream at
+ * the L3's 60 GB/s there, docs/performance.md). */
+#define REF_STREAM_DRAM_BYTES ((size_t)512 << 20)
+
 typedef struct {
     float *buf;   /* [n] on huge pages (mem.h), as the weights are; each
                      slice first touched by the worker that reads it */

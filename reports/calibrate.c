@@ -173,7 +173,9 @@ static bool sets(const char *line, const char *key)
 
 /* The input profile line by line, with [dram] sustained_gbs and [compute]
  * layer_fixed_us replaced by the fit and any old [calibration] dropped;
- * then the new [calibration]. */
+ * then the new [calibration]. [dram]'s efficiencies go too: the fitted
+ * bandwidth is what decode reaches, efficiency included, and would
+ * otherwise be divided by it again (sim/profile.h, sim_efficiency). */
 static int write_profile(FILE *in, FILE *out, const reading *r, const rep_calib_fit *fit,
                          const char *measured_csv)
 {
@@ -196,7 +198,9 @@ static int write_profile(FILE *in, FILE *out, const reading *r, const rep_calib_
             continue;
         }
         if (!strcmp(section, "calibration") ||
-            (!strcmp(section, "dram") && sets(s, "sustained_gbs")) ||
+            (!strcmp(section, "dram") && (sets(s, "sustained_gbs") ||
+                                          !strncmp(s, "matvec_efficiency_", 18) ||
+                                          sets(s, "attention_efficiency"))) ||
             (!strcmp(section, "compute") && sets(s, "layer_fixed_us")))
             continue;
         fputs(line, out);

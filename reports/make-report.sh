@@ -51,8 +51,9 @@ start=$(date +%s)
 if [ ! -f hw-profiles/host.ini ]; then
     say "hw-profiles/host.ini missing: running lanky probe"
     "$lanky" probe >&2
-elif [ hw-profiles/host.ini -ot host/probe.c ] || [ hw-profiles/host.ini -ot sim/profile.c ]; then
-    say "hw-profiles/host.ini older than host/probe.c or sim/profile.c: running lanky probe"
+elif [ hw-profiles/host.ini -ot host/probe.c ] || [ hw-profiles/host.ini -ot host/opspeed.c ] ||
+     [ hw-profiles/host.ini -ot sim/profile.c ]; then
+    say "hw-profiles/host.ini older than host/probe.c, host/opspeed.c or sim/profile.c: running lanky probe"
     "$lanky" probe >&2
 fi
 final=$out

@@ -6,17 +6,30 @@ static double max2(double a, double b)
     return a > b ? a : b;
 }
 
-double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, bool peak)
+static double efficiency(const sim_efficiency *e, sim_op_kind kind, arch_dtype wtype)
 {
-    double t = 0;
+    return kind == SIM_OP_MATVEC ? e->matvec[wtype]
+         : kind == SIM_OP_ATTENTION ? e->attention : 1;
+}
+
+double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, sim_op_kind kind,
+                        arch_dtype wtype, bool peak)
+{
+    double compute = 0, memory = 0;
     for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
         if (op->macs[d])
-            t += 2.0 * (double)op->macs[d] / (p->peak_gops[d] * 1e9);
-    for (int l = 0; l < p->nlevels; l++)
-        t = max2(t, (double)op->served[l] /
-                        ((peak ? p->level[l].bandwidth_gbs : p->level[l].sustained_gbs) * 1e9));
-    return max2(t, (double)op->dram_bytes /
-                       ((peak ? p->dram_bandwidth_gbs : p->dram_sustained_gbs) * 1e9));
+            compute += 2.0 * (double)op->macs[d] / (p->peak_gops[d] * 1e9);
+    for (int l = 0; l < p->nlevels; l++) {
+        const sim_profile_level *L = &p->level[l];
+        double bytes = (double)op->served[l];
+        memory = peak ? max2(memory, bytes / (L->bandwidth_gbs * 1e9))
+                      : memory + bytes / (L->sustained_gbs * efficiency(&L->eff, kind, wtype) * 1e9);
+    }
+    double dram = (double)op->dram_bytes;
+    memory = peak ? max2(memory, dram / (p->dram_bandwidth_gbs * 1e9))
+                  : memory + dram / (p->dram_sustained_gbs *
+                                     efficiency(&p->dram_eff, kind, wtype) * 1e9);
+    return max2(compute, memory);
 }
 
 double sim_cost_fixed_seconds(const sim_profile *p, int64_t layers)

@@ -5,8 +5,15 @@
  * layer, a norm, the classifier):
  *
  *   op time = max( 2 * MACs / peak FLOP/s of the MAC type,
- *                  bytes served by level i / bandwidth of level i  (each i),
- *                  DRAM bytes read + written / DRAM bandwidth )
+ *                  sum over levels i of bytes served by i / (bw_i * eff_i)
+ *                  + DRAM bytes read + written / (DRAM bw * eff_DRAM) )
+ *
+ * Bytes served by different levels add up: they reach the core one after
+ * the other through the same loads (a mat-vec whose matrix is half in
+ * the last-level cache and half in DRAM takes the time of both halves,
+ * not of the slower). eff is the share of a level's bandwidth that the
+ * operation's kind reaches from it (mat-vec per weight type, attention;
+ * sim_efficiency in profile.h; 1 for other operations).
  *
  * and a token takes the sum of its operations' times plus a fixed time
  * per executed layer (thread hand-offs, small operations; the profile's
@@ -32,6 +39,7 @@
 #include <stdint.h>
 
 #include "profile.h"
+#include "trace.h"
 
 typedef struct {
     uint64_t macs[ARCH_DTYPE_COUNT];                  /* per arch_dtype */
@@ -46,9 +54,14 @@ typedef struct {
     double total_mj;    /* dynamic + active + static */
 } sim_energy;
 
-/* Roofline time of one operation, in seconds, with the sustained
- * bandwidths, or with the interface peaks when `peak`. */
-double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, bool peak);
+/* Time of one operation of kind `kind` whose MACs run in `wtype` (a
+ * mat-vec's weight type), in
+ * seconds: with the sustained bandwidths and efficiencies, or, when
+ * `peak`, the floor: the slowest of the compute and the levels at their
+ * interface peaks (no efficiency, nothing added up), which no real run
+ * can beat. */
+double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, sim_op_kind kind,
+                        arch_dtype wtype, bool peak);
 
 /* The fixed time of a token that executes `layers` layers, in seconds. */
 double sim_cost_fixed_seconds(const sim_profile *p, int64_t layers);

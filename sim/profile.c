@@ -39,8 +39,18 @@ typedef struct {
     bool source;   /* needs KEY.source */
 } keydef;
 
-/* the most keys of one section ([cache]: 9) */
-#define MAXKEYS 12
+/* the most keys of one section ([cache]: 14) */
+#define MAXKEYS 16
+
+/* The optional efficiency keys of a [cacheN] or [dram] section
+ * (sim_efficiency in profile.h), in its order: matvec per weight type,
+ * then attention. */
+#define EFFICIENCY_KEYS                                     \
+    {"matvec_efficiency_f32", K_NUM, false, true},          \
+    {"matvec_efficiency_f16", K_NUM, false, true},          \
+    {"matvec_efficiency_bf16", K_NUM, false, true},         \
+    {"matvec_efficiency_int8", K_NUM, false, true},         \
+    {"attention_efficiency", K_NUM, false, true}
 
 /* README.md: every key except [soc]'s free text (and a cache's display
  * name) carries a .source. The sustained bandwidths, layer_fixed_us and
@@ -59,13 +69,15 @@ static const keydef schema[S_KINDS][MAXKEYS + 1] = {
                  {"policy", K_POLICY, false, true},
                  {"bandwidth_gbs", K_NUM, true, true},
                  {"energy_pj_per_byte", K_NUM, true, true},
-                 {"sustained_gbs", K_NUM, false, true}},
+                 {"sustained_gbs", K_NUM, false, true},
+                 EFFICIENCY_KEYS},
     [S_DRAM] = {{"type", K_TEXT, false, true},
                 {"capacity_gb", K_NUM, true, true},
                 {"bandwidth_gbs", K_NUM, true, true},
                 {"app_budget", K_NUM, true, true},
                 {"energy_pj_per_bit", K_NUM, true, true},
-                {"sustained_gbs", K_NUM, false, true}},
+                {"sustained_gbs", K_NUM, false, true},
+                EFFICIENCY_KEYS},
     [S_COMPUTE] = {{"gflops_f32", K_NUM, true, true},
                    {"gflops_f16", K_NUM, true, true},
                    {"gflops_bf16", K_NUM, true, true},
@@ -363,6 +375,26 @@ static bool is_integer(double x, double max)
     return x == floor(x) && x <= max;
 }
 
+/* The efficiency keys of section si (EFFICIENCY_KEYS), default 1. Above
+ * 2 is a typo (a percentage for a fraction): no mat-vec reads twice as
+ * fast as the streaming read of the same level. */
+static int convert_eff(parser *p, int si, const char *label, sim_efficiency *eff)
+{
+    char key[40];
+    for (int d = 0; d <= ARCH_DTYPE_COUNT; d++) {
+        if (d < ARCH_DTYPE_COUNT)
+            snprintf(key, sizeof key, "matvec_efficiency_%s", arch_dtype_name(d));
+        else
+            snprintf(key, sizeof key, "attention_efficiency");
+        double x = num_or(p, si, key, 1);
+        if (x <= 0 || x > 2)
+            return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] %s: %g is not in (0, 2]",
+                           p->path, at(p, si, key), label, key, x);
+        *(d < ARCH_DTYPE_COUNT ? &eff->matvec[d] : &eff->attention) = x;
+    }
+    return LK_OK;
+}
+
 static int convert_cache(parser *p, int si, sim_profile_level *L,
                          const char *label)
 {
@@ -410,7 +442,7 @@ static int convert_cache(parser *p, int si, sim_profile_level *L,
         return lk_fail(&p->err, LK_EINPUT, "%s:%d: [%s] sustained_gbs must be positive",
                        p->path, at(p, si, "sustained_gbs"), label);
     L->energy_pj_per_byte = num(p, si, "energy_pj_per_byte");
-    return LK_OK;
+    return convert_eff(p, si, label, &L->eff);
 }
 
 /* Rates that divide something must be positive. */
@@ -483,6 +515,8 @@ static int convert(parser *p, sim_profile *out)
     out->dram_sustained_gbs = num_or(p, SECT_DRAM, "sustained_gbs", out->dram_bandwidth_gbs);
     if (out->dram_sustained_gbs <= 0)
         return need_positive(p, SECT_DRAM, "dram", "sustained_gbs");
+    if ((rc = convert_eff(p, SECT_DRAM, "dram", &out->dram_eff)))
+        return rc;
     out->layer_fixed_us = num_or(p, SECT_COMPUTE, "layer_fixed_us", 0);
     out->active_mw = num_or(p, SECT_ENERGY, "active_mw", 0);
     const sect *soc = &p->s[SECT_SOC];

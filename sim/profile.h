@@ -19,12 +19,27 @@
 #include "cache.h"
 #include "sim.h"
 
+/* The share of a level's sustained bandwidth that an operation reaches
+ * when its data comes from that level: a mat-vec of each weight type
+ * does more work per byte than a streaming read (unpacking, converting,
+ * multiplying) and keeps fewer lines in flight, so it reads slower than
+ * the stream a bandwidth figure is measured with; attention, which
+ * walks one head's keys and values at a time, slower still. Optional
+ * keys matvec_efficiency_<type> and attention_efficiency of a [cacheN]
+ * or [dram] section; default 1 (the operation streams at the level's
+ * sustained figure, as a shipped SoC profile's calibrated one assumes). */
+typedef struct {
+    double matvec[ARCH_DTYPE_COUNT]; /* per arch_dtype of the weights */
+    double attention;
+} sim_efficiency;
+
 typedef struct {
     char name[32];             /* "L2", "SLC"; default "cacheN" */
     sim_level_cfg cfg;         /* size, line, ways, default policy */
     bool shared;
     double bandwidth_gbs;      /* read bandwidth from this level (SoC: peak) */
     double sustained_gbs;      /* what a decode engine reaches; default the peak */
+    sim_efficiency eff;        /* of operations served by this level */
     double energy_pj_per_byte; /* read or write energy per byte */
 } sim_profile_level;
 
@@ -41,6 +56,7 @@ struct sim_profile {
     double static_mw;
     /* the sustained model (cost.h); defaults: the peak, 0, 0 */
     double dram_sustained_gbs; /* DRAM bandwidth a decode engine reaches */
+    sim_efficiency dram_eff;   /* of operations served by DRAM */
     double layer_fixed_us;     /* fixed time per executed layer */
     double active_mw;          /* CPU cluster power while decoding */
 };

@@ -22,8 +22,14 @@
 #include "../common/err.h"
 #include "cache.h"
 
+/* What kind of work a stage is, for the efficiency the cost model gives
+ * its traffic (sim_efficiency in profile.h). */
+typedef enum { SIM_OP_MATVEC, SIM_OP_ATTENTION, SIM_OP_OTHER } sim_op_kind;
+
 typedef struct {
     const char *name;   /* the plan stage's: "wq", "attention", "rms_att", ... */
+    sim_op_kind kind;   /* a stage with a MATMUL op is a mat-vec, one with
+                           ATTEND attention, the rest (norms, embedding) other */
     int64_t layer;      /* executed layer, -1 outside the blocks */
     uint64_t macs;      /* multiply-accumulates (mat-vecs and attention) */
     arch_dtype dtype;   /* the type the MACs run in */

@@ -118,6 +118,11 @@ START_TEST(fixture_values)
     /* the optional keys are absent: sustained = peak, no fixed or active cost */
     ck_assert(p->dram_sustained_gbs == 51.2 && p->level[1].sustained_gbs == 100);
     ck_assert(p->layer_fixed_us == 0 && p->active_mw == 0);
+    /* and every operation reaches the sustained rate of every level */
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
+        ck_assert(p->dram_eff.matvec[d] == 1 && p->level[0].eff.matvec[d] == 1 &&
+                  p->level[1].eff.matvec[d] == 1);
+    ck_assert(p->dram_eff.attention == 1 && p->level[1].eff.attention == 1);
     sim_profile_free(p);
 }
 END_TEST
@@ -143,6 +148,11 @@ START_TEST(optional_keys)
     text = insert_after(text, "[cache2]\n", "sustained_gbs = 80\nsustained_gbs.source = t\n");
     text = insert_after(text, "[compute]\n", "layer_fixed_us = 25\nlayer_fixed_us.source = t\n");
     text = insert_after(text, "[energy]\n", "active_mw = 1500\nactive_mw.source = t\n");
+    text = insert_after(text, "[dram]\n", "matvec_efficiency_f16 = 0.74\n"
+                        "matvec_efficiency_f16.source = t\nattention_efficiency = 0.5\n"
+                        "attention_efficiency.source = t\n");
+    text = insert_after(text, "[cache2]\n", "matvec_efficiency_int8 = 0.9\n"
+                        "matvec_efficiency_int8.source = t\n");
     char *out = malloc(strlen(text) + 200);
     sprintf(out, "%s\n[calibration]\nfitted_to = two rows\nresiduals_pct = -1.5, 2\n"
                  "anything.else = free text\n", text);
@@ -158,6 +168,10 @@ START_TEST(optional_keys)
     ck_assert(p->level[1].sustained_gbs == 80 && p->level[1].bandwidth_gbs == 100);
     ck_assert(p->level[0].sustained_gbs == 200);
     ck_assert(p->layer_fixed_us == 25 && p->active_mw == 1500);
+    ck_assert(p->dram_eff.matvec[ARCH_F16] == 0.74 && p->dram_eff.attention == 0.5);
+    ck_assert(p->dram_eff.matvec[ARCH_F32] == 1 && p->dram_eff.matvec[ARCH_INT8] == 1);
+    ck_assert(p->level[1].eff.matvec[ARCH_INT8] == 0.9 && p->level[1].eff.matvec[ARCH_F16] == 1);
+    ck_assert(p->level[1].eff.attention == 1 && p->level[0].eff.matvec[ARCH_INT8] == 1);
     sim_profile_free(p);
 }
 END_TEST
@@ -264,6 +278,12 @@ static const bad_case cases[] = {
      "has no layer_fixed_us.source"},
     {"[energy]", "static_mw = ", "static_mw = 0\n[calib]\nx = 1", "x = 1",
      "unknown section [calib]"},
+    {"[dram]", "type =", "matvec_efficiency_f16 = 74\nmatvec_efficiency_f16.source = t",
+     "matvec_efficiency_f16 = 74", "[dram] matvec_efficiency_f16: 74 is not in (0, 2]"},
+    {"[cache2]", "name =", "attention_efficiency = 0\nattention_efficiency.source = t",
+     "attention_efficiency = 0", "[cache2] attention_efficiency: 0 is not in (0, 2]"},
+    {"[dram]", "type =", "matvec_efficiency_int8 = 0.8", "matvec_efficiency_int8 = 0.8",
+     "has no matvec_efficiency_int8.source"},
 };
 
 /* Files that are not text: a NUL byte inside a value (strlen would read

@@ -1,0 +1,163 @@
+/* opspeed.c -- decode's operations timed beside the streaming read (see
+ * opspeed.h).
+ *
+ * The weights are one OPSPEED_SET_BYTES buffer viewed as consecutive
+ * matrices, every element the same small value of the type (a value,
+ * not random bits: f16 or bf16 bit patterns would include NaNs and
+ * subnormals, which some CPUs compute slowly). int8 matrices share one
+ * row of scales, a few KiB that stay in L1 as a real matrix's would.
+ */
+#include "opspeed.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/clock.h"
+#include "../common/stats.h"
+#include "../ref/bench.h"
+#include "../ref/kern.h"
+#include "../ref/mem.h"
+
+#define COLS 1024
+#define MAX_ROWS 2048
+
+typedef struct {
+    kern_mat m;
+    kern_act a;
+    float *out;   /* (m.rows) */
+} mv_job;
+
+static void mv_rows(void *arg, int64_t r0, int64_t r1)
+{
+    mv_job *j = arg;
+    kern_matvec(j->out + r0, &j->m, &j->a, r0, r1);
+}
+
+/* Fill n bytes with `one` element of size `size` (1, 2 or 4) over and
+ * over: the first element, then copies of what is filled, doubling (a
+ * few dozen calls for 512 MiB instead of one per element). */
+static void fill(unsigned char *buf, size_t n, const void *one, size_t size)
+{
+    if (n < size)
+        return;
+    memcpy(buf, one, size);
+    for (size_t done = size; done < n; done *= 2)
+        memcpy(buf + done, buf, done < n - done ? done : n - done);
+}
+
+int opspeed_matvec(pool *p, ref_stream *dram, arch_dtype t, size_t block,
+                   opspeed_pass *r, lk_err *e)
+{
+    int64_t size = arch_dtype_size(t);
+    int64_t rows = (int64_t)block / (COLS * size);
+    rows = rows > MAX_ROWS ? MAX_ROWS : rows < 16 ? 16 : rows / 16 * 16;
+    size_t mbytes = (size_t)(rows * COLS * size);
+    int per_block = (int)(block / mbytes) > 0 ? (int)(block / mbytes) : 1;
+    int nblocks = (int)(OPSPEED_SET_BYTES / (mbytes * (size_t)per_block));
+    size_t len = mbytes * (size_t)per_block * (size_t)nblocks;
+    unsigned char *w = mem_huge_alloc(len);
+    float *x = calloc(COLS, sizeof(float)), *scales = calloc((size_t)rows, sizeof(float));
+    float *out = calloc((size_t)rows, sizeof(float));
+    int8_t *q = aligned_alloc(64, COLS);
+    int rc = LK_OK;
+    if (!w || !x || !scales || !out || !q) {
+        rc = lk_fail(e, LK_ERUN, "probe: out of memory for %zu MiB of weights", len >> 20);
+        goto done;
+    }
+    unsigned char one[8] = {1}; /* the stored form of 1/16 (int8: 1 x scale) */
+    float v = 1.0f / 16;
+    if (t != ARCH_INT8)
+        kern_from_f32(t, one, &v, 1);
+    fill(w, len, one, (size_t)size);
+    for (int64_t k = 0; k < rows; k++)
+        scales[k] = v;
+    for (int c = 0; c < COLS; c++)
+        x[c] = (float)(c % 17) / 16;
+    mv_job j = {.m = {.type = t, .rows = rows, .cols = COLS,
+                      .scales = t == ARCH_INT8 ? scales : NULL},
+                .out = out};
+    kern_act_prepare(&j.a, t, x, COLS, q);
+    double first[OPSPEED_ROUNDS], second[OPSPEED_ROUNDS], stream[OPSPEED_ROUNDS];
+    double ratio[OPSPEED_ROUNDS];
+    for (int k = 0; k < OPSPEED_ROUNDS; k++) {
+        double before = ref_stream_gbs(dram, p), ms[2] = {0, 0};
+        for (int b = 0; b < nblocks; b++)
+            for (int pass = 0; pass < 2; pass++) {
+                double t0 = lk_clock_ms();
+                for (int m = 0; m < per_block; m++) {
+                    j.m.data = w + ((size_t)b * (size_t)per_block + (size_t)m) * mbytes;
+                    pool_run_rows(p, rows, 16, mv_rows, &j);
+                }
+                ms[pass] += lk_clock_ms() - t0;
+            }
+        stream[k] = (before + ref_stream_gbs(dram, p)) / 2;
+        first[k] = (double)len / ms[0] / 1e6;
+        second[k] = (double)len / ms[1] / 1e6;
+        ratio[k] = first[k] / stream[k];
+    }
+    *r = (opspeed_pass){.first_gbs = lk_stats_median(first, OPSPEED_ROUNDS),
+                        .second_gbs = lk_stats_median(second, OPSPEED_ROUNDS),
+                        .stream_gbs = lk_stats_median(stream, OPSPEED_ROUNDS),
+                        .dram_eff = lk_stats_median(ratio, OPSPEED_ROUNDS)};
+done:
+    if (w)
+        mem_huge_free(w, len);
+    free(x);
+    free(scales);
+    free(out);
+    free(q);
+    return rc;
+}
+
+/* lanky bench of a seeded model of `layers` x `dim` (heads of 64, or
+ * one head when narrower) at position ctx, `tokens` decode tokens a
+ * round, 3 rounds. */
+static int bench(int threads, int64_t layers, int64_t dim, int64_t ctx, int tokens,
+                 ref_bench_result *r, lk_err *e)
+{
+    arch_spec s;
+    arch_spec_init(&s);
+    s.layers = layers;
+    s.dim = dim;
+    s.heads = dim >= 64 ? dim / 64 : 1;
+    s.vocab = dim;
+    s.seq_len = ctx + 1;
+    s.ctx = ctx;
+    int rc = arch_spec_finish(&s, e);
+    ref_bench_opts o = {.threads = threads, .tokens = tokens, .seed = 1, .repeat = 3};
+    return rc ? rc : ref_bench(&s, &o, r, e);
+}
+
+int opspeed_attention_eff(int threads, double *eff, lk_err *e)
+{
+    ref_bench_result r;
+    int rc = bench(threads, 8, 512, OPSPEED_ATT_CTX, 4, &r, e);
+    if (rc)
+        return rc;
+    double gbs = (double)r.kv_bytes_per_token / r.attention_ms / 1e6;
+    *eff = r.paired_dram_gbs > 0 ? fmin(gbs / r.paired_dram_gbs, 2) : 1;
+    return LK_OK;
+}
+
+/* Decode time per token of a dim-16 model of `layers` layers. */
+static int tiny_token_ms(int threads, int64_t layers, double *ms, lk_err *e)
+{
+    ref_bench_result r;
+    int rc = bench(threads, layers, 16, 4, 64, &r, e);
+    if (!rc)
+        *ms = r.execute_ms_median;
+    return rc;
+}
+
+int opspeed_layer_fixed_us(int threads, double *us, lk_err *e)
+{
+    double shallow, deep;
+    int rc = tiny_token_ms(threads, 2, &shallow, e);
+    if (rc || (rc = tiny_token_ms(threads, OPSPEED_FIXED_DEEP, &deep, e)))
+        return rc;
+    *us = (deep - shallow) * 1e3 / (OPSPEED_FIXED_DEEP - 2);
+    *us = *us > 0 ? *us : 0; /* noise on a machine that needs none */
+    return LK_OK;
+}

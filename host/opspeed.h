@@ -1,0 +1,73 @@
+/* opspeed.h -- how fast a decode step's own operations run on this
+ * machine, beside the streaming read that measures its bandwidths: the
+ * terms of the host latency model (sim/cost.h) that a bandwidth and a
+ * compute peak alone miss.
+ *
+ *   opspeed_pass r;
+ *   opspeed_matvec(p, ARCH_F16, block, &r, &e);
+ *       r.first_gbs   mat-vecs reading their weights from DRAM
+ *       r.second_gbs  the same weights again, right after: the second
+ *                     pass over a block just read (a shared layer's
+ *                     second execution), served by the cache level that
+ *                     holds `block` bytes
+ *       r.stream_gbs  the DRAM streaming read right before and after
+ *   opspeed_layer_fixed_us(threads, &us, &e);
+ *       the time of one executed layer that is not reading or computing:
+ *       thread hand-offs, norms, RoPE, the residual adds
+ *
+ * lanky probe divides first_gbs by stream_gbs (the [dram] mat-vec
+ * efficiency) and second_gbs by the level's streaming read (that level's
+ * efficiency), so each is a ratio of two figures measured within a
+ * second of each other: a shared VM's bandwidth changes 2x within
+ * minutes, the ratio much less.
+ */
+#ifndef HOST_OPSPEED_H
+#define HOST_OPSPEED_H
+
+#include <stddef.h>
+
+#include "../arch/spec.h"
+#include "../common/err.h"
+#include "../ref/pool.h"
+#include "../ref/stream.h"
+
+/* The weights a mat-vec measurement reads in one sweep: several times
+ * any last-level cache lanky has met (the Xeon VM's holds about 176 MiB,
+ * docs/performance.md), so a first pass comes from DRAM. */
+#define OPSPEED_SET_BYTES ((size_t)512 << 20)
+
+/* Rounds of a mat-vec measurement; each figure is the median over them. */
+#define OPSPEED_ROUNDS 3
+
+typedef struct {
+    double first_gbs, second_gbs; /* weight bytes / time of each pass */
+    double stream_gbs;            /* mean of the DRAM reads around a round */
+    double dram_eff;              /* first_gbs / stream_gbs of each round */
+} opspeed_pass;
+
+/* Mat-vecs of decode's shape (1024 columns, up to 2048 rows per matrix,
+ * split between the workers of p as ref/model.c splits them) over
+ * OPSPEED_SET_BYTES of weights of type t, taken `block` bytes at a time,
+ * each block twice in a row, OPSPEED_ROUNDS times; `dram` (ref/stream.h,
+ * a buffer of REF_STREAM_DRAM_BYTES built on p) is read right before and
+ * after each round.
+ * LK_ERUN when out of memory. */
+int opspeed_matvec(pool *p, ref_stream *dram, arch_dtype t, size_t block,
+                   opspeed_pass *r, lk_err *e);
+
+/* Attention's share of the DRAM streaming rate: the KV bytes a decode
+ * token reads / its attention time (REF_TIME_ATTENTION of lanky bench)
+ * over the paired DRAM bandwidth, for a model whose KV cache (8 layers x
+ * 8 heads of 64 at position OPSPEED_ATT_CTX, f16: 268 MB) cannot stay in
+ * a last-level cache, on `threads` workers. */
+#define OPSPEED_ATT_CTX 16384
+int opspeed_attention_eff(int threads, double *eff, lk_err *e);
+
+/* Per executed layer, in microseconds: the decode token time of a model
+ * of OPSPEED_FIXED_DEEP layers minus one of 2 layers, over the layers
+ * between, for a model so narrow (dim 16) that its reading and computing
+ * take well under 1% of it, on `threads` workers as lanky bench runs. */
+#define OPSPEED_FIXED_DEEP 64
+int opspeed_layer_fixed_us(int threads, double *us, lk_err *e);
+
+#endif
