@@ -399,12 +399,91 @@ START_TEST(cli_errors)
 }
 END_TEST
 
+/* The value of column `name` in the first data row of a CSV. */
+static double csv_col(const char *csv, const char *name)
+{
+    const char *row = strchr(csv, '\n');
+    ck_assert(row != NULL);
+    row++;
+    int col = 0;
+    for (const char *h = csv; h < row - 1; col++) {
+        size_t n = strcspn(h, ",\n");
+        if (n == strlen(name) && !strncmp(h, name, n)) {
+            const char *v = row;
+            for (int i = 0; i < col; i++)
+                v = strchr(v, ',') + 1;
+            return strtod(v, NULL);
+        }
+        h += n + 1;
+    }
+    ck_abort_msg("no column %s in: %s", name, csv);
+    return 0;
+}
+
+/* The shipped phone profiles' CPU cluster power (issue 14, item 5): each
+ * has active_mw > 0 whose .source names a tag of hw-profiles/SOURCES.md's
+ * table (read here from the files, not through the loader), and
+ * `lanky sim` splits energy as sim/cost.h's closed form says:
+ *   energy_mj_per_token = dynamic + active + static,
+ *   dynamic = DRAM + cache + MAC, active = active_mw x latency (mW x s = mJ),
+ * to the 6 decimals the CSV prints. */
+START_TEST(phone_active_power)
+{
+    static const char *const soc[] = {"a15", "a16", "pixel8", "snapdragon8"};
+    char *sources = slurp(tu_path("hw-profiles/SOURCES.md"));
+    for (size_t i = 0; i < sizeof soc / sizeof soc[0]; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "hw-profiles/%s.ini", soc[i]);
+        char *ini = slurp(tu_path(rel));
+        const char *src = strstr(ini, "\nactive_mw.source = ");
+        ck_assert_msg(src != NULL, "%s: no active_mw.source", soc[i]);
+        src += strlen("\nactive_mw.source = ");
+        size_t len = strcspn(src, "\n");
+        int tags = 0;
+        for (const char *b = src; (b = memchr(b, '[', len - (size_t)(b - src))); b++) {
+            const char *end = memchr(b, ']', len - (size_t)(b - src));
+            ck_assert(end != NULL);
+            char row[80];
+            snprintf(row, sizeof row, "\n| %.*s |", (int)(end - b - 1), b + 1);
+            ck_assert_msg(strstr(sources, row), "%s: tag %s not in SOURCES.md", soc[i], row + 1);
+            tags++;
+        }
+        ck_assert_msg(tags > 0, "%s: active_mw.source cites no tag", soc[i]);
+        free(ini);
+
+        sim_profile *p;
+        lk_err e = {0};
+        ck_assert_msg(sim_profile_load(&p, soc[i], &e) == LK_OK, "%s", e.msg);
+        ck_assert_msg(p->active_mw > 0, "%s: active_mw %g", soc[i], p->active_mw);
+        char args[160], *out, *err;
+        snprintf(args, sizeof args, "sim --preset mobilellm-125m --profile %s --format csv", soc[i]);
+        ck_assert_int_eq(tu_run(args, &out, &err), 0);
+        double total = csv_col(out, "energy_mj_per_token");
+        double dynamic = csv_col(out, "energy_dynamic_mj");
+        double active = csv_col(out, "energy_active_mj");
+        double ms = csv_col(out, "latency_ms_per_token");
+        ck_assert_msg(fabs(dynamic - (csv_col(out, "energy_dram_mj") + csv_col(out, "energy_cache_mj") +
+                                      csv_col(out, "energy_mac_mj"))) < 2e-6,
+                      "%s: dynamic %.6f", soc[i], dynamic);
+        ck_assert_msg(fabs(active - p->active_mw * ms * 1e-3) < 1e-5 * active,
+                      "%s: active %.6f mJ, %g mW x %.6f ms", soc[i], active, p->active_mw, ms);
+        ck_assert_msg(fabs(total - (dynamic + active + csv_col(out, "energy_static_mj"))) < 2e-6,
+                      "%s: total %.6f", soc[i], total);
+        free(out);
+        free(err);
+        sim_profile_free(p);
+    }
+    free(sources);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("profile");
     TCase *tc = tcase_create("profile");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, shipped_profiles_load);
+    tcase_add_test(tc, phone_active_power);
     tcase_add_test(tc, sram_rule);
     tcase_add_test(tc, mac_energy);
     tcase_add_test(tc, fixture_values);

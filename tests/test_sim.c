@@ -687,7 +687,8 @@ END_TEST
  * row per published measurement, error_pct recomputed here from the
  * row's own figures; the rows a sustained figure was derived from
  * reproduce it (< 0.5%), the held-out ones meet issue 14's 25%, and the
- * floor stays below the prediction. A row naming no profile stops it
+ * floor is at most the prediction (equal on a profile with no sustained
+ * figure, a16's held-out row). A row naming no profile stops it
  * with the row's line and writes no file. */
 START_TEST(phone_accuracy_script)
 {
@@ -713,7 +714,7 @@ START_TEST(phone_accuracy_script)
                              src) == 9, "%s", line);
         rows++;
         ck_assert_msg(fabs(err_pct - (pred - meas) / meas * 100) < 0.06, "%s", line);
-        ck_assert_msg(floor_ms > 0 && floor_ms < pred, "%s", line);
+        ck_assert_msg(floor_ms > 0 && floor_ms <= pred, "%s", line);
         bool fit = !strcmp(cal, "yes");
         ck_assert(fit || !strcmp(cal, "no"));
         held += !fit;
