@@ -236,8 +236,9 @@ fuzz: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%) $(FUZZ)/seeds/ckpt $(FUZZ)/seeds/hf
 	         "(log $(FUZZ)/$$n.log)"; \
 	done; exit $$st
 
+# JOBS=N: the simulated sweeps as N shards on N cores (make-report.sh)
 report: $(BUILD)/lanky
-	@sh reports/make-report.sh $(BUILD)/lanky $(if $(QUICK),quick,full)
+	@JOBS=$(JOBS) sh reports/make-report.sh $(BUILD)/lanky $(if $(QUICK),quick,full)
 
 # Installed layout: the binary finds PREFIX/share/lanky/<folder> as it
 # finds the project's folders (common/project.h). The man page is made
