@@ -50,7 +50,7 @@ static const cli_opt opts[] = {
     {"repeats", true, "N     rounds of timed tokens, DRAM bandwidth read around each (default 1)"},
     {"seed", true, "S     seed of the generated weights (default 1)"},
     {"checkpoint", true, "FILE|DIR  a llama2.c version-0 checkpoint, or a Hugging Face folder (config.json + safetensors), instead of seeded weights"},
-    {"prompt", true, "N     also time a prefill of an N-token prompt (median of 3)"},
+    {"prompt", true, "N     also time a prefill of an N-token prompt (median of max(3, repeats) runs)"},
     {"batch", true, "N     prompt tokens per pass over the weights, 1 to 32 (default)"},
     {NULL, false, NULL},
 };
