@@ -146,6 +146,13 @@ check: $(DEPS_OK)
 	$(MAKE) BUILD=$(BUILD) fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
 	@echo "make check: all suites passed (plain, ASan+UBSan, portable-only and aarch64 builds, fuzzers)"
 
+# reports/cluster/slurm-sweep.sh end to end on a one-node SLURM that
+# tests/cluster-check.sh starts and stops on this machine (munged,
+# slurmctld, slurmd on localhost; about 20 s). .ci/run calls it.
+.PHONY: check-cluster
+check-cluster: $(BUILD)/lanky
+	sh tests/cluster-check.sh $(BUILD)
+
 # The aarch64 build's kernel and model suites under qemu-user, then its
 # logits against this build's (tests/logits-aarch64.sh): -cpu max has
 # the dot-product extension kern_neon.c uses, cortex-a53 not, so both
@@ -239,8 +246,9 @@ fuzz: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%) $(FUZZ)/seeds/ckpt $(FUZZ)/seeds/hf
 	         "(log $(FUZZ)/$$n.log)"; \
 	done; exit $$st
 
+# JOBS=N: the simulated sweeps as N shards on N cores (make-report.sh)
 report: $(BUILD)/lanky
-	@sh reports/make-report.sh $(BUILD)/lanky $(if $(QUICK),quick,full)
+	@JOBS=$(JOBS) sh reports/make-report.sh $(BUILD)/lanky $(if $(QUICK),quick,full)
 
 # Installed layout: the binary finds PREFIX/share/lanky/<folder> as it
 # finds the project's folders (common/project.h). The man page is made

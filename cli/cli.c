@@ -110,6 +110,10 @@ static void print_help(const cli_command *c)
     printf("  --%-10s %s\n  --%-10s %s\n", "format",
            "table|csv|json|jsonl|md (default table)",
            "help", "      this text (also -h)");
+    for (const cli_alias *al = c->aliases; al && al->letter; al++)
+        printf("%s -%c = --%s", al == c->aliases ? "aliases:" : ",", al->letter, al->name);
+    if (c->aliases)
+        printf("\n");
     if (!c->takes_spec)
         return;
     printf("\nmodel (SPEC; options after --preset/--config override it):\n");
@@ -205,6 +209,17 @@ static int refuse_option(const struct option *lo, const char *arg, const char *c
     return lk_fail(e, LK_EINPUT, "%s: unknown option (see 'lanky %s --help')", arg, cmd);
 }
 
+/* The code of the long option that alias letter ch stands for (li set
+ * to its index in lo), or ch itself when it is no alias. */
+static int alias_code(const cli_alias *al, const struct option *lo, int ch, int *li)
+{
+    for (; al && al->letter; al++)
+        for (int i = 0; al->letter == ch && lo[i].name; i++)
+            if (!strcmp(lo[i].name, al->name))
+                return *li = i, lo[i].val;
+    return ch;
+}
+
 int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
               lk_err *e)
 {
@@ -218,13 +233,19 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
     lo[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     lo[n] = (struct option){0};
 
+    /* ":h": a missing value comes back as ':', an unknown option as '?';
+     * then "p:" and the like for the aliases, each given its long option's
+     * code below */
+    char shorts[3 + 2 * CLI_MAX_OPTS] = ":h";
+    for (const cli_alias *al = c->aliases; al && al->letter; al++)
+        strcat(shorts, (char[]){al->letter, ':', 0});
     const char *sk[CLI_MAX_OPTS * 2], *sv[CLI_MAX_OPTS * 2];
     int ns = 0, ch, rc;
     opterr = 0;
     optind = 1;
-    /* ":h": a missing value comes back as ':', an unknown option as '?' */
     int li = 0;
-    while ((ch = getopt_long(argc, argv, ":h", lo, &li)) != -1) {
+    while ((ch = getopt_long(argc, argv, shorts, lo, &li)) != -1) {
+        ch = alias_code(c->aliases, lo, ch, &li);
         if (optarg && !*optarg) /* a file or number named "" is a slip */
             return lk_fail(e, LK_EINPUT, "--%s: empty value", lo[li].name);
         if (ch == OPT_HELP || ch == 'h') {

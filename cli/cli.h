@@ -26,6 +26,13 @@ typedef struct {
     const char *help; /* one line for --help */
 } cli_opt;
 
+/* A one-letter alias of a long option that takes a value (the command's
+ * own or a spec option), e.g. llama-bench's -p for --prompt. */
+typedef struct {
+    char letter;
+    const char *name; /* the long option's name, without "--" */
+} cli_alias;
+
 typedef struct {
     arch_spec spec;        /* finished, when the command takes a model */
     table_format format;   /* --format, default table */
@@ -46,6 +53,7 @@ typedef struct {
      * apply; the spec is left unfinished for the command to complete. */
     const char *spec_from;
     const cli_opt *opts;   /* the command's own options, {NULL} ended */
+    const cli_alias *aliases; /* one-letter aliases, {0} ended, or NULL */
     bool takes_args;       /* positional arguments (files, a folder) */
     int (*run)(const cli_args *a, lk_err *e);
 } cli_command;

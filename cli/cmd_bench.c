@@ -1,7 +1,23 @@
 /* cmd_bench.c -- `lanky bench`: real load / init / execute on this machine
- * (ref_bench, see ref/bench.h). */
+ * (ref_bench, see ref/bench.h), printed as llama-bench's records too.
+ *
+ * llama-bench (llama.cpp tools/llama-bench) prints one record per test:
+ * pp<N>, a prompt of N tokens, and tg<N>, N generated tokens, each
+ * repeated -r times; a test's samples_ns are the wall times of its whole
+ * runs, samples_ts = (n_prompt + n_gen) * 1e9 / samples_ns, and avg/stddev
+ * the mean and sample standard deviation of each (0 for one run). lanky's
+ * runs: a tg test is one round of --tokens decode tokens (the sum of their
+ * times, ref_bench_result.round_ms), a pp test one prefill
+ * (prefill_run_ms). Both records carry every lanky column as well, so a
+ * row of either is the same as lanky's one row was. README: the mapping.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include "../arch/layout.h"
+#include "../common/stats.h"
 #include "../ref/bench.h"
 #include "../ref/model.h"
 #include "cli.h"
@@ -15,6 +31,18 @@ static const char prefill_columns[] = ",prompt_tokens,prefill_ms,prefill_tokens_
  * --repeats (ref_bench_result) */
 static const char repeat_columns[] =
     ",repeats,execute_ms_mean,execute_ms_std,execute_ms_median,paired_dram_gbs";
+/* after them, llama-bench's fields of the record's test (see the top) */
+static const char llama_columns[] =
+    ",test,n_prompt,n_gen,n_depth,avg_ns,stddev_ns,avg_ts,stddev_ts,samples_ts,samples_ns";
+/* --format md: llama-bench's own Markdown table (its md printer) */
+static const char md_columns[] = "model,size,params,backend,threads,test,t/s";
+
+/* llama-bench's -p, -n, -r and -d where they mean the same in lanky: -d,
+ * the tokens in the KV cache before a generated token, is lanky's --ctx,
+ * the position a timed token decodes at (ref/bench.h). */
+static const cli_alias aliases[] = {
+    {'p', "prompt"}, {'n', "tokens"}, {'r', "repeats"}, {'d', "ctx"}, {0, NULL},
+};
 
 static const cli_opt opts[] = {
     {"threads", true, "N     worker threads (default: physical cores)"},
@@ -22,7 +50,7 @@ static const cli_opt opts[] = {
     {"repeats", true, "N     rounds of timed tokens, DRAM bandwidth read around each (default 1)"},
     {"seed", true, "S     seed of the generated weights (default 1)"},
     {"checkpoint", true, "FILE|DIR  a llama2.c version-0 checkpoint, a Hugging Face folder (config.json + safetensors) or a GGUF file, instead of seeded weights"},
-    {"prompt", true, "N     also time a prefill of an N-token prompt (median of 3)"},
+    {"prompt", true, "N     also time a prefill of an N-token prompt (median of max(3, repeats) runs)"},
     {"batch", true, "N     prompt tokens per pass over the weights, 1 to 32 (default)"},
     {NULL, false, NULL},
 };
@@ -31,6 +59,99 @@ static const cli_opt opts[] = {
 static void progress(const char *phase, int done, int total)
 {
     fprintf(stderr, "\r\033[Kbench: %s %d/%d", phase, done + 1, total);
+}
+
+/* One llama-bench test: its label and the figures of its runs. */
+typedef struct {
+    int64_t n_prompt, n_gen, n_depth;
+    const double *run_ms;
+    int runs;
+    char label[64];
+    double avg_ts, stddev_ts;
+    double ns[REF_BENCH_MAX_REPEAT], ts[REF_BENCH_MAX_REPEAT];
+} llama_test;
+
+/* Fill the label as llama-bench prints it ("pp512", "tg128",
+ * "tg128 @ d512") and the statistics of x->runs runs, from whole
+ * nanoseconds as llama-bench's clock gives them. */
+static void llama_stats(llama_test *x)
+{
+    int n = snprintf(x->label, sizeof x->label, x->n_gen ? "tg%lld" : "pp%lld",
+                     (long long)(x->n_gen ? x->n_gen : x->n_prompt));
+    if (x->n_depth > 0)
+        snprintf(x->label + n, sizeof x->label - n, " @ d%lld", (long long)x->n_depth);
+    for (int i = 0; i < x->runs; i++) {
+        x->ns[i] = round(x->run_ms[i] * 1e6);
+        x->ts[i] = (double)(x->n_prompt + x->n_gen) * 1e9 / x->ns[i];
+    }
+    x->avg_ts = lk_stats_mean(x->ts, x->runs);
+    x->stddev_ts = lk_stats_std(x->ts, x->runs);
+}
+
+static void put_llama(table *t, const llama_test *x)
+{
+    table_put(t, "test", "%s", x->label);
+    table_puti(t, "n_prompt", x->n_prompt);
+    table_puti(t, "n_gen", x->n_gen);
+    table_puti(t, "n_depth", x->n_depth);
+    table_putf(t, "avg_ns", lk_stats_mean(x->ns, x->runs), 0);
+    table_putf(t, "stddev_ns", lk_stats_std(x->ns, x->runs), 0);
+    table_putf(t, "avg_ts", x->avg_ts, 6);
+    table_putf(t, "stddev_ts", x->stddev_ts, 6);
+    table_put_list(t, "samples_ts", x->ts, x->runs, 9);
+    table_put_list(t, "samples_ns", x->ns, x->runs, 17);
+}
+
+/* lanky's own columns, the same on every record. */
+static void put_lanky(table *t, const cli_args *a, const ref_bench_result *r,
+                      int64_t prompt)
+{
+    table_put(t, "dtype", "%s", arch_dtype_name(a->spec.dtype));
+    table_puti(t, "threads", r->threads);
+    table_puti(t, "ctx", r->ctx); /* a checkpoint's spec is finished by ref_bench */
+    table_puti(t, "executed_layers", r->executed_layers);
+    table_putf(t, "load_ms", r->load_ms, 3);
+    table_putf(t, "init_ms", r->init_ms, 3);
+    table_putf(t, "execute_ms", r->execute_ms, 3);
+    table_putf(t, "tokens_per_s", r->tokens_per_s, 2);
+    table_putu(t, "weight_read_bytes_per_token", r->weight_bytes_per_token);
+    table_putu(t, "kv_read_bytes_per_token", r->kv_bytes_per_token);
+    table_putf(t, "gb_per_s",
+               (double)(r->weight_bytes_per_token + r->kv_bytes_per_token) / r->execute_ms / 1e6, 2);
+    table_putf(t, "matvec_ms", r->matvec_ms, 3);
+    table_putf(t, "attention_ms", r->attention_ms, 3);
+    table_putf(t, "other_ms", r->other_ms, 3);
+    if (prompt) {
+        table_puti(t, "prompt_tokens", prompt);
+        table_putf(t, "prefill_ms", r->prefill_ms, 3);
+        table_putf(t, "prefill_tokens_per_s", (double)prompt * 1e3 / r->prefill_ms, 1);
+    }
+    table_puti(t, "repeats", r->repeats);
+    table_putf(t, "execute_ms_mean", r->execute_ms_mean, 3);
+    table_putf(t, "execute_ms_std", r->execute_ms_std, 3);
+    table_putf(t, "execute_ms_median", r->execute_ms_median, 3);
+    table_putf(t, "paired_dram_gbs", r->paired_dram_gbs, 2);
+}
+
+/* A row of llama-bench's Markdown table, with its units: size in MiB
+ * (GiB from 1 GiB), params in M (B from 1e9), "mean ± std" t/s. */
+static void put_md(table *t, const ref_bench_result *r, const llama_test *x)
+{
+    arch_params p;
+    arch_params_count(&r->spec, &p, NULL); /* cannot fail: the spec is finished */
+    char type[16];
+    snprintf(type, sizeof type, "%s", arch_dtype_name(r->spec.dtype));
+    for (char *c = type; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    table_put(t, "model", "%s %s", r->spec.name, type);
+    double mib = (double)p.weight_bytes / (1 << 20);
+    table_put(t, "size", mib < 1024 ? "%.2f MiB" : "%.2f GiB", mib < 1024 ? mib : mib / 1024);
+    table_put(t, "params", p.total < 1000000000 ? "%.2f M" : "%.2f B",
+              (double)p.total / (p.total < 1000000000 ? 1e6 : 1e9));
+    table_put(t, "backend", "CPU");
+    table_puti(t, "threads", r->threads);
+    table_put(t, "test", "%s", x->label);
+    table_put(t, "t/s", "%.2f ± %.2f", x->avg_ts, x->stddev_ts);
 }
 
 static int run(const cli_args *a, lk_err *e)
@@ -50,54 +171,52 @@ static int run(const cli_args *a, lk_err *e)
     ref_bench_opts o = {(int)threads, (int)tokens, (uint64_t)seed,
                         cli_value(a, "checkpoint"), prompt, batch,
                         isatty(STDERR_FILENO) ? progress : NULL, (int)repeat};
-    ref_bench_result r;
-    rc = ref_bench(&a->spec, &o, &r, e);
+    ref_bench_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return lk_fail(e, LK_ERUN, "out of memory");
+    rc = ref_bench(&a->spec, &o, r, e);
     if (o.progress)
         fputs("\r\033[K", stderr);
-    if (rc)
-        return rc;
-    char cols[sizeof columns + sizeof prefill_columns + sizeof repeat_columns];
-    snprintf(cols, sizeof cols, "%s%s%s", columns, prompt ? prefill_columns : "",
-             repeat_columns);
-    table *t = table_new(cols);
-    if (!t || table_row(t))
-        return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
-    table_put(t, "dtype", "%s", arch_dtype_name(a->spec.dtype));
-    table_puti(t, "threads", r.threads);
-    table_puti(t, "ctx", r.ctx); /* a checkpoint's spec is finished by ref_bench */
-    table_puti(t, "executed_layers", r.executed_layers);
-    table_putf(t, "load_ms", r.load_ms, 3);
-    table_putf(t, "init_ms", r.init_ms, 3);
-    table_putf(t, "execute_ms", r.execute_ms, 3);
-    table_putf(t, "tokens_per_s", r.tokens_per_s, 2);
-    table_putu(t, "weight_read_bytes_per_token", r.weight_bytes_per_token);
-    table_putu(t, "kv_read_bytes_per_token", r.kv_bytes_per_token);
-    table_putf(t, "gb_per_s",
-               (double)(r.weight_bytes_per_token + r.kv_bytes_per_token) / r.execute_ms / 1e6, 2);
-    table_putf(t, "matvec_ms", r.matvec_ms, 3);
-    table_putf(t, "attention_ms", r.attention_ms, 3);
-    table_putf(t, "other_ms", r.other_ms, 3);
-    if (prompt) {
-        table_puti(t, "prompt_tokens", prompt);
-        table_putf(t, "prefill_ms", r.prefill_ms, 3);
-        table_putf(t, "prefill_tokens_per_s", (double)prompt * 1e3 / r.prefill_ms, 1);
+    /* llama-bench's order: the prompt test, then the generation test;
+     * lanky's prefill starts at position 0, its tokens decode at ctx */
+    llama_test x[2] = {
+        {.n_prompt = prompt, .run_ms = r->prefill_run_ms, .runs = r->prefills},
+        {.n_gen = tokens, .n_depth = r->ctx, .run_ms = r->round_ms, .runs = r->repeats},
+    };
+    char cols[sizeof columns + sizeof prefill_columns + sizeof repeat_columns +
+              sizeof llama_columns];
+    snprintf(cols, sizeof cols, "%s%s%s%s", columns, prompt ? prefill_columns : "",
+             repeat_columns, llama_columns);
+    bool md = a->format == TABLE_MD;
+    table *t = rc ? NULL : table_new(md ? md_columns : cols);
+    if (!rc && !t)
+        rc = lk_fail(e, LK_ERUN, "out of memory");
+    for (int i = prompt ? 0 : 1; !rc && i < 2; i++) {
+        llama_stats(&x[i]);
+        if (table_row(t)) {
+            rc = lk_fail(e, LK_ERUN, "out of memory");
+        } else if (md) {
+            put_md(t, r, &x[i]);
+        } else {
+            put_lanky(t, a, r, prompt);
+            put_llama(t, &x[i]);
+        }
     }
-    table_puti(t, "repeats", r.repeats);
-    table_putf(t, "execute_ms_mean", r.execute_ms_mean, 3);
-    table_putf(t, "execute_ms_std", r.execute_ms_std, 3);
-    table_putf(t, "execute_ms_median", r.execute_ms_median, 3);
-    table_putf(t, "paired_dram_gbs", r.paired_dram_gbs, 2);
-    rc = cli_print(a, t, e);
+    if (!rc)
+        rc = cli_print(a, t, e);
     table_free(t);
+    free(r);
     return rc;
 }
 
 const cli_command cmd_bench = {
     .name = "bench",
     .summary = "measure load, init and per-token decode time on this machine",
-    .usage = "lanky bench SPEC|--checkpoint FILE [--threads N] [--tokens N] [--repeats N] [--seed S] [--prompt N [--batch N]]",
+    .usage = "lanky bench SPEC|--checkpoint FILE [--threads N] [--tokens|-n N] [--repeats|-r N] "
+             "[--seed S] [--prompt|-p N [--batch N]] [-d CTX]",
     .takes_spec = true,
     .spec_from = "checkpoint",
     .opts = opts,
+    .aliases = aliases,
     .run = run,
 };

@@ -1,5 +1,6 @@
 /* cmd_sweep.c -- `lanky sweep`: run sweep files (reports/sweep.h) over
- * profiles and write one CSV per file. */
+ * profiles and write one CSV per file, or one shard's part of each
+ * (--shard K/N), or join the parts of all shards (--merge). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ static const cli_opt opts[] = {
     {"repeats", true, "N     measurement rounds, DRAM bandwidth read around each (default 1)"},
     {"threads", true, "N     measurement threads (default: physical cores)"},
     {"out", true, "DIR   write DIR/<sweep>.csv (default: print one sweep)"},
+    {"shard", true, "K/N   run only rows i with i % N == K-1, into DIR/<sweep>.shard-K-of-N.csv"},
+    {"merge", false, "      DIR... are shards' --out folders: join their parts into --out DIR"},
     {NULL, false, NULL},
 };
 
@@ -51,6 +54,15 @@ static int parse_opts(const cli_args *a, sweep_opts *o, char *list,
         return rc;
     o->bench.threads = (int)n;
     o->bench.seed = 1;
+    const char *shard = cli_value(a, "shard");
+    int used = 0;
+    if (shard && (sscanf(shard, "%d/%d%n", &o->shard, &o->shards, &used) != 2 ||
+                  shard[used] || o->shards < 1 || o->shards > SWEEP_MAX_SHARDS ||
+                  o->shard < 1 || o->shard > o->shards))
+        return lk_fail(e, LK_EINPUT, "--shard: '%s' is not K/N with 1 <= K <= N <= %d",
+                       shard, SWEEP_MAX_SHARDS);
+    if (shard && !cli_value(a, "out"))
+        return lk_fail(e, LK_EINPUT, "--shard: needs --out DIR (its part files go there)");
     return LK_OK;
 }
 
@@ -89,13 +101,18 @@ static int make_dir(const char *dir, lk_err *e)
     return rc;
 }
 
-/* Output path of one sweep; refuses to overwrite the sweep file itself. */
-static int out_path(const char *in, const char *dir, char *buf, size_t size,
-                    lk_err *e)
+/* Output path of one sweep (of its shard o->shard when o->shards);
+ * refuses to overwrite the sweep file itself. */
+static int out_path(const char *in, const char *dir, const sweep_opts *o, char *buf,
+                    size_t size, lk_err *e)
 {
-    char name[256];
+    char name[256], file[512];
     sweep_name(in, name, sizeof name);
-    snprintf(buf, size, "%s/%s.csv", dir, name);
+    if (o->shards)
+        sweep_part_name(name, o->shard, o->shards, file, sizeof file);
+    else
+        snprintf(file, sizeof file, "%s.csv", name);
+    snprintf(buf, size, "%s/%s", dir, file);
     struct stat a, b;
     if (stat(in, &a) == 0 && stat(buf, &b) == 0 && a.st_dev == b.st_dev &&
         a.st_ino == b.st_ino)
@@ -124,7 +141,8 @@ static int run_one(const char *in, sweep_opts *o, table **t, int *status, int *r
 /* Write every table to DIR/<sweep>.csv, whole or not at all: all are
  * written and flushed to temporary files (a full disk shows here, with
  * the file's name) before the first replaces its old output. */
-static int save_all(const cli_args *a, const char *dir, table **t, lk_err *e)
+static int save_all(const cli_args *a, const char *dir, const sweep_opts *so, table **t,
+                    lk_err *e)
 {
     lk_outfile *o = calloc((size_t)a->npos, sizeof *o);
     if (!o)
@@ -132,7 +150,7 @@ static int save_all(const cli_args *a, const char *dir, table **t, lk_err *e)
     char path[4096];
     int rc = LK_OK, n = 0;
     for (; !rc && n < a->npos; n++)
-        if (!(rc = out_path(a->pos[n], dir, path, sizeof path, e)) &&
+        if (!(rc = out_path(a->pos[n], dir, so, path, sizeof path, e)) &&
             !(rc = lk_outfile_open(&o[n], path, e)) &&
             (rc = table_write(t[n], TABLE_CSV, o[n].f, e)))
             lk_prefix(e, "%s", path);
@@ -161,8 +179,28 @@ static int same_names(const cli_args *a, lk_err *e)
     return LK_OK;
 }
 
+/* --merge DIR... --out DIR: the shards' parts joined (sweep_merge). */
+static int merge(const cli_args *a, lk_err *e)
+{
+    static const char *const alone[] = {"profiles", "mode", "policy", "measure", "tokens",
+                                        "repeats", "threads", "shard"};
+    for (size_t i = 0; i < sizeof alone / sizeof *alone; i++)
+        if (cli_value(a, alone[i]))
+            return lk_fail(e, LK_EINPUT, "--%s: --merge takes only folders and --out DIR",
+                           alone[i]);
+    const char *out = cli_value(a, "out");
+    if (!out)
+        return lk_fail(e, LK_EINPUT, "--merge: needs --out DIR");
+    if (a->npos == 0)
+        return lk_fail(e, LK_EINPUT, "--merge: no folder of parts given");
+    int rc = make_dir(out, e);
+    return rc ? rc : sweep_merge(a->pos, a->npos, out, e);
+}
+
 static int run(const cli_args *a, lk_err *e)
 {
+    if (cli_value(a, "merge"))
+        return merge(a, e);
     if (a->npos == 0)
         return lk_fail(e, LK_EINPUT, "no sweep file given (see lanky sweep --help)");
     const char *dir = cli_value(a, "out");
@@ -180,7 +218,7 @@ static int run(const cli_args *a, lk_err *e)
         rc = make_dir(dir, e);
     char path[4096];
     for (int i = 0; !rc && dir && i < a->npos; i++) /* refused before any sweep runs */
-        rc = out_path(a->pos[i], dir, path, sizeof path, e);
+        rc = out_path(a->pos[i], dir, &o, path, sizeof path, e);
     int worst = LK_OK, rows = 0;
     table **t = calloc((size_t)a->npos, sizeof *t);
     if (!rc && !t)
@@ -192,7 +230,7 @@ static int run(const cli_args *a, lk_err *e)
             worst = status;
     }
     if (!rc)
-        rc = dir ? save_all(a, dir, t, e) : cli_print(a, t[0], e);
+        rc = dir ? save_all(a, dir, &o, t, e) : cli_print(a, t[0], e);
     for (int i = 0; t && i < a->npos; i++)
         table_free(t[i]);
     free(t);
@@ -207,7 +245,8 @@ const cli_command cmd_sweep = {
     .name = "sweep",
     .summary = "run sweep files (one model per CSV row) over profiles",
     .usage = "lanky sweep FILE.csv... [--profiles A,B] [--mode analytic|exact] [--policy P] "
-             "[--measure [--tokens N] [--repeats N] [--threads N]] [--out DIR]",
+             "[--measure [--tokens N] [--repeats N] [--threads N]] [--out DIR [--shard K/N]]\n"
+             "       lanky sweep --merge DIR... --out DIR",
     .takes_spec = false,
     .opts = opts,
     .takes_args = true,

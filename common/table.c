@@ -19,6 +19,7 @@
 typedef struct {
     char *text;   /* NULL when never set */
     bool numeric;
+    bool list;    /* numbers joined by ';' (table_put_list): a JSON array */
 } cell;
 
 struct table {
@@ -102,6 +103,7 @@ static void put(table *t, const char *col, bool numeric, const char *fmt,
     if (vasprintf(&c->text, fmt, ap) < 0)
         c->text = NULL;
     c->numeric = numeric;
+    c->list = false;
 }
 
 void table_put(table *t, const char *col, const char *fmt, ...)
@@ -148,6 +150,25 @@ void table_putf(table *t, const char *col, double v, int decimals)
 void table_putg(table *t, const char *col, double v, int digits)
 {
     put_real(t, col, "%.*g", digits, v);
+}
+
+void table_put_list(table *t, const char *col, const double *v, int n, int digits)
+{
+    bool finite = true;
+    size_t size = 0;
+    char *text = NULL;
+    FILE *f = open_memstream(&text, &size);
+    for (int i = 0; f && i < n; i++) {
+        fprintf(f, "%s%.*g", i ? ";" : "", digits, v[i]);
+        finite = finite && isfinite(v[i]);
+    }
+    if (!f || fclose(f)) {
+        free(text);
+        text = NULL;
+    }
+    table_put(t, col, "%s", text ? text : "");
+    t->cells[(t->nrows - 1) * t->ncols + col_index(t, col)].list = finite && text;
+    free(text);
 }
 
 int table_rows(const table *t) { return t->nrows; }
@@ -254,9 +275,15 @@ static cJSON *json_row(const table *t, int r)
     cJSON *obj = cJSON_CreateObject();
     for (int c = 0; obj && c < t->ncols; c++) {
         const cell *x = &t->cells[r * t->ncols + c];
+        char *array = NULL;
         if (!x->text)
             cJSON_AddNullToObject(obj, t->cols[c]);
-        else if (x->numeric)
+        else if (x->list && asprintf(&array, "[%s]", x->text) > 0) {
+            for (char *p = array; (p = strchr(p, ';'));)
+                *p = ',';
+            cJSON_AddItemToObject(obj, t->cols[c], cJSON_CreateRaw(array));
+            free(array);
+        } else if (x->numeric)
             cJSON_AddItemToObject(obj, t->cols[c], cJSON_CreateRaw(x->text));
         else
             cJSON_AddStringToObject(obj, t->cols[c], x->text);

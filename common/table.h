@@ -47,6 +47,11 @@ void table_putf(table *t, const char *col, double v, int decimals);
 /* v with `digits` significant digits (%.*g): 9 give a float back exactly. */
 void table_putg(table *t, const char *col, double v, int digits);
 
+/* n numbers with `digits` significant digits, joined by ';' in text and
+ * CSV ("1.5;2;2.25"), a JSON array in json and jsonl (llama-bench's
+ * samples_ts); a list with NaN or infinity is text in JSON too. */
+void table_put_list(table *t, const char *col, const double *v, int n, int digits);
+
 /* Read back, for reports and tests: number of rows/columns, a cell. */
 int table_rows(const table *t);
 int table_cols(const table *t);

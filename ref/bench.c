@@ -30,21 +30,23 @@ static void step(const ref_bench_opts *o, const char *phase, int done, int total
         o->progress(phase, done, total);
 }
 
-/* The median of three prefills of o->prompt tokens (positions 0.., over
- * the cache the decode timing used); tok: o->prompt slots. */
+/* The median of r->prefills prefills of o->prompt tokens (positions 0..,
+ * over the cache the decode timing used), each kept in r->prefill_run_ms;
+ * tok: o->prompt slots. */
 static double time_prefill(ref_state *st, int64_t *tok, const ref_bench_opts *o,
-                           int64_t vocab)
+                           int64_t vocab, ref_bench_result *r)
 {
-    double ms[3];
-    for (int r = 0; r < 3; r++) {
-        step(o, "prefill", r, 3);
+    double ms[REF_BENCH_MAX_REPEAT];
+    int n = r->prefills;
+    for (int k = 0; k < n; k++) {
+        step(o, "prefill", k, n);
         for (int64_t i = 0; i < o->prompt; i++)
-            tok[i] = (i * 7 + r + 1) % vocab;
+            tok[i] = (i * 7 + k + 1) % vocab;
         double t0 = lk_clock_ms();
         ref_prefill(st, tok, o->prompt, o->batch);
-        ms[r] = lk_clock_ms() - t0;
+        ms[k] = r->prefill_run_ms[k] = lk_clock_ms() - t0;
     }
-    return lk_stats_median(ms, 3);
+    return lk_stats_median(ms, n);
 }
 
 static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
@@ -97,6 +99,8 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
                 round[i] = lk_clock_ms() - t0;
             }
             gbs += ref_stream_gbs(&dram, p);
+            for (int i = 0; i < n; i++)
+                r->round_ms[k] += round[i];
             round_ms[k] = lk_stats_median(round, n);
         }
         r->repeats = rounds;
@@ -110,10 +114,13 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
         r->attention_ms = st.time_ms[REF_TIME_ATTENTION] / n;
         r->other_ms = st.time_ms[REF_TIME_OTHER] / n;
         r->tokens_per_s = 1e3 / r->execute_ms;
-        if (o->prompt > 0)
-            r->prefill_ms = time_prefill(&st, tok, o, spec.vocab);
+        if (o->prompt > 0) {
+            r->prefills = rounds > 3 ? rounds : 3;
+            r->prefill_ms = time_prefill(&st, tok, o, spec.vocab, r);
+        }
         r->executed_layers = arch_executed_layers(&spec);
         r->ctx = spec.ctx;
+        r->spec = spec;
         arch_params ap;
         arch_params_count(&spec, &ap, NULL); /* cannot fail: spec is finished */
         r->weight_bytes_per_token = ap.weight_read_bytes;

@@ -12,7 +12,11 @@
  * (it changes 2x within minutes on a shared VM);
  *
  * and, when asked (prompt > 0), the time to first token: a prefill of
- * `prompt` tokens (ref_prefill), median of three.
+ * `prompt` tokens (ref_prefill), median of max(3, repeat) runs.
+ *
+ * Every run is kept, as llama-bench keeps its repetitions: round_ms (a
+ * round's tokens, the whole of one "tg" test) and prefill_run_ms (one
+ * "pp" test each); lanky bench prints their llama-bench statistics.
  */
 #ifndef REF_BENCH_H
 #define REF_BENCH_H
@@ -58,6 +62,11 @@ typedef struct {
     int repeats;
     double execute_ms_mean, execute_ms_std, execute_ms_median;
     double paired_dram_gbs; /* mean of the 2 x repeats DRAM readings */
+    double round_ms[REF_BENCH_MAX_REPEAT]; /* [repeats]: the sum of each
+                                              round's token times */
+    int prefills;                          /* prompt > 0: max(3, repeats) */
+    double prefill_run_ms[REF_BENCH_MAX_REPEAT]; /* [prefills], in order */
+    arch_spec spec; /* the spec measured, finished (a checkpoint's shape) */
 } ref_bench_result;
 
 /* Measure s as o asks, with a pool of o->threads. Errors: those of

@@ -10,6 +10,14 @@
 # fewer sweeps and simulates analytically only; it writes the same files.
 # Progress goes to stderr.
 #
+# JOBS=N in the environment (make report JOBS=N) first runs the sweeps
+# that are only simulated as N shards each (lanky sweep --shard K/N), N
+# at a time with GNU parallel, and joins each sweep's parts (lanky sweep
+# --merge): the same files as a serial run, byte for byte. The measured
+# sweeps then run one after the other with nothing else running, as in a
+# serial run: two timed runs on the same cores at once would time each
+# other. JOBS unset or empty: the serial run.
+#
 # Whole or nothing: everything is built in reports/out.tmp and replaces
 # reports/out as a whole at the end, so an interrupted run (Ctrl-C during
 # a sweep or a gnuplot figure) leaves the previous complete report and
@@ -66,14 +74,36 @@ trap 'rm -rf "$out"; exit 130' INT TERM HUP
 trap 'rc=$?; [ $rc = 0 ] || rm -rf "$out"' EXIT
 mkdir -p "$out"
 
+# settings NAME: how sweep NAME runs, in $measure and $mode
+settings() {
+    measure="" mode=analytic
+    case " $measured " in *" $1 "*) measure="--measure --tokens $tokens --repeats $rounds" ;; esac
+    case " $exact " in *" $1 "*) mode=exact ;; esac
+}
+jobs=${JOBS:-}
+case $jobs in
+'') ;;
+*[!0-9]* | 0*) echo "make-report.sh: JOBS must be a number, 1 or more, not '$jobs'" >&2; exit 2 ;;
+*) parallel --version 2>/dev/null | grep -q '^GNU parallel' || {
+       echo "make-report.sh: JOBS=$jobs needs GNU parallel (Debian's parallel, scripts/deps.sh)" >&2
+       exit 2
+   }
+   say "simulated sweeps: $jobs shards each, $jobs at a time (GNU parallel)"
+   for f in sweeps/*.csv; do # one line per shard: FILE MODE K
+       settings "$(basename "$f" .csv)"
+       [ -n "$measure" ] || seq 1 "$jobs" | sed "s|^|$f $mode |"
+   done | parallel --will-cite -j "$jobs" --halt now,fail=1 --colsep ' ' \
+       "$lanky" sweep {1} --profiles "$profiles" --mode {2} --shard "{3}/$jobs" --out "$out/parts"
+   "$lanky" sweep --merge "$out/parts" --out "$out"
+   rm -rf "$out/parts" ;;
+esac
 n=$(ls sweeps/*.csv | wc -l)
 i=0
 for f in sweeps/*.csv; do
     i=$((i + 1))
     name=$(basename "$f" .csv)
-    measure="" mode=analytic
-    case " $measured " in *" $name "*) measure="--measure --tokens $tokens --repeats $rounds" ;; esac
-    case " $exact " in *" $name "*) mode=exact ;; esac
+    settings "$name"
+    [ -z "$jobs" ] || [ -n "$measure" ] || continue # done above
     say "[$i/$n] sweep $name ($mode${measure:+, measured})"
     # shellcheck disable=SC2086
     "$lanky" sweep "$f" --profiles "$profiles" --mode $mode $measure --out "$out"

@@ -2,6 +2,8 @@
  * transformer (see sweep.h). */
 #include "sweep.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
+#include "../common/outfile.h"
 #include "../common/stats.h"
 #include "rows.h"
 #include "csvin.h"
@@ -29,6 +32,7 @@ static const char measured_columns[] =
 
 typedef struct {
     long line;
+    long index;         /* data record of the file, 0-based, bad ones counted */
     char name[LABEL], group[LABEL];
     arch_spec spec;
 } sweep_row;
@@ -40,6 +44,7 @@ typedef struct {
     char **cols;        /* header, '-' turned into '_' */
     sweep_row *rows;
     int nrows, cap;
+    long records;       /* data records read so far, this shard's or not */
     int status;         /* worst code of a bad row */
 } sweep;
 
@@ -147,6 +152,9 @@ static int read_row(void *ctx, long line, int n, char **f, lk_err *e)
     sweep *w = ctx;
     if (!w->ncols)
         return read_header(w, line, n, f, e);
+    long index = w->records++;
+    if (w->o->shards && index % w->o->shards != w->o->shard - 1)
+        return LK_OK; /* another shard's row: its bad values are that shard's to report */
     if (n != w->ncols) { /* an empty cell is written as an empty field */
         bad(w, line, LK_EINPUT, "%d fields but the header has %d columns", n,
             w->ncols);
@@ -163,6 +171,7 @@ static int read_row(void *ctx, long line, int n, char **f, lk_err *e)
     sweep_row *r = &w->rows[w->nrows];
     memset(r, 0, sizeof *r);
     r->line = line;
+    r->index = index;
     lk_err re = {0};
     if (build_row(w, r, n, f, &re))
         bad(w, line, re.code, "%s", re.msg);
@@ -171,11 +180,13 @@ static int read_row(void *ctx, long line, int n, char **f, lk_err *e)
     return LK_OK;
 }
 
-static void put_row_spec(table *t, const sweep_row *r)
+static void put_row_spec(table *t, const sweep_row *r, int shards)
 {
     const arch_spec *s = &r->spec;
     arch_params p;
     arch_params_count(s, &p, NULL); /* cannot fail: arch_spec_finish ran it */
+    if (shards)
+        table_puti(t, SWEEP_ROW_COLUMN, r->index);
     table_put(t, "name", "%s", r->name);
     table_put(t, "group", "%s", r->group);
     rep_put_spec(t, s);
@@ -287,7 +298,7 @@ static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
         }
         if (table_row(t))
             return LK_ERUN;
-        put_row_spec(t, r);
+        put_row_spec(t, r, o->shards);
         if (o->nprofiles)
             rep_put_sim(t, prof[i], &r->spec, &o->sim, &x);
         if (m)
@@ -323,7 +334,9 @@ static int run_all(sweep *w, sim_profile **prof, table **out, lk_err *e)
 {
     const sweep_opts *o = w->o;
     char cols[sizeof spec_columns + 2048] = "";
-    strcpy(cols, spec_columns);
+    if (o->shards)
+        strcpy(cols, SWEEP_ROW_COLUMN ",");
+    strcat(cols, spec_columns);
     if (o->nprofiles)
         add_columns(cols, rep_sim_columns);
     if (o->measure)
@@ -394,4 +407,298 @@ void sweep_name(const char *path, char *buf, int size)
     if (n > 4 && !strcmp(base + n - 4, ".csv"))
         n -= 4;
     snprintf(buf, size, "%.*s", n, base);
+}
+
+void sweep_part_name(const char *name, int k, int n, char *buf, int size)
+{
+    snprintf(buf, size, "%s.shard-%d-of-%d.csv", name, k, n);
+}
+
+/* ---- joining the parts of sharded runs (sweep_merge) ------------------ */
+
+typedef struct {
+    char name[256];    /* the sweep's */
+    int k, n;
+    int seq;           /* order found, for a duplicate's message */
+    char *path;
+} part;
+
+typedef struct {
+    long index;        /* its sweep_row */
+    int seq;           /* order read, to keep a spec's profile rows in order */
+    char **f;          /* the fields after sweep_row */
+} part_row;
+
+typedef struct {
+    const part *p;
+    int ncols;         /* header fields, sweep_row included */
+    char **head;       /* the group's header (its first part's) */
+    bool first;        /* reading the group's first part */
+    long last;         /* sweep_row of the part's previous row; -1 none
+                          yet, -2 before the header */
+    part_row *rows;
+    int nrows, cap;
+} merge;
+
+/* Whether file is NAME.shard-K-of-N.csv, exactly as sweep_part_name
+ * writes it (no "01", no "+1"); fills p. */
+static bool parse_part(const char *file, part *p)
+{
+    const char *s = NULL;
+    for (const char *q = file; (q = strstr(q, ".shard-")); q++)
+        s = q;
+    if (!s || s == file || s - file >= (long)sizeof p->name ||
+        sscanf(s, ".shard-%d-of-%d", &p->k, &p->n) != 2 || p->n < 1 ||
+        p->n > SWEEP_MAX_SHARDS || p->k < 1 || p->k > p->n)
+        return false;
+    snprintf(p->name, sizeof p->name, "%.*s", (int)(s - file), file);
+    char again[512];
+    sweep_part_name(p->name, p->k, p->n, again, sizeof again);
+    return !strcmp(again, file);
+}
+
+/* Every part file in dirs, into *out (unsorted). */
+static int find_parts(const char *const *dirs, int ndirs, part **out, int *n, lk_err *e)
+{
+    int cap = 0, rc = LK_OK;
+    *out = NULL;
+    *n = 0;
+    for (int d = 0; !rc && d < ndirs; d++) {
+        DIR *dir = opendir(dirs[d]);
+        if (!dir)
+            return lk_fail(e, LK_EINPUT, "%s: %s", dirs[d], strerror(errno));
+        for (struct dirent *de; !rc && (de = readdir(dir));) {
+            part p = {.seq = *n};
+            if (!parse_part(de->d_name, &p))
+                continue;
+            if (*n == cap) {
+                cap = cap ? 2 * cap : 64;
+                part *more = realloc(*out, cap * sizeof *more);
+                if (!more) {
+                    rc = lk_fail(e, LK_ERUN, "out of memory");
+                    break;
+                }
+                *out = more;
+            }
+            if (asprintf(&p.path, "%s/%s", dirs[d], de->d_name) < 0)
+                rc = lk_fail(e, LK_ERUN, "out of memory");
+            else
+                (*out)[(*n)++] = p;
+        }
+        closedir(dir);
+    }
+    return rc;
+}
+
+static int part_order(const void *a, const void *b)
+{
+    const part *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->k != y->k ? x->k - y->k : x->seq - y->seq;
+}
+
+static int row_order(const void *a, const void *b)
+{
+    const part_row *x = a, *y = b;
+    return x->index != y->index ? (x->index > y->index) - (x->index < y->index)
+                                : x->seq - y->seq;
+}
+
+/* The parts p[0..n-1] of one sweep: all of one N, K = 1..N once each. */
+static int check_group(const part *p, int n, const char *const *dirs, int ndirs, lk_err *e)
+{
+    int want = 1;
+    for (int j = 0; j < n; j++) {
+        if (p[j].n != p[0].n)
+            return lk_fail(e, LK_EINPUT, "%s: a part of %d shards, but %s is of %d",
+                           p[j].path, p[j].n, p[0].path, p[0].n);
+        if (p[j].k < want)
+            return lk_fail(e, LK_EINPUT, "%s: shard %d/%d of %s is also %s", p[j].path,
+                           p[j].k, p[j].n, p[j].name, p[j - 1].path);
+        if (p[j].k > want)
+            break;
+        want++;
+    }
+    if (want <= p[0].n) {
+        char file[512];
+        sweep_part_name(p[0].name, want, p[0].n, file, sizeof file);
+        return lk_fail(e, LK_EINPUT, "%s: shard %d/%d missing (no %s in %s%s)", p[0].name,
+                       want, p[0].n, file, dirs[0], ndirs > 1 ? " or the other folders" : "");
+    }
+    return LK_OK;
+}
+
+/* A header the table can hold: sweep_row first, then names that need no
+ * quoting, each once. */
+static int check_head(const merge *m, int n, char **f, long line, lk_err *e)
+{
+    if (n < 2 || strcmp(f[0], SWEEP_ROW_COLUMN))
+        return lk_fail(e, LK_EINPUT, "%s:%ld: not a shard's part (its first column is not "
+                       SWEEP_ROW_COLUMN ")", m->p->path, line);
+    for (int i = 0; i < n; i++) {
+        if (!f[i][0] || strpbrk(f[i], ",\"\r\n"))
+            return lk_fail(e, LK_EINPUT, "%s:%ld: column %d: not a sweep column name",
+                           m->p->path, line, i + 1);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(f[i], f[j]))
+                return lk_fail(e, LK_EINPUT, "%s:%ld: column '%s' appears twice",
+                               m->p->path, line, f[i]);
+    }
+    return LK_OK;
+}
+
+/* The header: the group's first part's, which every other part repeats. */
+static int merge_head(merge *m, long line, int n, char **f, lk_err *e)
+{
+    m->last = -1;
+    if (!m->first) {
+        bool same = n == m->ncols;
+        for (int i = 0; same && i < n; i++)
+            same = !strcmp(f[i], m->head[i]);
+        return same ? LK_OK : lk_fail(e, LK_EINPUT, "%s:%ld: header differs from %s's",
+                                      m->p->path, line, m->p[-1].path);
+    }
+    int rc = check_head(m, n, f, line, e);
+    if (rc)
+        return rc;
+    if (!(m->head = calloc(n, sizeof *m->head)))
+        return lk_fail(e, LK_ERUN, "out of memory");
+    m->ncols = n;
+    for (int i = 0; i < n; i++)
+        if (!(m->head[i] = strdup(f[i])))
+            return lk_fail(e, LK_ERUN, "out of memory");
+    return LK_OK;
+}
+
+static int merge_row(void *ctx, long line, int n, char **f, lk_err *e)
+{
+    merge *m = ctx;
+    const part *p = m->p;
+    if (m->last == -2)
+        return merge_head(m, line, n, f, e);
+    if (n != m->ncols)
+        return lk_fail(e, LK_EINPUT, "%s:%ld: %d fields but the header has %d columns",
+                       p->path, line, n, m->ncols);
+    char *end;
+    errno = 0;
+    long index = strtol(f[0], &end, 10);
+    if (errno || end == f[0] || *end || index < 0 || index % p->n != p->k - 1 ||
+        index < m->last)
+        return lk_fail(e, LK_EINPUT, "%s:%ld: " SWEEP_ROW_COLUMN " '%s' is not a row of "
+                       "shard %d/%d, or goes back", p->path, line, f[0], p->k, p->n);
+    m->last = index;
+    if (m->nrows == m->cap) {
+        int cap = m->cap ? 2 * m->cap : 256;
+        part_row *more = realloc(m->rows, cap * sizeof *more);
+        if (!more)
+            return lk_fail(e, LK_ERUN, "out of memory");
+        m->rows = more;
+        m->cap = cap;
+    }
+    part_row *r = &m->rows[m->nrows];
+    *r = (part_row){.index = index, .seq = m->nrows, .f = calloc(n - 1, sizeof *r->f)};
+    if (!r->f)
+        return lk_fail(e, LK_ERUN, "out of memory");
+    m->nrows++; /* freed from here on, whatever fails */
+    for (int i = 1; i < n; i++)
+        if (!(r->f[i - 1] = strdup(f[i])))
+            return lk_fail(e, LK_ERUN, "out of memory");
+    return LK_OK;
+}
+
+static void merge_free(merge *m)
+{
+    for (int i = 0; i < m->nrows; i++) {
+        for (int c = 0; c + 1 < m->ncols; c++)
+            free(m->rows[i].f[c]);
+        free(m->rows[i].f);
+    }
+    for (int i = 0; m->head && i < m->ncols; i++)
+        free(m->head[i]);
+    free(m->head);
+    free(m->rows);
+}
+
+/* Read the parts p[0..n-1] of one sweep into the table *t, rows in the
+ * sweep file's order. */
+static int merge_group(const part *p, int n, table **t, lk_err *e)
+{
+    merge m = {.first = true};
+    int rc = LK_OK;
+    for (int j = 0; !rc && j < n; j++) {
+        m.p = &p[j];
+        m.last = -2; /* the next record is a header */
+        rc = csvin_read(p[j].path, merge_row, &m, e);
+        if (!rc && m.last == -2)
+            rc = lk_fail(e, LK_EINPUT, "%s: empty file (no header row)", p[j].path);
+        m.first = false;
+    }
+    char *cols = NULL;
+    size_t size = 0;
+    FILE *f = rc ? NULL : open_memstream(&cols, &size);
+    for (int c = 1; f && c < m.ncols; c++)
+        fprintf(f, "%s%s", c > 1 ? "," : "", m.head[c]);
+    if (!rc && (!f || fclose(f) || !(*t = table_new(cols))))
+        rc = lk_fail(e, LK_ERUN, "out of memory");
+    free(cols);
+    if (!rc)
+        qsort(m.rows, m.nrows, sizeof *m.rows, row_order);
+    for (int i = 0; !rc && i < m.nrows; i++) {
+        if (table_row(*t)) {
+            rc = lk_fail(e, LK_ERUN, "out of memory");
+            break;
+        }
+        for (int c = 1; c < m.ncols; c++)
+            table_put(*t, m.head[c], "%s", m.rows[i].f[c - 1]);
+    }
+    merge_free(&m);
+    return rc;
+}
+
+/* The end of the group of parts of one sweep that starts at p[a]. */
+static int group_end(const part *p, int n, int a)
+{
+    int b = a + 1;
+    while (b < n && !strcmp(p[b].name, p[a].name))
+        b++;
+    return b;
+}
+
+int sweep_merge(const char *const *dirs, int ndirs, const char *out, lk_err *e)
+{
+    part *p;
+    int n, rc = find_parts(dirs, ndirs, &p, &n, e);
+    if (!rc && n == 0)
+        rc = lk_fail(e, LK_EINPUT, "%s%s: no shard's part (NAME.shard-K-of-N.csv)", dirs[0],
+                     ndirs > 1 ? " and the other folders" : "");
+    if (!rc)
+        qsort(p, n, sizeof *p, part_order);
+    /* every sweep's parts checked before any is read */
+    int groups = 0;
+    for (int a = 0; !rc && a < n; a = group_end(p, n, a), groups++)
+        rc = check_group(p + a, group_end(p, n, a) - a, dirs, ndirs, e);
+    lk_outfile *of = rc ? NULL : calloc(groups, sizeof *of);
+    if (!rc && !of)
+        rc = lk_fail(e, LK_ERUN, "out of memory");
+    int opened = 0;
+    for (int a = 0; !rc && a < n; a = group_end(p, n, a)) {
+        table *t = NULL;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.csv", out, p[a].name);
+        if (!(rc = merge_group(p + a, group_end(p, n, a) - a, &t, e)) &&
+            !(rc = lk_outfile_open(&of[opened], path, e)) &&
+            (rc = table_write(t, TABLE_CSV, of[opened++].f, e)))
+            lk_prefix(e, "%s", path);
+        table_free(t);
+    }
+    for (int i = 0; i < opened; i++)
+        if (rc)
+            lk_outfile_abort(&of[i]);
+        else
+            rc = lk_outfile_commit(&of[i], e);
+    free(of);
+    for (int i = 0; i < n; i++)
+        free(p[i].path);
+    free(p);
+    return rc;
 }

@@ -36,6 +36,14 @@
  * profiles' rows). With
  * no profiles there is one row per spec and the profile columns are left
  * out: a parameter-only sweep.
+ *
+ * Shards: with o->shards = N > 0, only the data records i (0-based, in
+ * file order, bad ones counted) with i % N == o->shard - 1 run, and every
+ * output row starts with the column SWEEP_ROW_COLUMN = i. Such a part is
+ * written as NAME.shard-K-of-N.csv (sweep_part_name); sweep_merge joins
+ * the N parts into NAME.csv, the file one run of all rows writes, byte
+ * for byte (the simulation of a row does not depend on the other rows;
+ * measured columns are of course a new measurement).
  */
 #ifndef REPORTS_SWEEP_H
 #define REPORTS_SWEEP_H
@@ -51,6 +59,7 @@ typedef struct {
     int nprofiles;               /* 0: parameters only */
     sim_opts sim;                /* mode and replacement policy */
     bool measure;                /* add ref_bench figures */
+    int shard, shards;           /* run shard 1..shards of the rows; shards 0: all */
     ref_bench_opts bench;
     /* Called for every bad or failed row with "FILE:LINE: why" and its
      * code (LK_EINPUT bad input, LK_ERUN failed while running). */
@@ -69,5 +78,23 @@ int sweep_run(const char *path, const sweep_opts *o, table **out,
 
 /* The base name of path without folder and ".csv": the output name. */
 void sweep_name(const char *path, char *buf, int size);
+
+/* The first column of a part: the row's data record in the sweep file. */
+#define SWEEP_ROW_COLUMN "sweep_row"
+/* The most shards (a part file per shard, all open while merging). */
+#define SWEEP_MAX_SHARDS 1024
+
+/* "NAME.shard-K-of-N.csv", the file name of part K of N of sweep NAME. */
+void sweep_part_name(const char *name, int k, int n, char *buf, int size);
+
+/* Join every part found in the folders dirs[0..ndirs-1] into
+ * out/NAME.csv, one file per sweep NAME: rows in the order of the sweep
+ * file, the SWEEP_ROW_COLUMN dropped. Whole or nothing: every output is
+ * written to a temporary file first and all are renamed at the end. No
+ * part at all, a part missing, one found twice, parts of one sweep with
+ * different N or headers, or a row whose sweep_row is not its shard's
+ * (or goes back) fail the whole merge with LK_EINPUT, naming the file
+ * (and line) or the missing shard; nothing is written then. */
+int sweep_merge(const char *const *dirs, int ndirs, const char *out, lk_err *e);
 
 #endif

@@ -12,6 +12,7 @@
 # (multiarch).
 set -u
 need="gcc make pkg-config check clang libclang-rt-14-dev libcsv-dev libhwloc-dev hwloc libinih-dev libcjson-dev gnuplot-nox valgrind python3 help2man man-db libcmark-gfm-dev libcmark-gfm-extensions-dev chromium chromium-driver texlive-latex-base texlive-latex-recommended poppler-utils"
+need="$need parallel slurm-wlm munge" # make report JOBS=N, reports/cluster/, make check-cluster
 arch_add=""
 if [ "${1:-}" = cross ]; then
     need="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user pkg-config check:arm64 libcsv-dev:arm64 libhwloc-dev:arm64 libinih-dev:arm64 libcjson-dev:arm64 libcmark-gfm-dev:arm64 libcmark-gfm-extensions-dev:arm64"

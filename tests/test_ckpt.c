@@ -706,8 +706,9 @@ START_TEST(test_bench_repeats)
     char *out, *err;
     ck_assert_int_eq(tu_run("bench " SMALL " --ctx 4 --tokens 1 --threads 1 --repeats 2 "
                             "--share immediate --repeat 3 --format csv", &out, NULL), 0);
+    /* after them only llama-bench's fields (test_llamabench.c) */
     ck_assert_msg(strstr(out, ",repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
-                              "paired_dram_gbs\n") != NULL, "%s", out);
+                              "paired_dram_gbs,test,") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "\nf16,1,4,6,") != NULL, "%s", out); /* 2 blocks x 3 */
     free(out);
     ck_assert_int_eq(tu_run("bench " SMALL " --repeats 0", NULL, &err), 2);

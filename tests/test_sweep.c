@@ -1,6 +1,7 @@
 /* test_sweep.c -- `lanky sweep`: its CSV read back by a second, libcsv-free
  * reader, bad rows reported with their line while the others are written,
- * and output written whole or not at all. */
+ * output written whole or not at all, and shards merged into the bytes
+ * one run writes. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -659,6 +660,148 @@ START_TEST(measured_sweep_is_round_robin)
 }
 END_TEST
 
+/* ---- shards and their merge ------------------------------------------ */
+
+/* Whether files a and b have the same bytes. */
+static bool same_bytes(const char *a, const char *b)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return system(cmd) == 0;
+}
+
+/* The sweeps the shard tests run: a published table and a file with bad
+ * rows between good ones (each bad row is its shard's to report). */
+static const char *shard_inputs(void)
+{
+    static char args[2048];
+    char in[512];
+    snprintf(in, sizeof in, "%s/shardmix.csv", tu_tmpdir());
+    tu_write(in, "name,layers,dim,heads,share\n"
+                 "g1,2,128,2,none\n"
+                 "bad,2,128,3,none\n"
+                 "g2,2,128,2,immediate\n"
+                 "g3,4,128,2,\n"
+                 "g4,2,64,2,reverse\n");
+    snprintf(args, sizeof args, "%s %s --profiles a15,a16,pixel8", tu_path("sweeps/table7.csv"),
+             in);
+    return args;
+}
+
+/* N = 1, 2, 3 shards (K/N: rows i with i % N == K - 1), merged, give the
+ * files one run writes, byte for byte -- with the parts of N = 3 spread
+ * over two folders, as shards run on two machines leave them. Only the
+ * shard holding the bad row (data record 1: shard 2 of 2 and 3, shard 1
+ * of 1) reports it and exits 2. */
+START_TEST(shards_merge_to_one_run)
+{
+    const char *dir = tu_tmpdir(), *in = shard_inputs();
+    char args[4096], a[600], b[600];
+    snprintf(args, sizeof args, "sweep %s --out %s/one", in, dir);
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 2);
+    for (int n = 1; n <= 3; n++) {
+        for (int k = 1; k <= n; k++) {
+            char *err;
+            snprintf(args, sizeof args, "sweep %s --shard %d/%d --out %s/parts%d%s", in, k,
+                     n, dir, n, n == 3 && k > 1 ? "b" : "");
+            ck_assert_int_eq(tu_run(args, NULL, &err), k == (n > 1 ? 2 : 1) ? 2 : 0);
+            ck_assert_msg(!!strstr(err, "shardmix.csv:3: ") == (k == (n > 1 ? 2 : 1)),
+                          "shard %d/%d: %s", k, n, err);
+            free(err);
+        }
+        snprintf(args, sizeof args, "sweep --merge %s/parts%d %s%s --out %s/merged%d", dir, n,
+                 n == 3 ? dir : "", n == 3 ? "/parts3b" : "", dir, n);
+        ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+        const char *names[] = {"table7", "shardmix"};
+        for (int i = 0; i < 2; i++) {
+            snprintf(a, sizeof a, "%s/one/%s.csv", dir, names[i]);
+            snprintf(b, sizeof b, "%s/merged%d/%s.csv", dir, n, names[i]);
+            ck_assert_msg(same_bytes(a, b), "%d shards: %s differs from %s", n, b, a);
+        }
+    }
+    /* the parts read back: shard 2 of 3 holds records 1 and 4 (the bad one
+     * and g4), 3 profile rows each for the good one */
+    snprintf(a, sizeof a, "%s/parts3b/shardmix.shard-2-of-3.csv", dir);
+    csv2 *c = read2(a);
+    ck_assert_int_eq(c->nrows, 3);
+    ck_assert_str_eq(c->head[0], "sweep_row");
+    ck_assert_str_eq(cell(c, 0, "sweep_row"), "4");
+    ck_assert_str_eq(cell(c, 2, "name"), "g4");
+    free(c);
+}
+END_TEST
+
+/* A merge that cannot be whole writes nothing and says why in one line,
+ * exit 2: a missing part, one found twice, parts of different N, a row
+ * not of its shard, a file that is no part; bad --shard values. */
+START_TEST(merge_refusals)
+{
+    const char *dir = tu_tmpdir();
+    char args[4096], path[600], *out, *err;
+    for (int k = 1; k <= 2; k++) {
+        snprintf(args, sizeof args, "sweep %s --profiles a15 --shard %d/2 --out %s/mr",
+                 tu_path("sweeps/table7.csv"), k, dir);
+        ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+    }
+    snprintf(args, sizeof args, "sweep %s --profiles a15 --shard 1/3 --out %s/mr3",
+             tu_path("sweeps/table7.csv"), dir);
+    ck_assert_int_eq(tu_run(args, NULL, NULL), 0);
+    struct {
+        const char *dirs, *want;
+    } cases[] = {
+        {"mr3", "table7: shard 2/3 missing (no table7.shard-2-of-3.csv in "},
+        {"mr DIR/mr", "shard 1/2 of table7 is also "},
+        {"mr DIR/mr3", "a part of 3 shards, but "},
+        {"nothere", "nothere: No such file or directory"},
+        {"mrbad", "mrbad/table7.shard-1-of-2.csv:3: sweep_row '1' is not a row of shard 1/2"},
+        {"mrnot", "mrnot/x.shard-1-of-1.csv:1: not a shard's part"},
+    };
+    snprintf(path, sizeof path, "%s/mrbad", dir);
+    mkdir(path, 0777);
+    snprintf(args, sizeof args, "cp %s/mr/*.csv %s/mrbad/ && sed -i '3s/^2,/1,/' "
+             "%s/mrbad/table7.shard-1-of-2.csv", dir, dir, dir);
+    ck_assert_int_eq(system(args), 0);
+    snprintf(path, sizeof path, "%s/mrnot", dir);
+    mkdir(path, 0777);
+    snprintf(path, sizeof path, "%s/mrnot/x.shard-1-of-1.csv", dir);
+    tu_write(path, "name,layers\na,2\n");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char dirs[1024] = "";
+        for (const char *p = cases[i].dirs; *p; p++)
+            if (!strncmp(p, "DIR", 3))
+                strcat(dirs, dir), p += 2;
+            else
+                strncat(dirs, p, 1);
+        snprintf(args, sizeof args, "sweep --merge %s/%s --out %s/mout%zu", dir, dirs, dir, i);
+        ck_assert_int_eq(tu_run(args, &out, &err), 2);
+        ck_assert_msg(strstr(err, cases[i].want) && strchr(err, '\n') == err + strlen(err) - 1,
+                      "%s: %s", cases[i].dirs, err);
+        ck_assert_str_eq(out, "");
+        snprintf(path, sizeof path, "%s/mout%zu/table7.csv", dir, i);
+        struct stat st;
+        ck_assert_msg(stat(path, &st) != 0, "%s was written", path);
+        free(out);
+        free(err);
+    }
+    const char *bad[] = {"0/2", "3/2", "1/0", "1/2x", "a/b", "1/2000"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "sweep %s --shard %s --out %s/x",
+                 tu_path("sweeps/table7.csv"), bad[i], dir);
+        ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+        ck_assert_msg(strstr(err, "--shard: "), "%s", err);
+        free(err);
+    }
+    snprintf(args, sizeof args, "sweep %s --shard 1/2", tu_path("sweeps/table7.csv"));
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "needs --out"), "%s", err);
+    free(err);
+    snprintf(args, sizeof args, "sweep --merge %s/mr --profiles a15 --out %s/y", dir, dir);
+    ck_assert_int_eq(tu_run(args, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "--profiles: --merge takes only"), "%s", err);
+    free(err);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sweep");
@@ -682,6 +825,8 @@ int main(void)
     tcase_add_test(tc, paired_prediction_scales_with_bandwidth);
     tcase_add_test(tc, measured_rows_have_paired_columns);
     tcase_add_test(tc, measured_sweep_is_round_robin);
+    tcase_add_test(tc, shards_merge_to_one_run);
+    tcase_add_test(tc, merge_refusals);
     tcase_add_loop_test(tc, line_endings_keep_line_numbers, 0,
                         sizeof line_ends / sizeof *line_ends);
     tcase_add_loop_test(tc, report_refuses_bad_results, 0,
