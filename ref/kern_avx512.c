@@ -33,8 +33,8 @@
  * each loaded line of a row serves TOKENS tokens, and rows go in blocks
  * that stay in L1 while every group of tokens passes over them.
  *
- * Attention (kern_attend) reads the f16/bf16/f32 cache directly, widening
- * in registers: scores for up to GROUP query heads per key row (the
+ * Attention (kern_attend) reads the f16/bf16/f32 cache directly (an int8
+ * cache goes to the portable kernel), widening in registers: scores for up to GROUP query heads per key row (the
  * queries held in registers for head size 64), summed 16 positions at a
  * time by a transposing tree, softmax with a
  * polynomial exp (exp16), then the value mix with every head's
@@ -716,7 +716,9 @@ TARGET static void attend(float *o, float *ml, const float *q, int64_t nq,
         for (int64_t h = 0; h < nq; h++)
             ml[2 * h] = -INFINITY, ml[2 * h + 1] = 0;
         memset(o, 0, (size_t)(nq * kv->hd) * sizeof *o);
-    } else if (kv->type == ARCH_F16)
+    } else if (kv->type == ARCH_INT8) /* the portable kernel: no AVX-512 one yet */
+        kern_portable.attend(o, ml, q, nq, kv, t0, t1, scale, att);
+    else if (kv->type == ARCH_F16)
         attend_typed(o, ml, q, nq, kv, t0, t1, scale, att, ld_f16);
     else if (kv->type == ARCH_BF16)
         attend_typed(o, ml, q, nq, kv, t0, t1, scale, att, ld_bf16);
