@@ -165,7 +165,7 @@ static inline float kv_scale(const kern_kv *kv, const char *row)
 
 /* See kern_attend() in kern.h. Position after position, every query head
  * of the group uses the key (value) just read; an int8 row's dot product
- * is scaled once. This is every implementation's int8 attention. */
+ * is scaled once. */
 static void attend(float *o, float *ml, const float *q, int64_t nq,
                    const kern_kv *kv, int64_t t0, int64_t t1, float scale,
                    float *att)
