@@ -11,7 +11,8 @@
  *   arch_spec_set(&s, "layers", "24", &e);       any number of options
  *   arch_spec_finish(&s, &e);                    defaults + validation
  *
- * After arch_spec_finish() succeeds every field is set and every size is
+ * After arch_spec_finish() succeeds every field is set (kv_dtype may stay
+ * ARCH_KV_FOLLOWS, resolved by arch_spec_kv_type) and every size is
  * positive, consistent, within the ARCH_MAX_ bounds below and small
  * enough that all byte counts of the model (weights in any dtype, KV
  * cache at seq_len) fit in 64 bits.
