@@ -29,6 +29,23 @@ int arch_kv_size(arch_dtype d)
     return arch_dtype_size(arch_kv_type(d));
 }
 
+arch_dtype arch_spec_kv_type(const arch_spec *s)
+{
+    return s->kv_dtype == ARCH_KV_FOLLOWS ? arch_kv_type(s->dtype) : s->kv_dtype;
+}
+
+uint64_t arch_kv_row_bytes(const arch_spec *s)
+{
+    arch_dtype t = arch_spec_kv_type(s);
+    return (uint64_t)s->head_dim * (uint64_t)arch_dtype_size(t) + (t == ARCH_INT8 ? 4 : 0);
+}
+
+int64_t arch_kv_positions(const arch_spec *s, int64_t layer)
+{
+    bool global = !s->window || (s->global_every && layer % s->global_every == s->global_every - 1);
+    return global || s->window > s->seq_len ? s->seq_len : s->window;
+}
+
 bool arch_weight_is_norm(arch_weight id)
 {
     return id == ARCH_W_RMS_ATT || id == ARCH_W_RMS_FFN || id == ARCH_W_RMS_FINAL;
@@ -114,9 +131,18 @@ static int count_one(void *ctx, const arch_tensor *t)
     return LK_OK;
 }
 
+/* Executed layers with full attention (arch_kv_positions): all of them
+ * without a window, else those l with l % global_every == global_every - 1. */
+static uint64_t global_layers(const arch_spec *s)
+{
+    uint64_t executed = (uint64_t)arch_executed_layers(s);
+    return !s->window ? executed : s->global_every ? executed / (uint64_t)s->global_every : 0;
+}
+
 /* p->weight_read_bytes and p->kv_read_bytes (see layout.h); within 64
  * bits, as ctx < seq_len and the bounds of arch_spec_finish() keep the
- * bytes of all executed layers' weights below 2^62. */
+ * bytes of all executed layers' weights below 2^62 (and the KV bytes read are at most
+ * kv_bytes, checked by the caller). */
 static void read_bytes(const arch_spec *s, arch_params *p)
 {
     uint64_t executed = (uint64_t)arch_executed_layers(s);
@@ -125,7 +151,9 @@ static void read_bytes(const arch_spec *s, arch_params *p)
     uint64_t embed_row = arch_tensor_bytes(s->dtype, ARCH_W_EMBED, 1, s->dim);
     uint64_t final_norm = arch_tensor_bytes(s->dtype, ARCH_W_RMS_FINAL, 1, s->dim);
     p->weight_read_bytes = p->block_bytes * executed + final_norm + cls + embed_row;
-    p->kv_read_bytes = p->kv_bytes_per_layer_token * (uint64_t)(s->ctx + 1) * executed;
+    uint64_t global = global_layers(s), local = executed - global;
+    uint64_t pos = (uint64_t)s->ctx + 1, win = (uint64_t)s->window; /* ctx < seq_len */
+    p->kv_read_bytes = p->kv_bytes_per_layer_token * (pos * global + (win < pos ? win : pos) * local);
 }
 
 int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e)
@@ -134,11 +162,15 @@ int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e)
     count_ctx c = {s, p};
     walk_tensors(s, count_one, &c);
     /* kv_heads x head_dim <= INT_MAX: the bytes of one layer and token fit;
-     * times seq_len (up to INT_MAX) and the executed layers they may not */
-    uint64_t kv = 2 * (uint64_t)(s->kv_heads * s->head_dim) * (uint64_t)arch_kv_size(s->dtype);
+     * times the positions of all executed layers (up to 2^16 x INT_MAX)
+     * they may not */
+    uint64_t kv = 2 * (uint64_t)s->kv_heads * arch_kv_row_bytes(s);
     p->kv_bytes_per_layer_token = kv;
-    if (__builtin_mul_overflow(kv, (uint64_t)s->seq_len, &kv) ||
-        __builtin_mul_overflow(kv, (uint64_t)(s->layers * s->repeat), &p->kv_bytes))
+    /* positions kept: seq_len in each global layer, the window in each
+     * local one (arch_kv_positions) */
+    uint64_t global = global_layers(s), local = (uint64_t)arch_executed_layers(s) - global;
+    uint64_t n = (uint64_t)s->seq_len * global + (uint64_t)arch_kv_positions(s, 0) * local;
+    if (__builtin_mul_overflow(kv, n, &p->kv_bytes))
         return lk_fail(e, LK_EINPUT, "seq_len: the KV cache of this model overflows 64-bit byte counts");
     read_bytes(s, p);
     return LK_OK;

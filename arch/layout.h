@@ -24,14 +24,21 @@
  * starts at a multiple of ARCH_ALIGN bytes; the padding is not counted
  * in weight_bytes but is part of blob_bytes.
  *
- * The KV cache holds, for every executed layer, keys [K][seq_len][hd] and
- * then values [K][seq_len][hd] (head-major: each kv head's keys are one
- * stream for attention to read). Its element type follows the weights
- * (f32, f16, bf16), except that int8 models keep an f16 KV cache: the
- * paper's W8A8 (appendix E, Table 13) quantizes weights and activations
- * of the linear layers and says nothing of the cache, so lanky keeps
- * the attention operands K and V in f16 (a modelling choice: an int8
- * cache would halve kv_read_bytes).
+ * The KV cache holds, for every executed layer, keys [K][n][hd] and
+ * then values [K][n][hd] (head-major: each kv head's keys are one
+ * stream for attention to read), n = arch_kv_positions() of the layer:
+ * seq_len for a global layer, min(window, seq_len) for a local one,
+ * whose cache is a ring (position p in slot p % n). By default its
+ * element type follows the weights (f32, f16, bf16), except that int8
+ * models keep an f16 KV cache: the paper's W8A8 (appendix E, Table 13)
+ * quantizes weights and activations of the linear layers and says
+ * nothing of the cache, so lanky keeps the attention operands K and V in
+ * f16 (a modelling choice). --kv-dtype chooses f32, f16 or int8; an int8
+ * position of one head is its hd values quantized symmetrically
+ * (absmax / 127, as int8 weights are) followed by its f32 scale, so one
+ * row is hd + 4 bytes and attention reads values and scale in one
+ * stream (the scale is not 4-byte aligned when hd % 4 != 0: read it
+ * with memcpy).
  */
 #ifndef ARCH_LAYOUT_H
 #define ARCH_LAYOUT_H
@@ -77,12 +84,14 @@ typedef struct {
     int64_t paper;        /* matrices and embeddings only (paper tables) */
     uint64_t weight_bytes;  /* in the spec's dtype, int8 scales included */
     uint64_t block_bytes;   /* bytes of one distinct block */
-    uint64_t kv_bytes_per_layer_token; /* 2 * K * hd * kv size (below) */
-    uint64_t kv_bytes;      /* all executed layers at seq_len */
+    uint64_t kv_bytes_per_layer_token; /* 2 * K * arch_kv_row_bytes() */
+    uint64_t kv_bytes;      /* the whole cache: every executed layer's
+                               arch_kv_positions() positions */
     /* What one decode token at position ctx reads, the roofline's bytes
      * (lanky bench, sweep, sim): every executed layer's block, the final
      * norm, the classifier and one embedding row; and the keys and values
-     * of ctx + 1 positions (its own included) in every executed layer. */
+     * of min(ctx + 1, arch_kv_positions()) positions (its own included)
+     * in every executed layer. */
     uint64_t weight_read_bytes;
     uint64_t kv_read_bytes;
 } arch_params;
@@ -96,6 +105,14 @@ int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e);
  * the bytes of one element. */
 arch_dtype arch_kv_type(arch_dtype d);
 int arch_kv_size(arch_dtype d);
+
+/* The KV cache of a finished spec: its element type (kv_dtype, or
+ * arch_kv_type(dtype) when it follows the weights), the bytes of one
+ * position of one kv head (hd elements; int8: and a 4-byte scale), and
+ * the positions executed layer `layer` keeps (see above). */
+arch_dtype arch_spec_kv_type(const arch_spec *s);
+uint64_t arch_kv_row_bytes(const arch_spec *s);
+int64_t arch_kv_positions(const arch_spec *s, int64_t layer);
 
 /* Where an int8 matrix's scales start, from the start of its data. */
 uint64_t arch_int8_scales_offset(int64_t rows, int64_t cols);

@@ -13,10 +13,11 @@ static uint64_t align_up(uint64_t x)
 uint64_t arch_plan_kv(const arch_plan *p, int64_t layer, int which, int64_t h,
                       int64_t pos)
 {
-    uint64_t head = (uint64_t)p->spec.seq_len * p->kv_head_row;
-    return p->kv_base + (uint64_t)layer * p->kv_layer +
+    int64_t n = p->kv_len[layer];
+    uint64_t head = (uint64_t)n * p->kv_head_row;
+    return p->kv_base + p->kv_off[layer] +
            ((uint64_t)which * (uint64_t)p->spec.kv_heads + (uint64_t)h) * head +
-           (uint64_t)pos * p->kv_head_row;
+           (uint64_t)(pos % n) * p->kv_head_row;
 }
 
 /* ---- building the list ----------------------------------------------- */
@@ -88,8 +89,8 @@ static void weight(builder *b, const arch_tensor *w)
 }
 
 /* Keys (which = 0) or values (1) of kv head h of executed layer `layer`,
- * positions [from, from + n): one contiguous range of the head-major
- * cache. */
+ * slots [from, from + n) (from + n <= kv_len[layer]): one contiguous
+ * range of the head-major cache. */
 static void kv(builder *b, int64_t layer, int which, int64_t h, int64_t from,
                int64_t n, bool write)
 {
@@ -149,16 +150,20 @@ static void matvec(builder *b, arch_weight id, int64_t block, int64_t layer,
         residual(b, layer);
 }
 
-/* Scores over pos + 1 positions (pos cached, one the token's own) and the
- * weighted sum of as many values: 2 * H * hd * (pos + 1) MACs, in the KV
- * type. The reference makes one pass over each kv head's keys and one
- * over its values for all the query heads of its group. */
+/* Scores over the n = min(pos + 1, kv_len) positions attended (one the
+ * token's own) and the weighted sum of as many values: 2 * H * hd * n
+ * MACs, in the KV type. The reference makes one pass over each kv head's
+ * keys and one over its values for all the query heads of its group.
+ * The cached ones are slots [0, n) less the token's own, slot pos %
+ * kv_len (plan.h): [0, own) and [own + 1, n), the second empty until a
+ * ring is full. */
 static void attention(builder *b, int64_t layer)
 {
     const arch_plan *p = b->p;
     const arch_spec *s = &p->spec;
-    int64_t pos = s->ctx;
-    stage(b, "attention", layer, 2 * (uint64_t)(s->heads * s->head_dim) * (uint64_t)(pos + 1),
+    int64_t pos = s->ctx, len = p->kv_len[layer], own = pos % len;
+    int64_t n = pos + 1 < len ? pos + 1 : len;
+    stage(b, "attention", layer, 2 * (uint64_t)(s->heads * s->head_dim) * (uint64_t)n,
           p->kv_type);
     op(b, ARCH_OP_ROPE, NULL, ARCH_A_NONE, ARCH_A_NONE, layer);
     act(b, ARCH_A_Q, false);
@@ -173,14 +178,18 @@ static void attention(builder *b, int64_t layer)
     }
     op(b, ARCH_OP_ATTEND, NULL, ARCH_A_Q, ARCH_A_XB, layer);
     act(b, ARCH_A_Q, false);
-    for (int64_t h = 0; h < s->kv_heads; h++)
-        kv(b, layer, 0, h, 0, pos, false);
+    for (int64_t h = 0; h < s->kv_heads; h++) {
+        kv(b, layer, 0, h, 0, own, false);
+        kv(b, layer, 0, h, own + 1, n - own - 1, false);
+    }
     for (int w = 1; w >= 0; w--) /* the scores: written, then read */
         for (int64_t h = 0; h < s->heads; h++)
             touch(b, ARCH_R_ACT, p->act[ARCH_A_ATT] + 4 * (uint64_t)(h * s->seq_len),
-                  4 * (uint64_t)(pos + 1), w);
-    for (int64_t h = 0; h < s->kv_heads; h++)
-        kv(b, layer, 1, h, 0, pos, false);
+                  4 * (uint64_t)n, w);
+    for (int64_t h = 0; h < s->kv_heads; h++) {
+        kv(b, layer, 1, h, 0, own, false);
+        kv(b, layer, 1, h, own + 1, n - own - 1, false);
+    }
     touch(b, ARCH_R_ACT, p->act[ARCH_A_XB], 4 * (uint64_t)(s->heads * s->head_dim), true);
 }
 
@@ -242,15 +251,16 @@ static void list_step(builder *b)
 int arch_plan_build(arch_plan *p, const arch_spec *s, lk_err *e)
 {
     *p = (arch_plan){.spec = *s};
-    /* coupled to attention(): 4 KV operands per kv head, 2 score operands
-     * per query head (the bounds of arch_spec_finish keep this from
-     * overflowing) */
+    /* coupled to attention(): 4 KV operands per kv head (6 when a ring
+     * is read in two ranges), 2 score operands per query head (the bounds
+     * of arch_spec_finish keep this from overflowing) */
+    int kv_ranges = s->window ? 6 : 4;
     uint64_t per_head = (uint64_t)arch_executed_layers(s) *
-                        (4 * (uint64_t)s->kv_heads + 2 * (uint64_t)s->heads);
+                        (kv_ranges * (uint64_t)s->kv_heads + 2 * (uint64_t)s->heads);
     if (per_head > ARCH_PLAN_MAX_HEAD_RANGES)
-        return lk_fail(e, LK_EINPUT, "heads: %lld executed layers x (4 x %lld kv heads + "
+        return lk_fail(e, LK_EINPUT, "heads: %lld executed layers x (%d x %lld kv heads + "
                        "2 x %lld heads) = %llu ranges to simulate per token; the simulator "
-                       "takes at most %llu", (long long)arch_executed_layers(s),
+                       "takes at most %llu", (long long)arch_executed_layers(s), kv_ranges,
                        (long long)s->kv_heads, (long long)s->heads,
                        (unsigned long long)per_head,
                        (unsigned long long)ARCH_PLAN_MAX_HEAD_RANGES);
@@ -259,15 +269,22 @@ int arch_plan_build(arch_plan *p, const arch_spec *s, lk_err *e)
         return rc;
     p->n_exec = arch_executed_layers(s);
     p->sched = malloc((size_t)p->n_exec * sizeof *p->sched);
-    if (!p->sched) {
+    p->kv_len = malloc((size_t)p->n_exec * sizeof *p->kv_len);
+    p->kv_off = malloc((size_t)p->n_exec * sizeof *p->kv_off);
+    if (!p->sched || !p->kv_len || !p->kv_off) {
         arch_plan_free(p);
         return lk_fail(e, LK_ERUN, "plan: out of memory");
     }
     arch_schedule(s, p->sched);
-    p->kv_type = arch_kv_type(s->dtype);
-    p->kv_head_row = (uint64_t)s->head_dim * (uint64_t)arch_kv_size(s->dtype);
+    p->kv_type = arch_spec_kv_type(s);
+    p->kv_head_row = arch_kv_row_bytes(s);
     p->kv_base = align_up(p->layout.blob_bytes);
     p->kv_layer = 2 * (uint64_t)(s->kv_heads * s->seq_len) * p->kv_head_row;
+    for (int64_t l = 0; l < p->n_exec; l++) {
+        p->kv_len[l] = arch_kv_positions(s, l);
+        p->kv_off[l] = p->kv_bytes;
+        p->kv_bytes += 2 * (uint64_t)(s->kv_heads * p->kv_len[l]) * p->kv_head_row;
+    }
 
     uint64_t d = s->dim, q = s->heads * s->head_dim;
     uint64_t kvd = s->kv_heads * s->head_dim, f = s->ffn_dim;
@@ -277,7 +294,7 @@ int arch_plan_build(arch_plan *p, const arch_spec *s, lk_err *e)
         [ARCH_A_ATT] = s->heads * s->seq_len, [ARCH_A_HB] = f, [ARCH_A_HB2] = f,
         [ARCH_A_LOGITS] = s->vocab,
     };
-    uint64_t a = align_up(p->kv_base + (uint64_t)p->n_exec * p->kv_layer);
+    uint64_t a = align_up(p->kv_base + p->kv_bytes);
     for (int i = 0; i < ARCH_A_COUNT; i++) {
         p->act[i] = a;
         p->act_elems[i] = n[i];
@@ -298,6 +315,8 @@ void arch_plan_free(arch_plan *p)
 {
     arch_layout_free(&p->layout);
     free(p->sched);
+    free(p->kv_len);
+    free(p->kv_off);
     free(p->stage);
     free(p->op);
     free(p->operand);

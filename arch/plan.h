@@ -16,11 +16,12 @@
  *     attention  ROPE        R q, W q, R k, W k (in place)
  *                KV_STORE    R v; W keys and values of position pos of
  *                            layer l (k was just written by ROPE)
- *                ATTEND      R q; keys of positions 0..pos-1 of each kv
- *                            head (once for all query heads of its
- *                            group); W then R the scores of each query
- *                            head over pos + 1 positions; R values of
- *                            positions 0..pos-1; W xb (H*hd values)
+ *                ATTEND      R q; keys of the n = min(pos + 1, kv_len[l])
+ *                            positions attended, less the token's own,
+ *                            of each kv head (once for all query heads
+ *                            of its group); W then R the scores of each
+ *                            query head over n positions; R values of
+ *                            the same positions; W xb (H*hd values)
  *     wo         MATMUL      R wo, xb; W xb2
  *                RESIDUAL    R xb2, x; W x            (x += xb2)
  *     rms_ffn    NORM        R x, rms_ffn[b]; W xb
@@ -35,20 +36,38 @@
  * A stage is what the simulator reports as one operation (its MACs and
  * the type they run in); the ops are what the reference executes. The
  * token's own key and value are used from the k and v buffers, so the
- * KV cache is read at exactly pos rows per layer and written at one: KV
- * bytes read = 2 * layers * pos * K * hd * size, a closed form. (The
- * reference reads its own row back from the cache; it was just written.)
+ * KV cache is read at exactly n - 1 rows per layer and written at one:
+ * KV bytes read = sum over layers of 2 * (min(pos + 1, kv_len[l]) - 1) *
+ * K * kv_head_row, a closed form. (The reference reads its own row back
+ * from the cache; it was just written.)
+ *
+ * Attention layouts (spec window, global_every): a local layer keeps
+ * kv_len = min(window, seq_len) positions as a ring, position p in slot
+ * p % kv_len, and attends over the last kv_len positions, its own
+ * included; a global layer keeps seq_len (every layer without a window).
+ * Once the ring is full every slot holds a position of the window, so
+ * attention reads slots 0 .. n-1 in slot order (a softmax does not
+ * depend on the order of its positions; keys carry their RoPE rotation
+ * from when they were stored); the trace reads them less the token's own
+ * slot, as one or two ranges per head.
  *
  * A prefill chunk of nt tokens at positions pos .. pos+nt-1 runs the same
  * ops, each over nt tokens (ref_prefill); the operands listed are those
- * of the decode step (nt = 1), the only step the simulator traces.
+ * of the decode step (nt = 1), the only step the simulator traces. A
+ * chunk must not wrap a ring: its keys would overwrite those its earlier
+ * tokens still attend over (ref_prefill runs past the window token by
+ * token).
  *
  * Address layout (one flat space, starting at 0):
  *   weights      the blob of arch_layout_build(), byte for byte
  *   KV cache     at kv_base (aligned to ARCH_PLAN_ALIGN); per executed
- *                layer keys [K][seq_len][hd] then values [K][seq_len][hd]
- *                in the KV type (arch_kv_type), head-major: each kv
- *                head's keys are one stream for attention to read
+ *                layer l, at kv_base + kv_off[l], keys [K][kv_len[l]] then
+ *                values [K][kv_len[l]], rows of kv_head_row bytes in the
+ *                KV type (arch_spec_kv_type), head-major: each kv head's
+ *                keys are one stream for attention to read. An int8 row
+ *                is hd int8 values then their f32 scale (one scale per
+ *                head and position, arch/layout.h), so the scales are
+ *                read in the same stream as the values they scale
  *   activations  the f32 buffers below, one token's each, each aligned to
  *                ARCH_PLAN_ALIGN; the scores are (H, seq_len)
  *
@@ -71,8 +90,8 @@
 #define ARCH_PLAN_ALIGN 4096
 
 /* The most per-head operands one token's plan may have: executed layers
- * x (4 per kv head + 2 per query head), as attention() in plan.c lays
- * them out. The plan and the simulators keep state per operand, so a
+ * x (4 per kv head, 6 with a window + 2 per query head), as attention()
+ * in plan.c lays them out. The plan and the simulators keep state per operand, so a
  * token costs time and memory in proportion to its operands, not its
  * bytes: 400k tiny heads took 38 s, 10M ran out of memory. 2^20 is 180
  * times a 30-layer model with 32 heads and 32 kv heads (the largest
@@ -136,9 +155,15 @@ typedef struct {
     int64_t n_exec;          /* executed layers */
     int64_t *sched;          /* (n_exec) physical block of each executed layer */
     arch_dtype kv_type;
-    uint64_t kv_head_row;    /* bytes of one position of one kv head: hd*size */
-    uint64_t kv_base;        /* keys of executed layer l: kv_base + l*kv_layer */
-    uint64_t kv_layer;       /* 2 * K * seq_len * kv_head_row */
+    uint64_t kv_head_row;    /* bytes of one position of one kv head:
+                                arch_kv_row_bytes() */
+    uint64_t kv_base;        /* keys of executed layer l: kv_base + kv_off[l] */
+    uint64_t kv_layer;       /* 2 * K * seq_len * kv_head_row: a global
+                                layer's cache, the most any layer has */
+    int64_t *kv_len;         /* (n_exec) positions layer l keeps
+                                (arch_kv_positions) */
+    uint64_t *kv_off;        /* (n_exec) its keys' offset from kv_base */
+    uint64_t kv_bytes;       /* the whole KV region (params.kv_bytes) */
     uint64_t act[ARCH_A_COUNT];       /* address of each buffer */
     uint64_t act_elems[ARCH_A_COUNT]; /* its f32 values for one token */
     uint64_t end;            /* first address past everything */
@@ -159,8 +184,8 @@ int arch_plan_build(arch_plan *p, const arch_spec *s, lk_err *e);
 void arch_plan_free(arch_plan *p);
 
 /* The address of the keys (which = 0) or values (1) of kv head h of
- * executed layer `layer` at position pos; positions of one head follow
- * each other, kv_head_row bytes apart. */
+ * executed layer `layer` at position pos, in slot pos % kv_len[layer];
+ * slots of one head follow each other, kv_head_row bytes apart. */
 uint64_t arch_plan_kv(const arch_plan *p, int64_t layer, int which, int64_t h,
                       int64_t pos);
 

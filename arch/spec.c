@@ -60,6 +60,7 @@ void arch_spec_init(arch_spec *s)
         .ffn_dim = ARCH_UNSET, .vocab = ARCH_UNSET, .tied = 0,
         .share = ARCH_SHARE_NONE, .repeat = ARCH_UNSET, .dtype = ARCH_F16,
         .seq_len = ARCH_UNSET, .ctx = ARCH_UNSET,
+        .window = ARCH_UNSET, .global_every = ARCH_UNSET, .kv_dtype = ARCH_KV_FOLLOWS,
     };
 }
 
@@ -92,6 +93,9 @@ static const char *const ffn_names[] = {"swiglu", "relu"};
 static const char *const share_names[] = {"none", "immediate",
                                           "repeat-all-over", "reverse"};
 static const char *const dtype_names[] = {"f32", "f16", "bf16", "int8"};
+/* the KV cache types --kv-dtype offers, as arch_dtype values */
+static const char *const kv_dtype_names[] = {"f32", "f16", "int8"};
+static const arch_dtype kv_dtypes[] = {ARCH_F32, ARCH_F16, ARCH_INT8};
 
 const char *arch_ffn_name(arch_ffn f) { return ffn_names[f]; }
 const char *arch_share_name(arch_share s) { return share_names[s]; }
@@ -153,7 +157,7 @@ static int parse_bool(const char *field, const char *v, int *out, lk_err *e)
 
 /* ---- options -------------------------------------------------------- */
 
-typedef enum { K_INT, K_FFN, K_SHARE, K_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG } kind;
+typedef enum { K_INT, K_FFN, K_SHARE, K_DTYPE, K_KV_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG } kind;
 
 typedef struct {
     const char *key;
@@ -168,6 +172,8 @@ static const option options[] = {
     INT_OPT("head_dim", head_dim), INT_OPT("ffn_dim", ffn_dim),
     INT_OPT("vocab", vocab),       INT_OPT("repeat", repeat),
     INT_OPT("seq_len", seq_len),   INT_OPT("ctx", ctx),
+    INT_OPT("window", window),     INT_OPT("global_every", global_every),
+    {"kv_dtype", K_KV_DTYPE, 0},
     {"ffn", K_FFN, 0},             {"share", K_SHARE, 0},
     {"dtype", K_DTYPE, 0},         {"tied", K_TIED, 0},
     {"untied", K_UNTIED, 0},       {"preset", K_PRESET, 0},
@@ -204,7 +210,11 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
             return rc;
         if (n < 0) /* checked here: negative values mean "unset" inside */
             return lk_fail(e, LK_EINPUT, "%s: must be %s, not %lld", o->key,
-                           o->offset == offsetof(arch_spec, ctx) ? "0 or more" : "positive",
+                           o->offset == offsetof(arch_spec, ctx) ||
+                                   o->offset == offsetof(arch_spec, window) ||
+                                   o->offset == offsetof(arch_spec, global_every)
+                               ? "0 or more"
+                               : "positive",
                            (long long)n);
         *(int64_t *)((char *)s + o->offset) = n;
         return LK_OK;
@@ -220,6 +230,10 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
     case K_DTYPE:
         if (!(rc = parse_enum("dtype", v, dtype_names, 4, &x, e)))
             s->dtype = (arch_dtype)x;
+        return rc;
+    case K_KV_DTYPE:
+        if (!(rc = parse_enum("kv_dtype", v, kv_dtype_names, 3, &x, e)))
+            s->kv_dtype = kv_dtypes[x];
         return rc;
     case K_TIED:
     case K_UNTIED:
@@ -473,6 +487,10 @@ static void fill_defaults(arch_spec *s)
         s->seq_len = DEFAULT_SEQ_LEN;
     if (s->ctx == ARCH_UNSET)
         s->ctx = s->seq_len > 512 ? 512 : s->seq_len - 1;
+    if (s->window == ARCH_UNSET)
+        s->window = 0;
+    if (s->global_every == ARCH_UNSET)
+        s->global_every = 0;
 }
 
 static int finish(arch_spec *s, ask_style how, lk_err *e)
@@ -524,6 +542,13 @@ static int finish(arch_spec *s, ask_style how, lk_err *e)
     if (s->ctx < 0 || s->ctx >= s->seq_len)
         return lk_fail(e, LK_EINPUT, "ctx: %lld is outside 0..seq_len-1 (%lld)",
                        (long long)s->ctx, (long long)s->seq_len - 1);
+    if (s->window > INT_MAX || s->global_every > INT_MAX)
+        return lk_fail(e, LK_EINPUT, "%s: %lld is too large (at most %d)",
+                       s->window > INT_MAX ? "window" : "global_every",
+                       (long long)(s->window > INT_MAX ? s->window : s->global_every), INT_MAX);
+    if (s->global_every && !s->window)
+        return lk_fail(e, LK_EINPUT, "global_every: %lld needs a window (without one every "
+                       "layer attends over the whole cache)", (long long)s->global_every);
     arch_params p;
     return arch_params_count(s, &p, e);
 }

@@ -11,7 +11,8 @@
  *   arch_spec_set(&s, "layers", "24", &e);       any number of options
  *   arch_spec_finish(&s, &e);                    defaults + validation
  *
- * After arch_spec_finish() succeeds every field is set and every size is
+ * After arch_spec_finish() succeeds every field is set (kv_dtype may stay
+ * ARCH_KV_FOLLOWS, resolved by arch_spec_kv_type) and every size is
  * positive, consistent, within the ARCH_MAX_ bounds below and small
  * enough that all byte counts of the model (weights in any dtype, KV
  * cache at seq_len) fit in 64 bits.
@@ -70,7 +71,23 @@ typedef struct {
     arch_dtype dtype;  /* default f16 */
     int64_t seq_len;   /* context length the KV cache is sized for; 2048 */
     int64_t ctx;       /* context position of a per-token figure; 512 */
+    /* Attention layout and KV cache type (arch/layout.h: the KV cache).
+     * window: 0 = full attention, else every local layer attends over the
+     * last `window` positions (its own included) and keeps a ring of that
+     * many. global_every: 0 = none, else executed layer l is global (full
+     * attention, the whole cache) when l % global_every == global_every - 1:
+     * the last layer of every group of global_every, as Hugging Face's
+     * Gemma 3 picks its global layers (sliding_window_pattern 6: 5 local
+     * then 1 global). kv_dtype: f32, f16 or int8;
+     * ARCH_KV_FOLLOWS (the default) keeps the cache in arch_kv_type(dtype),
+     * what lanky did before there was a choice. */
+    int64_t window;       /* default 0 */
+    int64_t global_every; /* default 0; needs a window */
+    arch_dtype kv_dtype;  /* default ARCH_KV_FOLLOWS */
 } arch_spec;
+
+/* kv_dtype when none is given: the KV type follows the weights'. */
+#define ARCH_KV_FOLLOWS ((arch_dtype)ARCH_UNSET)
 
 /* Every field ARCH_UNSET (enums at their defaults, name "custom"). */
 void arch_spec_init(arch_spec *s);
@@ -91,7 +108,8 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e);
 
 /* Set one option by name, as a command-line flag or a sweep CSV column
  * would: layers, dim, heads, kv_heads, head_dim, ffn, ffn_dim, vocab,
- * tied, share, repeat, dtype, seq_len, ctx ('-' and '_' are the same;
+ * tied, share, repeat, dtype, seq_len, ctx, window, global_every, kv_dtype
+ * ('-' and '_' are the same;
  * tied takes 1/0/yes/no/true/false; "untied" is tied=0). Also "preset"
  * and "config", which overwrite the whole spec. */
 int arch_spec_set(arch_spec *s, const char *key, const char *value,

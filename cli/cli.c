@@ -29,6 +29,9 @@ static const cli_opt spec_opts[] = {
     {"dtype", true, "f32|f16|bf16|int8 (default f16)"},
     {"seq-len", true, "N     context length of the KV cache (default 2048)"},
     {"ctx", true, "N     context position of per-token figures (default 512)"},
+    {"window", true, "N     local attention over the last N positions (default 0: full)"},
+    {"global-every", true, "K     with --window: layers K-1, 2K-1, ... attend globally"},
+    {"kv-dtype", true, "f32|f16|int8 KV cache (default: f16 for int8 weights, else theirs)"},
     {NULL, false, NULL},
 };
 

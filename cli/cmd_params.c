@@ -12,7 +12,7 @@ static const char columns[] =
     "name,dtype,params_paper_m,params_embedding,params_classifier,"
     "params_attention,params_ffn,params_norm,"
     "weight_bytes_f32,weight_bytes_f16,weight_bytes_bf16,weight_bytes_int8,"
-    "block_bytes,kv_bytes_per_token";
+    "block_bytes,kv_bytes_per_token,kv_dtype,window,global_every,kv_cache_bytes";
 
 static int run(const cli_args *a, lk_err *e)
 {
@@ -48,6 +48,9 @@ static int run(const cli_args *a, lk_err *e)
     }
     table_putu(t, "block_bytes", p.block_bytes);
     table_putu(t, "kv_bytes_per_token", p.kv_bytes_per_layer_token * arch_executed_layers(s));
+    rep_put_attention(t, s);
+    /* the KV cache a token at position ctx attends over, as sweeps print it */
+    table_putu(t, "kv_cache_bytes", p.kv_read_bytes);
     rc = cli_print(a, t, e);
     table_free(t);
     return rc;

@@ -146,15 +146,26 @@ static float sum(const float *x, int64_t n)
     return (s0 + s1) + (s2 + s3);
 }
 
-/* Element i of a cached key or value row. */
+/* Element i of a cached key or value row (int8: unscaled). */
 static inline float kv_value(arch_dtype t, const void *row, int64_t i)
 {
     return t == ARCH_F32 ? ld_f32(row, i) : t == ARCH_F16 ? ld_f16(row, i)
-                                                          : ld_bf16(row, i);
+           : t == ARCH_BF16 ? ld_bf16(row, i) : (float)((const int8_t *)row)[i];
+}
+
+/* The factor of a cached row's elements: an int8 row's scale (after its
+ * hd values, kern.h), 1 for the float types. */
+static inline float kv_scale(const kern_kv *kv, const char *row)
+{
+    float f = 1;
+    if (kv->type == ARCH_INT8)
+        memcpy(&f, row + kv->hd, sizeof f);
+    return f;
 }
 
 /* See kern_attend() in kern.h. Position after position, every query head
- * of the group uses the key (value) just read. */
+ * of the group uses the key (value) just read; an int8 row's dot product
+ * is scaled once. */
 static void attend(float *o, float *ml, const float *q, int64_t nq,
                    const kern_kv *kv, int64_t t0, int64_t t1, float scale,
                    float *att)
@@ -168,14 +179,16 @@ static void attend(float *o, float *ml, const float *q, int64_t nq,
             float d = 0;
             for (int64_t i = 0; i < hd; i++)
                 d += q[h * hd + i] * kv_value(kv->type, k + t * row, i);
-            att[h * n + t] = scale * d;
+            att[h * n + t] = scale * kv_scale(kv, k + t * row) * d;
         }
     kern_softmax_parts(att, nq, n, ml);
     memset(o, 0, (size_t)(nq * hd) * sizeof *o);
     for (int64_t t = 0; t < n; t++)
-        for (int64_t h = 0; h < nq; h++)
+        for (int64_t h = 0; h < nq; h++) {
+            float a = att[h * n + t] * kv_scale(kv, v + t * row);
             for (int64_t i = 0; i < hd; i++)
-                o[h * hd + i] += att[h * n + t] * kv_value(kv->type, v + t * row, i);
+                o[h * hd + i] += a * kv_value(kv->type, v + t * row, i);
+        }
 }
 
 static void exp_n(float *dst, const float *src, int64_t n)
@@ -319,6 +332,17 @@ void kern_from_f32(arch_dtype t, void *dst, const float *src, int64_t n)
     case ARCH_INT8: /* needs scales: kern_quantize_rows */
         break;
     }
+}
+
+void kern_kv_store(arch_dtype t, void *row, const float *x, int64_t hd)
+{
+    if (t != ARCH_INT8) {
+        kern_from_f32(t, row, x, hd);
+        return;
+    }
+    float scale;
+    kern_quantize_rows(row, &scale, x, 1, hd);
+    memcpy((char *)row + hd, &scale, sizeof scale);
 }
 
 void kern_to_f32(arch_dtype t, float *dst, const void *src, int64_t n)

@@ -77,13 +77,21 @@ void kern_row_f32(const kern_mat *w, int64_t r, float *dst);
 /* ---- attention ---------------------------------------------------- */
 
 /* The cached keys and values of one key/value head: position t's hd
- * values start at element t * stride of k and of v. */
+ * values start at element t * stride of k and of v. An int8 position is
+ * hd int8 values and then their f32 scale (value = q * scale), unaligned
+ * (arch/layout.h), so its stride is at least hd + 4. */
 typedef struct {
-    arch_dtype type;     /* f32, f16 or bf16 */
+    arch_dtype type;     /* f32, f16, bf16 or int8 */
     const void *k, *v;
     int64_t stride;      /* elements from one position to the next */
     int64_t hd;          /* head dimension */
 } kern_kv;
+
+/* Store one position of one head (hd values) in the cache's form of type
+ * t: kern_from_f32 for the float types; int8 is quantized symmetrically,
+ * scale = absmax / 127 as int8 weights are (kern_quantize_rows), and the
+ * scale follows the hd values. */
+void kern_kv_store(arch_dtype t, void *row, const float *x, int64_t hd);
 
 /* Floats of scratch kern_attend() needs for nq heads over n positions. */
 #define KERN_ATT_SCRATCH(nq, n) ((nq) * (((n) + 15) / 16 * 16))

@@ -33,8 +33,8 @@
  * each loaded line of a row serves TOKENS tokens, and rows go in blocks
  * that stay in L1 while every group of tokens passes over them.
  *
- * Attention (kern_attend) reads the f16/bf16/f32 cache directly, widening
- * in registers: scores for up to GROUP query heads per key row (the
+ * Attention (kern_attend) reads the f16/bf16/f32/int8 cache directly
+ * (int8 rows scaled per score and per softmax weight), widening in registers: scores for up to GROUP query heads per key row (the
  * queries held in registers for head size 64), summed 16 positions at a
  * time by a transposing tree, softmax with a
  * polynomial exp (exp16), then the value mix with every head's
@@ -117,6 +117,12 @@ INLINE __m512 ld_bf16(const void *row, int64_t c, __mmask16 m)
 {
     __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)row + c);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+/* an int8 KV row's values, unscaled (its scale follows them, kern.h) */
+INLINE __m512 ld_i8(const void *row, int64_t c, __mmask16 m)
+{
+    __m128i b = _mm_maskz_loadu_epi8(m, (const int8_t *)row + c);
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b));
 }
 
 /* Vector k (of 64 / size / 16) of a loaded 64-byte line of weights,
@@ -656,6 +662,19 @@ INLINE void softmax(float *a, int64_t n, int64_t np, float *ml)
     ml[1] = _mm512_reduce_add_ps(sum);
 }
 
+/* att[h * np + t] *= the scale of int8 row t of c (after its hd values),
+ * for nh heads and n rows. */
+INLINE void row_scales(float *att, int64_t np, int nh, const char *c, size_t row,
+                       int64_t n, int64_t hd)
+{
+    for (int64_t t = 0; t < n; t++) {
+        float f;
+        memcpy(&f, c + t * row + hd, sizeof f);
+        for (int h = 0; h < nh; h++)
+            att[h * np + t] *= f;
+    }
+}
+
 /* One group of nh heads and, when nv > 0, hd = 16 nv (both constants):
  * see kern_attend(). */
 INLINE void attend_group(float *o, float *ml, const float *q, int nh, int nv,
@@ -672,8 +691,15 @@ INLINE void attend_group(float *o, float *ml, const float *q, int nh, int nv,
         prefetch_row(v + t * row, hd * esize);
     }
     scores(att, np, q, nh, nv, k, row, n, hd, esize, scale, ld);
+    /* int8 rows were dotted unscaled: each score takes its key row's
+     * scale before the softmax, each softmax weight its value row's
+     * after it (a value row's scale multiplies all it adds) */
+    if (kv->type == ARCH_INT8)
+        row_scales(att, np, nh, k, row, n, hd);
     for (int h = 0; h < nh; h++)
         softmax(att + h * np, n, np, ml + 2 * h);
+    if (kv->type == ARCH_INT8)
+        row_scales(att, np, nh, v, row, n, hd);
     mix(o, att, np, nh, v, row, n, hd, esize, ld);
 }
 
@@ -716,7 +742,9 @@ TARGET static void attend(float *o, float *ml, const float *q, int64_t nq,
         for (int64_t h = 0; h < nq; h++)
             ml[2 * h] = -INFINITY, ml[2 * h + 1] = 0;
         memset(o, 0, (size_t)(nq * kv->hd) * sizeof *o);
-    } else if (kv->type == ARCH_F16)
+    } else if (kv->type == ARCH_INT8)
+        attend_typed(o, ml, q, nq, kv, t0, t1, scale, att, ld_i8);
+    else if (kv->type == ARCH_F16)
         attend_typed(o, ml, q, nq, kv, t0, t1, scale, att, ld_f16);
     else if (kv->type == ARCH_BF16)
         attend_typed(o, ml, q, nq, kv, t0, t1, scale, att, ld_bf16);

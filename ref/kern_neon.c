@@ -303,7 +303,10 @@ static void attend(float *o, float *ml, const float *q, int64_t nq,
     case ARCH_BF16:
         attend_t(o, ml, q, nq, kv, t0, t1, scale, att, ld4_bf16, ld1_bf16);
         break;
-    default: /* f32: the cache is never int8 (kern.h) */
+    case ARCH_INT8: /* the portable kernel: no NEON one yet */
+        kern_portable.attend(o, ml, q, nq, kv, t0, t1, scale, att);
+        break;
+    default: /* f32 */
         attend_t(o, ml, q, nq, kv, t0, t1, scale, att, ld4_f32, ld1_f32);
         break;
     }

@@ -183,21 +183,32 @@ static void matvec(ref_state *s, const arch_op *o, int n, int64_t nt, int64_t ro
 /* attention: position ranges split across threads, then merged */
 
 /* The keys (which 0) or values (which 1) of key/value head h in executed
- * layer l, seq_len rows of head_dim values, where the plan puts them. */
+ * layer l, plan.kv_len[l] rows (slots) of kv_head_row bytes, where the
+ * plan puts them. */
 static unsigned char *cache(const ref_state *s, int64_t l, int which, int64_t h)
 {
     return s->kv + (arch_plan_kv(&s->plan, l, which, h, 0) - s->plan.kv_base);
 }
 
-/* Store this position's key or value (K*hd values) in the cache. */
+/* Store this position's key or value (K*hd values) in the cache, in its
+ * slot (a ring's overwrites the position that just left the window). */
 static void cache_store(ref_state *s, int64_t l, int which, int64_t pos, const float *x)
 {
     int64_t hd = s->w->spec.head_dim, row = (int64_t)s->plan.kv_head_row;
     for (int64_t h = 0; h < s->w->spec.kv_heads; h++) {
-        unsigned char *dst = cache(s, l, which, h) + pos * row;
-        kern_from_f32(s->kv_type, dst, x + h * hd, hd);
+        unsigned char *dst = s->kv + (arch_plan_kv(&s->plan, l, which, h, pos) - s->plan.kv_base);
+        kern_kv_store(s->kv_type, dst, x + h * hd, hd);
         see(s, dst, (uint64_t)row, true);
     }
+}
+
+/* The cache slots token t of a chunk at pos attends over in layer l:
+ * [0, n), every position so far or, once a ring is full, all of it
+ * (arch/plan.h). */
+static int64_t attended(const ref_state *s, int64_t l, int64_t pos, int64_t t)
+{
+    int64_t len = s->plan.kv_len[l];
+    return pos + t + 1 < len ? pos + t + 1 : len;
 }
 
 typedef struct {
@@ -213,7 +224,8 @@ typedef struct {
  * merge() combines. Splitting positions rather than heads
  * balances any head count (MobileLLM-125M has 3 key/value heads for 2
  * cores), and each (head, range) is one contiguous run of the head-major
- * cache. Token t sees positions 0 .. pos+t (causal). Splitting the
+ * cache. Token t sees slots 0 .. attended() - 1: positions 0 .. pos+t
+ * (causal), or the window of a full ring. Splitting the
  * (head, position) pairs into one flat range per worker instead (fewer,
  * longer runs per worker) measured within noise (MobileLLM-125M/350M,
  * ctx 512, 2 threads, 10 alternating runs: attention -1% to -9%, the
@@ -235,13 +247,14 @@ static void attention(void *arg, int i, int n)
     (void)n; /* ranges <= n */
     if (i >= j->ranges)
         return;
+    int64_t stride = (int64_t)s->plan.kv_head_row / arch_dtype_size(s->kv_type);
     for (int64_t t = 0; t < j->nt; t++) {
-        int64_t T = j->pos + t + 1;
+        int64_t T = attended(s, j->layer, j->pos, t);
         float *o = s->part_o + t * s->part_n * hd, *ml = s->part_ml + t * s->part_n * 2;
         for (int64_t h = 0; h < p->kv_heads; h++) {
             int64_t u = h * j->ranges + i;
             kern_kv kv = {s->kv_type, cache(s, j->layer, 0, h), cache(s, j->layer, 1, h),
-                          hd, hd};
+                          stride, hd};
             kern_attend(o + u * group * hd, ml + u * group * 2,
                         buf(s, ARCH_A_Q, t) + h * group * hd, group, &kv,
                         T * i / j->ranges, T * (i + 1) / j->ranges, 1 / sqrtf((float)hd), att);
@@ -270,7 +283,8 @@ static void merge(ref_state *s, int64_t nt, int64_t ranges)
  * cache (their own keys and values already stored). */
 static void attend(ref_state *s, int64_t l, int64_t pos, int64_t nt)
 {
-    int64_t threads = pool_threads(s->pool), ranges = threads < pos + 1 ? threads : pos + 1;
+    int64_t threads = pool_threads(s->pool), first = attended(s, l, pos, 0);
+    int64_t ranges = threads < first ? threads : first;
     mark(s, REF_TIME_OTHER);
     pool_run(s->pool, attention, &(attn_job){s, l, pos, nt, ranges});
     merge(s, nt, ranges);
@@ -280,7 +294,8 @@ static void attend(ref_state *s, int64_t l, int64_t pos, int64_t nt)
     see_rows(s, buf(s, ARCH_A_Q, 0), nt, qd, qd, false);
     for (int which = 0; s->probe && which < 2; which++)
         for (int64_t h = 0; h < p->kv_heads; h++)
-            see(s, cache(s, l, which, h), (uint64_t)(pos + nt) * s->plan.kv_head_row, false);
+            see(s, cache(s, l, which, h),
+                (uint64_t)attended(s, l, pos, nt - 1) * s->plan.kv_head_row, false);
     see_rows(s, buf(s, ARCH_A_XB, 0), nt, qd, (int64_t)s->plan.act_elems[ARCH_A_XB], true);
 }
 
@@ -415,12 +430,24 @@ const float *ref_forward(ref_state *s, int64_t token, int64_t pos)
     return classify(s, 0);
 }
 
+/* The fewest positions any layer keeps: seq_len, or a local layer's ring. */
+static int64_t shortest_ring(const arch_plan *p)
+{
+    int64_t m = p->spec.seq_len;
+    for (int64_t l = 0; l < p->n_exec; l++)
+        m = p->kv_len[l] < m ? p->kv_len[l] : m;
+    return m;
+}
+
 const float *ref_prefill(ref_state *s, const int64_t *tokens, int64_t n, int64_t batch)
 {
-    int64_t nt = 0;
+    int64_t nt = 0, ring = shortest_ring(&s->plan);
     batch = batch < 1 || batch > REF_BATCH ? REF_BATCH : batch;
     for (int64_t pos = 0; pos < n; pos += nt) {
         nt = n - pos < batch ? n - pos : batch;
+        /* a chunk must not wrap a ring (arch/plan.h): up to its end in
+         * chunks, then token by token */
+        nt = pos + nt <= ring ? nt : ring - pos > 1 ? ring - pos : 1;
         forward(s, tokens + pos, nt, pos);
     }
     return n > 0 ? classify(s, nt - 1) : NULL;

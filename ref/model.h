@@ -15,7 +15,7 @@
  * The KV cache is one page-aligned allocation (on transparent huge pages
  * where the kernel allows), laid out as the plan's KV region
  * (arch_plan_kv: per executed layer keys then values, head-major, in the
- * KV type). Head-major, so that attention reads each head's keys and
+ * KV type; a local layer's a ring of its window). Head-major, so that attention reads each head's keys and
  * values as one sequential stream (position-major rows of K*hd values
  * made it read 128 of every 384 bytes per head for MobileLLM-125M, a
  * pattern the hardware prefetchers follow badly).
@@ -62,7 +62,8 @@ typedef struct {
     arch_plan plan;      /* the ops this state executes, the KV address rule
                             and the activation buffers' shapes */
     arch_dtype kv_type;
-    unsigned char *kv;   /* (n_exec, 2, K, seq_len, hd) in kv_type, laid out
+    unsigned char *kv;   /* per executed layer l (2, K, plan.kv_len[l]) rows
+                            of plan.kv_head_row bytes in kv_type, laid out
                             as plan.kv_base onwards (arch_plan_kv) */
     uint64_t kv_bytes;
     /* act[a]: (REF_BATCH, plan.act_elems[a]) f32, one row per token of a
@@ -102,7 +103,8 @@ const float *ref_forward(ref_state *s, int64_t token, int64_t pos);
  * rather than once per token: the same logits as n decode steps (up to
  * the order of float additions), at compute speed instead of memory
  * speed. batch = 1 is decoding the prompt token by token; a batch
- * outside 1..REF_BATCH means REF_BATCH. */
+ * outside 1..REF_BATCH means REF_BATCH. With a window, positions past the
+ * shortest ring run token by token (a chunk must not wrap it). */
 const float *ref_prefill(ref_state *s, const int64_t *tokens, int64_t n, int64_t batch);
 
 /* Fill cache positions [0, n) of every layer with deterministic values

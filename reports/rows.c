@@ -1,6 +1,7 @@
 /* rows.c -- the shared cells of a model row (see rows.h). */
 #include "rows.h"
 
+#include "../arch/layout.h"
 #include "../arch/schedule.h"
 
 void rep_put_spec(table *t, const arch_spec *s)
@@ -17,6 +18,13 @@ void rep_put_spec(table *t, const arch_spec *s)
     table_put(t, "share", "%s", arch_share_name(s->share));
     table_puti(t, "repeat", s->repeat);
     table_puti(t, "executed_layers", arch_executed_layers(s));
+}
+
+void rep_put_attention(table *t, const arch_spec *s)
+{
+    table_put(t, "kv_dtype", "%s", arch_dtype_name(arch_spec_kv_type(s)));
+    table_puti(t, "window", s->window);
+    table_puti(t, "global_every", s->global_every);
 }
 
 const char rep_sim_columns[] =

@@ -19,6 +19,11 @@
 
 void rep_put_spec(table *t, const arch_spec *s);
 
+/* The attention layout and KV cache type: kv_dtype (the type in use, also
+ * when it follows the weights), window, global_every; appended after the
+ * older columns of `lanky params` and sweeps. */
+void rep_put_attention(table *t, const arch_spec *s);
+
 /* The columns of one simulated row (the contract's, then the extras), for
  * table_new(), and a row's cells, so `lanky sim` and sweeps print the
  * same thing. */

@@ -22,7 +22,7 @@
 static const char spec_columns[] =
     "name,group,layers,dim,heads,kv_heads,head_dim,ffn,ffn_dim,vocab,tied,"
     "share,repeat,executed_layers,params_total,params_paper,weight_bytes,"
-    "kv_cache_bytes,dtype,seq_len,ctx";
+    "kv_cache_bytes,dtype,seq_len,ctx,kv_dtype,window,global_every";
 static const char measured_columns[] =
     "measured_threads,measured_load_ms,measured_init_ms,measured_execute_ms,"
     "measured_tokens_per_s,repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
@@ -198,6 +198,7 @@ static void put_row_spec(table *t, const sweep_row *r, int shards)
     table_put(t, "dtype", "%s", arch_dtype_name(s->dtype));
     table_puti(t, "seq_len", s->seq_len);
     table_puti(t, "ctx", s->ctx);
+    rep_put_attention(t, s);
 }
 
 static void put_measured(table *t, const ref_bench_result *m)

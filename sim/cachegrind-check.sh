@@ -21,7 +21,10 @@
 # Each strategy runs at position CTX = 7, where weights are nearly all
 # the traffic; two run again at CTX = 500, where the KV cache is about a
 # quarter of it (8 layers x 501 positions x 2 KiB), so that its part of
-# the trace is checked too.
+# the trace is checked too. A run may add model options after a third
+# ':' ('+' between them): the windowed one at CTX = 500 > window 200
+# reads its local layers' rings in two ranges (the token's own slot,
+# 500 % 200, between them) and every fourth layer's whole cache.
 #
 # Prints one row per run and exits 1 if any differs by more than 2%. The
 # issue's target is 10%; both tools run LRU on the same addresses and
@@ -62,28 +65,30 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
     > "$TMP/cg.ini"
 
 # Data LL misses (read + write) of decoding n tokens under cachegrind.
-ll_misses() { # share ctx n
+ll_misses() { # share ctx n extra-options
     valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
         --I1=32768,8,64 --D1="$D1" --LL="$LL" \
-        "$LANKY" bench $SPEC --share "$1" --threads 1 --seed 7 --ctx "$2" \
+        "$LANKY" bench $SPEC $4 --share "$1" --threads 1 --seed 7 --ctx "$2" \
         --tokens "$3" --format csv 2>"$TMP/cg.err" >/dev/null ||
         { cat "$TMP/cg.err" >&2; exit 1; }
     sed -n 's/.*LLd misses: *\([0-9,]*\).*/\1/p' "$TMP/cg.err" | tr -d ,
 }
 
-echo "share,ctx,cachegrind_ll_misses_per_token,lanky_ll_misses_per_token,diff_percent"
+echo "share,ctx,cachegrind_ll_misses_per_token,lanky_ll_misses_per_token,diff_percent,options"
 fail=0
-for run in none:7 immediate:7 repeat-all-over:7 reverse:7 none:500 immediate:500; do
-    share=${run%:*} ctx=${run#*:}
-    a=$(ll_misses "$share" "$ctx" "$N")
-    b=$(ll_misses "$share" "$ctx" $((N + K)))
+for run in none:7 immediate:7 repeat-all-over:7 reverse:7 none:500 immediate:500 \
+    none:500:--window=200+--global-every=4; do
+    share=${run%%:*} rest=${run#*:}
+    ctx=${rest%%:*} extra=$(echo "${rest#"$ctx"}" | sed 's/^://' | tr + ' ')
+    a=$(ll_misses "$share" "$ctx" "$N" "$extra")
+    b=$(ll_misses "$share" "$ctx" $((N + K)) "$extra")
     cg=$(( (b - a) / K ))
-    lk=$("$LANKY" sim $SPEC --share "$share" --ctx "$ctx" --profile "$TMP/cg.ini" \
+    lk=$("$LANKY" sim $SPEC $extra --share "$share" --ctx "$ctx" --profile "$TMP/cg.ini" \
         --mode exact --format csv |
         awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "llc_misses") c = i }
                  NR == 2 { print $c }')
     diff=$(awk -v a="$cg" -v b="$lk" 'BEGIN { printf "%.2f", (b - a) * 100 / a }')
-    echo "$share,$ctx,$cg,$lk,$diff"
+    echo "$share,$ctx,$cg,$lk,$diff,$extra"
     if awk -v d="$diff" -v t="$TOL" 'BEGIN { exit !(d > t || d < -t) }'; then
         fail=1
     fi

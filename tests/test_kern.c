@@ -594,7 +594,8 @@ END_TEST
 
 /* A key/value cache of n positions, `heads` heads of hd values in each
  * row, stored as type t (ending at an inaccessible page), with the values
- * the kernel will see decoded by the test. */
+ * the kernel will see decoded by the test. An int8 head's hd values are
+ * followed by their f32 scale (kern.h), so a head takes hd + 4 bytes. */
 typedef struct {
     arch_dtype t;
     int64_t n, heads, hd;
@@ -603,17 +604,31 @@ typedef struct {
     double *k, *v;     /* (n, heads * hd) decoded */
 } cache;
 
-static void *store(guard *g, arch_dtype t, double *dec, int64_t count)
+/* Elements of one head's row: hd, and an int8 row's 4-byte scale. */
+static int64_t head_elems(arch_dtype t, int64_t hd)
+{
+    return hd + (t == ARCH_INT8 ? 4 : 0);
+}
+
+static void *store(guard *g, arch_dtype t, double *dec, int64_t count, int64_t hd)
 {
     float *f = malloc((size_t)count * sizeof *f);
     for (int64_t i = 0; i < count; i++)
         f[i] = (float)uniform(-1, 1);
-    void *mem = guarded(g, (size_t)count * arch_dtype_size(t));
-    kern_from_f32(t, mem, f, count);
-    for (int64_t i = 0; i < count; i++)
-        dec[i] = t == ARCH_F32   ? ((float *)mem)[i]
-                 : t == ARCH_F16 ? f16_value(((uint16_t *)mem)[i])
-                                 : bf16_value(((uint16_t *)mem)[i]);
+    int64_t rows = count / hd, row = head_elems(t, hd) * arch_dtype_size(t);
+    unsigned char *mem = guarded(g, (size_t)(rows * row));
+    for (int64_t r = 0; r < rows; r++)
+        kern_kv_store(t, mem + r * row, f + r * hd, hd);
+    for (int64_t i = 0; i < count; i++) {
+        const unsigned char *at = mem + i / hd * row;
+        float scale = 1;
+        if (t == ARCH_INT8)
+            memcpy(&scale, at + hd, sizeof scale);
+        dec[i] = t == ARCH_F32   ? ((const float *)at)[i % hd]
+                 : t == ARCH_F16 ? f16_value(((const uint16_t *)at)[i % hd])
+                 : t == ARCH_BF16 ? bf16_value(((const uint16_t *)at)[i % hd])
+                                  : ((const int8_t *)at)[i % hd] * (double)scale;
+    }
     free(f);
     return mem;
 }
@@ -624,8 +639,8 @@ static void make_cache(cache *c, arch_dtype t, int64_t n, int64_t heads, int64_t
     int64_t count = n * heads * hd;
     c->k = malloc((size_t)count * sizeof(double));
     c->v = malloc((size_t)count * sizeof(double));
-    c->kv = (kern_kv){t, store(&c->gk, t, c->k, count), store(&c->gv, t, c->v, count),
-                      heads * hd, hd};
+    c->kv = (kern_kv){t, store(&c->gk, t, c->k, count, hd), store(&c->gv, t, c->v, count, hd),
+                      heads * head_elems(t, hd), hd};
 }
 
 static void free_cache(cache *c)
@@ -702,8 +717,8 @@ static void check_attend(arch_dtype t, int64_t n, int64_t heads, int64_t hd, int
         select_impl(impls[k]);
         for (int64_t head = 0; head < heads; head++) {
             kern_kv kv = c.kv;
-            kv.k = (const char *)kv.k + head * hd * arch_dtype_size(t);
-            kv.v = (const char *)kv.v + head * hd * arch_dtype_size(t);
+            kv.k = (const char *)kv.k + head * head_elems(t, hd) * arch_dtype_size(t);
+            kv.v = (const char *)kv.v + head * head_elems(t, hd) * arch_dtype_size(t);
             kern_attend(o, ml, q, nq, &kv, 0, n, scale, att); /* whole range */
             for (int64_t g = 0; g < nq; g++) {
                 kern_attend_merge(out, hd, 1, o + g * hd, 0, ml + 2 * g, 0);
@@ -756,6 +771,8 @@ END_TEST
 START_TEST(attend_f16) { check_attend_type(ARCH_F16); }
 END_TEST
 START_TEST(attend_bf16) { check_attend_type(ARCH_BF16); }
+END_TEST
+START_TEST(attend_int8) { check_attend_type(ARCH_INT8); }
 END_TEST
 
 /* ---- probe ------------------------------------------------------------ */
@@ -848,6 +865,7 @@ static Suite *suite(void)
     tcase_add_test(t, attend_f32);
     tcase_add_test(t, attend_f16);
     tcase_add_test(t, attend_bf16);
+    tcase_add_test(t, attend_int8);
     suite_add_tcase(s, t);
     TCase *pr = tcase_create("probe");
     tcase_set_timeout(pr, 60);

@@ -5,7 +5,8 @@
  * by stage, the ranges the simulator traces from the same plan (the
  * same bytes of weights and KV cache, the same activation buffers), and
  * the weights are read in the same order. Plus the plan's closed forms: KV bytes read
- * and written, ops and stages per layer, MACs. */
+ * and written, ops and stages per layer, MACs; with a window, each layer's
+ * positions and its ring. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,41 @@ static const char *const shapes[] = {
     /* GQA with H*hd > dim: xb is wider than x */
     "layers=2 dim=64 heads=6 kv_heads=2 head_dim=16 vocab=64 share=reverse repeat=3 "
     "dtype=f32 seq_len=24 ctx=11",
+    /* attention layouts: full rings (ctx > window, the own slot inside
+     * them), a ring not yet full, int8 KV rows whose scale is unaligned */
+    "layers=3 dim=64 heads=4 kv_heads=2 vocab=96 dtype=f32 seq_len=32 ctx=20 window=8 "
+    "global_every=3",
+    "layers=2 dim=64 heads=4 kv_heads=1 vocab=96 share=immediate repeat=2 dtype=f16 "
+    "kv_dtype=int8 seq_len=32 ctx=6 window=8",
+    "layers=2 dim=56 heads=4 kv_heads=2 head_dim=14 vocab=70 dtype=int8 kv_dtype=int8 "
+    "seq_len=16 ctx=15 window=5 global_every=2",
+    "layers=2 dim=64 heads=4 kv_heads=2 vocab=64 dtype=bf16 kv_dtype=f32 seq_len=16 ctx=7",
 };
+
+/* What spec.h and layout.h define, written out again: the positions
+ * executed layer l keeps (seq_len, or the window of a local layer: l is
+ * global when global_every divides l + 1) and the bytes of one position
+ * of one kv head (hd elements of the KV type, and an int8 row's scale). */
+static int64_t want_len(const arch_spec *s, int64_t l)
+{
+    bool local = s->window && !(s->global_every && (l + 1) % s->global_every == 0);
+    return local && s->window < s->seq_len ? s->window : s->seq_len;
+}
+
+static uint64_t want_row(const arch_spec *s)
+{
+    arch_dtype t = s->kv_dtype != ARCH_KV_FOLLOWS ? s->kv_dtype
+                   : s->dtype == ARCH_INT8        ? ARCH_F16
+                                                  : s->dtype;
+    return (uint64_t)s->head_dim * arch_dtype_size(t) + (t == ARCH_INT8 ? 4 : 0);
+}
+
+/* Positions a token at ctx attends over in layer l, its own included. */
+static uint64_t want_seen(const arch_spec *s, int64_t l)
+{
+    int64_t n = want_len(s, l);
+    return (uint64_t)(s->ctx + 1 < n ? s->ctx + 1 : n);
+}
 
 /* ---- byte ranges ----------------------------------------------------- */
 
@@ -249,9 +284,12 @@ START_TEST(walkers_agree)
     ck_assert_int_eq(r.ntensors, 1 + E * per + 2);
 
     /* the reference reads its own key and value back from the cache, so
-     * one row more per head than the trace: KV read = 2 E (t+1) K hd size */
-    uint64_t row = (uint64_t)(m.s.kv_heads * m.s.head_dim) * arch_kv_size(m.s.dtype);
-    ck_assert_uint_eq(r.kv_read, 2 * (uint64_t)E * (uint64_t)(m.s.ctx + 1) * row);
+     * one row more per head than the trace: KV read = 2 K row x the sum
+     * over layers of the positions attended, min(t+1, kv_len) */
+    uint64_t row = (uint64_t)m.s.kv_heads * want_row(&m.s), seen = 0;
+    for (int64_t l = 0; l < E; l++)
+        seen += want_seen(&m.s, l);
+    ck_assert_uint_eq(r.kv_read, 2 * seen * row);
     ck_assert_uint_eq(r.kv_written, 2 * (uint64_t)E * row);
 
     /* stage by stage, the same bytes of each region */
@@ -275,34 +313,45 @@ START_TEST(walkers_agree)
 }
 END_TEST
 
-/* Closed forms of the plan itself, from the spec alone:
- *   KV read = 2 * E * ctx * K * hd * size, written = 2 * E * K * hd * size
+/* Closed forms of the plan itself, from the spec alone (n_l = min(ctx+1,
+ * kv_len of layer l), the positions attended; row = hd * size, + 4 int8):
+ *   KV read = 2 * K * row * sum_l (n_l - 1), written = 2 * E * K * row
  *   per executed layer 15 ops (SwiGLU; 14 ReLU: no w3) in 10 stages (9),
  *   plus embedding, rms_final and classifier, one op each
- *   MACs = E * (dim*hd*(2H + 2K) + (3 or 2) * ffn * dim + 2*H*hd*(ctx+1)) + V*dim
- *   every KV range in its layer's region, every operand inside the layout */
+ *   MACs = E * (dim*hd*(2H + 2K) + (3 or 2) * ffn * dim) + 2*H*hd*sum_l n_l + V*dim
+ *   every KV range in its layer's region, every operand inside the layout;
+ *   arch_params' KV bytes: kv_bytes = 2 K row sum_l kv_len, kv_read_bytes
+ *   = 2 K row sum_l n_l; a ring's slot of position p is that of p - kv_len */
 START_TEST(closed_forms)
 {
     arch_spec s = tu_spec(shapes[_i]);
     arch_plan p;
     lk_err e = {0};
     ck_assert_msg(arch_plan_build(&p, &s, &e) == LK_OK, "%s", e.msg);
-    uint64_t E = (uint64_t)arch_executed_layers(&s), T = (uint64_t)s.ctx;
+    uint64_t E = (uint64_t)arch_executed_layers(&s);
     uint64_t H = s.heads, K = s.kv_heads, hd = s.head_dim, d = s.dim, V = s.vocab;
     bool swiglu = s.ffn == ARCH_FFN_SWIGLU;
-    uint64_t size = arch_kv_size(s.dtype), nmat = swiglu ? 3 : 2;
+    uint64_t row = want_row(&s), nmat = swiglu ? 3 : 2, seen = 0, kept = 0;
+    for (int64_t l = 0; l < (int64_t)E; l++) {
+        seen += want_seen(&s, l);
+        kept += (uint64_t)want_len(&s, l);
+        ck_assert_int_eq(p.kv_len[l], want_len(&s, l));
+    }
 
     uint64_t kv_read = 0, kv_written = 0, macs = 0;
     for (int64_t i = 0; i < p.n_operands; i++) {
         const arch_operand *o = &p.operand[i];
         ck_assert(o->bytes > 0 && o->addr + o->bytes <= p.end);
         if (o->region == ARCH_R_KV) {
-            ck_assert(o->addr >= p.kv_base && o->addr + o->bytes <= p.kv_base + E * p.kv_layer);
+            ck_assert(o->addr >= p.kv_base && o->addr + o->bytes <= p.kv_base + p.kv_bytes);
             *(o->write ? &kv_written : &kv_read) += o->bytes;
         }
     }
-    ck_assert_uint_eq(kv_read, 2 * E * T * K * hd * size);
-    ck_assert_uint_eq(kv_written, 2 * E * K * hd * size);
+    ck_assert_uint_eq(kv_read, 2 * (seen - E) * K * row);
+    ck_assert_uint_eq(kv_written, 2 * E * K * row);
+    ck_assert_uint_eq(p.params.kv_bytes, 2 * K * row * kept);
+    ck_assert_uint_eq(p.kv_bytes, p.params.kv_bytes);
+    ck_assert_uint_eq(p.params.kv_read_bytes, 2 * K * row * seen);
 
     for (int64_t l = 0; l < (int64_t)E; l++) {
         int64_t ops = 0, stages = 0;
@@ -318,17 +367,67 @@ START_TEST(closed_forms)
     for (int64_t i = 0; i < p.n_stages; i++)
         macs += p.stage[i].macs;
     uint64_t mat = d * hd * (2 * H + 2 * K) + nmat * s.ffn_dim * d;
-    ck_assert_uint_eq(macs, E * (mat + 2 * H * hd * (T + 1)) + V * d);
+    ck_assert_uint_eq(macs, E * mat + 2 * H * hd * seen + V * d);
 
-    /* the KV rule: head-major rows, keys then values, layer after layer */
+    /* the KV rule: head-major rows, keys then values, layer after layer,
+     * a local layer's positions in a ring */
+    uint64_t n0 = (uint64_t)want_len(&s, 0);
     ck_assert_uint_eq(arch_plan_kv(&p, 0, 0, 0, 0), p.kv_base);
-    ck_assert_uint_eq(arch_plan_kv(&p, 0, 0, 0, 1) - arch_plan_kv(&p, 0, 0, 0, 0), hd * size);
-    ck_assert_uint_eq(arch_plan_kv(&p, 0, 0, 1, 0) - p.kv_base, (uint64_t)s.seq_len * hd * size);
-    ck_assert_uint_eq(arch_plan_kv(&p, 0, 1, 0, 0) - p.kv_base,
-                      K * (uint64_t)s.seq_len * hd * size);
-    ck_assert_uint_eq(arch_plan_kv(&p, 1, 0, 0, 0) - p.kv_base,
-                      2 * K * (uint64_t)s.seq_len * hd * size);
+    ck_assert_uint_eq(arch_plan_kv(&p, 0, 0, 0, 1) - arch_plan_kv(&p, 0, 0, 0, 0), row);
+    ck_assert_uint_eq(arch_plan_kv(&p, 0, 0, 1, 0) - p.kv_base, n0 * row);
+    ck_assert_uint_eq(arch_plan_kv(&p, 0, 1, 0, 0) - p.kv_base, K * n0 * row);
+    ck_assert_uint_eq(arch_plan_kv(&p, 1, 0, 0, 0) - p.kv_base, 2 * K * n0 * row);
+    ck_assert_uint_eq(arch_plan_kv(&p, 0, 1, 0, (int64_t)n0 + 3), arch_plan_kv(&p, 0, 1, 0, 3));
     arch_plan_free(&p);
+}
+END_TEST
+
+/* A windowed model at ctx > window, in numbers worked out by hand: 4
+ * layers of 2 kv heads of hd 16 in f32 (a row of 64 bytes; a position of
+ * a layer, keys and values, 256), window 8, every second layer global
+ * (layers 1 and 3), ctx 40, seq_len 64. Local layers keep 8 positions
+ * (2048 bytes) and the token attends over 8 of them (its own and 7
+ * cached: 1792 bytes read); global ones keep 64 (16384) and attend over
+ * 41 (40 cached: 10240). So the plan reads 2 x 1792 + 2 x 10240 = 24064
+ * bytes of KV cache, params count 2 x 2048 + 2 x 10496 = 25088 bytes
+ * attended (sweep's kv_cache_bytes) and 2 x 2048 + 2 x 16384 = 36864
+ * kept; its own position 40 is slot 40 % 8 = 0 of a local layer. */
+START_TEST(windowed_kv_bytes)
+{
+    arch_spec s = tu_spec("layers=4 dim=64 heads=4 kv_heads=2 head_dim=16 vocab=64 "
+                          "dtype=f32 seq_len=64 ctx=40 window=8 global_every=2");
+    arch_plan p;
+    lk_err e = {0};
+    ck_assert_msg(arch_plan_build(&p, &s, &e) == LK_OK, "%s", e.msg);
+    uint64_t read = 0;
+    for (int64_t i = 0; i < p.n_operands; i++)
+        if (p.operand[i].region == ARCH_R_KV && !p.operand[i].write)
+            read += p.operand[i].bytes;
+    ck_assert_uint_eq(read, 24064);
+    ck_assert_uint_eq(p.params.kv_read_bytes, 25088);
+    ck_assert_uint_eq(p.params.kv_bytes, 36864);
+    ck_assert_uint_eq(arch_plan_kv(&p, 0, 0, 0, 40), p.kv_base);
+    ck_assert_uint_eq(arch_plan_kv(&p, 1, 0, 0, 40) - p.kv_base, 2048 + 40 * 64);
+    arch_plan_free(&p);
+}
+END_TEST
+
+/* The layout options refuse what they cannot mean: a global pattern
+ * without a window, a KV type --kv-dtype does not offer, a negative
+ * window (each with LK_EINPUT, which the CLI turns into exit status 2). */
+START_TEST(layout_options_refused)
+{
+    lk_err e = {0};
+    arch_spec s;
+    arch_spec_init(&s);
+    ck_assert_int_eq(arch_spec_set(&s, "kv-dtype", "bf16", &e), LK_EINPUT);
+    ck_assert_int_eq(arch_spec_set(&s, "window", "-1", &e), LK_EINPUT);
+    ck_assert_int_eq(arch_spec_set(&s, "layers", "2", &e), LK_OK);
+    ck_assert_int_eq(arch_spec_set(&s, "dim", "64", &e), LK_OK);
+    ck_assert_int_eq(arch_spec_set(&s, "heads", "4", &e), LK_OK);
+    ck_assert_int_eq(arch_spec_set(&s, "global-every", "2", &e), LK_OK);
+    ck_assert_int_eq(arch_spec_finish(&s, &e), LK_EINPUT);
+    ck_assert_msg(strstr(e.msg, "global_every") != NULL, "%s", e.msg);
 }
 END_TEST
 
@@ -339,6 +438,8 @@ static Suite *suite(void)
     int n = (int)(sizeof shapes / sizeof shapes[0]);
     tcase_add_loop_test(tc, walkers_agree, 0, n);
     tcase_add_loop_test(tc, closed_forms, 0, n);
+    tcase_add_test(tc, windowed_kv_bytes);
+    tcase_add_test(tc, layout_options_refused);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

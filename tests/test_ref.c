@@ -126,7 +126,10 @@ static void rotate(double *v, int64_t heads, int64_t hd, int64_t pos)
 }
 
 /* The logits after the last of n tokens, recomputing every position of
- * every layer from scratch. f32 weights only. */
+ * every layer from scratch. f32 weights only. With a window, a local
+ * layer's position t attends over positions max(0, t - window + 1) .. t
+ * (a mask on full attention); layer l is global when global_every divides
+ * l + 1 -- the definitions of spec.h, written out again here. */
 static void naive_logits(const ref_weights *w, const int64_t *tok, int64_t n,
                          double *logits)
 {
@@ -145,6 +148,8 @@ static void naive_logits(const ref_weights *w, const int64_t *tok, int64_t n,
             x[t * D + i] = ((const float *)w->embed.data)[tok[t] * D + i];
     for (int64_t l = 0; l < L; l++) {
         const ref_block *b = &w->blocks[sched[l]];
+        bool local = s->window && !(s->global_every && (l + 1) % s->global_every == 0);
+        int64_t back = local ? s->window - 1 : n; /* earlier positions attended */
         for (int64_t t = 0; t < n; t++) {
             norm(xn, x + t * D, b->rms_att, D);
             mv(q + t * QD, &b->wq, xn);
@@ -157,18 +162,19 @@ static void naive_logits(const ref_weights *w, const int64_t *tok, int64_t n,
             for (int64_t h = 0; h < H; h++) {
                 int64_t g = h / (H / K);
                 double max = -INFINITY, sum = 0;
-                for (int64_t u = 0; u <= t; u++) {
+                int64_t u0 = t - back > 0 ? t - back : 0;
+                for (int64_t u = u0; u <= t; u++) {
                     double d = 0;
                     for (int64_t i = 0; i < hd; i++)
                         d += q[t * QD + h * hd + i] * k[u * KD + g * hd + i];
                     a[u] = d / sqrt((double)hd);
                     max = fmax(max, a[u]);
                 }
-                for (int64_t u = 0; u <= t; u++)
+                for (int64_t u = u0; u <= t; u++)
                     sum += a[u] = exp(a[u] - max);
                 for (int64_t i = 0; i < hd; i++) {
                     double acc = 0;
-                    for (int64_t u = 0; u <= t; u++)
+                    for (int64_t u = u0; u <= t; u++)
                         acc += a[u] / sum * v[u * KD + g * hd + i];
                     o[h * hd + i] = acc;
                 }
@@ -377,6 +383,95 @@ START_TEST(test_gqa_equals_mha)
     free(own);
     free(src);
     arch_layout_free(&l);
+}
+END_TEST
+
+/* Windowed decode against the masked full recomputation (naive_logits),
+ * the exact definition: position t of a local layer attends over the
+ * last `window` positions. (Recomputing the last window tokens from
+ * scratch would be exact for one layer only: a deeper layer's input at
+ * those positions depends, through the layers below, on earlier tokens.)
+ * Window 4 with every third layer global, 13 tokens: the rings wrap
+ * three times; decode step by step, then a prefill (chunks up to the
+ * ring, then token by token), on both kernel sets. Same bound as
+ * test_decode_matches_naive: the ring changes only the order in which
+ * positions are summed. And the mask matters: full attention is far off
+ * once positions leave the window. */
+START_TEST(test_window_matches_masked)
+{
+    lk_err e = {0};
+    ck_assert_msg(kern_select(_i ? "portable" : "auto", &e) == LK_OK, "%s", e.msg);
+    const char *shape = "layers=3 dim=64 heads=4 kv_heads=2 vocab=97 dtype=f32 seq_len=64 "
+                        "window=4 global_every=3";
+    arch_spec s = tu_spec(shape), full = s;
+    full.window = full.global_every = 0;
+    model m, f;
+    seeded(&m, &s, 7, 2);
+    seeded(&f, &full, 7, 2);
+    enum { N = 13 };
+    int64_t tok[N];
+    for (int64_t i = 0; i < N; i++)
+        tok[i] = (i * 29 + 5) % s.vocab;
+    double *want = malloc((size_t)s.vocab * sizeof *want);
+    float *w32 = malloc((size_t)s.vocab * sizeof *w32), *lf = NULL;
+    for (int64_t n = 1; n <= N; n++) {
+        const float *got = ref_forward(&m.st, tok[n - 1], n - 1);
+        naive_logits(&m.w, tok, n, want);
+        for (int64_t i = 0; i < s.vocab; i++)
+            w32[i] = (float)want[i];
+        double r = rel_max(got, w32, s.vocab);
+        ck_assert_msg(r < 2e-5, "%s (%s): position %lld: relative error %g", shape,
+                      kern_name(), (long long)n - 1, r);
+        lf = (float *)ref_forward(&f.st, tok[n - 1], n - 1);
+    }
+    ck_assert_msg(rel_max(lf, w32, s.vocab) > 1e-2, "full attention gave the windowed logits");
+    done(&m);
+    seeded(&m, &s, 7, 2);
+    const float *got = ref_prefill(&m.st, tok, N, REF_BATCH);
+    double r = rel_max(got, w32, s.vocab);
+    ck_assert_msg(r < 2e-5, "%s (%s): prefill of %d: relative error %g", shape, kern_name(), N, r);
+    free(want);
+    free(w32);
+    done(&m);
+    done(&f);
+}
+END_TEST
+
+/* An int8 KV cache against the f32 one on the same f32 weights, relative
+ * L2 error of the logits, against an estimate from the rounding step as
+ * test_dtypes_near_f32 makes its own. A cached row of hd = 32 keys or
+ * values is quantized with step absmax/127, its error uniform, rms
+ * step/sqrt(12); for roughly Gaussian rows the absmax of 32 values is
+ * about 2.5 sigma, so the relative rms error of a row is 2.5 / (127
+ * sqrt(12)) = 5.7e-3. Each of the 2 layers has two such sources (K and
+ * V); independent sources add in quadrature and pass to the logits as a
+ * dot product passes its terms' (test_dtypes_near_f32): sqrt(4) x 5.7e-3
+ * = 1.1e-2. Bound: 1.5 x that, 1.7e-2. Measured (seed 9): 1.06e-2 on
+ * both kernel sets (int8 attention is the portable kernel on every
+ * machine, the f32 one is not). */
+START_TEST(test_kv_int8_near_f32)
+{
+    lk_err e = {0};
+    ck_assert_msg(kern_select(_i ? "portable" : "auto", &e) == LK_OK, "%s", e.msg);
+    const char *base = "layers=2 dim=128 heads=4 kv_heads=2 vocab=200 seq_len=64 dtype=f32";
+    char opts[256];
+    snprintf(opts, sizeof opts, "%s kv_dtype=int8", base);
+    arch_spec s32 = tu_spec(base), s8 = tu_spec(opts);
+    model a, b;
+    seeded(&a, &s32, 9, 2);
+    seeded(&b, &s8, 9, 2);
+    ck_assert_int_eq(a.st.kv_type, ARCH_F32);
+    ck_assert_int_eq(b.st.kv_type, ARCH_INT8);
+    ck_assert_uint_eq(b.st.plan.kv_head_row, (uint64_t)s8.head_dim + 4);
+    float *la = logits_of(&a, prompt, PROMPT_N), *lb = logits_of(&b, prompt, PROMPT_N);
+    double r = rel_l2(lb, la, s32.vocab);
+    ck_assert_msg(r < 1.7e-2, "int8 KV vs f32 KV (%s): relative L2 error %g >= 1.7e-2",
+                  kern_name(), r);
+    ck_assert_msg(r > 0, "int8 KV gave exactly the f32 logits: not an int8 path");
+    free(la);
+    free(lb);
+    done(&a);
+    done(&b);
 }
 END_TEST
 
@@ -641,6 +736,8 @@ static Suite *suite(void)
     tcase_add_test(t, test_time_parts);
     tcase_add_test(t, test_seeded_statistics);
     tcase_add_test(t, test_deep_finite);
+    tcase_add_loop_test(t, test_window_matches_masked, 0, 2);
+    tcase_add_loop_test(t, test_kv_int8_near_f32, 0, 2);
     suite_add_tcase(s, t);
     return s;
 }
