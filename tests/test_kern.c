@@ -787,9 +787,18 @@ static probe_host fake_host(void)
     snprintf(h.host, sizeof h.host, "test");
     snprintf(h.date, sizeof h.date, "2026-01-01");
     snprintf(h.kern, sizeof h.kern, "portable");
-    h.cache[0] = (probe_cache){"L1d", 32 << 10, 64, 8, false, 400};
-    h.cache[1] = (probe_cache){"L2", 1 << 20, 64, 8, false, 200};
-    h.cache[2] = (probe_cache){"L3", 32 << 20, 64, 16, true, 150};
+    h.cache[0] = (probe_cache){.name = "L1d", .size = 32 << 10, .hwloc_size = 32 << 10,
+                               .line = 64, .assoc = 8, .read_gbs = 400};
+    h.cache[1] = (probe_cache){.name = "L2", .size = 1 << 20, .hwloc_size = 1 << 20,
+                               .line = 64, .assoc = 8, .read_gbs = 200};
+    /* a VM's L3: hwloc reports 480 MiB, the probe measured 32 MiB usable */
+    h.cache[2] = (probe_cache){.name = "L3", .size = 32 << 20, .hwloc_size = 480u << 20,
+                               .line = 64, .assoc = 16, .shared = true, .read_gbs = 150,
+                               .matvec_eff = {0.95, 0.9, 0.9, 0.85}, .eff_block = 8 << 20};
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
+        h.dram_matvec_eff[d] = 0.75 + 0.05 * d;
+    h.dram_attention_eff = 0.6;
+    h.layer_fixed_us = 7.5;
     return h;
 }
 
@@ -804,8 +813,15 @@ START_TEST(probe_profile_is_valid)
     ck_assert_msg(sim_profile_read(&p, path, &e) == LK_OK, "%s", e.msg);
     ck_assert_int_eq(p->nlevels, 3);
     ck_assert(p->level[2].shared && !p->level[1].shared);
-    ck_assert_uint_eq(p->level[2].cfg.size_bytes, 32u << 20);
+    ck_assert_uint_eq(p->level[2].cfg.size_bytes, 32u << 20); /* the measured size */
     ck_assert(p->dram_bandwidth_gbs == 35 && p->peak_gops[ARCH_INT8] == 270);
+    /* the host model's terms: the last level's and DRAM's efficiencies,
+     * the fixed time per layer; the inner levels keep the default 1 */
+    ck_assert(p->level[2].eff.matvec[ARCH_F16] == 0.9 && p->level[2].eff.matvec[ARCH_INT8] == 0.85);
+    ck_assert(p->level[1].eff.matvec[ARCH_F16] == 1 && p->level[2].eff.attention == 1);
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
+        ck_assert(fabs(p->dram_eff.matvec[d] - (0.75 + 0.05 * d)) < 1e-9);
+    ck_assert(p->dram_eff.attention == 0.6 && p->layer_fixed_us == 7.5);
     ck_assert(fabs(p->dram_capacity_gb - 25) < 0.01); /* the kernel's total */
     sim_profile_free(p);
 }
