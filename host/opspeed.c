@@ -47,8 +47,8 @@ static void fill(unsigned char *buf, size_t n, const void *one, size_t size)
         memcpy(buf + done, buf, done < n - done ? done : n - done);
 }
 
-int opspeed_matvec(pool *p, ref_stream *dram, arch_dtype t, size_t block,
-                   opspeed_pass *r, lk_err *e)
+int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
+                   size_t block, opspeed_pass *r, lk_err *e)
 {
     int64_t size = arch_dtype_size(t);
     int64_t rows = (int64_t)block / (COLS * size);
@@ -80,8 +80,9 @@ int opspeed_matvec(pool *p, ref_stream *dram, arch_dtype t, size_t block,
                 .out = out};
     kern_act_prepare(&j.a, t, x, COLS, q);
     double first[OPSPEED_ROUNDS], second[OPSPEED_ROUNDS], stream[OPSPEED_ROUNDS];
-    double ratio[OPSPEED_ROUNDS];
+    double ratio[OPSPEED_ROUNDS], lratio[OPSPEED_ROUNDS];
     for (int k = 0; k < OPSPEED_ROUNDS; k++) {
+        double lbefore = level ? ref_stream_gbs(level, p) : 0;
         double before = ref_stream_gbs(dram, p), ms[2] = {0, 0};
         for (int b = 0; b < nblocks; b++)
             for (int pass = 0; pass < 2; pass++) {
@@ -93,14 +94,17 @@ int opspeed_matvec(pool *p, ref_stream *dram, arch_dtype t, size_t block,
                 ms[pass] += lk_clock_ms() - t0;
             }
         stream[k] = (before + ref_stream_gbs(dram, p)) / 2;
+        double lstream = level ? (lbefore + ref_stream_gbs(level, p)) / 2 : 0;
         first[k] = (double)len / ms[0] / 1e6;
         second[k] = (double)len / ms[1] / 1e6;
         ratio[k] = first[k] / stream[k];
+        lratio[k] = level ? second[k] / lstream : 0;
     }
     *r = (opspeed_pass){.first_gbs = lk_stats_median(first, OPSPEED_ROUNDS),
                         .second_gbs = lk_stats_median(second, OPSPEED_ROUNDS),
                         .stream_gbs = lk_stats_median(stream, OPSPEED_ROUNDS),
-                        .dram_eff = lk_stats_median(ratio, OPSPEED_ROUNDS)};
+                        .dram_eff = lk_stats_median(ratio, OPSPEED_ROUNDS),
+                        .level_eff = lk_stats_median(lratio, OPSPEED_ROUNDS)};
 done:
     if (w)
         mem_huge_free(w, len);

@@ -11,14 +11,15 @@
  *                     second execution), served by the cache level that
  *                     holds `block` bytes
  *       r.stream_gbs  the DRAM streaming read right before and after
+ *       r.level_eff   second_gbs over the streaming read of that level's
+ *                     buffer, also right before and after
  *   opspeed_layer_fixed_us(threads, &us, &e);
  *       the time of one executed layer that is not reading or computing:
  *       thread hand-offs, norms, RoPE, the residual adds
  *
- * lanky probe divides first_gbs by stream_gbs (the [dram] mat-vec
- * efficiency) and second_gbs by the level's streaming read (that level's
- * efficiency), so each is a ratio of two figures measured within a
- * second of each other: a shared VM's bandwidth changes 2x within
+ * lanky probe takes dram_eff (first_gbs / stream_gbs, the [dram] mat-vec
+ * efficiency) and level_eff (that level's), so each is a ratio of two
+ * figures measured within a second of each other: a shared VM's bandwidth changes 2x within
  * minutes, the ratio much less.
  */
 #ifndef HOST_OPSPEED_H
@@ -43,17 +44,19 @@ typedef struct {
     double first_gbs, second_gbs; /* weight bytes / time of each pass */
     double stream_gbs;            /* mean of the DRAM reads around a round */
     double dram_eff;              /* first_gbs / stream_gbs of each round */
+    double level_eff;             /* second_gbs / the level's reads around
+                                     each round (0 without a level) */
 } opspeed_pass;
 
 /* Mat-vecs of decode's shape (1024 columns, up to 2048 rows per matrix,
  * split between the workers of p as ref/model.c splits them) over
  * OPSPEED_SET_BYTES of weights of type t, taken `block` bytes at a time,
  * each block twice in a row, OPSPEED_ROUNDS times; `dram` (ref/stream.h,
- * a buffer of REF_STREAM_DRAM_BYTES built on p) is read right before and
- * after each round.
- * LK_ERUN when out of memory. */
-int opspeed_matvec(pool *p, ref_stream *dram, arch_dtype t, size_t block,
-                   opspeed_pass *r, lk_err *e);
+ * a buffer of REF_STREAM_DRAM_BYTES built on p) and `level` (a buffer the
+ * cache level that holds `block` holds, or NULL) are read right before
+ * and after each round. LK_ERUN when out of memory. */
+int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
+                   size_t block, opspeed_pass *r, lk_err *e);
 
 /* Attention's share of the DRAM streaming rate: the KV bytes a decode
  * token reads / its attention time (REF_TIME_ATTENTION of lanky bench)

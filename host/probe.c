@@ -192,19 +192,18 @@ static uint64_t usable_size(pool *p, const probe_cache *c, uint64_t inner)
  * what decode reads from them (activations, a small shared block) is
  * bound by the compute peak measured there. Without such a level the
  * blocks are 1 MiB, read from DRAM and, the second time, from L1 or L2. */
-static int measure_efficiency(probe_host *h, pool *p, ref_stream *dram, arch_dtype t,
-                              lk_err *e)
+static int measure_efficiency(probe_host *h, pool *p, ref_stream *dram, ref_stream *level,
+                              arch_dtype t, lk_err *e)
 {
-    probe_cache *c = h->ncache > 1 && h->cache[h->ncache - 1].shared
-                         ? &h->cache[h->ncache - 1] : NULL;
+    probe_cache *c = level ? &h->cache[h->ncache - 1] : NULL;
     uint64_t block = c ? c->size / 4 : (uint64_t)1 << 20;
     opspeed_pass r;
-    int rc = opspeed_matvec(p, dram, t, block, &r, e);
+    int rc = opspeed_matvec(p, dram, level, t, block, &r, e);
     if (rc)
         return rc;
     if (c) {
         c->eff_block = block;
-        c->matvec_eff[t] = fmin(r.second_gbs / c->read_gbs, 2);
+        c->matvec_eff[t] = fmin(r.level_eff, 2);
     }
     h->dram_matvec_eff[t] = fmin(r.dram_eff, 2);
     return LK_OK;
@@ -259,16 +258,23 @@ int probe_measure(probe_host *h, int threads,
             h->gflops[t] = g > h->gflops[t] ? g : h->gflops[t];
         }
     }
-    ref_stream dram = {0};
+    /* the shared last level's buffer, as its bandwidth was read */
+    const probe_cache *llc = h->ncache > 1 && h->cache[h->ncache - 1].shared
+                                 ? &h->cache[h->ncache - 1] : NULL;
+    ref_stream dram = {0}, level = {0};
     int rc = h->dram_gbs > 0 ? ref_stream_build(&dram, p, h->dram_buffer, e) : LK_OK;
+    if (!rc && llc && h->dram_gbs > 0)
+        rc = ref_stream_build(&level, p, llc->size / 2, e);
     for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT && !rc && h->dram_gbs > 0; t++) {
         snprintf(what, sizeof what, "%s mat-vec efficiency", arch_dtype_name(t));
         if (progress)
             progress(what);
-        rc = measure_efficiency(h, p, &dram, t, e);
+        rc = measure_efficiency(h, p, &dram, llc ? &level : NULL, t, e);
     }
     if (dram.buf)
         ref_stream_free(&dram);
+    if (level.buf)
+        ref_stream_free(&level);
     pool_free(p);
     if (h->dram_gbs <= 0)
         return lk_fail(e, LK_ERUN, "probe: cannot allocate the %zu MiB test buffer",
@@ -354,8 +360,9 @@ static void put_cache(table *t, const probe_host *h, int i, const char *sec)
         snprintf(key, sizeof key, "matvec_efficiency_%s", arch_dtype_name(d));
         snprintf(src, sizeof src,
                  "measured by lanky probe on %s: kern_matvec (%s) of %s weights, the "
-                 "second pass over %llu KiB blocks just read, GB/s (median of %d "
-                 "rounds) / this level's bandwidth_gbs, %d threads (host/opspeed.h)",
+                 "second pass over %llu KiB blocks just read, GB/s / this level's "
+                 "streaming read right before and after, median of %d rounds, %d "
+                 "threads (host/opspeed.h)",
                  h->date, h->kern, arch_dtype_name(d),
                  (unsigned long long)(c->eff_block >> 10), OPSPEED_ROUNDS, h->threads);
         row(t, sec, key, src, NULL, NULL, "%.3f", c->matvec_eff[d]);
