@@ -59,6 +59,7 @@ void arch_spec_init(arch_spec *s)
         .kv_heads = ARCH_UNSET, .head_dim = ARCH_UNSET, .ffn = ARCH_FFN_SWIGLU,
         .ffn_dim = ARCH_UNSET, .vocab = ARCH_UNSET, .tied = 0,
         .share = ARCH_SHARE_NONE, .repeat = ARCH_UNSET, .dtype = ARCH_F16,
+        .group = ARCH_UNSET,
         .seq_len = ARCH_UNSET, .ctx = ARCH_UNSET,
     };
 }
@@ -91,7 +92,7 @@ int arch_spec_preset(arch_spec *s, const char *name, lk_err *e)
 static const char *const ffn_names[] = {"swiglu", "relu"};
 static const char *const share_names[] = {"none", "immediate",
                                           "repeat-all-over", "reverse"};
-static const char *const dtype_names[] = {"f32", "f16", "bf16", "int8"};
+static const char *const dtype_names[] = {"f32", "f16", "bf16", "int8", "int4"};
 
 const char *arch_ffn_name(arch_ffn f) { return ffn_names[f]; }
 const char *arch_share_name(arch_share s) { return share_names[s]; }
@@ -99,7 +100,7 @@ const char *arch_dtype_name(arch_dtype d) { return dtype_names[d]; }
 
 int arch_dtype_size(arch_dtype d)
 {
-    static const int size[] = {4, 2, 2, 1};
+    static const int size[] = {4, 2, 2, 1, 0};
     return size[d];
 }
 
@@ -168,6 +169,7 @@ static const option options[] = {
     INT_OPT("head_dim", head_dim), INT_OPT("ffn_dim", ffn_dim),
     INT_OPT("vocab", vocab),       INT_OPT("repeat", repeat),
     INT_OPT("seq_len", seq_len),   INT_OPT("ctx", ctx),
+    INT_OPT("group", group),
     {"ffn", K_FFN, 0},             {"share", K_SHARE, 0},
     {"dtype", K_DTYPE, 0},         {"tied", K_TIED, 0},
     {"untied", K_UNTIED, 0},       {"preset", K_PRESET, 0},
@@ -218,7 +220,7 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
             s->share = (arch_share)x;
         return rc;
     case K_DTYPE:
-        if (!(rc = parse_enum("dtype", v, dtype_names, 4, &x, e)))
+        if (!(rc = parse_enum("dtype", v, dtype_names, ARCH_DTYPE_COUNT, &x, e)))
             s->dtype = (arch_dtype)x;
         return rc;
     case K_TIED:
@@ -473,6 +475,30 @@ static void fill_defaults(arch_spec *s)
         s->seq_len = DEFAULT_SEQ_LEN;
     if (s->ctx == ARCH_UNSET)
         s->ctx = s->seq_len > 512 ? 512 : s->seq_len - 1;
+    if (s->group == ARCH_UNSET)
+        s->group = 32; /* MobileLLM-Pro's CPU int4 weights (its model card) */
+}
+
+/* int4 groups: whole groups in every row (the input dimensions are dim,
+ * heads x head_dim and ffn_dim), 4-column steps that never straddle two
+ * groups (ref/kern.c), whole bytes and aligned f16 scales (layout.h). */
+static int need_group(const arch_spec *s, ask_style how, lk_err *e)
+{
+    char buf[64];
+    const char *opt = ask(how, "group", buf, sizeof buf);
+    if (s->group % 4 || s->group > ARCH_MAX_GROUP)
+        return lk_fail(e, LK_EINPUT, "group: %lld is not a multiple of 4 up to %lld (%s)",
+                       (long long)s->group, (long long)ARCH_MAX_GROUP, opt);
+    const struct {
+        const char *name;
+        int64_t n;
+    } in[] = {{"dim", s->dim}, {"heads x head_dim", s->heads * s->head_dim},
+              {"ffn_dim", s->ffn_dim}};
+    for (int i = 0; i < 3; i++)
+        if (in[i].n % s->group)
+            return lk_fail(e, LK_EINPUT, "group: %lld does not divide %s %lld (%s)",
+                           (long long)s->group, in[i].name, (long long)in[i].n, opt);
+    return LK_OK;
 }
 
 static int finish(arch_spec *s, ask_style how, lk_err *e)
@@ -499,7 +525,8 @@ static int finish(arch_spec *s, ask_style how, lk_err *e)
         (rc = need_positive(ffn, s->ffn_dim, INT_MAX, e)) ||
         (rc = need_positive("vocab", s->vocab, INT_MAX, e)) ||
         (rc = need_positive("repeat", s->repeat, INT_MAX, e)) ||
-        (rc = need_positive("seq_len", s->seq_len, INT_MAX, e)))
+        (rc = need_positive("seq_len", s->seq_len, INT_MAX, e)) ||
+        (rc = need_positive("group", s->group, INT_MAX, e)))
         return rc;
     if (s->heads % s->kv_heads)
         return lk_fail(e, LK_EINPUT, "kv_heads: %lld does not divide heads %lld",
@@ -524,6 +551,8 @@ static int finish(arch_spec *s, ask_style how, lk_err *e)
     if (s->ctx < 0 || s->ctx >= s->seq_len)
         return lk_fail(e, LK_EINPUT, "ctx: %lld is outside 0..seq_len-1 (%lld)",
                        (long long)s->ctx, (long long)s->seq_len - 1);
+    if (s->dtype == ARCH_INT4 && (rc = need_group(s, how, e)))
+        return rc;
     arch_params p;
     return arch_params_count(s, &p, e);
 }

@@ -19,7 +19,7 @@ typedef void (*kern_matmul_fn)(float *out, int64_t ostride, const kern_mat *w,
 typedef struct {
     const char *name;
     int (*supported)(void);                /* can this CPU run it? */
-    kern_matmul_fn matmul[4];              /* indexed by arch_dtype */
+    kern_matmul_fn matmul[ARCH_DTYPE_COUNT]; /* indexed by arch_dtype */
     /* *lo = min(0, x[i]) and *hi = max(0, x[i]) over n values */
     void (*range)(const float *x, int64_t n, float *lo, float *hi);
     /* q[i] = round(x[i] * inv + zero) clamped to 0..255, n values */
@@ -36,15 +36,16 @@ typedef struct {
 } kern_impl;
 
 /* The table of an implementation file whose kernels have these static
- * names: mm_f32, mm_f16, mm_bf16, the int8 product mm_i8_, range,
- * quantize_act, f16_from_f32, f16_to_f32, sum, attend, and exp_ and
- * swiglu_ (NULL: the portable ones). */
-#define KERN_TABLE(var, name_, supported_, mm_i8_, exp_, swiglu_)             \
+ * names: mm_f32, mm_f16, mm_bf16, the int8 and int4 products mm_i8_ and
+ * mm_i4_, range, quantize_act, f16_from_f32, f16_to_f32, sum, attend,
+ * and exp_ and swiglu_ (NULL: the portable ones). */
+#define KERN_TABLE(var, name_, supported_, mm_i8_, mm_i4_, exp_, swiglu_)     \
     const kern_impl var = {                                                   \
         .name = name_,                                                        \
         .supported = supported_,                                              \
         .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,                  \
-                   [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8_},              \
+                   [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8_,               \
+                   [ARCH_INT4] = mm_i4_},                                     \
         .range = range,                                                       \
         .quantize_act = quantize_act,                                         \
         .f16_from_f32 = f16_from_f32,                                         \
@@ -82,6 +83,13 @@ static inline float kern_i8_finish(int64_t dot, int64_t wsum,
                                    const kern_act *a, float wscale)
 {
     return wscale * a->scale * (float)(dot - (int64_t)a->zero * wsum);
+}
+
+/* Column c of a packed int4 row as its signed value q (kern.h: byte c / 2,
+ * low nibble first, stored as q + 8). */
+static inline int32_t kern_i4_get(const uint8_t *row, int64_t c)
+{
+    return (int32_t)((row[c / 2] >> (4 * (c & 1))) & 15) - 8;
 }
 
 /* Scalar conversions (IEEE binary16 through the compiler's _Float16,

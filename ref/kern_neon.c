@@ -323,5 +323,5 @@ static int always(void)
 
 /* The tables differ only in the int8 product; exp and swiglu are the
  * portable ones. */
-KERN_TABLE(kern_neon_dot, "neon+dotprod", has_dotprod, mm_i8_sdot, NULL, NULL);
-KERN_TABLE(kern_neon, "neon", always, mm_i8_widen, NULL, NULL);
+KERN_TABLE(kern_neon_dot, "neon+dotprod", has_dotprod, mm_i8_sdot, NULL, NULL, NULL);
+KERN_TABLE(kern_neon, "neon", always, mm_i8_widen, NULL, NULL, NULL);
