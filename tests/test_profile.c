@@ -118,6 +118,8 @@ START_TEST(fixture_values)
     /* the optional keys are absent: sustained = peak, no fixed or active cost */
     ck_assert(p->dram_sustained_gbs == 51.2 && p->level[1].sustained_gbs == 100);
     ck_assert(p->layer_fixed_us == 0 && p->active_mw == 0);
+    /* no int4 figures: int8's (0.23 pJ in the fixture) */
+    ck_assert(p->peak_gops[ARCH_INT4] == 800 && p->mac_pj[ARCH_INT4] == 0.23);
     sim_profile_free(p);
 }
 END_TEST
@@ -143,6 +145,8 @@ START_TEST(optional_keys)
     text = insert_after(text, "[cache2]\n", "sustained_gbs = 80\nsustained_gbs.source = t\n");
     text = insert_after(text, "[compute]\n", "layer_fixed_us = 25\nlayer_fixed_us.source = t\n");
     text = insert_after(text, "[energy]\n", "active_mw = 1500\nactive_mw.source = t\n");
+    text = insert_after(text, "[compute]\n", "gops_int4 = 650\ngops_int4.source = t\n");
+    text = insert_after(text, "[energy]\n", "mac_pj_int4 = 0.2\nmac_pj_int4.source = t\n");
     char *out = malloc(strlen(text) + 200);
     sprintf(out, "%s\n[calibration]\nfitted_to = two rows\nresiduals_pct = -1.5, 2\n"
                  "anything.else = free text\n", text);
@@ -158,6 +162,7 @@ START_TEST(optional_keys)
     ck_assert(p->level[1].sustained_gbs == 80 && p->level[1].bandwidth_gbs == 100);
     ck_assert(p->level[0].sustained_gbs == 200);
     ck_assert(p->layer_fixed_us == 25 && p->active_mw == 1500);
+    ck_assert(p->peak_gops[ARCH_INT4] == 650 && p->mac_pj[ARCH_INT4] == 0.2);
     sim_profile_free(p);
 }
 END_TEST
