@@ -401,24 +401,27 @@ INLINE __m512i i4_unpack(const uint8_t *row, int64_t c, int64_t left)
 /* The scale of each int32 lane of 64 columns from column c: lane k holds
  * columns c + 4k .. c + 4k + 3, in group (c + 4k) / g, which is group
  * c / g + idx[k] with idx[k] = 4k / g when g divides 64 or 64 divides g
- * (the groups i4_fast() accepts). */
-INLINE __m512 i4_scales(const uint16_t *scales, int64_t c, int64_t left, int64_t g,
+ * (the groups i4_fast() accepts). s points at group c / g's scale; per
+ * is the scales a whole step spans (64 / g, or 1), fewer in the tail
+ * (no division on the way: a 64-bit one per step made int4 decode 5x
+ * slower than int8). */
+INLINE __m512 i4_scales(const uint16_t *s, int64_t left, int64_t g, int64_t per,
                         __m512i idx)
 {
-    int64_t cnt = g >= 64 ? 1 : ((left < 64 ? left : 64) + g - 1) / g;
-    __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask16(cnt), scales + c / g));
-    return _mm512_permutexvar_ps(idx, s);
+    int64_t cnt = left >= 64 ? per : (left + g - 1) / g;
+    return _mm512_permutexvar_ps(idx, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask16(cnt), s)));
 }
 
 /* acc[t] += each lane's sum of (qa - zero) q times its group's scale, for
- * 64 columns from c and T tokens (a constant, 1 or TOKENS). */
-INLINE void i4_step(__m512 *acc, const uint8_t *row, const uint16_t *scales,
+ * 64 columns from c and T tokens (a constant, 1 or TOKENS); s as in
+ * i4_scales(). */
+INLINE void i4_step(__m512 *acc, const uint8_t *row, const uint16_t *s,
                     const kern_act *x, int T, int64_t c, int64_t n, int64_t g,
-                    __m512i idx)
+                    int64_t per, __m512i idx)
 {
     int64_t left = n - c;
     __m512i qw = i4_unpack(row, c, left);
-    __m512 s = i4_scales(scales, c, left, g, idx);
+    __m512 sc = i4_scales(s, left, g, per, idx);
     __mmask64 m = mask64(left);
 #pragma GCC unroll 4
     for (int t = 0; t < T; t++) {
@@ -426,7 +429,18 @@ INLINE void i4_step(__m512 *acc, const uint8_t *row, const uint16_t *scales,
                                         _mm512_maskz_loadu_epi8(m, x[t].q + c), qw);
         __m512i z = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
                                         _mm512_set1_epi8((char)x[t].zero), qw);
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d, z)), s, acc[t]);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d, z)), sc, acc[t]);
+    }
+}
+
+/* Where the next 64-column step's first scale is: per scales on for
+ * groups of at most 64, one on every g / 64 steps for larger ones (k
+ * counts them). */
+INLINE void i4_next(const uint16_t **s, int64_t *k, int64_t g, int64_t per)
+{
+    if (++*k >= g / 64) {
+        *k = 0;
+        *s += per;
     }
 }
 
@@ -436,20 +450,22 @@ INLINE void i4_step(__m512 *acc, const uint8_t *row, const uint16_t *scales,
 INLINE void i4_row(float *out, int64_t ostride, const kern_mat *w, int64_t r,
                    const kern_act *x, int T, __m512i idx)
 {
-    int64_t n = w->cols, g = w->group;
+    int64_t n = w->cols, g = w->group, per = g >= 64 ? 1 : 64 / g, k = 0;
     const uint8_t *row = (const uint8_t *)w->data + r * (n / 2);
-    const uint16_t *scales = w->scales_f16 + r * (n / g);
+    const uint16_t *s = w->scales_f16 + r * (n / g);
     __m512 a0[TOKENS], a1[TOKENS];
 #pragma GCC unroll 4
     for (int t = 0; t < T; t++)
         a0[t] = a1[t] = _mm512_setzero_ps();
     int64_t c = 0;
     for (; c + 64 < n; c += 128) {
-        i4_step(a0, row, scales, x, T, c, n, g, idx);
-        i4_step(a1, row, scales, x, T, c + 64, n, g, idx);
+        i4_step(a0, row, s, x, T, c, n, g, per, idx);
+        i4_next(&s, &k, g, per);
+        i4_step(a1, row, s, x, T, c + 64, n, g, per, idx);
+        i4_next(&s, &k, g, per);
     }
     if (c < n)
-        i4_step(a0, row, scales, x, T, c, n, g, idx);
+        i4_step(a0, row, s, x, T, c, n, g, per, idx);
 #pragma GCC unroll 4
     for (int t = 0; t < T; t++)
         out[t * ostride] = x[t].scale * _mm512_reduce_add_ps(_mm512_add_ps(a0[t], a1[t]));
