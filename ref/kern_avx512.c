@@ -345,6 +345,43 @@ INLINE void i8_row(float *out, int64_t ostride, const kern_mat *w, int64_t r,
         out[t * ostride] = kern_i8_finish(dot[t], wsum, &x[t], w->scales[r]);
 }
 
+/* Row r for `tokens` tokens (TOKENS or 1) of an integer product; ctx is
+ * the product's own (int4: its lane-to-group index). */
+typedef void (*row_tile)(float *out, int64_t ostride, const kern_mat *w, int64_t r,
+                         const kern_act *x, int tokens, const void *ctx);
+
+/* Rows in blocks of BLOCK_BYTES (row_bytes each), as matmul_float();
+ * within a block, the tokens TOKENS at a time (the rest one by one), each
+ * group over every row of the block. */
+INLINE void row_blocks(float *out, int64_t ostride, const kern_mat *w, const kern_act *x,
+                       int64_t nt, int64_t r0, int64_t r1, int64_t row_bytes, row_tile tile,
+                       const void *ctx)
+{
+    int64_t block = BLOCK_BYTES / row_bytes + 1;
+    for (int64_t b0 = r0; b0 < r1; b0 += block) {
+        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
+        for (int64_t t = 0; t < nt; t += TOKENS)
+            for (int64_t r = b0; r < b1; r++) {
+                float *o = out + t * ostride + r - r0;
+                if (nt - t >= TOKENS)
+                    tile(o, ostride, w, r, x + t, TOKENS, ctx);
+                else
+                    for (int64_t u = 0; u < nt - t; u++)
+                        tile(o + u * ostride, ostride, w, r, x + t + u, 1, ctx);
+            }
+    }
+}
+
+TARGET static void i8_tile(float *out, int64_t ostride, const kern_mat *w, int64_t r,
+                           const kern_act *x, int tokens, const void *ctx)
+{
+    (void)ctx;
+    if (tokens == TOKENS)
+        i8_row(out, ostride, w, r, x, TOKENS);
+    else
+        i8_row(out, ostride, w, r, x, 1);
+}
+
 TARGET static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
                          const kern_act *x, int64_t nt, int64_t r0, int64_t r1)
 {
@@ -368,19 +405,7 @@ TARGET static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
             _mm512_storeu_ps(out, _mm512_mul_ps(scale, diff));
         }
     }
-    int64_t block = BLOCK_BYTES / w->cols + 1;
-    for (int64_t b0 = r0; b0 < r1; b0 += block) {
-        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
-        for (int64_t t = 0; t < nt; t += TOKENS)
-            for (int64_t r = b0; r < b1; r++) {
-                float *o = out + t * ostride + r - r0;
-                if (nt - t >= TOKENS)
-                    i8_row(o, ostride, w, r, x + t, TOKENS);
-                else
-                    for (int64_t u = 0; u < nt - t; u++)
-                        i8_row(o + u * ostride, ostride, w, r, x + t + u, 1);
-            }
-    }
+    row_blocks(out, ostride, w, x, nt, r0, r1, w->cols, i8_tile, NULL);
 }
 
 /* ---- int4 (W4A8) ----------------------------------------------------- */
@@ -471,6 +496,17 @@ INLINE void i4_row(float *out, int64_t ostride, const kern_mat *w, int64_t r,
         out[t * ostride] = x[t].scale * _mm512_reduce_add_ps(_mm512_add_ps(a0[t], a1[t]));
 }
 
+/* ctx: the 16 lanes of i4_scales()'s idx */
+TARGET static void i4_tile(float *out, int64_t ostride, const kern_mat *w, int64_t r,
+                           const kern_act *x, int tokens, const void *ctx)
+{
+    __m512i idx = _mm512_loadu_si512(ctx);
+    if (tokens == TOKENS)
+        i4_row(out, ostride, w, r, x, TOKENS, idx);
+    else
+        i4_row(out, ostride, w, r, x, 1, idx);
+}
+
 /* The groups whose lanes i4_scales() can find: g divides 64 or 64
  * divides g (every group in use: 32, 64, 128); others run the portable
  * kernel. */
@@ -491,20 +527,7 @@ TARGET static void mm_i4(float *out, int64_t ostride, const kern_mat *w,
     int32_t lane[16];
     for (int k = 0; k < 16; k++)
         lane[k] = (int32_t)(4 * k / w->group);
-    __m512i idx = _mm512_loadu_si512(lane);
-    int64_t block = BLOCK_BYTES / (w->cols / 2) + 1;
-    for (int64_t b0 = r0; b0 < r1; b0 += block) {
-        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
-        for (int64_t t = 0; t < nt; t += TOKENS)
-            for (int64_t r = b0; r < b1; r++) {
-                float *o = out + t * ostride + r - r0;
-                if (nt - t >= TOKENS)
-                    i4_row(o, ostride, w, r, x + t, TOKENS, idx);
-                else
-                    for (int64_t u = 0; u < nt - t; u++)
-                        i4_row(o + u * ostride, ostride, w, r, x + t + u, 1, idx);
-            }
-    }
+    row_blocks(out, ostride, w, x, nt, r0, r1, w->cols / 2, i4_tile, lane);
 }
 
 /* Same arithmetic as the portable version: a multiply, then an add (not
