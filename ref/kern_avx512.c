@@ -427,9 +427,9 @@ INLINE __m512i i4_unpack(const uint8_t *row, int64_t c, int64_t left)
  * columns c + 4k .. c + 4k + 3, in group (c + 4k) / g, which is group
  * c / g + idx[k] with idx[k] = 4k / g when g divides 64 or 64 divides g
  * (the groups i4_fast() accepts). s points at group c / g's scale; per
- * is the scales a whole step spans (64 / g, or 1), fewer in the tail
- * (no division on the way: a 64-bit one per step made int4 decode 5x
- * slower than int8). */
+ * is the scales a whole step spans (64 / g, or 1), fewer in the tail;
+ * the callers step s on without a division (one per step cost 3x the
+ * step itself, docs/performance.md). */
 INLINE __m512 i4_scales(const uint16_t *s, int64_t left, int64_t g, int64_t per,
                         __m512i idx)
 {
