@@ -1,6 +1,7 @@
 /* kern.c -- the portable kernels, the public API of kern.h and the choice
  * of implementation at run time. The instruction-set kernels are in
- * kern_avx512.c (x86-64) and kern_neon.c (aarch64), compiled only there.
+ * kern_avx512.c and kern_avx2.c (x86-64) and kern_neon.c (aarch64),
+ * compiled only there.
  *
  * int8 activations (W8A8): per-token asymmetric min-max quantization to
  * u8 with a zero point, x ~= (q - zero) * scale, scale = (max - min) /
@@ -239,6 +240,7 @@ KERN_TABLE(kern_portable, "portable", always, mm_i8, mm_i4, exp_n, swiglu);
 static const kern_impl *const impls[] = {
 #ifdef KERN_AVX512
     &kern_avx512,
+    &kern_avx2,
 #endif
 #ifdef KERN_NEON
     &kern_neon_dot,
@@ -298,7 +300,7 @@ int kern_select(const char *name, lk_err *e)
         return LK_OK;
     }
     return lk_fail(e, LK_EINPUT,
-                   "kernels: '%s': unknown or not in this build (auto, avx512 "
+                   "kernels: '%s': unknown or not in this build (auto, avx512 and avx2 "
                    "on x86-64, neon on aarch64, portable)", name);
 }
 

@@ -141,11 +141,13 @@ void kern_swiglu(float *h, const float *g, int64_t n);
 float kern_sum(const float *x, int64_t n);
 
 /* "auto" (best for this CPU), "avx512" (AVX-512 F/BW/VL/VNNI with F16C
- * and FMA; x86-64 builds), "neon" (aarch64 builds) or "portable".
+ * and FMA; x86-64 builds), "avx2" (AVX2, FMA and F16C: the int4 product
+ * only, the rest portable; x86-64 builds), "neon" (aarch64 builds) or
+ * "portable".
  * Returns LK_EINPUT for an unknown name, one this build lacks or one this
  * CPU cannot run. kern.c picks "auto" before main() runs. */
 int kern_select(const char *name, lk_err *e);
-/* The implementation in use: "avx512+vnni", "neon" followed by the
+/* The implementation in use: "avx512+vnni", "avx2", "neon" followed by the
  * extensions it uses (kern_neon.c), or "portable". */
 const char *kern_name(void);
 

@@ -345,33 +345,6 @@ INLINE void i8_row(float *out, int64_t ostride, const kern_mat *w, int64_t r,
         out[t * ostride] = kern_i8_finish(dot[t], wsum, &x[t], w->scales[r]);
 }
 
-/* Row r for `tokens` tokens (TOKENS or 1) of an integer product; ctx is
- * the product's own (int4: its lane-to-group index). */
-typedef void (*row_tile)(float *out, int64_t ostride, const kern_mat *w, int64_t r,
-                         const kern_act *x, int tokens, const void *ctx);
-
-/* Rows in blocks of BLOCK_BYTES (row_bytes each), as matmul_float();
- * within a block, the tokens TOKENS at a time (the rest one by one), each
- * group over every row of the block. */
-INLINE void row_blocks(float *out, int64_t ostride, const kern_mat *w, const kern_act *x,
-                       int64_t nt, int64_t r0, int64_t r1, int64_t row_bytes, row_tile tile,
-                       const void *ctx)
-{
-    int64_t block = BLOCK_BYTES / row_bytes + 1;
-    for (int64_t b0 = r0; b0 < r1; b0 += block) {
-        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
-        for (int64_t t = 0; t < nt; t += TOKENS)
-            for (int64_t r = b0; r < b1; r++) {
-                float *o = out + t * ostride + r - r0;
-                if (nt - t >= TOKENS)
-                    tile(o, ostride, w, r, x + t, TOKENS, ctx);
-                else
-                    for (int64_t u = 0; u < nt - t; u++)
-                        tile(o + u * ostride, ostride, w, r, x + t + u, 1, ctx);
-            }
-    }
-}
-
 TARGET static void i8_tile(float *out, int64_t ostride, const kern_mat *w, int64_t r,
                            const kern_act *x, int tokens, const void *ctx)
 {
@@ -405,7 +378,8 @@ TARGET static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
             _mm512_storeu_ps(out, _mm512_mul_ps(scale, diff));
         }
     }
-    row_blocks(out, ostride, w, x, nt, r0, r1, w->cols, i8_tile, NULL);
+    kern_row_blocks(out, ostride, w, x, nt, r0, r1, BLOCK_BYTES / w->cols + 1, TOKENS, i8_tile,
+                    NULL);
 }
 
 /* ---- int4 (W4A8) ----------------------------------------------------- */
@@ -426,7 +400,7 @@ INLINE __m512i i4_unpack(const uint8_t *row, int64_t c, int64_t left)
 /* The scale of each int32 lane of 64 columns from column c: lane k holds
  * columns c + 4k .. c + 4k + 3, in group (c + 4k) / g, which is group
  * c / g + idx[k] with idx[k] = 4k / g when g divides 64 or 64 divides g
- * (the groups i4_fast() accepts). s points at group c / g's scale; per
+ * (kern_i4_lanes). s points at group c / g's scale; per
  * is the scales a whole step spans (64 / g, or 1), fewer in the tail;
  * the callers step s on without a division (one per step cost 3x the
  * step itself, docs/performance.md). */
@@ -507,27 +481,18 @@ TARGET static void i4_tile(float *out, int64_t ostride, const kern_mat *w, int64
         i4_row(out, ostride, w, r, x, 1, idx);
 }
 
-/* The groups whose lanes i4_scales() can find: g divides 64 or 64
- * divides g (every group in use: 32, 64, 128); others run the portable
- * kernel. */
-static bool i4_fast(int64_t g)
-{
-    return 64 % g == 0 || g % 64 == 0;
-}
-
-/* Rows in blocks as mm_i8(), tokens TOKENS at a time, each 64-column
- * step unpacked once for all of them. */
+/* Rows in blocks of BLOCK_BYTES as mm_i8(), tokens TOKENS at a time,
+ * each 64-column step unpacked once for all of them. */
 TARGET static void mm_i4(float *out, int64_t ostride, const kern_mat *w,
                          const kern_act *x, int64_t nt, int64_t r0, int64_t r1)
 {
-    if (!i4_fast(w->group)) {
+    int32_t lane[16]; /* every group in use (32, 64, 128) fits */
+    if (!kern_i4_lanes(w->group, 64, lane)) {
         kern_portable.matmul[ARCH_INT4](out, ostride, w, x, nt, r0, r1);
         return;
     }
-    int32_t lane[16];
-    for (int k = 0; k < 16; k++)
-        lane[k] = (int32_t)(4 * k / w->group);
-    row_blocks(out, ostride, w, x, nt, r0, r1, w->cols / 2, i4_tile, lane);
+    kern_row_blocks(out, ostride, w, x, nt, r0, r1, BLOCK_BYTES / (w->cols / 2) + 1, TOKENS,
+                    i4_tile, lane);
 }
 
 /* Same arithmetic as the portable version: a multiply, then an add (not

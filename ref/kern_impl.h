@@ -65,6 +65,7 @@ extern const kern_impl kern_portable;
 #if defined(__x86_64__) && !defined(LK_PORTABLE_ONLY)
 #define KERN_AVX512 1
 extern const kern_impl kern_avx512; /* kern_avx512.c */
+extern const kern_impl kern_avx2;   /* kern_avx2.c: int4 only */
 #endif
 #if defined(__aarch64__) && !defined(LK_PORTABLE_ONLY)
 #define KERN_NEON 1
@@ -90,6 +91,48 @@ static inline float kern_i8_finish(int64_t dot, int64_t wsum,
 static inline int32_t kern_i4_get(const uint8_t *row, int64_t c)
 {
     return (int32_t)((row[c / 2] >> (4 * (c & 1))) & 15) - 8;
+}
+
+/* Row r of w for `tokens` tokens (the caller's tile size, or 1) of an
+ * integer product; ctx is the product's own. */
+typedef void (*kern_row_tile)(float *out, int64_t ostride, const kern_mat *w, int64_t r,
+                              const kern_act *x, int tokens, const void *ctx);
+
+/* Rows [r0, r1) in blocks of `block` rows (which stay in L1 while every
+ * group of tokens passes over them, as kern_avx512.c's matmul_float()
+ * does); within a block the nt tokens `tokens` at a time (the rest one
+ * by one), each group over every row of the block. */
+static inline void kern_row_blocks(float *out, int64_t ostride, const kern_mat *w,
+                                   const kern_act *x, int64_t nt, int64_t r0, int64_t r1,
+                                   int64_t block, int tokens, kern_row_tile tile,
+                                   const void *ctx)
+{
+    for (int64_t b0 = r0; b0 < r1; b0 += block) {
+        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
+        for (int64_t t = 0; t < nt; t += tokens)
+            for (int64_t r = b0; r < b1; r++) {
+                float *o = out + t * ostride + r - r0;
+                if (nt - t >= tokens)
+                    tile(o, ostride, w, r, x + t, tokens, ctx);
+                else
+                    for (int64_t u = 0; u < nt - t; u++)
+                        tile(o + u * ostride, ostride, w, r, x + t + u, 1, ctx);
+            }
+    }
+}
+
+/* For an int4 product in steps of `cols` (32 or 64) columns with 4
+ * columns per int32 lane: whether the groups fit its steps (the group
+ * divides cols, or cols divides the group; otherwise it runs the portable
+ * kernel), and then lane[k] = 4k / group, the group of lane k counted
+ * from the step's first, for its cols / 4 lanes. */
+static inline bool kern_i4_lanes(int64_t group, int cols, int32_t *lane)
+{
+    if (cols % group && group % cols)
+        return false;
+    for (int k = 0; k < cols / 4; k++)
+        lane[k] = (int32_t)(4 * k / group);
+    return true;
 }
 
 /* Scalar conversions (IEEE binary16 through the compiler's _Float16,

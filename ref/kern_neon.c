@@ -189,17 +189,15 @@ INLINE void matmul_i8(float *out, int64_t ostride, const kern_mat *w,
     }
 }
 
-DOTPROD static void mm_i8_sdot(float *out, int64_t ostride, const kern_mat *w,
-                               const kern_act *a, int64_t nt, int64_t r0, int64_t r1)
-{
-    matmul_i8(out, ostride, w, a, nt, r0, r1, step_sdot);
-}
-
-static void mm_i8_widen(float *out, int64_t ostride, const kern_mat *w,
-                        const kern_act *a, int64_t nt, int64_t r0, int64_t r1)
-{
-    matmul_i8(out, ostride, w, a, nt, r0, r1, step_widen);
-}
+/* An integer product (matmul_i8 or matmul_i4) with one step function. */
+#define MATMUL_INT(name, attr, matmul, step)                                   \
+    attr static void name(float *out, int64_t ostride, const kern_mat *w,     \
+                          const kern_act *a, int64_t nt, int64_t r0, int64_t r1) \
+    {                                                                         \
+        matmul(out, ostride, w, a, nt, r0, r1, step);                         \
+    }
+MATMUL_INT(mm_i8_sdot, DOTPROD, matmul_i8, step_sdot)
+MATMUL_INT(mm_i8_widen, , matmul_i8, step_widen)
 
 /* Columns c .. c + 15 of a packed int4 row as s8 (kern.h). */
 INLINE int8x16_t i4_unpack16(const uint8_t *row, int64_t c)
@@ -247,17 +245,8 @@ INLINE void matmul_i4(float *out, int64_t ostride, const kern_mat *w,
     }
 }
 
-DOTPROD static void mm_i4_sdot(float *out, int64_t ostride, const kern_mat *w,
-                               const kern_act *a, int64_t nt, int64_t r0, int64_t r1)
-{
-    matmul_i4(out, ostride, w, a, nt, r0, r1, step_sdot);
-}
-
-static void mm_i4_widen(float *out, int64_t ostride, const kern_mat *w,
-                        const kern_act *a, int64_t nt, int64_t r0, int64_t r1)
-{
-    matmul_i4(out, ostride, w, a, nt, r0, r1, step_widen);
-}
+MATMUL_INT(mm_i4_sdot, DOTPROD, matmul_i4, step_sdot)
+MATMUL_INT(mm_i4_widen, , matmul_i4, step_widen)
 
 /* ---- activations and conversions ------------------------------------ */
 
