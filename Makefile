@@ -60,7 +60,7 @@ CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 ifneq ($(findstring -DLK_PORTABLE_ONLY,$(CFLAGS)),)
 PORTABLE := 1
 endif
-ISA_SRC_x86_64 := ref/kern_avx512.c
+ISA_SRC_x86_64 := ref/kern_avx512.c ref/kern_avx2.c
 ISA_SRC_aarch64 := ref/kern_neon.c
 ifeq ($(PORTABLE),1)
 override CFLAGS += -DLK_PORTABLE_ONLY

@@ -21,7 +21,7 @@ const char *arch_class_name(arch_class c) { return class_names[c]; }
 
 arch_dtype arch_kv_type(arch_dtype d)
 {
-    return d == ARCH_INT8 ? ARCH_F16 : d; /* int8 models keep an f16 KV cache */
+    return d == ARCH_INT8 || d == ARCH_INT4 ? ARCH_F16 : d; /* see layout.h */
 }
 
 int arch_kv_size(arch_dtype d)
@@ -51,7 +51,7 @@ bool arch_weight_is_norm(arch_weight id)
     return id == ARCH_W_RMS_ATT || id == ARCH_W_RMS_FFN || id == ARCH_W_RMS_FINAL;
 }
 
-uint64_t arch_tensor_bytes(arch_dtype d, arch_weight id, int64_t rows,
+uint64_t arch_tensor_bytes(arch_dtype d, int64_t group, arch_weight id, int64_t rows,
                            int64_t cols)
 {
     uint64_t n = (uint64_t)rows * (uint64_t)cols;
@@ -60,12 +60,25 @@ uint64_t arch_tensor_bytes(arch_dtype d, arch_weight id, int64_t rows,
     /* int8: one f32 scale per row (per output channel) */
     if (d == ARCH_INT8)
         return arch_int8_scales_offset(rows, cols) + 4 * (uint64_t)rows;
-    return n * arch_dtype_size(d);
+    /* int4: one f16 scale per group of a row */
+    if (d == ARCH_INT4)
+        return arch_int4_scales_offset(rows, cols) + 2 * (n / (uint64_t)group);
+    return arch_data_bytes(d, (int64_t)n);
 }
 
 uint64_t arch_int8_scales_offset(int64_t rows, int64_t cols)
 {
     return ((uint64_t)rows * (uint64_t)cols + 3) / 4 * 4;
+}
+
+uint64_t arch_int4_scales_offset(int64_t rows, int64_t cols)
+{
+    return arch_data_bytes(ARCH_INT4, rows * cols);
+}
+
+uint64_t arch_data_bytes(arch_dtype d, int64_t n)
+{
+    return d == ARCH_INT4 ? (uint64_t)n / 2 : (uint64_t)n * (uint64_t)arch_dtype_size(d);
 }
 
 typedef int (*visit_fn)(void *ctx, const arch_tensor *t);
@@ -120,7 +133,7 @@ static int count_one(void *ctx, const arch_tensor *t)
     count_ctx *c = ctx;
     arch_params *p = c->p;
     int64_t n = t->rows * t->cols;
-    uint64_t bytes = arch_tensor_bytes(c->s->dtype, t->id, t->rows, t->cols);
+    uint64_t bytes = arch_tensor_bytes(c->s->dtype, c->s->group, t->id, t->rows, t->cols);
     p->by_class[t->cls] += n;
     p->total += n;
     if (!arch_weight_is_norm(t->id))
@@ -146,10 +159,10 @@ static uint64_t global_layers(const arch_spec *s)
 static void read_bytes(const arch_spec *s, arch_params *p)
 {
     uint64_t executed = (uint64_t)arch_executed_layers(s);
-    uint64_t cls = arch_tensor_bytes(s->dtype, s->tied ? ARCH_W_EMBED : ARCH_W_CLS, s->vocab,
-                                     s->dim);
-    uint64_t embed_row = arch_tensor_bytes(s->dtype, ARCH_W_EMBED, 1, s->dim);
-    uint64_t final_norm = arch_tensor_bytes(s->dtype, ARCH_W_RMS_FINAL, 1, s->dim);
+    uint64_t cls = arch_tensor_bytes(s->dtype, s->group, s->tied ? ARCH_W_EMBED : ARCH_W_CLS,
+                                     s->vocab, s->dim);
+    uint64_t embed_row = arch_tensor_bytes(s->dtype, s->group, ARCH_W_EMBED, 1, s->dim);
+    uint64_t final_norm = arch_tensor_bytes(s->dtype, s->group, ARCH_W_RMS_FINAL, 1, s->dim);
     p->weight_read_bytes = p->block_bytes * executed + final_norm + cls + embed_row;
     uint64_t global = global_layers(s), local = executed - global;
     uint64_t pos = (uint64_t)s->ctx + 1, win = (uint64_t)s->window; /* ctx < seq_len */
@@ -198,7 +211,7 @@ static int place_one(void *ctx, const arch_tensor *t)
     }
     arch_tensor *x = &l->t[l->n++];
     *x = *t;
-    x->bytes = arch_tensor_bytes(c->s->dtype, t->id, t->rows, t->cols);
+    x->bytes = arch_tensor_bytes(c->s->dtype, c->s->group, t->id, t->rows, t->cols);
     x->offset = (l->blob_bytes + ARCH_ALIGN - 1) / ARCH_ALIGN * ARCH_ALIGN;
     l->blob_bytes = x->offset + x->bytes;
     return LK_OK;

@@ -18,7 +18,12 @@
  * convention). Matrices and embeddings are stored in the spec's dtype;
  * an int8 matrix also carries one f32 scale per row (per output channel,
  * symmetric min-max as in the paper's W8A8, section 3.4), stored after
- * its int8 data at the next multiple of 4 bytes (aligned floats). Norm
+ * its int8 data at the next multiple of 4 bytes (aligned floats). An
+ * int4 matrix (W4A8) stores two weights a byte, rows*cols/2 bytes, and
+ * then one f16 scale per group of `group` columns of a row, rows*cols/group
+ * of them, row after row (arch_int4_scales_offset; the group divides
+ * cols and is a multiple of 4, so the data is a whole even number of
+ * bytes). Norm
  * vectors are always f32 (a modelling choice, as llama2.c's checkpoint
  * keeps them: a few KB per layer, not worth the precision). Each tensor
  * starts at a multiple of ARCH_ALIGN bytes; the padding is not counted
@@ -30,7 +35,7 @@
  * seq_len for a global layer, min(window, seq_len) for a local one,
  * whose cache is a ring (position p in slot p % n). By default its
  * element type follows the weights (f32, f16, bf16), except that int8
- * models keep an f16 KV cache: the paper's W8A8 (appendix E, Table 13)
+ * and int4 models keep an f16 KV cache: the paper's W8A8 (appendix E, Table 13)
  * quantizes weights and activations of the linear layers and says
  * nothing of the cache, so lanky keeps the attention operands K and V in
  * f16 (a modelling choice). --kv-dtype chooses f32, f16 or int8; an int8
@@ -67,7 +72,7 @@ typedef struct {
     int64_t block;    /* distinct block index, -1 for global tensors */
     int64_t rows, cols;
     uint64_t offset;  /* byte offset in the blob (ARCH_ALIGN aligned) */
-    uint64_t bytes;   /* data bytes, plus int8 scales */
+    uint64_t bytes;   /* data bytes, plus int8 or int4 scales */
 } arch_tensor;
 
 typedef struct {
@@ -82,7 +87,7 @@ typedef struct {
     int64_t by_class[ARCH_C_COUNT]; /* parameters per tensor class */
     int64_t total;        /* everything, norms included */
     int64_t paper;        /* matrices and embeddings only (paper tables) */
-    uint64_t weight_bytes;  /* in the spec's dtype, int8 scales included */
+    uint64_t weight_bytes;  /* in the spec's dtype, int8/int4 scales included */
     uint64_t block_bytes;   /* bytes of one distinct block */
     uint64_t kv_bytes_per_layer_token; /* 2 * K * arch_kv_row_bytes() */
     uint64_t kv_bytes;      /* the whole cache: every executed layer's
@@ -117,11 +122,20 @@ int64_t arch_kv_positions(const arch_spec *s, int64_t layer);
 /* Where an int8 matrix's scales start, from the start of its data. */
 uint64_t arch_int8_scales_offset(int64_t rows, int64_t cols);
 
+/* Where an int4 matrix's f16 scales start: right after its rows*cols/2
+ * bytes of packed weights. */
+uint64_t arch_int4_scales_offset(int64_t rows, int64_t cols);
+
+/* The bytes of n stored elements of a matrix of type d, scales not
+ * included (int4: n/2, n even). */
+uint64_t arch_data_bytes(arch_dtype d, int64_t n);
+
 /* The RMSNorm weights (att, ffn, final): f32 in every dtype. */
 bool arch_weight_is_norm(arch_weight id);
 
-/* The bytes one tensor of rows x cols occupies in dtype d. */
-uint64_t arch_tensor_bytes(arch_dtype d, arch_weight id, int64_t rows,
+/* The bytes one tensor of rows x cols occupies in dtype d (int4: with
+ * `group` weights per scale). */
+uint64_t arch_tensor_bytes(arch_dtype d, int64_t group, arch_weight id, int64_t rows,
                            int64_t cols);
 
 /* Build and free the tensor list of a finished spec. */

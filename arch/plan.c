@@ -219,18 +219,21 @@ static void layer(builder *b, int64_t l)
     residual(b, l);
 }
 
-/* Row 0 of the embedding; an int8 row also needs its scale, stored after
- * all V*dim values (arch/layout.h). */
+/* Row 0 of the embedding; an int8 row also needs its scale, an int4 row
+ * its dim / group scales, stored after all V*dim values (arch/layout.h). */
 static void embed(builder *b)
 {
     const arch_spec *s = &b->p->spec;
     const arch_tensor *w = find(b, ARCH_W_EMBED, -1);
     stage(b, "embedding", -1, 0, s->dtype);
     op(b, ARCH_OP_EMBED, w, ARCH_A_NONE, ARCH_A_X, -1);
-    touch(b, ARCH_R_WEIGHTS, w->offset, (uint64_t)s->dim * arch_dtype_size(s->dtype), false);
+    touch(b, ARCH_R_WEIGHTS, w->offset, arch_data_bytes(s->dtype, s->dim), false);
     if (s->dtype == ARCH_INT8)
         touch(b, ARCH_R_WEIGHTS, w->offset + arch_int8_scales_offset(s->vocab, s->dim), 4,
               false);
+    if (s->dtype == ARCH_INT4)
+        touch(b, ARCH_R_WEIGHTS, w->offset + arch_int4_scales_offset(s->vocab, s->dim),
+              2 * (uint64_t)(s->dim / s->group), false);
     act(b, ARCH_A_X, true);
 }
 

@@ -59,6 +59,7 @@ void arch_spec_init(arch_spec *s)
         .kv_heads = ARCH_UNSET, .head_dim = ARCH_UNSET, .ffn = ARCH_FFN_SWIGLU,
         .ffn_dim = ARCH_UNSET, .vocab = ARCH_UNSET, .tied = 0,
         .share = ARCH_SHARE_NONE, .repeat = ARCH_UNSET, .dtype = ARCH_F16,
+        .group = ARCH_UNSET,
         .seq_len = ARCH_UNSET, .ctx = ARCH_UNSET,
         .window = ARCH_UNSET, .global_every = ARCH_UNSET, .kv_dtype = ARCH_KV_FOLLOWS,
     };
@@ -92,7 +93,7 @@ int arch_spec_preset(arch_spec *s, const char *name, lk_err *e)
 static const char *const ffn_names[] = {"swiglu", "relu"};
 static const char *const share_names[] = {"none", "immediate",
                                           "repeat-all-over", "reverse"};
-static const char *const dtype_names[] = {"f32", "f16", "bf16", "int8"};
+static const char *const dtype_names[] = {"f32", "f16", "bf16", "int8", "int4"};
 /* the KV cache types --kv-dtype offers, as arch_dtype values */
 static const char *const kv_dtype_names[] = {"f32", "f16", "int8"};
 static const arch_dtype kv_dtypes[] = {ARCH_F32, ARCH_F16, ARCH_INT8};
@@ -103,7 +104,7 @@ const char *arch_dtype_name(arch_dtype d) { return dtype_names[d]; }
 
 int arch_dtype_size(arch_dtype d)
 {
-    static const int size[] = {4, 2, 2, 1};
+    static const int size[] = {4, 2, 2, 1, 0};
     return size[d];
 }
 
@@ -174,6 +175,7 @@ static const option options[] = {
     INT_OPT("seq_len", seq_len),   INT_OPT("ctx", ctx),
     INT_OPT("window", window),     INT_OPT("global_every", global_every),
     {"kv_dtype", K_KV_DTYPE, 0},
+    INT_OPT("group", group),
     {"ffn", K_FFN, 0},             {"share", K_SHARE, 0},
     {"dtype", K_DTYPE, 0},         {"tied", K_TIED, 0},
     {"untied", K_UNTIED, 0},       {"preset", K_PRESET, 0},
@@ -228,7 +230,7 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
             s->share = (arch_share)x;
         return rc;
     case K_DTYPE:
-        if (!(rc = parse_enum("dtype", v, dtype_names, 4, &x, e)))
+        if (!(rc = parse_enum("dtype", v, dtype_names, ARCH_DTYPE_COUNT, &x, e)))
             s->dtype = (arch_dtype)x;
         return rc;
     case K_KV_DTYPE:
@@ -491,6 +493,30 @@ static void fill_defaults(arch_spec *s)
         s->window = 0;
     if (s->global_every == ARCH_UNSET)
         s->global_every = 0;
+    if (s->group == ARCH_UNSET)
+        s->group = 32; /* MobileLLM-Pro's CPU int4 weights (its model card) */
+}
+
+/* int4 groups: whole groups in every row (the input dimensions are dim,
+ * heads x head_dim and ffn_dim), 4-column steps that never straddle two
+ * groups (ref/kern.c), whole bytes and aligned f16 scales (layout.h). */
+static int need_group(const arch_spec *s, ask_style how, lk_err *e)
+{
+    char buf[64];
+    const char *opt = ask(how, "group", buf, sizeof buf);
+    if (s->group % 4 || s->group > ARCH_MAX_GROUP)
+        return lk_fail(e, LK_EINPUT, "group: %lld is not a multiple of 4 up to %lld (%s)",
+                       (long long)s->group, (long long)ARCH_MAX_GROUP, opt);
+    const struct {
+        const char *name;
+        int64_t n;
+    } in[] = {{"dim", s->dim}, {"heads x head_dim", s->heads * s->head_dim},
+              {"ffn_dim", s->ffn_dim}};
+    for (int i = 0; i < 3; i++)
+        if (in[i].n % s->group)
+            return lk_fail(e, LK_EINPUT, "group: %lld does not divide %s %lld (%s)",
+                           (long long)s->group, in[i].name, (long long)in[i].n, opt);
+    return LK_OK;
 }
 
 static int finish(arch_spec *s, ask_style how, lk_err *e)
@@ -517,7 +543,8 @@ static int finish(arch_spec *s, ask_style how, lk_err *e)
         (rc = need_positive(ffn, s->ffn_dim, INT_MAX, e)) ||
         (rc = need_positive("vocab", s->vocab, INT_MAX, e)) ||
         (rc = need_positive("repeat", s->repeat, INT_MAX, e)) ||
-        (rc = need_positive("seq_len", s->seq_len, INT_MAX, e)))
+        (rc = need_positive("seq_len", s->seq_len, INT_MAX, e)) ||
+        (rc = need_positive("group", s->group, INT_MAX, e)))
         return rc;
     if (s->heads % s->kv_heads)
         return lk_fail(e, LK_EINPUT, "kv_heads: %lld does not divide heads %lld",
@@ -549,6 +576,8 @@ static int finish(arch_spec *s, ask_style how, lk_err *e)
     if (s->global_every && !s->window)
         return lk_fail(e, LK_EINPUT, "global_every: %lld needs a window (without one every "
                        "layer attends over the whole cache)", (long long)s->global_every);
+    if (s->dtype == ARCH_INT4 && (rc = need_group(s, how, e)))
+        return rc;
     arch_params p;
     return arch_params_count(s, &p, e);
 }

@@ -34,8 +34,10 @@ typedef enum {
     ARCH_SHARE_REVERSE,         /* 0,1,2,2,1,0 */
 } arch_share;
 
-typedef enum { ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8 } arch_dtype;
-#define ARCH_DTYPE_COUNT 4 /* the arch_dtype values; arrays per dtype have this many */
+/* int4 (W4A8): 4-bit weights in groups of `group` along a matrix's input
+ * dimension, one f16 scale per group, activations int8 as for int8. */
+typedef enum { ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8, ARCH_INT4 } arch_dtype;
+#define ARCH_DTYPE_COUNT 5 /* the arch_dtype values; arrays per dtype have this many */
 
 #define ARCH_UNSET (-1)
 
@@ -52,6 +54,9 @@ typedef enum { ARCH_F32, ARCH_F16, ARCH_BF16, ARCH_INT8 } arch_dtype;
  * byte count below 2^62, even the bytes a token streams through all its
  * executed layers, so the sums of a few of them fit in 64 bits too. */
 #define ARCH_MAX_MATRIX (INT64_C(1) << 36)
+/* The largest int4 group: a group's integer dot product, at most 255 x 8
+ * per column (ref/kern.c), stays below 2^31 (2040 x 2^20 < 2^31). */
+#define ARCH_MAX_GROUP (INT64_C(1) << 20)
 
 typedef struct {
     char name[64];     /* preset name, config file base name, or "custom" */
@@ -69,6 +74,9 @@ typedef struct {
     arch_share share;
     int64_t repeat;    /* R: default 2 when sharing, 1 otherwise */
     arch_dtype dtype;  /* default f16 */
+    int64_t group;     /* int4: weights per scale along the input dimension;
+                          default 32, a multiple of 4 dividing dim, heads x
+                          head_dim and ffn_dim (checked for int4 only) */
     int64_t seq_len;   /* context length the KV cache is sized for; 2048 */
     int64_t ctx;       /* context position of a per-token figure; 512 */
     /* Attention layout and KV cache type (arch/layout.h: the KV cache).
@@ -108,8 +116,8 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e);
 
 /* Set one option by name, as a command-line flag or a sweep CSV column
  * would: layers, dim, heads, kv_heads, head_dim, ffn, ffn_dim, vocab,
- * tied, share, repeat, dtype, seq_len, ctx, window, global_every, kv_dtype
- * ('-' and '_' are the same;
+ * tied, share, repeat, dtype, group, seq_len, ctx, window, global_every,
+ * kv_dtype ('-' and '_' are the same;
  * tied takes 1/0/yes/no/true/false; "untied" is tied=0). Also "preset"
  * and "config", which overwrite the whole spec. */
 int arch_spec_set(arch_spec *s, const char *key, const char *value,
@@ -131,7 +139,8 @@ const char *arch_ffn_name(arch_ffn f);
 const char *arch_share_name(arch_share s);
 const char *arch_dtype_name(arch_dtype d);
 
-/* Bytes of one stored matrix element (int8: 1; its scales are separate). */
+/* Bytes of one stored matrix element (int8: 1; its scales are separate;
+ * int4: 0, as an element is half a byte: use arch_data_bytes, layout.h). */
 int arch_dtype_size(arch_dtype d);
 
 /* The LLaMA SwiGLU hidden size: 256 * ceil(floor(8*dim/3) / 256). */

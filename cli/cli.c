@@ -26,7 +26,8 @@ static const cli_opt spec_opts[] = {
     {"untied", false, "      separate classifier (default unless the preset is tied)"},
     {"share", true, "none|immediate|repeat-all-over|reverse"},
     {"repeat", true, "R     executions of each block (default 2 when sharing)"},
-    {"dtype", true, "f32|f16|bf16|int8 (default f16)"},
+    {"dtype", true, "f32|f16|bf16|int8|int4 (default f16)"},
+    {"group", true, "N     int4: weights per f16 scale along each row (default 32)"},
     {"seq-len", true, "N     context length of the KV cache (default 2048)"},
     {"ctx", true, "N     context position of per-token figures (default 512)"},
     {"window", true, "N     local attention over the last N positions (default 0: full)"},
@@ -174,9 +175,9 @@ static int file_spec(arch_spec *s, const char *from, int n, const char **k,
 {
     arch_spec_init(s);
     for (int i = 0; i < n; i++) {
-        if (strcmp(k[i], "dtype") && strcmp(k[i], "ctx"))
+        if (strcmp(k[i], "dtype") && strcmp(k[i], "ctx") && strcmp(k[i], "group"))
             return lk_fail(e, LK_EINPUT, "--%s: --%s gives the model's shape; "
-                           "only --dtype and --ctx apply", k[i], from);
+                           "only --dtype, --group and --ctx apply", k[i], from);
         int rc = arch_spec_set(s, k[i], v[i], e);
         if (rc)
             return rc; /* its message names the option */

@@ -12,7 +12,8 @@ static const char columns[] =
     "name,dtype,params_paper_m,params_embedding,params_classifier,"
     "params_attention,params_ffn,params_norm,"
     "weight_bytes_f32,weight_bytes_f16,weight_bytes_bf16,weight_bytes_int8,"
-    "block_bytes,kv_bytes_per_token,kv_dtype,window,global_every,kv_cache_bytes";
+    "block_bytes,kv_bytes_per_token,kv_dtype,window,global_every,kv_cache_bytes,"
+    "weight_bytes_int4,group";
 
 static int run(const cli_args *a, lk_err *e)
 {
@@ -36,16 +37,19 @@ static int run(const cli_args *a, lk_err *e)
         strcat(col, arch_class_name(c));
         table_puti(t, col, p.by_class[c]);
     }
-    for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+    for (int d = ARCH_F32; d <= ARCH_INT4; d++) {
         arch_spec sd = *s;
         arch_params pd;
         sd.dtype = d;
+        if (d == ARCH_INT4 && arch_spec_finish(&sd, NULL))
+            continue; /* the group does not fit this shape: no int4 figure */
         if ((rc = arch_params_count(&sd, &pd, e)))
             return table_free(t), rc;
         char col[64] = "weight_bytes_";
         strcat(col, arch_dtype_name(d));
         table_putu(t, col, pd.weight_bytes);
     }
+    table_puti(t, "group", s->group);
     table_putu(t, "block_bytes", p.block_bytes);
     table_putu(t, "kv_bytes_per_token", p.kv_bytes_per_layer_token * arch_executed_layers(s));
     rep_put_attention(t, s);

@@ -4,8 +4,8 @@
  * The weights are one OPSPEED_SET_BYTES buffer viewed as consecutive
  * matrices, every element the same small value of the type (a value,
  * not random bits: f16 or bf16 bit patterns would include NaNs and
- * subnormals, which some CPUs compute slowly). int8 matrices share one
- * row of scales, a few KiB that stay in L1 as a real matrix's would.
+ * subnormals, which some CPUs compute slowly); int8 and int4 matrices
+ * carry their scales where arch/layout.h puts a real matrix's.
  */
 #include "opspeed.h"
 
@@ -16,12 +16,14 @@
 
 #include "../common/clock.h"
 #include "../common/stats.h"
+#include "../arch/layout.h"
 #include "../ref/bench.h"
 #include "../ref/kern.h"
 #include "../ref/mem.h"
 
 #define COLS 1024
 #define MAX_ROWS 2048
+#define OPSPEED_GROUP 32 /* int4 weights per scale, the spec's default */
 
 typedef struct {
     kern_mat m;
@@ -47,37 +49,62 @@ static void fill(unsigned char *buf, size_t n, const void *one, size_t size)
         memcpy(buf + done, buf, done < n - done ? done : n - done);
 }
 
+/* One stored matrix of rows x COLS of type t at m: every weight 1/16 (int4
+ * and int8 as the integer 1 times a scale of 1/16), its scales where
+ * arch/layout.h puts them. */
+static void build_mat(kern_mat *k, unsigned char *m, arch_dtype t, int64_t rows)
+{
+    float v = 1.0f / 16;
+    unsigned char one[4] = {1};
+    uint16_t half;
+    size_t n = (size_t)(rows * COLS);
+    *k = (kern_mat){.type = t, .rows = rows, .cols = COLS, .data = m};
+    if (t == ARCH_INT8) {
+        fill(m, n, one, 1);
+        float *sc = (float *)(m + arch_int8_scales_offset(rows, COLS));
+        for (int64_t r = 0; r < rows; r++)
+            sc[r] = v;
+        k->scales = sc;
+    } else if (t == ARCH_INT4) {
+        one[0] = 0x99; /* q = 1 in both nibbles, stored as q + 8 */
+        fill(m, n / 2, one, 1);
+        kern_from_f32(ARCH_F16, &half, &v, 1);
+        uint16_t *sc = (uint16_t *)(m + arch_int4_scales_offset(rows, COLS));
+        fill((unsigned char *)sc, n / OPSPEED_GROUP * 2, &half, 2);
+        k->scales_f16 = sc;
+        k->group = OPSPEED_GROUP;
+    } else {
+        kern_from_f32(t, one, &v, 1);
+        fill(m, n * (size_t)arch_dtype_size(t), one, (size_t)arch_dtype_size(t));
+    }
+}
+
 int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
                    size_t block, opspeed_pass *r, lk_err *e)
 {
-    int64_t size = arch_dtype_size(t);
-    int64_t rows = (int64_t)block / (COLS * size);
+    /* bytes of a matrix, scales included, rounded to whole lines */
+    uint64_t row_bytes = arch_tensor_bytes(t, OPSPEED_GROUP, ARCH_W_Q, 1, COLS);
+    int64_t rows = (int64_t)(block / row_bytes);
     rows = rows > MAX_ROWS ? MAX_ROWS : rows < 16 ? 16 : rows / 16 * 16;
-    size_t mbytes = (size_t)(rows * COLS * size);
+    size_t mbytes = (arch_tensor_bytes(t, OPSPEED_GROUP, ARCH_W_Q, rows, COLS) + 63) / 64 * 64;
     int per_block = (int)(block / mbytes) > 0 ? (int)(block / mbytes) : 1;
     int nblocks = (int)(OPSPEED_SET_BYTES / (mbytes * (size_t)per_block));
-    size_t len = mbytes * (size_t)per_block * (size_t)nblocks;
+    int nmat = per_block * nblocks;
+    size_t len = mbytes * (size_t)nmat;
     unsigned char *w = mem_huge_alloc(len);
-    float *x = calloc(COLS, sizeof(float)), *scales = calloc((size_t)rows, sizeof(float));
-    float *out = calloc((size_t)rows, sizeof(float));
+    kern_mat *mat = calloc((size_t)nmat, sizeof *mat);
+    float *x = calloc(COLS, sizeof(float)), *out = calloc((size_t)rows, sizeof(float));
     int8_t *q = aligned_alloc(64, COLS);
     int rc = LK_OK;
-    if (!w || !x || !scales || !out || !q) {
+    if (!w || !mat || !x || !out || !q) {
         rc = lk_fail(e, LK_ERUN, "probe: out of memory for %zu MiB of weights", len >> 20);
         goto done;
     }
-    unsigned char one[8] = {1}; /* the stored form of 1/16 (int8: 1 x scale) */
-    float v = 1.0f / 16;
-    if (t != ARCH_INT8)
-        kern_from_f32(t, one, &v, 1);
-    fill(w, len, one, (size_t)size);
-    for (int64_t k = 0; k < rows; k++)
-        scales[k] = v;
+    for (int m = 0; m < nmat; m++)
+        build_mat(&mat[m], w + (size_t)m * mbytes, t, rows);
     for (int c = 0; c < COLS; c++)
         x[c] = (float)(c % 17) / 16;
-    mv_job j = {.m = {.type = t, .rows = rows, .cols = COLS,
-                      .scales = t == ARCH_INT8 ? scales : NULL},
-                .out = out};
+    mv_job j = {.out = out};
     kern_act_prepare(&j.a, t, x, COLS, q);
     double first[OPSPEED_ROUNDS], second[OPSPEED_ROUNDS], stream[OPSPEED_ROUNDS];
     double ratio[OPSPEED_ROUNDS], lratio[OPSPEED_ROUNDS];
@@ -88,7 +115,7 @@ int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
             for (int pass = 0; pass < 2; pass++) {
                 double t0 = lk_clock_ms();
                 for (int m = 0; m < per_block; m++) {
-                    j.m.data = w + ((size_t)b * (size_t)per_block + (size_t)m) * mbytes;
+                    j.m = mat[b * per_block + m];
                     pool_run_rows(p, rows, 16, mv_rows, &j);
                 }
                 ms[pass] += lk_clock_ms() - t0;
@@ -108,8 +135,8 @@ int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
 done:
     if (w)
         mem_huge_free(w, len);
+    free(mat);
     free(x);
-    free(scales);
     free(out);
     free(q);
     return rc;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../arch/layout.h"
 #include "../common/clock.h"
 #include "../common/outfile.h"
 #include "../sim/profile.h"
@@ -72,13 +73,13 @@ static void mv_slice(void *arg, int i, int n)
 
 double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes)
 {
-    int64_t cols = 1024, size = arch_dtype_size(t);
-    int64_t rows = (int64_t)bytes / (cols * size);
+    int64_t cols = 1024, size = (int64_t)arch_data_bytes(t, cols); /* of a row */
+    int64_t rows = (int64_t)bytes / size;
     rows = rows < 4 ? 4 : rows;
     int nt = pool_threads(p);
     float *wf = malloc((size_t)(rows * cols) * sizeof(float));
     float *x = malloc((size_t)cols * sizeof(float));
-    void *data = malloc((size_t)(rows * cols * size) + (size_t)rows * sizeof(float));
+    void *data = malloc((size_t)(rows * size) + (size_t)rows * 64); /* + int8/int4 scales */
     int64_t ostride = (rows + 15) / 16 * 16;
     float *out = aligned_alloc(64, (size_t)(ostride * nt) * sizeof(float));
     int8_t *q = malloc((size_t)cols);
@@ -94,6 +95,12 @@ double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes)
     if (t == ARCH_INT8) {
         j.m.scales = (float *)((char *)data + rows * cols);
         kern_quantize_rows(data, (float *)j.m.scales, wf, rows, cols);
+    } else if (t == ARCH_INT4) { /* groups of 32, the default */
+        j.m.scales_f16 = (uint16_t *)((char *)data + rows * size);
+        j.m.group = 32;
+        for (int64_t r = 0; r < rows; r++)
+            kern_quantize_int4((uint8_t *)data + r * size, (uint16_t *)j.m.scales_f16 + r * 32,
+                               wf + r * cols, cols, 32);
     } else {
         kern_from_f32(t, data, wf, rows * cols);
     }
@@ -249,7 +256,7 @@ int probe_measure(probe_host *h, int threads,
         progress("DRAM read bandwidth");
     h->dram_buffer = REF_STREAM_DRAM_BYTES;
     h->dram_gbs = probe_read_gbs(p, h->dram_buffer);
-    for (int t = ARCH_F32; t <= ARCH_INT8; t++) {
+    for (int t = ARCH_F32; t <= ARCH_INT4; t++) {
         snprintf(what, sizeof what, "%s mat-vec peak", arch_dtype_name(t));
         if (progress)
             progress(what);
@@ -443,8 +450,9 @@ static void put_dram(table *t, const probe_host *h)
 static void put_compute(table *t, const probe_host *h)
 {
     static const char *const keys[] = {[ARCH_F32] = "gflops_f32", [ARCH_F16] = "gflops_f16",
-                                       [ARCH_BF16] = "gflops_bf16", [ARCH_INT8] = "gops_int8"};
-    for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+                                       [ARCH_BF16] = "gflops_bf16", [ARCH_INT8] = "gops_int8",
+                                       [ARCH_INT4] = "gops_int4"};
+    for (int d = ARCH_F32; d <= ARCH_INT4; d++) {
         char src[512];
         snprintf(src, sizeof src,
                  "measured by lanky probe on %s: kern_matvec (%s) with %s weights in "
@@ -462,7 +470,7 @@ static void put_compute(table *t, const probe_host *h)
 
 static void put_energy(table *t)
 {
-    for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
+    for (int d = ARCH_F32; d <= ARCH_INT4; d++) {
         char key[32];
         const char *src;
         double pj = sim_profile_mac_pj(d, &src);

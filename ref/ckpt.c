@@ -104,11 +104,11 @@ static int expected_bytes(const char *path, const shape *h, uint64_t *bytes,
     return LK_OK;
 }
 
-/* The spec a header describes, with the caller's dtype and ctx. */
+/* The spec a header describes, with the caller's dtype, group and ctx. */
 static int header_spec(const char *path, const shape *h, arch_spec *s, lk_err *e)
 {
     arch_dtype dtype = s->dtype;
-    int64_t ctx = s->ctx;
+    int64_t ctx = s->ctx, group = s->group;
     arch_spec_init(s);
     snprintf(s->name, sizeof s->name, "checkpoint");
     s->layers = h->layers;
@@ -123,6 +123,7 @@ static int header_spec(const char *path, const shape *h, arch_spec *s, lk_err *e
     s->share = ARCH_SHARE_NONE;
     s->repeat = 1;
     s->dtype = dtype;
+    s->group = group;
     s->seq_len = h->seq;
     s->ctx = ctx;
     int rc = arch_spec_finish(s, e);

@@ -39,7 +39,7 @@
 /* Map path and build its weights. The header is checked against the file
  * length (and every field for sign, divisibility and overflow) before any
  * weight is touched; errors name the file and the field (LK_EINPUT).
- * s is in-out: on input its dtype and ctx are used (ctx must be below
+ * s is in-out: on input its dtype, group and ctx are used (ctx must be below
  * the file's seq_len); on output it is the finished spec the file
  * describes. A f32 model uses the mapped tensors directly; other dtypes
  * convert them and refuse a NaN or infinite weight, naming the file and

@@ -58,7 +58,7 @@
 bool ref_hf_is_folder(const char *path);
 
 /* Build the weights of the folder dir. s is in-out as for ckpt_load: its
- * dtype and ctx are used, and on output it is the spec config.json
+ * dtype, group and ctx are used, and on output it is the spec config.json
  * describes. Tensors are converted to f32 (q and k un-permuted) into a
  * blob laid out as arch_layout_build says, then to the spec's dtype as
  * the llama2.c path does; the files are unmapped before returning.

@@ -1,6 +1,7 @@
 /* kern.c -- the portable kernels, the public API of kern.h and the choice
  * of implementation at run time. The instruction-set kernels are in
- * kern_avx512.c (x86-64) and kern_neon.c (aarch64), compiled only there.
+ * kern_avx512.c and kern_avx2.c (x86-64) and kern_neon.c (aarch64),
+ * compiled only there.
  *
  * int8 activations (W8A8): per-token asymmetric min-max quantization to
  * u8 with a zero point, x ~= (q - zero) * scale, scale = (max - min) /
@@ -15,6 +16,14 @@
  * Error of one activation: with v = x / scale + zero, v lies in [d, 255 +
  * d] for |d| <= 1/2 (zero is rounded), so rounding to 0..255 never clips
  * and |x - (q - zero) * scale| <= scale / 2 (tests/test_kern.c checks it).
+ *
+ * int4 weights (W4A8) take the same activations. A group's products sum
+ * exactly in int32: |(qa - zero) q| <= 255 * 8 per column, and a group
+ * has at most ARCH_MAX_GROUP columns (arch/spec.h). Each group's sum is
+ * converted to f32 and multiplied by its scale, and the row's groups
+ * summed in f32 (so implementations that split the sums differently
+ * agree within the f32 rounding of that sum, not bit for bit;
+ * tests/test_kern.c derives the bound).
  */
 #include "kern_impl.h"
 
@@ -96,6 +105,34 @@ static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
             const int8_t *row = (const int8_t *)w->data + r * w->cols;
             int64_t wsum, dot = dot_i8(row, (const uint8_t *)a[t].q, w->cols, &wsum);
             out[t * ostride + r - r0] = kern_i8_finish(dot, wsum, &a[t], w->scales[r]);
+        }
+}
+
+/* sum over the groups of a row of scale_g * sum_{c in g} (qa_c - zero) q_c,
+ * without the activation scale. */
+static float dot_i4(const uint8_t *row, const uint16_t *scales, const kern_act *a,
+                    int64_t n, int64_t group)
+{
+    const uint8_t *qa = (const uint8_t *)a->q;
+    float acc = 0;
+    for (int64_t c0 = 0; c0 < n; c0 += group) {
+        int32_t d = 0;
+        for (int64_t c = c0; c < c0 + group; c++)
+            d += ((int32_t)qa[c] - a->zero) * kern_i4_get(row, c);
+        acc += kern_h2f(scales[c0 / group]) * (float)d;
+    }
+    return acc;
+}
+
+static void mm_i4(float *out, int64_t ostride, const kern_mat *w,
+                  const kern_act *a, int64_t nt, int64_t r0, int64_t r1)
+{
+    int64_t n = w->cols, per_row = n / w->group;
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t t = 0; t < nt; t++) {
+            const uint8_t *row = (const uint8_t *)w->data + r * (n / 2);
+            out[t * ostride + r - r0] =
+                a[t].scale * dot_i4(row, w->scales_f16 + r * per_row, &a[t], n, w->group);
         }
 }
 
@@ -208,7 +245,7 @@ static int always(void)
     return 1;
 }
 
-KERN_TABLE(kern_portable, "portable", always, mm_i8, exp_n, swiglu);
+KERN_TABLE(kern_portable, "portable", always, mm_i8, mm_i4, exp_n, swiglu);
 
 /* ---- choice of implementation -------------------------------------- */
 
@@ -216,6 +253,7 @@ KERN_TABLE(kern_portable, "portable", always, mm_i8, exp_n, swiglu);
 static const kern_impl *const impls[] = {
 #ifdef KERN_AVX512
     &kern_avx512,
+    &kern_avx2,
 #endif
 #ifdef KERN_NEON
     &kern_neon_dot,
@@ -275,7 +313,7 @@ int kern_select(const char *name, lk_err *e)
         return LK_OK;
     }
     return lk_fail(e, LK_EINPUT,
-                   "kernels: '%s': unknown or not in this build (auto, avx512 "
+                   "kernels: '%s': unknown or not in this build (auto, avx512 and avx2 "
                    "on x86-64, neon on aarch64, portable)", name);
 }
 
@@ -290,7 +328,7 @@ void kern_act_prepare(kern_act *a, arch_dtype t, const float *x, int64_t n,
                       int8_t *q)
 {
     *a = (kern_act){.n = n, .x = x, .q = NULL, .scale = 1, .zero = 0};
-    if (t != ARCH_INT8)
+    if (t != ARCH_INT8 && t != ARCH_INT4)
         return;
     float lo, hi; /* the range always contains 0 */
     impl()->range(x, n, &lo, &hi);
@@ -330,6 +368,7 @@ void kern_from_f32(arch_dtype t, void *dst, const float *src, int64_t n)
             ((uint16_t *)dst)[i] = kern_f2b(src[i]);
         break;
     case ARCH_INT8: /* needs scales: kern_quantize_rows */
+    case ARCH_INT4: /* needs scales: kern_quantize_int4 */
         break;
     }
 }
@@ -359,6 +398,7 @@ void kern_to_f32(arch_dtype t, float *dst, const void *src, int64_t n)
             dst[i] = kern_b2f(((const uint16_t *)src)[i]);
         break;
     case ARCH_INT8: /* needs scales: kern_row_f32 */
+    case ARCH_INT4:
         break;
     }
 }
@@ -382,9 +422,39 @@ void kern_quantize_rows(int8_t *dst, float *scales, const float *src,
     }
 }
 
+/* Symmetric per group: s = f16(absmax / 7), q = round(w / s) clamped to
+ * -7..7. The clamp only acts when rounding s to f16 made it smaller
+ * (absmax / s <= 7 (1 + 2^-11)), and then |w - 7 s| <= 7 s 2^-11, so
+ * |w - q s| <= s / 2 holds for every weight. */
+void kern_quantize_int4(uint8_t *dst, uint16_t *scales, const float *src,
+                        int64_t cols, int64_t group)
+{
+    memset(dst, 0, (size_t)(cols / 2));
+    for (int64_t c0 = 0; c0 < cols; c0 += group) {
+        float amax = 0;
+        for (int64_t c = c0; c < c0 + group; c++)
+            amax = fabsf(src[c]) > amax ? fabsf(src[c]) : amax;
+        uint16_t h = kern_f2h(amax / 7);
+        float s = kern_h2f(h);
+        scales[c0 / group] = h;
+        for (int64_t c = c0; c < c0 + group; c++) {
+            float v = s > 0 ? nearbyintf(src[c] / s) : 0;
+            int q = (int)(v < -7 ? -7 : v > 7 ? 7 : v);
+            dst[c / 2] |= (uint8_t)((q + 8) << (4 * (c & 1)));
+        }
+    }
+}
+
 void kern_row_f32(const kern_mat *w, int64_t r, float *dst)
 {
     int64_t n = w->cols;
+    if (w->type == ARCH_INT4) {
+        const uint8_t *row = (const uint8_t *)w->data + r * (n / 2);
+        const uint16_t *s = w->scales_f16 + r * (n / w->group);
+        for (int64_t c = 0; c < n; c++)
+            dst[c] = (float)kern_i4_get(row, c) * kern_h2f(s[c / w->group]);
+        return;
+    }
     if (w->type == ARCH_INT8) {
         const int8_t *q = (const int8_t *)w->data + r * n;
         for (int64_t c = 0; c < n; c++)

@@ -8,11 +8,21 @@
  * arch/layout.h); an int8 matrix carries one f32 scale per row after
  * its rows*cols bytes (at the next multiple of 4 bytes, see arch/layout.h).
  *
+ * An int4 matrix (W4A8) packs two weights a byte, row after row: column
+ * c of a row is in byte c / 2, in its low nibble when c is even and its
+ * high nibble when c is odd, stored as q + 8 (offset binary, 1..15) for
+ * the signed value q in -7..7. Each group of `group` columns of a row has
+ * one f16 scale s (rows * cols / group of them, row after row), and w ~= q
+ * s. Symmetric with s = max|w| / 7, so q stays in -7..7: the 16th level
+ * (-8) would only serve values beyond -max|w|, which a group does not
+ * have, and -8..7 with s = max|w| / 8 would clip +max|w| to 7/8 of it.
+ *
  * Activations are prepared once per mat-vec (kern_act_prepare) and then
  * shared read-only by every thread working on a row range: for f16 and
- * bf16 weights x stays f32; for int8 weights x is quantized per token
- * with min-max (W8A8, the paper's section 3.4) and products accumulate
- * in int32.
+ * bf16 weights x stays f32; for int8 and int4 weights x is quantized per
+ * token with min-max (W8A8, the paper's section 3.4) and products
+ * accumulate in int32 (int4: one int32 sum per group, times its scale,
+ * summed in f32).
  *
  * The implementation is chosen once at run time from the CPU's features
  * (AVX-512 / VNNI / F16C on x86-64, NEON with its dot-product, FP16 and
@@ -34,20 +44,22 @@ typedef struct {
     int64_t rows, cols;
     const void *data;      /* rows*cols elements of type */
     const float *scales;   /* int8 only: rows scales (NULL otherwise) */
+    const uint16_t *scales_f16; /* int4 only: rows * cols / group f16 scales */
+    int64_t group;         /* int4 only: columns per scale, a multiple of 4 */
 } kern_mat;
 
 /* A prepared activation vector of n values. */
 typedef struct {
     int64_t n;
     const float *x;     /* the f32 values */
-    int8_t *q;          /* int8 only: quantized values (caller's buffer),
-                           stored as uint8_t 0..255 */
-    float scale;        /* int8 only: x ~= ((uint8_t)q - zero) * scale */
-    int32_t zero;       /* int8 only: zero point, 0..255 */
+    int8_t *q;          /* int8 and int4 only: quantized values (caller's
+                           buffer), stored as uint8_t 0..255 */
+    float scale;        /* int8, int4: x ~= ((uint8_t)q - zero) * scale */
+    int32_t zero;       /* int8, int4: zero point, 0..255 */
 } kern_act;
 
-/* Prepare x (n values) for mat-vecs with weights of type t. For int8,
- * q must point at n (rounded up to 64) bytes owned by the caller. */
+/* Prepare x (n values) for mat-vecs with weights of type t. For int8 and
+ * int4, q must point at n (rounded up to 64) bytes owned by the caller. */
 void kern_act_prepare(kern_act *a, arch_dtype t, const float *x, int64_t n,
                       int8_t *q);
 
@@ -71,7 +83,11 @@ void kern_from_f32(arch_dtype t, void *dst, const float *src, int64_t n);
 void kern_to_f32(arch_dtype t, float *dst, const void *src, int64_t n);
 void kern_quantize_rows(int8_t *dst, float *scales, const float *src,
                         int64_t rows, int64_t cols);
-/* Row r of a stored matrix as f32 (dequantized for int8). */
+/* int4: one row of cols values (group divides cols) into cols / 2 bytes
+ * and cols / group f16 scales, as described at the top. */
+void kern_quantize_int4(uint8_t *dst, uint16_t *scales, const float *src,
+                        int64_t cols, int64_t group);
+/* Row r of a stored matrix as f32 (dequantized for int8 and int4). */
 void kern_row_f32(const kern_mat *w, int64_t r, float *dst);
 
 /* ---- attention ---------------------------------------------------- */
@@ -133,11 +149,13 @@ void kern_swiglu(float *h, const float *g, int64_t n);
 float kern_sum(const float *x, int64_t n);
 
 /* "auto" (best for this CPU), "avx512" (AVX-512 F/BW/VL/VNNI with F16C
- * and FMA; x86-64 builds), "neon" (aarch64 builds) or "portable".
+ * and FMA; x86-64 builds), "avx2" (AVX2, FMA and F16C: the int4 product
+ * only, the rest portable; x86-64 builds), "neon" (aarch64 builds) or
+ * "portable".
  * Returns LK_EINPUT for an unknown name, one this build lacks or one this
  * CPU cannot run. kern.c picks "auto" before main() runs. */
 int kern_select(const char *name, lk_err *e);
-/* The implementation in use: "avx512+vnni", "neon" followed by the
+/* The implementation in use: "avx512+vnni", "avx2", "neon" followed by the
  * extensions it uses (kern_neon.c), or "portable". */
 const char *kern_name(void);
 

@@ -19,7 +19,10 @@
  * f16 and bf16 weights are widened to f32 in registers (vcvtph2ps; a
  * 16-bit shift for bf16) and multiplied with the f32 activations, so x
  * keeps its full precision; int8 uses vpdpbusd (u8 activations times s8
- * weights, summed in int32 lanes). What bounds any f16 mat-vec: one
+ * weights, summed in int32 lanes). int4 widens 32 bytes of packed
+ * weights to 64 s8 lanes (vpmovzxbw, vpsllw, vpor, vpand, vpsubb) and
+ * then does the same, each int32 lane's 4 columns inside one group,
+ * whose scale multiplies the lane as it is added into f32 lanes. What bounds any f16 mat-vec: one
  * vcvtph2ps and one FMA per 16 weights (bench_kern's widen_fma_pairs).
  *
  * A decode mat-vec sums each row's 16 lanes together with the 15 rows
@@ -348,6 +351,16 @@ INLINE void i8_row(float *out, int64_t ostride, const kern_mat *w, int64_t r,
         out[t * ostride] = kern_i8_finish(dot[t], wsum, &x[t], w->scales[r]);
 }
 
+TARGET static void i8_tile(float *out, int64_t ostride, const kern_mat *w, int64_t r,
+                           const kern_act *x, int tokens, const void *ctx)
+{
+    (void)ctx;
+    if (tokens == TOKENS)
+        i8_row(out, ostride, w, r, x, TOKENS);
+    else
+        i8_row(out, ostride, w, r, x, 1);
+}
+
 TARGET static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
                          const kern_act *x, int64_t nt, int64_t r0, int64_t r1)
 {
@@ -371,19 +384,121 @@ TARGET static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
             _mm512_storeu_ps(out, _mm512_mul_ps(scale, diff));
         }
     }
-    int64_t block = BLOCK_BYTES / w->cols + 1;
-    for (int64_t b0 = r0; b0 < r1; b0 += block) {
-        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
-        for (int64_t t = 0; t < nt; t += TOKENS)
-            for (int64_t r = b0; r < b1; r++) {
-                float *o = out + t * ostride + r - r0;
-                if (nt - t >= TOKENS)
-                    i8_row(o, ostride, w, r, x + t, TOKENS);
-                else
-                    for (int64_t u = 0; u < nt - t; u++)
-                        i8_row(o + u * ostride, ostride, w, r, x + t + u, 1);
-            }
+    kern_row_blocks(out, ostride, w, x, nt, r0, r1, BLOCK_BYTES / w->cols + 1, TOKENS, i8_tile,
+                    NULL);
+}
+
+/* ---- int4 (W4A8) ----------------------------------------------------- */
+
+/* 64 columns of a packed int4 row from column c as s8 lanes (byte c' =
+ * column c + c'), from the low and high nibbles of 32 bytes: widened to
+ * 16-bit lanes, (b | b << 4) & 0x0f0f puts the low nibble in the lane's
+ * low byte and the high one in its high byte; minus 8 (kern.h) in the
+ * first `left` columns, zero past them (the tail). */
+INLINE __m512i i4_unpack(const uint8_t *row, int64_t c, int64_t left)
+{
+    __mmask32 m = left >= 64 ? ~(__mmask32)0 : ((__mmask32)1 << (left / 2)) - 1;
+    __m512i v = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, row + c / 2));
+    v = _mm512_and_si512(_mm512_or_si512(v, _mm512_slli_epi16(v, 4)), _mm512_set1_epi16(0x0f0f));
+    return _mm512_maskz_sub_epi8(mask64(left), v, _mm512_set1_epi8(8));
+}
+
+/* The scale of each int32 lane of 64 columns from column c: lane k holds
+ * columns c + 4k .. c + 4k + 3, in group (c + 4k) / g, which is group
+ * c / g + idx[k] with idx[k] = 4k / g when g divides 64 or 64 divides g
+ * (kern_i4_lanes). s points at group c / g's scale; per
+ * is the scales a whole step spans (64 / g, or 1), fewer in the tail;
+ * the callers step s on without a division (one per step cost 3x the
+ * step itself, docs/performance.md). */
+INLINE __m512 i4_scales(const uint16_t *s, int64_t left, int64_t g, int64_t per,
+                        __m512i idx)
+{
+    int64_t cnt = left >= 64 ? per : (left + g - 1) / g;
+    return _mm512_permutexvar_ps(idx, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask16(cnt), s)));
+}
+
+/* acc[t] += each lane's sum of (qa - zero) q times its group's scale, for
+ * 64 columns from c and T tokens (a constant, 1 or TOKENS); s as in
+ * i4_scales(). */
+INLINE void i4_step(__m512 *acc, const uint8_t *row, const uint16_t *s,
+                    const kern_act *x, int T, int64_t c, int64_t n, int64_t g,
+                    int64_t per, __m512i idx)
+{
+    int64_t left = n - c;
+    __m512i qw = i4_unpack(row, c, left);
+    __m512 sc = i4_scales(s, left, g, per, idx);
+    __mmask64 m = mask64(left);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) {
+        __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                        _mm512_maskz_loadu_epi8(m, x[t].q + c), qw);
+        __m512i z = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                        _mm512_set1_epi8((char)x[t].zero), qw);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d, z)), sc, acc[t]);
     }
+}
+
+/* Where the next 64-column step's first scale is: per scales on for
+ * groups of at most 64, one on every g / 64 steps for larger ones (k
+ * counts them). */
+INLINE void i4_next(const uint16_t **s, int64_t *k, int64_t g, int64_t per)
+{
+    if (++*k >= g / 64) {
+        *k = 0;
+        *s += per;
+    }
+}
+
+/* One row for T tokens: out[t * ostride] = row . x[t]; two accumulators
+ * per token, alternating by 64 columns, so that a decode's FMAs do not
+ * wait on each other. */
+INLINE void i4_row(float *out, int64_t ostride, const kern_mat *w, int64_t r,
+                   const kern_act *x, int T, __m512i idx)
+{
+    int64_t n = w->cols, g = w->group, per = g >= 64 ? 1 : 64 / g, k = 0;
+    const uint8_t *row = (const uint8_t *)w->data + r * (n / 2);
+    const uint16_t *s = w->scales_f16 + r * (n / g);
+    __m512 a0[TOKENS], a1[TOKENS];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++)
+        a0[t] = a1[t] = _mm512_setzero_ps();
+    int64_t c = 0;
+    for (; c + 64 < n; c += 128) {
+        i4_step(a0, row, s, x, T, c, n, g, per, idx);
+        i4_next(&s, &k, g, per);
+        i4_step(a1, row, s, x, T, c + 64, n, g, per, idx);
+        i4_next(&s, &k, g, per);
+    }
+    if (c < n)
+        i4_step(a0, row, s, x, T, c, n, g, per, idx);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++)
+        out[t * ostride] = x[t].scale * _mm512_reduce_add_ps(_mm512_add_ps(a0[t], a1[t]));
+}
+
+/* ctx: the 16 lanes of i4_scales()'s idx */
+TARGET static void i4_tile(float *out, int64_t ostride, const kern_mat *w, int64_t r,
+                           const kern_act *x, int tokens, const void *ctx)
+{
+    __m512i idx = _mm512_loadu_si512(ctx);
+    if (tokens == TOKENS)
+        i4_row(out, ostride, w, r, x, TOKENS, idx);
+    else
+        i4_row(out, ostride, w, r, x, 1, idx);
+}
+
+/* Rows in blocks of BLOCK_BYTES as mm_i8(), tokens TOKENS at a time,
+ * each 64-column step unpacked once for all of them. */
+TARGET static void mm_i4(float *out, int64_t ostride, const kern_mat *w,
+                         const kern_act *x, int64_t nt, int64_t r0, int64_t r1)
+{
+    int32_t lane[16]; /* every group in use (32, 64, 128) fits */
+    if (!kern_i4_lanes(w->group, 64, lane)) {
+        kern_portable.matmul[ARCH_INT4](out, ostride, w, x, nt, r0, r1);
+        return;
+    }
+    kern_row_blocks(out, ostride, w, x, nt, r0, r1, BLOCK_BYTES / (w->cols / 2) + 1, TOKENS,
+                    i4_tile, lane);
 }
 
 /* Same arithmetic as the portable version: a multiply, then an add (not
@@ -781,4 +896,4 @@ static int supported(void)
            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
 }
 
-KERN_TABLE(kern_avx512, "avx512+vnni", supported, mm_i8, exp_n, swiglu);
+KERN_TABLE(kern_avx512, "avx512+vnni", supported, mm_i8, mm_i4, exp_n, swiglu);

@@ -19,7 +19,7 @@ typedef void (*kern_matmul_fn)(float *out, int64_t ostride, const kern_mat *w,
 typedef struct {
     const char *name;
     int (*supported)(void);                /* can this CPU run it? */
-    kern_matmul_fn matmul[4];              /* indexed by arch_dtype */
+    kern_matmul_fn matmul[ARCH_DTYPE_COUNT]; /* indexed by arch_dtype */
     /* *lo = min(0, x[i]) and *hi = max(0, x[i]) over n values */
     void (*range)(const float *x, int64_t n, float *lo, float *hi);
     /* q[i] = round(x[i] * inv + zero) clamped to 0..255, n values */
@@ -36,15 +36,16 @@ typedef struct {
 } kern_impl;
 
 /* The table of an implementation file whose kernels have these static
- * names: mm_f32, mm_f16, mm_bf16, the int8 product mm_i8_, range,
- * quantize_act, f16_from_f32, f16_to_f32, sum, attend, and exp_ and
- * swiglu_ (NULL: the portable ones). */
-#define KERN_TABLE(var, name_, supported_, mm_i8_, exp_, swiglu_)             \
+ * names: mm_f32, mm_f16, mm_bf16, the int8 and int4 products mm_i8_ and
+ * mm_i4_, range, quantize_act, f16_from_f32, f16_to_f32, sum, attend,
+ * and exp_ and swiglu_ (NULL: the portable ones). */
+#define KERN_TABLE(var, name_, supported_, mm_i8_, mm_i4_, exp_, swiglu_)     \
     const kern_impl var = {                                                   \
         .name = name_,                                                        \
         .supported = supported_,                                              \
         .matmul = {[ARCH_F32] = mm_f32, [ARCH_F16] = mm_f16,                  \
-                   [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8_},              \
+                   [ARCH_BF16] = mm_bf16, [ARCH_INT8] = mm_i8_,               \
+                   [ARCH_INT4] = mm_i4_},                                     \
         .range = range,                                                       \
         .quantize_act = quantize_act,                                         \
         .f16_from_f32 = f16_from_f32,                                         \
@@ -64,6 +65,7 @@ extern const kern_impl kern_portable;
 #if defined(__x86_64__) && !defined(LK_PORTABLE_ONLY)
 #define KERN_AVX512 1
 extern const kern_impl kern_avx512; /* kern_avx512.c */
+extern const kern_impl kern_avx2;   /* kern_avx2.c: int4 only */
 #endif
 #if defined(__aarch64__) && !defined(LK_PORTABLE_ONLY)
 #define KERN_NEON 1
@@ -82,6 +84,55 @@ static inline float kern_i8_finish(int64_t dot, int64_t wsum,
                                    const kern_act *a, float wscale)
 {
     return wscale * a->scale * (float)(dot - (int64_t)a->zero * wsum);
+}
+
+/* Column c of a packed int4 row as its signed value q (kern.h: byte c / 2,
+ * low nibble first, stored as q + 8). */
+static inline int32_t kern_i4_get(const uint8_t *row, int64_t c)
+{
+    return (int32_t)((row[c / 2] >> (4 * (c & 1))) & 15) - 8;
+}
+
+/* Row r of w for `tokens` tokens (the caller's tile size, or 1) of an
+ * integer product; ctx is the product's own. */
+typedef void (*kern_row_tile)(float *out, int64_t ostride, const kern_mat *w, int64_t r,
+                              const kern_act *x, int tokens, const void *ctx);
+
+/* Rows [r0, r1) in blocks of `block` rows (which stay in L1 while every
+ * group of tokens passes over them, as kern_avx512.c's matmul_float()
+ * does); within a block the nt tokens `tokens` at a time (the rest one
+ * by one), each group over every row of the block. */
+static inline void kern_row_blocks(float *out, int64_t ostride, const kern_mat *w,
+                                   const kern_act *x, int64_t nt, int64_t r0, int64_t r1,
+                                   int64_t block, int tokens, kern_row_tile tile,
+                                   const void *ctx)
+{
+    for (int64_t b0 = r0; b0 < r1; b0 += block) {
+        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
+        for (int64_t t = 0; t < nt; t += tokens)
+            for (int64_t r = b0; r < b1; r++) {
+                float *o = out + t * ostride + r - r0;
+                if (nt - t >= tokens)
+                    tile(o, ostride, w, r, x + t, tokens, ctx);
+                else
+                    for (int64_t u = 0; u < nt - t; u++)
+                        tile(o + u * ostride, ostride, w, r, x + t + u, 1, ctx);
+            }
+    }
+}
+
+/* For an int4 product in steps of `cols` (32 or 64) columns with 4
+ * columns per int32 lane: whether the groups fit its steps (the group
+ * divides cols, or cols divides the group; otherwise it runs the portable
+ * kernel), and then lane[k] = 4k / group, the group of lane k counted
+ * from the step's first, for its cols / 4 lanes. */
+static inline bool kern_i4_lanes(int64_t group, int cols, int32_t *lane)
+{
+    if (cols % group && group % cols)
+        return false;
+    for (int k = 0; k < cols / 4; k++)
+        lane[k] = (int32_t)(4 * k / group);
+    return true;
 }
 
 /* Scalar conversions (IEEE binary16 through the compiler's _Float16,

@@ -29,6 +29,11 @@
  *    dotprod: SMULL / SMULL2 to 16-bit products, SADALP into 32-bit
  *    lanes. Either way the 32-bit lanes cannot overflow within a
  *    KERN_I8_CHUNK (|(q - 128) w| <= 128 * 127).
+ *  - int4 (kern.h's packed nibbles, groups that 16 divides): 8 bytes
+ *    split into low and high nibbles (AND, USHR) and put back in column
+ *    order (ZIP1 / ZIP2), minus 8, then the int8 step above; each
+ *    group's exact integer sum times its f16 scale is added in f32 in
+ *    the portable kernel's order. Other groups run the portable kernel.
  *  - conversions f32 <-> f16: FCVTN / FCVTL (round to nearest even, as
  *    kern_f2h).
  *  - attention over the f32 / f16 / bf16 cache: the same widening and
@@ -184,17 +189,64 @@ INLINE void matmul_i8(float *out, int64_t ostride, const kern_mat *w,
     }
 }
 
-DOTPROD static void mm_i8_sdot(float *out, int64_t ostride, const kern_mat *w,
-                               const kern_act *a, int64_t nt, int64_t r0, int64_t r1)
+/* An integer product (matmul_i8 or matmul_i4) with one step function. */
+#define MATMUL_INT(name, attr, matmul, step)                                   \
+    attr static void name(float *out, int64_t ostride, const kern_mat *w,     \
+                          const kern_act *a, int64_t nt, int64_t r0, int64_t r1) \
+    {                                                                         \
+        matmul(out, ostride, w, a, nt, r0, r1, step);                         \
+    }
+MATMUL_INT(mm_i8_sdot, DOTPROD, matmul_i8, step_sdot)
+MATMUL_INT(mm_i8_widen, , matmul_i8, step_widen)
+
+/* Columns c .. c + 15 of a packed int4 row as s8 (kern.h). */
+INLINE int8x16_t i4_unpack16(const uint8_t *row, int64_t c)
 {
-    matmul_i8(out, ostride, w, a, nt, r0, r1, step_sdot);
+    uint8x8_t b = vld1_u8(row + c / 2);
+    uint8x8_t lo = vand_u8(b, vdup_n_u8(15)), hi = vshr_n_u8(b, 4);
+    uint8x16_t v = vcombine_u8(vzip1_u8(lo, hi), vzip2_u8(lo, hi));
+    return vsubq_s8(vreinterpretq_s8_u8(v), vdupq_n_s8(8));
 }
 
-static void mm_i8_widen(float *out, int64_t ostride, const kern_mat *w,
-                        const kern_act *a, int64_t nt, int64_t r0, int64_t r1)
+/* The portable kernel's dot_i4 (kern.c) with each group's integer sum
+ * sum (qa - zero) q = sum (qa - 128) q + (128 - zero) sum q taken 16
+ * columns at a time: the same integers, the same f32 steps. */
+INLINE float dot_i4(const uint8_t *row, const uint16_t *scales, const kern_act *a,
+                    int64_t n, int64_t g, i8step step)
 {
-    matmul_i8(out, ostride, w, a, nt, r0, r1, step_widen);
+    const uint8_t *q = (const uint8_t *)a->q;
+    float acc = 0;
+    for (int64_t c0 = 0; c0 < n; c0 += g) {
+        int32x4_t d = vdupq_n_s32(0), ws = d;
+        for (int64_t c = c0; c < c0 + g; c += 16) {
+            int8x16_t s = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(q + c), vdupq_n_u8(0x80)));
+            step(&d, &ws, s, i4_unpack16(row, c));
+        }
+        int32_t sum = vaddvq_s32(d) + (128 - a->zero) * vaddvq_s32(ws);
+        acc += kern_h2f(scales[c0 / g]) * (float)sum;
+    }
+    return acc;
 }
+
+INLINE void matmul_i4(float *out, int64_t ostride, const kern_mat *w,
+                      const kern_act *a, int64_t nt, int64_t r0, int64_t r1,
+                      i8step step)
+{
+    int64_t n = w->cols, g = w->group;
+    if (g % 16) {
+        kern_portable.matmul[ARCH_INT4](out, ostride, w, a, nt, r0, r1);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *row = (const uint8_t *)w->data + r * (n / 2);
+        for (int64_t t = 0; t < nt; t++)
+            out[t * ostride + r - r0] =
+                a[t].scale * dot_i4(row, w->scales_f16 + r * (n / g), &a[t], n, g, step);
+    }
+}
+
+MATMUL_INT(mm_i4_sdot, DOTPROD, matmul_i4, step_sdot)
+MATMUL_INT(mm_i4_widen, , matmul_i4, step_widen)
 
 /* ---- activations and conversions ------------------------------------ */
 
@@ -324,7 +376,7 @@ static int always(void)
     return 1;
 }
 
-/* The tables differ only in the int8 product; exp and swiglu are the
- * portable ones. */
-KERN_TABLE(kern_neon_dot, "neon+dotprod", has_dotprod, mm_i8_sdot, NULL, NULL);
-KERN_TABLE(kern_neon, "neon", always, mm_i8_widen, NULL, NULL);
+/* The tables differ only in the int8 and int4 products; exp and swiglu
+ * are the portable ones. */
+KERN_TABLE(kern_neon_dot, "neon+dotprod", has_dotprod, mm_i8_sdot, mm_i4_sdot, NULL, NULL);
+KERN_TABLE(kern_neon, "neon", always, mm_i8_widen, mm_i4_widen, NULL, NULL);

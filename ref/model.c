@@ -116,9 +116,11 @@ static void see_rows(const ref_state *s, const float *p, int64_t rows, int64_t n
 
 static void see_mat(const ref_state *s, const kern_mat *m)
 {
-    see(s, m->data, (uint64_t)(m->rows * m->cols) * arch_dtype_size(m->type), false);
+    see(s, m->data, arch_data_bytes(m->type, m->rows * m->cols), false);
     if (m->scales)
         see(s, m->scales, 4 * (uint64_t)m->rows, false);
+    if (m->scales_f16)
+        see(s, m->scales_f16, 2 * (uint64_t)(m->rows * m->cols / m->group), false);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -320,11 +322,13 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
             const kern_mat *e = mat(s->w, o->w);
             for (int64_t t = 0; t < nt; t++) {
                 kern_row_f32(e, tokens[t], buf(s, o->out, row0 + t));
-                see(s, (const unsigned char *)e->data +
-                           (uint64_t)(tokens[t] * dim) * arch_dtype_size(e->type),
-                    (uint64_t)dim * arch_dtype_size(e->type), false);
+                see(s, (const unsigned char *)e->data + arch_data_bytes(e->type, tokens[t] * dim),
+                    arch_data_bytes(e->type, dim), false);
                 if (e->scales)
                     see(s, e->scales + tokens[t], 4, false);
+                if (e->scales_f16)
+                    see(s, e->scales_f16 + tokens[t] * (dim / e->group),
+                        2 * (uint64_t)(dim / e->group), false);
             }
             see_rows(s, buf(s, o->out, row0), nt, dim, dim, true);
             break;

@@ -46,10 +46,15 @@ static void bind(ref_weights *w, const arch_layout *l, const void *const *ptr,
 {
     for (int64_t i = 0; i < l->n; i++) {
         const arch_tensor *t = &l->t[i];
-        kern_mat m = {mat_type, t->rows, t->cols, ptr[i], NULL};
+        kern_mat m = {.type = mat_type, .rows = t->rows, .cols = t->cols, .data = ptr[i]};
         if (mat_type == ARCH_INT8)
             m.scales = (const float *)((const unsigned char *)ptr[i] +
                                        arch_int8_scales_offset(t->rows, t->cols));
+        if (mat_type == ARCH_INT4) {
+            m.scales_f16 = (const uint16_t *)((const unsigned char *)ptr[i] +
+                                              arch_int4_scales_offset(t->rows, t->cols));
+            m.group = w->spec.group;
+        }
         ref_block *b = t->block >= 0 ? &w->blocks[t->block] : NULL;
         switch (t->id) {
         case ARCH_W_EMBED: w->embed = m; break;
@@ -84,11 +89,12 @@ typedef struct {
 } fill_job;
 
 /* The largest magnitude each type holds: f16's largest finite value (a
- * larger one would become an infinity, and NaN logits); bf16 and int8
- * (scaled per row) take any finite f32. */
+ * larger one would become an infinity, and NaN logits); int4 7 times it
+ * (its f16 scale is max|w| / 7); bf16 and int8 (scaled per row) take any
+ * finite f32. */
 static float type_max(arch_dtype type)
 {
-    return type == ARCH_F16 ? 65504.0f : FLT_MAX;
+    return type == ARCH_F16 ? 65504.0f : type == ARCH_INT4 ? 7 * 65504.0f : FLT_MAX;
 }
 
 /* Every value finite and within max (false for NaN too). */
@@ -122,6 +128,11 @@ static void fill_rows(void *arg, int i, int n)
             kern_quantize_rows((int8_t *)j->dst + r * t->cols,
                                (float *)(j->dst + arch_int8_scales_offset(t->rows, t->cols)) + r,
                                v, 1, t->cols);
+        else if (type == ARCH_INT4)
+            kern_quantize_int4(j->dst + r * (t->cols / 2),
+                               (uint16_t *)(j->dst + arch_int4_scales_offset(t->rows, t->cols)) +
+                                   r * (t->cols / j->s->group),
+                               v, t->cols, j->s->group);
         else
             kern_from_f32(type, j->dst + r * t->cols * arch_dtype_size(type), v,
                           t->cols);

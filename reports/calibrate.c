@@ -137,8 +137,9 @@ static int row(void *ctx, long line, int n, char **f, lk_err *e)
     arch_spec s;
     arch_spec_init(&s);
     int rc = LK_OK;
+    /* "group" is a sweep's row label (reports/sweep.c), not int4's --group */
     for (int i = 0; !rc && i < n; i++)
-        if (*f[i] && arch_spec_is_option(r->cols[i]))
+        if (*f[i] && arch_spec_is_option(r->cols[i]) && strcmp(r->cols[i], "group"))
             rc = arch_spec_set(&s, r->cols[i], f[i], e);
     if (!rc)
         rc = arch_spec_finish_row(&s, e);

@@ -21,10 +21,17 @@
 # Each strategy runs at position CTX = 7, where weights are nearly all
 # the traffic; two run again at CTX = 500, where the KV cache is about a
 # quarter of it (8 layers x 501 positions x 2 KiB), so that its part of
-# the trace is checked too. A run may add model options after a third
-# ':' ('+' between them): the windowed one at CTX = 500 > window 200
-# reads its local layers' rings in two ranges (the token's own slot,
-# 500 % 200, between them) and every fourth layer's whole cache.
+# the trace is checked too. A run is share:ctx:dtype, and may add model
+# options after a fourth ':' ('+' between them): the windowed one at CTX
+# = 500 > window 200 reads its local layers' rings in two ranges (the
+# token's own slot, 500 % 200, between them) and every fourth layer's
+# whole cache.
+#
+# An int4 model (W4A8, groups of 32) runs the packed weights and their f16
+# scales through the same check: 8 blocks of dim 512, 8 heads, 1.9 MiB per
+# block (0.5 bytes a weight + 2 bytes per 32), 15.6 MiB in all, so that
+# again two blocks fit in LL and the model does not. valgrind's CPU has
+# no AVX-512, so the portable kernels run, row by row as the trace reads.
 #
 # Prints one row per run and exits 1 if any differs by more than 2%. The
 # issue's target is 10%; both tools run LRU on the same addresses and
@@ -37,7 +44,8 @@ LANKY=${1:-build/lanky}
 TOL=2
 N=1
 K=3
-SPEC="--layers 8 --dim 256 --heads 4 --vocab 512 --dtype f32 --seq-len 512"
+SPEC_f32="--layers 8 --dim 256 --heads 4 --vocab 512 --dtype f32 --seq-len 512"
+SPEC_int4="--layers 8 --dim 512 --heads 8 --vocab 512 --dtype int4 --group 32 --seq-len 512"
 D1="32768,8,64"
 LL="8388608,16,64"
 
@@ -74,12 +82,14 @@ ll_misses() { # share ctx n extra-options
     sed -n 's/.*LLd misses: *\([0-9,]*\).*/\1/p' "$TMP/cg.err" | tr -d ,
 }
 
-echo "share,ctx,cachegrind_ll_misses_per_token,lanky_ll_misses_per_token,diff_percent,options"
+echo "share,ctx,cachegrind_ll_misses_per_token,lanky_ll_misses_per_token,diff_percent,dtype,options"
 fail=0
-for run in none:7 immediate:7 repeat-all-over:7 reverse:7 none:500 immediate:500 \
-    none:500:--window=200+--global-every=4; do
+for run in none:7:f32 immediate:7:f32 repeat-all-over:7:f32 reverse:7:f32 none:500:f32 \
+    immediate:500:f32 none:7:int4 reverse:7:int4 none:500:f32:--window=200+--global-every=4; do
     share=${run%%:*} rest=${run#*:}
-    ctx=${rest%%:*} extra=$(echo "${rest#"$ctx"}" | sed 's/^://' | tr + ' ')
+    ctx=${rest%%:*} rest=${rest#*:}
+    dtype=${rest%%:*} extra=$(echo "${rest#"$dtype"}" | sed 's/^://' | tr + ' ')
+    eval "SPEC=\$SPEC_$dtype"
     a=$(ll_misses "$share" "$ctx" "$N" "$extra")
     b=$(ll_misses "$share" "$ctx" $((N + K)) "$extra")
     cg=$(( (b - a) / K ))
@@ -88,7 +98,7 @@ for run in none:7 immediate:7 repeat-all-over:7 reverse:7 none:500 immediate:500
         awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "llc_misses") c = i }
                  NR == 2 { print $c }')
     diff=$(awk -v a="$cg" -v b="$lk" 'BEGIN { printf "%.2f", (b - a) * 100 / a }')
-    echo "$share,$ctx,$cg,$lk,$diff,$extra"
+    echo "$share,$ctx,$cg,$lk,$diff,$dtype,$extra"
     if awk -v d="$diff" -v t="$TOL" 'BEGIN { exit !(d > t || d < -t) }'; then
         fail=1
     fi

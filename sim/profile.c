@@ -39,17 +39,19 @@ typedef struct {
     bool source;   /* needs KEY.source */
 } keydef;
 
-/* the most keys of one section ([cache]: 14) */
+/* the most keys of one section ([cache]: 15) */
 #define MAXKEYS 16
 
 /* The optional efficiency keys of a [cacheN] or [dram] section
- * (sim_efficiency in profile.h), in its order: matvec per weight type,
- * then attention. */
+ * (sim_efficiency in profile.h), in its order: matvec per weight type
+ * (one per arch_dtype: convert_eff() looks each up by its name), then
+ * attention. */
 #define EFFICIENCY_KEYS                                     \
     {"matvec_efficiency_f32", K_NUM, false, true},          \
     {"matvec_efficiency_f16", K_NUM, false, true},          \
     {"matvec_efficiency_bf16", K_NUM, false, true},         \
     {"matvec_efficiency_int8", K_NUM, false, true},         \
+    {"matvec_efficiency_int4", K_NUM, false, true},         \
     {"attention_efficiency", K_NUM, false, true}
 
 /* README.md: every key except [soc]'s free text (and a cache's display
@@ -82,11 +84,13 @@ static const keydef schema[S_KINDS][MAXKEYS + 1] = {
                    {"gflops_f16", K_NUM, true, true},
                    {"gflops_bf16", K_NUM, true, true},
                    {"gops_int8", K_NUM, true, true},
+                   {"gops_int4", K_NUM, false, true},
                    {"layer_fixed_us", K_NUM, false, true}},
     [S_ENERGY] = {{"mac_pj_f32", K_NUM, true, true},
                   {"mac_pj_f16", K_NUM, true, true},
                   {"mac_pj_bf16", K_NUM, true, true},
                   {"mac_pj_int8", K_NUM, true, true},
+                  {"mac_pj_int4", K_NUM, false, true},
                   {"static_mw", K_NUM, true, true},
                   {"active_mw", K_NUM, false, true}},
 };
@@ -501,12 +505,15 @@ static int convert(parser *p, sim_profile *out)
     static const char *const mac[ARCH_DTYPE_COUNT] = {
         [ARCH_F32] = "mac_pj_f32", [ARCH_F16] = "mac_pj_f16", [ARCH_BF16] = "mac_pj_bf16",
         [ARCH_INT8] = "mac_pj_int8"};
-    for (int d = 0; d < ARCH_DTYPE_COUNT; d++) {
+    for (int d = 0; d < ARCH_INT4; d++) {
         if ((rc = need_positive(p, SECT_COMPUTE, "compute", peak[d])))
             return rc;
         out->peak_gops[d] = num(p, SECT_COMPUTE, peak[d]);
         out->mac_pj[d] = num(p, SECT_ENERGY, mac[d]);
     }
+    /* int4 (W4A8) runs int8 dot products on unpacked weights: optional */
+    out->peak_gops[ARCH_INT4] = num_or(p, SECT_COMPUTE, "gops_int4", out->peak_gops[ARCH_INT8]);
+    out->mac_pj[ARCH_INT4] = num_or(p, SECT_ENERGY, "mac_pj_int4", out->mac_pj[ARCH_INT8]);
     out->dram_capacity_gb = num(p, SECT_DRAM, "capacity_gb");
     out->dram_bandwidth_gbs = num(p, SECT_DRAM, "bandwidth_gbs");
     out->dram_app_budget = num(p, SECT_DRAM, "app_budget");
@@ -666,6 +673,8 @@ double sim_profile_mac_pj(arch_dtype d, const char **src)
                             "is an upper bound"},
         [ARCH_INT8] = {0.3, "Horowitz ISSCC 2014 (45 nm): 8-bit int multiply 0.2 pJ + "
                             "32-bit add 0.1 pJ (SDOT and VNNI accumulate in 32 bits)"},
+        [ARCH_INT4] = {0.3, "int8's: W4A8 kernels unpack the 4-bit weights and multiply "
+                            "them as 8-bit ints (Horowitz ISSCC 2014, 45 nm: 0.2 + 0.1 pJ)"},
     };
     *src = mac[d].src;
     return mac[d].pj;

@@ -109,6 +109,57 @@ START_TEST(weight_bytes_per_dtype)
 }
 END_TEST
 
+/* int4: half a byte per matrix element plus one 2-byte f16 scale per
+ * group of a row, i.e. per `group` elements; norms f32. The default
+ * group is 32 (MobileLLM-Pro's). */
+START_TEST(weight_bytes_int4)
+{
+    static const int64_t groups[] = {4, 16, 32, 64};
+    for (int i = 0; i < 4; i++) {
+        char opts[128];
+        snprintf(opts, sizeof opts, "layers=2 dim=64 heads=4 vocab=100 dtype=int4 group=%lld",
+                 (long long)groups[i]);
+        arch_spec s = tu_spec(opts);
+        arch_params p;
+        ck_assert_int_eq(arch_params_count(&s, &p, NULL), 0);
+        int64_t mats = p.paper, norms = p.by_class[ARCH_C_NORM];
+        ck_assert_int_eq((int64_t)p.weight_bytes, mats / 2 + 2 * (mats / groups[i]) + 4 * norms);
+    }
+    arch_spec s = tu_spec("layers=2 dim=64 heads=4 dtype=int4");
+    ck_assert_int_eq(s.group, 32);
+    /* lanky params: MobileLLM-125M has 124,600,320 matrix parameters and
+     * 35,136 norm weights: 62,300,160 + 7,787,520 + 140,544 bytes */
+    char *out, *err;
+    ck_assert_int_eq(tu_run("params --preset mobilellm-125m --dtype int4 --format csv", &out, &err), 0);
+    ck_assert_ptr_nonnull(strstr(out, ",70228224,"));
+    free(out);
+    free(err);
+}
+END_TEST
+
+static void expect_rejected(const char *args, const char *msg);
+
+/* --group must fit every matrix's input dimension (dim, heads x head_dim,
+ * ffn_dim) for int4, and is not checked for the other types. */
+START_TEST(int4_group_refused)
+{
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --dtype int4 --group 48",
+                    "group: 48 does not divide dim 64");
+    expect_rejected("params --layers 2 --dim 96 --heads 3 --ffn-dim 100 --dtype int4",
+                    "group: 32 does not divide ffn_dim 100");
+    expect_rejected("params --layers 2 --dim 64 --heads 2 --head-dim 40 --dtype int4",
+                    "group: 32 does not divide heads x head_dim 80");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --dtype int4 --group 6",
+                    "group: 6 is not a multiple of 4");
+    expect_rejected("params --layers 2 --dim 64 --heads 4 --dtype int4 --group 0",
+                    "group: must be positive");
+    char *out, *err;
+    ck_assert_int_eq(tu_run("params --layers 2 --dim 64 --heads 4 --group 48", &out, &err), 0);
+    free(out);
+    free(err);
+}
+END_TEST
+
 /* The bytes one decode token reads, by closed form: MobileLLM-125M's
  * block in f16 is q,o 576x576, k,v 576x192, w1,w3,w2 576x1536 (2 bytes)
  * and two f32 norms of 576; a token reads it in each of its 30 (LS: 60)
@@ -575,6 +626,8 @@ int main(void)
     tcase_add_test(tc, mobilellm_125m_public_count);
     tcase_add_test(tc, table3_sizes);
     tcase_add_test(tc, weight_bytes_per_dtype);
+    tcase_add_test(tc, weight_bytes_int4);
+    tcase_add_test(tc, int4_group_refused);
     tcase_add_test(tc, layout_matches_counts);
     tcase_add_test(tc, read_bytes_per_token);
     tcase_add_test(tc, swiglu_rule);

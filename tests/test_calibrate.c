@@ -216,6 +216,23 @@ START_TEST(command_writes_profile)
 }
 END_TEST
 
+/* A sweep's measured output labels its rows with a "group" column (the
+ * size class, text): calibrate reads it as the label it is, not as
+ * int4's --group option. */
+START_TEST(group_column_is_a_label)
+{
+    char in[512], args[1200], *err;
+    snprintf(in, sizeof in, "%s/labelled.csv", tu_tmpdir());
+    tu_write(in, "name,group,layers,dim,heads,vocab,execute_ms_median\n"
+                 "a,125M,30,512,8,32000,5\nb,125M,8,1024,16,32000,4\n"
+                 "c,350M,16,768,12,32000,4.5\n");
+    snprintf(args, sizeof args, "calibrate --profile a15 %s --out %s/labelled.ini", in,
+             tu_tmpdir());
+    ck_assert_msg(tu_run(args, NULL, &err) == 0, "%s", err);
+    free(err);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("calibrate");
@@ -226,6 +243,7 @@ int main(void)
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, negative_fixed_cost_clamped);
     tcase_add_test(tc, command_writes_profile);
+    tcase_add_test(tc, group_column_is_a_label);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }

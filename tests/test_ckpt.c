@@ -290,6 +290,7 @@ START_TEST(test_tensor_order)
     arch_spec got = {0};
     got.dtype = ARCH_F32;
     got.ctx = 0;
+    got.group = ARCH_UNSET;
     ref_weights w;
     ck_assert_msg(ckpt_load(&w, path, &got, p, &e) == LK_OK, "%s", e.msg);
     for (int k = 0; k < N_ORDER; k++)
@@ -358,6 +359,27 @@ START_TEST(test_cli_export_logits)
     snprintf(cmd, sizeof cmd, "logits --layers 3 --checkpoint %s --tokens 1", tmp("cli.bin"));
     ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
     ck_assert_msg(strstr(err, "--layers: --checkpoint gives the model's shape"), "%s", err);
+    free(err);
+    /* int4 from the file: --group applies (16 and 32 differ; each equals
+     * the seeded model's) and a group that does not fit is refused */
+    char *g[2];
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "logits " SMALL " --dtype int4 --group %d --seed 4 --tokens 1,2,3",
+                 16 << i);
+        ck_assert_int_eq(tu_run(cmd, &a, NULL), 0);
+        snprintf(cmd, sizeof cmd, "logits --dtype int4 --group %d --checkpoint %s --tokens 1,2,3",
+                 16 << i, tmp("cli.bin"));
+        ck_assert_int_eq(tu_run(cmd, &g[i], NULL), 0);
+        ck_assert_str_eq(a, g[i]);
+        free(a);
+    }
+    ck_assert_str_ne(g[0], g[1]);
+    free(g[0]);
+    free(g[1]);
+    snprintf(cmd, sizeof cmd, "logits --dtype int4 --group 48 --checkpoint %s --tokens 1",
+             tmp("cli.bin"));
+    ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
+    ck_assert_msg(strstr(err, "group: 48 does not divide dim 64"), "%s", err);
     free(err);
 }
 END_TEST

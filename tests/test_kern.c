@@ -17,6 +17,12 @@
  *    converting D to float, so |out - ref| <= gamma(3) |ref|, and the
  *    portable and best kernels agree exactly (same q, same D, same
  *    finishing code).
+ *  - int4: each group's sum of quantized products is an exact integer;
+ *    the kernels sum group (or 4-column lane) partials times their f16
+ *    scales in f32, at most cols/4 + 2 terms, and multiply by sa, so
+ *    |out - ref| <= gamma(cols + 2) * sum |w x| over the stored values,
+ *    and the portable and best kernels agree within twice that. A token
+ *    of a matmul equals its own mat-vec exactly (same lanes, same order).
  *  - quantization itself: |w - qw sw| <= sw / 2 per weight and |x - (qa -
  *    z) sa| <= sa / 2 per activation (kern.c derives both), up to the
  *    rounding of computing w / sw in f32 (a relative 2^-22 slack).
@@ -39,6 +45,10 @@
 
 static const char *const impls[] = {"portable", "auto"};
 #define NIMPL 2
+/* int4 also has kern_avx2.c's product (x86-64 CPUs with AVX2): the
+ * int4 tests run it too where this build and CPU have it. */
+static const char *const i4_impls[] = {"portable", "auto", "avx2"};
+#define NI4IMPL 3
 
 static double gamma_(double k)
 {
@@ -110,6 +120,16 @@ static void select_impl(const char *name)
 {
     lk_err e = {0};
     ck_assert_msg(kern_select(name, &e) == LK_OK, "%s", e.msg);
+}
+
+/* i4_impls[k] if this build and CPU have it (the first two always). */
+static bool select_i4(int k)
+{
+    if (k < NIMPL) {
+        select_impl(i4_impls[k]);
+        return true;
+    }
+    return kern_select(i4_impls[k], NULL) == LK_OK;
 }
 
 /* ---- conversions ---------------------------------------------------- */
@@ -216,16 +236,29 @@ typedef struct {
     double *wv;      /* the stored weights' values, decoded by the test */
 } problem;
 
-static void make(problem *p, arch_dtype t, int64_t rows, int64_t cols,
-                 double xlo, double xhi)
+/* The test's own reading of kern.h's int4 format: column c of row r is
+ * nibble c % 2 (low first) of byte (r cols + c) / 2, minus 8, times the
+ * f16 scale of its group. */
+static double i4_value(const kern_mat *m, int64_t r, int64_t c)
+{
+    uint8_t b = ((const uint8_t *)m->data)[(r * m->cols + c) / 2];
+    int nib = c % 2 ? b >> 4 : b & 15;
+    return (nib - 8) * f16_value(m->scales_f16[(r * m->cols + c) / m->group]);
+}
+
+/* A problem of type t; int4 weights in groups of `group` (a multiple of 4
+ * dividing cols; ignored for other types). */
+static void make_group(problem *p, arch_dtype t, int64_t rows, int64_t cols, int64_t group,
+                       double xlo, double xhi)
 {
     memset(p, 0, sizeof *p);
     p->t = t;
     p->rows = rows;
     p->cols = cols;
     int64_t n = rows * cols;
-    size_t data = (size_t)n * arch_dtype_size(t);
-    size_t extra = t == ARCH_INT8 ? (size_t)rows * sizeof(float) : 0;
+    size_t data = t == ARCH_INT4 ? (size_t)n / 2 : (size_t)n * arch_dtype_size(t);
+    size_t extra = t == ARCH_INT8 ? (size_t)rows * sizeof(float)
+                   : t == ARCH_INT4 ? (size_t)(n / group) * 2 : 0;
     char *blob = guarded(&p->gw, data + extra);
     p->x = guarded(&p->gx, (size_t)cols * sizeof(float));
     p->q = guarded(&p->gq, (size_t)(cols + 63) / 64 * 64);
@@ -244,6 +277,17 @@ static void make(problem *p, arch_dtype t, int64_t rows, int64_t cols,
             p->wv[i] = (double)((int8_t *)blob)[i] * scales[i / cols];
         return;
     }
+    if (t == ARCH_INT4) {
+        uint16_t *scales = (uint16_t *)(blob + data);
+        for (int64_t r = 0; r < rows; r++)
+            kern_quantize_int4((uint8_t *)blob + r * cols / 2, scales + r * (cols / group),
+                               p->wf + r * cols, cols, group);
+        p->m.scales_f16 = scales;
+        p->m.group = group;
+        for (int64_t i = 0; i < n; i++)
+            p->wv[i] = i4_value(&p->m, i / cols, i % cols);
+        return;
+    }
     kern_from_f32(t, blob, p->wf, n);
     for (int64_t i = 0; i < n; i++) {
         uint16_t h = ((uint16_t *)blob)[i];
@@ -251,6 +295,26 @@ static void make(problem *p, arch_dtype t, int64_t rows, int64_t cols,
                    : t == ARCH_F16 ? f16_value(h)
                                    : bf16_value(h);
     }
+}
+
+static void make(problem *p, arch_dtype t, int64_t rows, int64_t cols,
+                 double xlo, double xhi)
+{
+    make_group(p, t, rows, cols, 0, xlo, xhi);
+}
+
+/* int8 and int4 quantize their activations */
+static bool quantized(arch_dtype t)
+{
+    return t == ARCH_INT8 || t == ARCH_INT4;
+}
+
+/* The bound on |kernel - double reference| of a row (see the top). */
+static double tolerance(arch_dtype t, int64_t cols, double ref, double mag)
+{
+    return t == ARCH_INT8 ? gamma_(3) * fabs(ref)
+           : t == ARCH_INT4 ? gamma_((double)cols + 2) * mag
+                            : gamma_((double)cols + 1) * mag;
 }
 
 static void unmake(problem *p)
@@ -265,7 +329,7 @@ static void unmake(problem *p)
 /* The value the kernel saw for activation c. */
 static double act_value(const problem *p, const kern_act *a, int64_t c)
 {
-    if (p->t != ARCH_INT8)
+    if (!quantized(p->t))
         return p->x[c];
     return ((double)(uint8_t)a->q[c] - a->zero) * a->scale;
 }
@@ -288,8 +352,7 @@ static void check_range(const problem *p, int64_t r0, int64_t r1, float *got)
             ref += v;
             mag += fabs(v);
         }
-        double tol = p->t == ARCH_INT8 ? gamma_(3) * fabs(ref)
-                                       : gamma_((double)p->cols + 1) * mag;
+        double tol = tolerance(p->t, p->cols, ref, mag);
         ck_assert_msg(fabs(out[r - r0 + 1] - ref) <= tol,
                       "%s %s %lldx%lld row %lld: %.9g vs %.9g (tol %.3g)",
                       kern_name(), arch_dtype_name(p->t), (long long)p->rows,
@@ -302,16 +365,48 @@ static void check_range(const problem *p, int64_t r0, int64_t r1, float *got)
 static const int64_t rows_[] = {1, 3, 65};
 static const int64_t cols_[] = {1, 15, 17, 63, 64, 100, 257, 1000};
 
+/* int4 shapes: {cols, group}, around the AVX-512 kernel's 64-column
+ * steps (whole, partial, one and two groups a step, a group over
+ * several steps) and a group it leaves to the portable kernel (12). */
+static const int64_t i4_shapes[][2] = {{4, 4},    {8, 4},     {60, 4},   {80, 16},
+                                       {64, 32},  {96, 32},   {576, 32}, {1000, 8},
+                                       {192, 64}, {320, 64},  {384, 128}, {36, 12}};
+#define NI4 (sizeof i4_shapes / sizeof i4_shapes[0])
+
+/* Shape k of type t: cols_[k] (groups 0), or int4's k-th {cols, group}. */
+static size_t nshapes(arch_dtype t)
+{
+    return t == ARCH_INT4 ? NI4 : sizeof cols_ / sizeof cols_[0];
+}
+
+static void make_shape(problem *p, arch_dtype t, int64_t rows, size_t k, double xlo,
+                       double xhi)
+{
+    if (t == ARCH_INT4)
+        make_group(p, t, rows, i4_shapes[k][0], i4_shapes[k][1], xlo, xhi);
+    else
+        make(p, t, rows, cols_[k], xlo, xhi);
+}
+
 static void check_type(arch_dtype t)
 {
     for (size_t i = 0; i < sizeof rows_ / sizeof rows_[0]; i++)
-        for (size_t j = 0; j < sizeof cols_ / sizeof cols_[0]; j++) {
+        for (size_t j = 0; j < nshapes(t); j++) {
             problem p;
-            make(&p, t, rows_[i], cols_[j], -0.4, 1.1);
-            float *got[NIMPL];
-            for (int k = 0; k < NIMPL; k++) {
-                select_impl(impls[k]);
+            make_shape(&p, t, rows_[i], j, -0.4, 1.1);
+            int nimpl = t == ARCH_INT4 ? NI4IMPL : NIMPL;
+            float *got[NI4IMPL];
+            for (int k = 0; k < nimpl; k++) {
                 got[k] = malloc((size_t)p.rows * sizeof(float));
+                bool have = true;
+                if (t == ARCH_INT4)
+                    have = select_i4(k);
+                else
+                    select_impl(impls[k]);
+                if (!have) { /* not in this build or CPU: nothing to compare */
+                    memcpy(got[k], got[0], (size_t)p.rows * sizeof(float));
+                    continue;
+                }
                 check_range(&p, 0, p.rows, got[k]);
                 float sub[64];
                 int64_t r0 = p.rows / 3, r1 = p.rows - p.rows / 4;
@@ -321,16 +416,19 @@ static void check_type(arch_dtype t)
             }
             /* portable vs best: each within tol of ref, so within 2 tol of
              * each other; int8 must agree exactly (see the top). */
+            kern_act a;
+            kern_act_prepare(&a, t, p.x, p.cols, p.q);
             for (int64_t r = 0; r < p.rows; r++) {
                 double mag = 0;
                 for (int64_t c = 0; c < p.cols; c++)
-                    mag += fabs(p.wv[r * p.cols + c] * p.x[c]);
-                double tol = t == ARCH_INT8 ? 0 : 2 * gamma_((double)p.cols + 1) * mag;
-                ck_assert_msg(fabs(got[0][r] - got[1][r]) <= tol,
-                              "%s: portable %.9g vs best %.9g", arch_dtype_name(t),
-                              got[0][r], got[1][r]);
+                    mag += fabs(p.wv[r * p.cols + c] * act_value(&p, &a, c));
+                double tol = t == ARCH_INT8 ? 0 : 2 * tolerance(t, p.cols, 0, mag);
+                for (int k = 1; k < nimpl; k++)
+                    ck_assert_msg(fabs(got[0][r] - got[k][r]) <= tol,
+                                  "%s: portable %.9g vs %s %.9g", arch_dtype_name(t),
+                                  got[0][r], i4_impls[k], got[k][r]);
             }
-            for (int k = 0; k < NIMPL; k++)
+            for (int k = 0; k < nimpl; k++)
                 free(got[k]);
             unmake(&p);
         }
@@ -344,6 +442,8 @@ START_TEST(matvec_bf16) { check_type(ARCH_BF16); }
 END_TEST
 START_TEST(matvec_int8) { check_type(ARCH_INT8); }
 END_TEST
+START_TEST(matvec_int4) { check_type(ARCH_INT4); }
+END_TEST
 
 /* ---- several tokens at once (prefill) ------------------------------- */
 
@@ -351,14 +451,15 @@ END_TEST
  * scaled per token, so int8 tokens get their own scales), with output
  * rows ostride = rows + 2 apart: each token's results must meet the same
  * bound against the double reference as a mat-vec, the padding between
- * token rows must stay untouched, and int8 must equal kern_matvec of that
- * token exactly (same integers, same finishing code). */
+ * token rows must stay untouched, and int8 and int4 must equal kern_matvec
+ * of that token exactly (same integers, same finishing code). */
 static void check_matmul(const problem *p, int64_t nt)
 {
     int64_t cols = p->cols, rows = p->rows, os = rows + 2;
     float *x = malloc((size_t)(nt * cols) * sizeof *x);
     int8_t *q = malloc((size_t)(nt * ((cols + 63) / 64 * 64)));
-    kern_act a[9];
+    kern_act a[32] = {{0}};
+    ck_assert(nt <= 32);
     for (int64_t t = 0; t < nt; t++) {
         for (int64_t c = 0; c < cols; c++)
             x[t * cols + c] = p->x[(c + 5 * t) % cols] * (1 + 0.25f * (float)t);
@@ -374,23 +475,38 @@ static void check_matmul(const problem *p, int64_t nt)
         for (int64_t r = 0; r < rows; r++) {
             double ref = 0, mag = 0;
             for (int64_t c = 0; c < cols; c++) {
-                double xv = p->t == ARCH_INT8
+                double xv = quantized(p->t)
                     ? ((double)(uint8_t)a[t].q[c] - a[t].zero) * a[t].scale : x[t * cols + c];
                 ref += p->wv[r * cols + c] * xv;
                 mag += fabs(p->wv[r * cols + c] * xv);
             }
-            double tol = p->t == ARCH_INT8 ? gamma_(3) * fabs(ref) : gamma_((double)cols + 1) * mag;
+            double tol = tolerance(p->t, cols, ref, mag);
             float got = out[t * os + r];
             ck_assert_msg(fabs(got - ref) <= tol, "%s %s %lldx%lld, %lld tokens, token %lld row %lld: %.9g vs %.9g",
                           kern_name(), arch_dtype_name(p->t), (long long)rows, (long long)cols,
                           (long long)nt, (long long)t, (long long)r, got, ref);
-            ck_assert(p->t != ARCH_INT8 || got == one[r]);
+            ck_assert(!quantized(p->t) || got == one[r]);
         }
     }
     free(x);
     free(q);
     free(out);
 }
+
+/* int4 over every token count of a prefill batch, 1..32 (tiles of 4
+ * and their remainders), on every int4 shape. */
+START_TEST(matmul_tokens_int4)
+{
+    for (size_t j = 0; j < NI4; j++) {
+        problem p;
+        make_shape(&p, ARCH_INT4, 65, j, -0.4, 1.1);
+        for (int k = 0; k < NI4IMPL; k++)
+            for (int64_t nt = 1; select_i4(k) && nt <= 32; nt++)
+                check_matmul(&p, nt);
+        unmake(&p);
+    }
+}
+END_TEST
 
 START_TEST(matmul_tokens)
 {
@@ -437,6 +553,48 @@ START_TEST(int8_quantization_bounds)
                          sw * a.scale / 4;
             }
             bound = bound * slack + gamma_(3) * (fabs(exact) + bound);
+            ck_assert_msg(fabs(out[r] - exact) <= bound, "row %lld: %g vs %g (%g)",
+                          (long long)r, out[r], exact, bound);
+        }
+        unmake(&p);
+    }
+}
+END_TEST
+
+/* int4 quantization: each group's scale is max|w| / 7 rounded to f16,
+ * each stored value in -7..7 (nibble 1..15), |w - q s| <= s / 2 (kern.c
+ * derives it), and a row's result within the propagated error of the
+ * exact f32 product, as for int8 above. */
+START_TEST(int4_quantization_bounds)
+{
+    const double slack = 1 + 0x1p-22;
+    for (int k = 0; k < NI4IMPL; k++) {
+        if (!select_i4(k))
+            continue;
+        problem p;
+        const int64_t g = 32;
+        make_group(&p, ARCH_INT4, 7, 352, g, -0.3, 2.0);
+        kern_act a;
+        kern_act_prepare(&a, ARCH_INT4, p.x, p.cols, p.q);
+        float out[7];
+        kern_matvec(out, &p.m, &a, 0, p.rows);
+        for (int64_t r = 0; r < p.rows; r++) {
+            double exact = 0, bound = 0;
+            for (int64_t c0 = 0; c0 < p.cols; c0 += g) {
+                double amax = 0, sw = f16_value(p.m.scales_f16[(r * p.cols + c0) / g]);
+                for (int64_t c = c0; c < c0 + g; c++) /* not fmax: aarch64 gcc 12 crashes */
+                    amax = fabs(p.wf[r * p.cols + c]) > amax ? fabs(p.wf[r * p.cols + c]) : amax;
+                ck_assert(fabs(sw - amax / 7) <= amax / 7 * 0x1p-11);
+                for (int64_t c = c0; c < c0 + g; c++) {
+                    double w = p.wf[r * p.cols + c], x = p.x[c];
+                    double q = p.wv[r * p.cols + c] / sw;
+                    ck_assert(q == nearbyint(q) && fabs(q) <= 7);
+                    ck_assert(fabs(w - p.wv[r * p.cols + c]) <= sw / 2 * slack);
+                    exact += w * x;
+                    bound += sw / 2 * fabs(x) + fabs(w) * a.scale / 2 + sw * a.scale / 4;
+                }
+            }
+            bound = bound * slack + gamma_((double)p.cols + 2) * (fabs(exact) + bound);
             ck_assert_msg(fabs(out[r] - exact) <= bound, "row %lld: %g vs %g (%g)",
                           (long long)r, out[r], exact, bound);
         }
@@ -870,7 +1028,10 @@ static Suite *suite(void)
     tcase_add_test(t, matvec_f16);
     tcase_add_test(t, matvec_bf16);
     tcase_add_test(t, matvec_int8);
+    tcase_add_test(t, matvec_int4);
     tcase_add_test(t, matmul_tokens);
+    tcase_add_test(t, matmul_tokens_int4);
+    tcase_add_test(t, int4_quantization_bounds);
     tcase_add_test(t, int8_quantization_bounds);
     tcase_add_test(t, int8_zeros);
     tcase_add_test(t, int8_activation_range);

@@ -123,6 +123,8 @@ START_TEST(fixture_values)
         ck_assert(p->dram_eff.matvec[d] == 1 && p->level[0].eff.matvec[d] == 1 &&
                   p->level[1].eff.matvec[d] == 1);
     ck_assert(p->dram_eff.attention == 1 && p->level[1].eff.attention == 1);
+    /* no int4 figures: int8's (0.23 pJ in the fixture) */
+    ck_assert(p->peak_gops[ARCH_INT4] == 800 && p->mac_pj[ARCH_INT4] == 0.23);
     sim_profile_free(p);
 }
 END_TEST
@@ -153,6 +155,8 @@ START_TEST(optional_keys)
                         "attention_efficiency.source = t\n");
     text = insert_after(text, "[cache2]\n", "matvec_efficiency_int8 = 0.9\n"
                         "matvec_efficiency_int8.source = t\n");
+    text = insert_after(text, "[compute]\n", "gops_int4 = 650\ngops_int4.source = t\n");
+    text = insert_after(text, "[energy]\n", "mac_pj_int4 = 0.2\nmac_pj_int4.source = t\n");
     char *out = malloc(strlen(text) + 200);
     sprintf(out, "%s\n[calibration]\nfitted_to = two rows\nresiduals_pct = -1.5, 2\n"
                  "anything.else = free text\n", text);
@@ -172,6 +176,7 @@ START_TEST(optional_keys)
     ck_assert(p->dram_eff.matvec[ARCH_F32] == 1 && p->dram_eff.matvec[ARCH_INT8] == 1);
     ck_assert(p->level[1].eff.matvec[ARCH_INT8] == 0.9 && p->level[1].eff.matvec[ARCH_F16] == 1);
     ck_assert(p->level[1].eff.attention == 1 && p->level[0].eff.matvec[ARCH_INT8] == 1);
+    ck_assert(p->peak_gops[ARCH_INT4] == 650 && p->mac_pj[ARCH_INT4] == 0.2);
     sim_profile_free(p);
 }
 END_TEST

@@ -303,8 +303,8 @@ END_TEST
  * noise itself (measured 1.8e-2 between 1- and 2-thread decode). */
 START_TEST(test_prefill_matches_decode)
 {
-    static const char *const types[] = {"f32", "f16", "bf16", "int8"};
-    static const double tol[] = {1e-5, 2e-4, 1e-3, 0};
+    static const char *const types[] = {"f32", "f16", "bf16", "int8", "int4"};
+    static const double tol[] = {1e-5, 2e-4, 1e-3, 0, 0};
     char opts[256];
     snprintf(opts, sizeof opts, "layers=3 dim=128 heads=4 kv_heads=2 vocab=200 seq_len=96 dtype=%s",
              types[_i]);
@@ -522,11 +522,18 @@ END_TEST
  * layers x (4 mat-vecs + the K and V cache, f16 or bf16 in every type)
  * + the classifier = 13 sources for f16 and bf16 (3.6 x: 1.0e-3 and
  * 8.1e-3), 9 mat-vec sources for int8, whose f16 cache adds little (3 x:
- * 2.1e-2). Bounds: 1.5 x those. Measured (seed 9): 9.4e-4, 9.7e-3, 2.15e-2. */
+ * 2.1e-2). int4 (groups of 32, 15 steps of max|w| / 7, max|w| of 32
+ * uniform weights 32/33 of their bound a): step/sqrt(12) = 0.040 a
+ * against a weight rms of a/sqrt(3), 6.9e-2 per weight; weight errors
+ * dominate, and each matrix has its own: 2 layers x 7 matrices, the
+ * classifier and the embedding row = 16 sources (4 x: 0.277), plus the 9
+ * activation sources (negligible here). Bounds: 1.5 x those, and for
+ * int4 at least half its estimate (an int8 path would give 2e-2).
+ * Measured (seed 9): 9.4e-4, 9.7e-3, 2.15e-2, 0.292. */
 START_TEST(test_dtypes_near_f32)
 {
-    static const char *const types[] = {"f16", "bf16", "int8"};
-    static const double tol[] = {1.5e-3, 1.2e-2, 3.2e-2};
+    static const char *const types[] = {"f16", "bf16", "int8", "int4"};
+    static const double tol[] = {1.5e-3, 1.2e-2, 3.2e-2, 0.42};
     const char *base = "layers=2 dim=128 heads=4 kv_heads=2 vocab=200 seq_len=64";
     char opts[256];
     snprintf(opts, sizeof opts, "%s dtype=f32", base);
@@ -543,6 +550,12 @@ START_TEST(test_dtypes_near_f32)
                   tol[_i]);
     ck_assert_msg(r > 0, "%s gave exactly the f32 logits: not a %s path", types[_i],
                   types[_i]);
+    ck_assert_msg(sx.dtype != ARCH_INT4 || r > 0.14, "int4 vs f32: %g, not 4-bit's error", r);
+    const ref_block *k = &b.w.blocks[1];
+    const kern_mat *m[] = {&b.w.embed, &k->wq, &k->wk, &k->wv, &k->wo, &k->w1, &k->w2, &k->w3};
+    for (int i = 0; sx.dtype == ARCH_INT4 && i < 8; i++) /* where the layout puts them */
+        ck_assert_ptr_eq(m[i]->scales_f16, (const char *)m[i]->data +
+                                               arch_int4_scales_offset(m[i]->rows, m[i]->cols));
     free(la);
     free(lb);
     done(&a);
@@ -726,10 +739,10 @@ static Suite *suite(void)
     tcase_set_timeout(t, 60);
     tcase_add_loop_test(t, test_decode_matches_naive, 0, 2 * NSHAPES);
     tcase_add_loop_test(t, test_prefill_matches_naive, 0, 2 * NSHAPES);
-    tcase_add_loop_test(t, test_prefill_matches_decode, 0, 4);
+    tcase_add_loop_test(t, test_prefill_matches_decode, 0, 5);
     tcase_add_test(t, test_gqa_equals_mha);
     tcase_add_loop_test(t, test_shared_equals_unrolled, 0, sizeof sharing / sizeof *sharing);
-    tcase_add_loop_test(t, test_dtypes_near_f32, 0, 3);
+    tcase_add_loop_test(t, test_dtypes_near_f32, 0, 4);
     tcase_add_loop_test(t, test_int8_scales_aligned, 0, 2 * NODD);
     tcase_add_test(t, test_threads_agree);
     tcase_add_test(t, test_too_big_refused);

@@ -15,6 +15,7 @@ typedef struct {
     const sim_trace *t;
     uint64_t read[SIM_CLASS_COUNT], written[SIM_CLASS_COUNT];
     uint64_t macs, ops, open;
+    uint64_t macs_w;     /* of them, in the weights' type */
     int64_t blocks[256]; /* physical block of each executed layer seen */
     int64_t nblocks;
     int64_t last_layer;
@@ -28,6 +29,7 @@ static void op_begin(void *u, const sim_op *op)
     s->open = 1;
     s->ops++;
     s->macs += op->macs;
+    s->macs_w += op->dtype == s->t->plan.spec.dtype ? op->macs : 0;
     ck_assert(op->layer >= -1 && op->layer < s->t->n_exec);
 }
 
@@ -84,14 +86,18 @@ static const char *const shapes[] = {
     "layers=5 dim=64 heads=2 vocab=100 ffn=relu share=reverse dtype=int8 ctx=0",
     "layers=2 dim=64 heads=4 head_dim=32 kv_heads=2 vocab=64 share=repeat-all-over "
     "repeat=4 dtype=bf16 seq_len=16 ctx=15",
+    "layers=3 dim=128 heads=4 kv_heads=2 vocab=96 dtype=int4 group=64 ctx=9",
 };
 
 /* Closed forms per token, for every shape:
  *   weights read = sum over executed layers of block bytes (all matrices and
  *     norms of the block) + rms_final + classifier (the embedding when tied)
- *     + one embedding row (dim elements; int8: plus its f32 scale)
+ *     + one embedding row (dim elements; int8: plus its f32 scale); int4:
+ *     n elements take n/2 bytes + 2 bytes per group of G (its f16 scales)
  *   KV read = 2 * E * t * K * hd * kv size, KV written = 2 * E * K * hd * kv size
- *   MACs = E * (dim*hd*(2H + 2K) + (3 or 2) * ffn * dim + 2*H*hd*(t+1)) + V*dim */
+ *   MACs = E * (dim*hd*(2H + 2K) + (3 or 2) * ffn * dim + 2*H*hd*(t+1)) + V*dim,
+ *     of which E * (the matrices) + V*dim in the weights' type (int8, int4:
+ *     attention runs in the f16 KV type) */
 START_TEST(closed_forms)
 {
     arch_spec s = tu_spec(shapes[_i]);
@@ -102,20 +108,26 @@ START_TEST(closed_forms)
     uint64_t E = (uint64_t)arch_executed_layers(&s), T = (uint64_t)s.ctx;
     uint64_t H = s.heads, K = s.kv_heads, hd = s.head_dim, d = s.dim, V = s.vocab;
     uint64_t F = s.ffn_dim, nmat = s.ffn == ARCH_FFN_SWIGLU ? 3 : 2;
-    int es = arch_dtype_size(s.dtype);
+    uint64_t es = (uint64_t)arch_dtype_size(s.dtype), G = (uint64_t)s.group;
+    bool int4 = s.dtype == ARCH_INT4;
+#define DATA(n) (int4 ? (n) / 2 + 2 * ((n) / G) : (n) * es) /* n matrix elements */
     uint64_t kvsize = s.dtype == ARCH_F32 ? 4 : 2;
     uint64_t scale = s.dtype == ARCH_INT8 ? 4 : 0;
     uint64_t mat = d * hd * (2 * H + 2 * K) + nmat * F * d;
     /* block bytes: matrices in dtype (+ int8 row scales) + two f32 norms */
     uint64_t rows = H * hd + 2 * K * hd + d + (nmat - 1) * F + d;
-    uint64_t block = mat * es + scale * rows + 2 * 4 * d;
-    uint64_t cls = V * d * es + scale * V;
-    uint64_t want_w = E * block + 4 * d + cls + d * es + scale;
+    uint64_t block = DATA(mat) + scale * rows + 2 * 4 * d;
+    uint64_t cls = DATA(V * d) + scale * V;
+    uint64_t want_w = E * block + 4 * d + cls + DATA(d) + scale;
+#undef DATA
     ck_assert_uint_eq(sn.read[SIM_WEIGHTS], want_w);
     ck_assert_uint_eq(sn.read[SIM_KV], 2 * E * T * K * hd * kvsize);
     ck_assert_uint_eq(sn.written[SIM_KV], 2 * E * K * hd * kvsize);
     ck_assert_uint_eq(sn.written[SIM_WEIGHTS], 0);
     ck_assert_uint_eq(sn.macs, E * (mat + 2 * H * hd * (T + 1)) + V * d);
+    /* attention runs in the KV type: the weights' own for the float types */
+    bool float_kv = s.dtype != ARCH_INT8 && !int4;
+    ck_assert_uint_eq(sn.macs_w, E * mat + V * d + (float_kv ? E * 2 * H * hd * (T + 1) : 0));
 
     /* blocks run in the schedule's order */
     int64_t sched[256];
