@@ -237,6 +237,21 @@ static void embed(builder *b)
     act(b, ARCH_A_X, true);
 }
 
+/* Each op's pass (arch_op.pass). */
+static void passes(arch_plan *p)
+{
+    for (int64_t i = 0; i < p->n_ops; i++) {
+        arch_op *o = &p->op[i];
+        o->pass = 1;
+        if (o->kind != ARCH_OP_MATMUL)
+            continue;
+        while (o->pass < ARCH_PLAN_PASS_MAX && i + o->pass < p->n_ops &&
+               o[o->pass].kind == ARCH_OP_MATMUL && o[o->pass].in == o->in)
+            o[o->pass++].pass = 0;
+        i += o->pass - 1;
+    }
+}
+
 static void list_step(builder *b)
 {
     arch_plan *p = b->p;
@@ -307,6 +322,7 @@ int arch_plan_build(arch_plan *p, const arch_spec *s, lk_err *e)
 
     builder b = {.p = p};
     list_step(&b);
+    passes(p);
     if (b.oom) {
         arch_plan_free(p);
         return lk_fail(e, LK_ERUN, "plan: out of memory");

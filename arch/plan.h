@@ -131,8 +131,17 @@ typedef struct {
     arch_region region;
 } arch_operand;
 
+/* A run of MATMUL ops on one input (wq wk wv; w1 w3) is one pass over
+ * the reference's thread pool (ref/model.c), which the simulator charges
+ * one fixed cost (sim/cost.h): at most this many ops a pass. */
+#define ARCH_PLAN_PASS_MAX 3
+
 typedef struct {
     arch_op_kind kind;
+    int pass;             /* MATMUL: the ops of the pass this op starts
+                             (1..ARCH_PLAN_PASS_MAX: it and the MATMUL ops
+                             right after it on the same input), 0 when an
+                             earlier op's pass includes it; other ops 1 */
     const arch_tensor *w; /* embedding, norm vector or matrix; NULL if none */
     arch_act in, out;     /* its input and output buffers (ARCH_A_NONE: ROPE
                              rotates q and k in place, KV_STORE stores k and v) */

@@ -161,15 +161,63 @@ static int bench(int threads, int64_t layers, int64_t dim, int64_t ctx, int toke
     return rc ? rc : ref_bench(&s, &o, r, e);
 }
 
-int opspeed_attention_eff(int threads, double *eff, lk_err *e)
+int opspeed_attention(int threads, double *eff, double *head_us, lk_err *e)
 {
-    ref_bench_result r;
-    int rc = bench(threads, 8, 512, OPSPEED_ATT_CTX, 4, &r, e);
-    if (rc)
+    ref_bench_result near, far;
+    int rc = bench(threads, 8, 512, OPSPEED_ATT_NEAR, 16, &near, e);
+    if (rc || (rc = bench(threads, 8, 512, OPSPEED_ATT_FAR, 4, &far, e)))
         return rc;
-    double gbs = (double)r.kv_bytes_per_token / r.attention_ms / 1e6;
-    *eff = r.paired_dram_gbs > 0 ? fmin(gbs / r.paired_dram_gbs, 2) : 1;
+    /* attention_ms = heads walked x head_us + KV bytes / rate, at both
+     * positions */
+    double bytes = (double)far.kv_bytes_per_token - (double)near.kv_bytes_per_token;
+    double ms_per_byte = (far.attention_ms - near.attention_ms) / bytes;
+    double paired = (near.paired_dram_gbs + far.paired_dram_gbs) / 2;
+    *eff = ms_per_byte > 0 && paired > 0 ? fmin(1 / ms_per_byte / 1e6 / paired, 2) : 1;
+    double fixed_ms = near.attention_ms - (double)near.kv_bytes_per_token * ms_per_byte;
+    *head_us = fmax(fixed_ms * 1e3 / (8 * 8), 0);
     return LK_OK;
+}
+
+int opspeed_matvec_fixed_us(pool *p, double *us, lk_err *e)
+{
+    /* the same f16 weights viewed as large and as small matrices */
+    size_t len = OPSPEED_SET_BYTES, big = (size_t)MAX_ROWS * COLS * 2;
+    size_t small = (size_t)OPSPEED_SMALL_ROWS * COLS * 2;
+    unsigned char *w = mem_huge_alloc(len);
+    float *x = calloc(COLS, sizeof(float)), *out = calloc(MAX_ROWS, sizeof(float));
+    int rc = LK_OK;
+    if (!w || !x || !out) {
+        rc = lk_fail(e, LK_ERUN, "probe: out of memory for %zu MiB of weights", len >> 20);
+        goto done;
+    }
+    mv_job j = {.out = out};
+    build_mat(&j.m, w, ARCH_F16, (int64_t)(len / (COLS * 2))); /* fills it all */
+    for (int c = 0; c < COLS; c++)
+        x[c] = (float)(c % 17) / 16;
+    kern_act_prepare(&j.a, ARCH_F16, x, COLS, NULL);
+    double per[OPSPEED_ROUNDS];
+    for (int k = 0; k < OPSPEED_ROUNDS; k++) {
+        double ms[2];
+        for (int s = 0; s < 2; s++) { /* big, then small: each sweep from DRAM */
+            size_t step = s ? small : big;
+            j.m.rows = s ? OPSPEED_SMALL_ROWS : MAX_ROWS;
+            double t0 = lk_clock_ms();
+            for (size_t off = 0; off + step <= len; off += step) {
+                j.m.data = w + off;
+                pool_run_rows(p, j.m.rows, 16, mv_rows, &j);
+            }
+            ms[s] = lk_clock_ms() - t0;
+        }
+        per[k] = (ms[1] - ms[0] * (double)(len / small * small) / (double)(len / big * big)) *
+                 1e3 / (double)(len / small);
+    }
+    *us = fmax(lk_stats_median(per, OPSPEED_ROUNDS), 0);
+done:
+    if (w)
+        mem_huge_free(w, len);
+    free(x);
+    free(out);
+    return rc;
 }
 
 /* Decode time per token of a dim-16 model of `layers` layers. */

@@ -58,13 +58,24 @@ typedef struct {
 int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
                    size_t block, opspeed_pass *r, lk_err *e);
 
-/* Attention's share of the DRAM streaming rate: the KV bytes a decode
- * token reads / its attention time (REF_TIME_ATTENTION of lanky bench)
- * over the paired DRAM bandwidth, for a model whose KV cache (8 layers x
- * 8 heads of 64 at position OPSPEED_ATT_CTX, f16: 268 MB) cannot stay in
- * a last-level cache, on `threads` workers. */
-#define OPSPEED_ATT_CTX 16384
-int opspeed_attention_eff(int threads, double *eff, lk_err *e);
+/* Attention, from lanky bench's attention time of a model whose KV
+ * cache (8 layers x 8 heads of 64, f16) no cache holds, at positions
+ * OPSPEED_ATT_NEAR and OPSPEED_ATT_FAR: time = heads walked x head_us +
+ * KV bytes / rate, solved from the two; *eff is the rate over the paired
+ * DRAM bandwidth, *head_us the fixed time per key/value head and layer
+ * (a head's short streams, its share of the hand-off). */
+#define OPSPEED_ATT_NEAR 512
+#define OPSPEED_ATT_FAR 16384
+int opspeed_attention(int threads, double *eff, double *head_us, lk_err *e);
+
+/* The fixed time of one pass of mat-vecs over p, in microseconds: the
+ * same OPSPEED_SET_BYTES of f16 weights streamed from DRAM as matrices of
+ * OPSPEED_SMALL_ROWS rows and of 2048 (1024 columns both), the difference
+ * in time per small matrix; median of OPSPEED_ROUNDS. What a pass costs
+ * beyond its bytes: starting each worker's stream, waiting for the
+ * slower one. */
+#define OPSPEED_SMALL_ROWS 256
+int opspeed_matvec_fixed_us(pool *p, double *us, lk_err *e);
 
 /* Per executed layer, in microseconds: the decode token time of a model
  * of OPSPEED_FIXED_DEEP layers minus one of 2 layers, over the layers

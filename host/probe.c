@@ -282,6 +282,10 @@ int probe_measure(probe_host *h, int threads,
         ref_stream_free(&dram);
     if (level.buf)
         ref_stream_free(&level);
+    if (progress && !rc)
+        progress("fixed time per pass of mat-vecs");
+    if (!rc)
+        rc = opspeed_matvec_fixed_us(p, &h->matvec_fixed_us, e);
     pool_free(p);
     if (h->dram_gbs <= 0)
         return lk_fail(e, LK_ERUN, "probe: cannot allocate the %zu MiB test buffer",
@@ -289,7 +293,7 @@ int probe_measure(probe_host *h, int threads,
     if (progress && !rc)
         progress("attention efficiency");
     if (!rc)
-        rc = opspeed_attention_eff(h->threads, &h->dram_attention_eff, e);
+        rc = opspeed_attention(h->threads, &h->dram_attention_eff, &h->attention_head_us, e);
     if (progress && !rc)
         progress("fixed time per layer");
     return rc ? rc : opspeed_layer_fixed_us(h->threads, &h->layer_fixed_us, e);
@@ -431,9 +435,10 @@ static void put_dram(table *t, const probe_host *h)
     }
     snprintf(src, sizeof src,
              "measured by lanky probe on %s: lanky bench's attention time of 8 layers x 8 "
-             "heads of 64 at position %d (f16 KV cache), KV GB/s / the paired DRAM "
-             "bandwidth, %d threads (host/opspeed.h)",
-             h->date, OPSPEED_ATT_CTX, h->threads);
+             "heads of 64 (f16 KV cache) at positions %d and %d, the KV bytes between "
+             "them over the time between them, / the paired DRAM bandwidth, %d threads "
+             "(host/opspeed.h)",
+             h->date, OPSPEED_ATT_NEAR, OPSPEED_ATT_FAR, h->threads);
     row(t, "dram", "attention_efficiency", src, NULL, NULL, "%.3f", h->dram_attention_eff);
     row(t, "dram", "app_budget",
         "MobileLLM (Liu et al., ICML 2024), section 1: an app should use at most "
@@ -466,6 +471,18 @@ static void put_compute(table *t, const probe_host *h)
              "minus 2 layers, per layer, %d threads (host/opspeed.h)",
              h->date, OPSPEED_FIXED_DEEP, h->threads);
     row(t, "compute", "layer_fixed_us", src, NULL, NULL, "%.2f", h->layer_fixed_us);
+    snprintf(src, sizeof src,
+             "measured by lanky probe on %s: f16 weights streamed from DRAM as %d-row "
+             "and as 2048-row matrices (1024 columns), the difference in time per %d-row "
+             "mat-vec, median of %d rounds, %d threads (host/opspeed.h)",
+             h->date, OPSPEED_SMALL_ROWS, OPSPEED_SMALL_ROWS, OPSPEED_ROUNDS, h->threads);
+    row(t, "compute", "matvec_fixed_us", src, NULL, NULL, "%.2f", h->matvec_fixed_us);
+    snprintf(src, sizeof src,
+             "measured by lanky probe on %s: the attention time at position %d left over "
+             "by the KV bytes at attention_efficiency's rate, per key/value head and "
+             "layer (8 x 8), %d threads (host/opspeed.h)",
+             h->date, OPSPEED_ATT_NEAR, h->threads);
+    row(t, "compute", "attention_head_us", src, NULL, NULL, "%.2f", h->attention_head_us);
 }
 
 static void put_energy(table *t)

@@ -74,6 +74,8 @@ typedef struct {
     double dram_matvec_eff[ARCH_DTYPE_COUNT]; /* first passes from DRAM / the
                                                  DRAM reads around them */
     double dram_attention_eff; /* host/opspeed.h */
+    double attention_head_us;  /* host/opspeed.h */
+    double matvec_fixed_us;    /* host/opspeed.h */
     double layer_fixed_us;     /* host/opspeed.h */
 } probe_host;
 

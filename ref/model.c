@@ -124,8 +124,9 @@ static void see_mat(const ref_state *s, const kern_mat *m)
 }
 
 /* ---------------------------------------------------------------------- */
-/* parallel mat-vec: up to three matrices with the same input, their rows
- * concatenated and split between the threads by pool_run_rows() (one
+/* parallel mat-vec: the matrices of one pass (arch_op.pass: up to
+ * ARCH_PLAN_PASS_MAX with the same input; sim/cost.h charges the pass
+ * its fixed cost), their rows concatenated and split between the threads by pool_run_rows() (one
  * contiguous range each, so that each thread's reads are one stream; see
  * pool.c); each thread runs all nt tokens of the batch through its rows.
  * Giving a call's first range to the thread whose last range ended where
@@ -134,8 +135,8 @@ static void see_mat(const ref_state *s, const kern_mat *m)
 
 typedef struct {
     int n;
-    const kern_mat *w[3];
-    float *out[3];         /* (nt, w[m]->rows) */
+    const kern_mat *w[ARCH_PLAN_PASS_MAX];
+    float *out[ARCH_PLAN_PASS_MAX]; /* (nt, w[m]->rows) */
     int64_t nt;
     kern_act act[REF_BATCH];
 } matvec_job;
@@ -345,9 +346,7 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
             break;
         }
         case ARCH_OP_MATMUL: {
-            int n = 1;
-            while (n < 3 && i + n < to && o[n].kind == ARCH_OP_MATMUL && o[n].in == o->in)
-                n++;
+            int n = i + o->pass <= to ? o->pass : (int)(to - i); /* its pass */
             matvec(s, o, n, nt, row0);
             i += n - 1;
             break;

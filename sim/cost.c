@@ -37,6 +37,15 @@ double sim_cost_fixed_seconds(const sim_profile *p, int64_t layers)
     return p->layer_fixed_us * 1e-6 * (double)layers;
 }
 
+double sim_cost_op_fixed_seconds(const sim_profile *p, const sim_op *op)
+{
+    if (op->kind == SIM_OP_MATVEC && op->pass_start)
+        return p->matvec_fixed_us * 1e-6;
+    if (op->kind == SIM_OP_ATTENTION)
+        return p->attention_head_us * 1e-6 * (double)op->kv_heads;
+    return 0;
+}
+
 /* pJ -> mJ */
 #define MJ 1e-9
 

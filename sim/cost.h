@@ -15,9 +15,12 @@
  * operation's kind reaches from it (mat-vec per weight type, attention;
  * sim_efficiency in profile.h; 1 for other operations).
  *
- * and a token takes the sum of its operations' times plus a fixed time
+ * and a token takes the sum of its operations' times plus fixed times:
  * per executed layer (thread hand-offs, small operations; the profile's
- * layer_fixed_us). The bandwidths are the sustained ones (what a decode
+ * layer_fixed_us), per pass of mat-vecs over the thread pool (the start
+ * of each matrix stream and the wait for the slower thread;
+ * matvec_fixed_us) and per key/value head an attention walks (its short
+ * streams; attention_head_us). The bandwidths are the sustained ones (what a decode
  * engine reaches, hw-profiles/SOURCES.md; default the peak); the same
  * sum with the interface peaks and no fixed time is the token's floor
  * (sim column latency_floor_ms), so floor <= latency. Energy is linear
@@ -65,6 +68,10 @@ double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, sim_op_kind
 
 /* The fixed time of a token that executes `layers` layers, in seconds. */
 double sim_cost_fixed_seconds(const sim_profile *p, int64_t layers);
+
+/* The fixed time of one operation (a pass of mat-vecs, an attention's
+ * heads), in seconds; 0 for the others. */
+double sim_cost_op_fixed_seconds(const sim_profile *p, const sim_op *op);
 
 /* Energy of a token's total traffic that took `seconds`. */
 sim_energy sim_cost_energy(const sim_profile *p, const sim_traffic *token,

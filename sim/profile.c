@@ -85,7 +85,9 @@ static const keydef schema[S_KINDS][MAXKEYS + 1] = {
                    {"gflops_bf16", K_NUM, true, true},
                    {"gops_int8", K_NUM, true, true},
                    {"gops_int4", K_NUM, false, true},
-                   {"layer_fixed_us", K_NUM, false, true}},
+                   {"layer_fixed_us", K_NUM, false, true},
+                   {"matvec_fixed_us", K_NUM, false, true},
+                   {"attention_head_us", K_NUM, false, true}},
     [S_ENERGY] = {{"mac_pj_f32", K_NUM, true, true},
                   {"mac_pj_f16", K_NUM, true, true},
                   {"mac_pj_bf16", K_NUM, true, true},
@@ -525,6 +527,8 @@ static int convert(parser *p, sim_profile *out)
     if ((rc = convert_eff(p, SECT_DRAM, "dram", &out->dram_eff)))
         return rc;
     out->layer_fixed_us = num_or(p, SECT_COMPUTE, "layer_fixed_us", 0);
+    out->matvec_fixed_us = num_or(p, SECT_COMPUTE, "matvec_fixed_us", 0);
+    out->attention_head_us = num_or(p, SECT_COMPUTE, "attention_head_us", 0);
     out->active_mw = num_or(p, SECT_ENERGY, "active_mw", 0);
     const sect *soc = &p->s[SECT_SOC];
     snprintf(out->soc, sizeof out->soc, "%s", soc->seen[0] ? soc->text[0] : "");

@@ -58,6 +58,8 @@ struct sim_profile {
     double dram_sustained_gbs; /* DRAM bandwidth a decode engine reaches */
     sim_efficiency dram_eff;   /* of operations served by DRAM */
     double layer_fixed_us;     /* fixed time per executed layer */
+    double matvec_fixed_us;    /* fixed time per pass of mat-vecs (arch_op.pass) */
+    double attention_head_us;  /* fixed time per key/value head of a layer's attention */
     double active_mw;          /* CPU cluster power while decoding */
 };
 

@@ -79,10 +79,11 @@ static void op_end(void *u, const sim_op *op)
         d.served[l] = now.served[l] - r->at_begin.served[l];
     d.dram_bytes = now.dram_bytes - r->at_begin.dram_bytes;
     d.macs[op->dtype] = op->macs;
-    r->seconds += sim_cost_seconds(r->p, &d, op->kind, op->dtype, false);
+    double fixed = sim_cost_op_fixed_seconds(r->p, op);
+    r->seconds += sim_cost_seconds(r->p, &d, op->kind, op->dtype, false) + fixed;
     r->floor_seconds += sim_cost_seconds(r->p, &d, op->kind, op->dtype, true);
     if (r->paired)
-        r->paired_seconds += sim_cost_seconds(r->paired, &d, op->kind, op->dtype, false);
+        r->paired_seconds += sim_cost_seconds(r->paired, &d, op->kind, op->dtype, false) + fixed;
     sim_traffic_add(&r->token, &d);
 }
 

@@ -23,14 +23,18 @@ static sim_class class_of(arch_region r)
     return r == ARCH_R_WEIGHTS ? SIM_WEIGHTS : r == ARCH_R_KV ? SIM_KV : SIM_ACT;
 }
 
-static sim_op_kind kind_of(const arch_plan *p, const arch_stage *st)
+/* The stage's kind, and whether a mat-vec stage starts a pass. */
+static sim_op_kind kind_of(const arch_plan *p, const arch_stage *st, bool *pass_start)
 {
     sim_op_kind k = SIM_OP_OTHER;
+    *pass_start = false;
     for (int64_t j = st->first; j < st->first + st->n; j++)
-        if (p->op[j].kind == ARCH_OP_MATMUL)
+        if (p->op[j].kind == ARCH_OP_MATMUL) {
             k = SIM_OP_MATVEC;
-        else if (p->op[j].kind == ARCH_OP_ATTEND)
+            *pass_start |= p->op[j].pass > 0;
+        } else if (p->op[j].kind == ARCH_OP_ATTEND) {
             k = SIM_OP_ATTENTION;
+        }
     return k;
 }
 
@@ -39,7 +43,10 @@ void sim_trace_token(const sim_trace *t, const sim_sink *k)
     const arch_plan *p = &t->plan;
     for (int64_t i = 0; i < p->n_stages; i++) {
         const arch_stage *st = &p->stage[i];
-        sim_op op = {st->name, kind_of(p, st), st->layer, st->macs, st->dtype};
+        bool pass_start;
+        sim_op_kind kind = kind_of(p, st, &pass_start);
+        sim_op op = {st->name, kind, pass_start, kind == SIM_OP_ATTENTION ? p->spec.kv_heads : 0,
+                     st->layer, st->macs, st->dtype};
         if (k->op_begin)
             k->op_begin(k->u, &op);
         for (int64_t j = st->first; j < st->first + st->n; j++) {

@@ -30,6 +30,10 @@ typedef struct {
     const char *name;   /* the plan stage's: "wq", "attention", "rms_att", ... */
     sim_op_kind kind;   /* a stage with a MATMUL op is a mat-vec, one with
                            ATTEND attention, the rest (norms, embedding) other */
+    bool pass_start;    /* a mat-vec that starts a pass over the reference's
+                           thread pool (arch_op.pass), not one that joins
+                           the previous stage's */
+    int64_t kv_heads;   /* attention: the key/value heads it walks */
     int64_t layer;      /* executed layer, -1 outside the blocks */
     uint64_t macs;      /* multiply-accumulates (mat-vecs and attention) */
     arch_dtype dtype;   /* the type the MACs run in */

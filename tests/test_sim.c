@@ -617,6 +617,33 @@ START_TEST(sustained_closed_form)
 }
 END_TEST
 
+/* The fixed costs of cost.h by closed form, with memory and compute
+ * free: each executed layer makes four passes of mat-vecs over the
+ * reference's pool (wq wk wv together, wo, w1 w3 together, w2: ref/model.c
+ * runs a run of mat-vecs on one input as one pass) and the classifier
+ * one more, each attention walks kv_heads heads, and each layer costs
+ * layer_fixed_us; the floor has none of them. */
+START_TEST(fixed_costs_closed_form)
+{
+    const char *const shares[][2] = {{"none", NULL}, {"immediate", "2"}};
+    for (int i = 0; i < 2; i++) {
+        arch_spec s = spec_with(shares[i][0], shares[i][1], false);
+        sim_profile *p = one_level(0.5 * block_bytes(), 0, "lru", (rates){1e12, 1e12, PEAKS(1e12)});
+        p->matvec_fixed_us = 3;
+        p->attention_head_us = 0.5;
+        p->layer_fixed_us = 7;
+        sim_result r = simulate(&s, p, SIM_ANALYTIC, NULL);
+        double E = (double)r.executed_layers, K = (double)s.kv_heads;
+        double want_us = 3 * (4 * E + 1) + 0.5 * E * K + 7 * E;
+        ck_assert_msg(fabs(r.latency_ms_per_token * 1e3 / want_us - 1) < 1e-3,
+                      "%s: %.6g us, want %.6g", shares[i][0], r.latency_ms_per_token * 1e3,
+                      want_us);
+        ck_assert(r.latency_floor_ms * 1e3 < 0.01 * want_us);
+        sim_profile_free(p);
+    }
+}
+END_TEST
+
 /* latency_floor_ms <= latency_ms_per_token for every shipped profile
  * (hw-profiles/\*.ini) and every preset: sustained <= peak in each. */
 START_TEST(floor_below_latency)
@@ -996,6 +1023,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cache_energy_bandwidth);
     tcase_add_test(tc, compute_per_dtype);
     tcase_add_test(tc, cost_levels_add_with_efficiency);
+    tcase_add_test(tc, fixed_costs_closed_form);
     tcase_add_test(tc, slc_hit_rate);
     tcase_add_test(tc, shipped_profiles);
     tcase_add_test(tc, cli_contract);
