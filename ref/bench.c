@@ -79,18 +79,18 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
     int n = o->tokens > 0 ? o->tokens : 1, rounds = o->repeat > 0 ? o->repeat : 1;
     double *ms = malloc((size_t)n * rounds * sizeof *ms);
     double *round_ms = malloc((size_t)rounds * sizeof *round_ms);
+    double *gbs = malloc((size_t)(2 * rounds) * sizeof *gbs); /* DRAM readings */
     int64_t *tok = malloc((size_t)(o->prompt + 1) * sizeof *tok);
     ref_stream dram = {0};
-    if (!ms || !round_ms || !tok)
+    if (!ms || !round_ms || !gbs || !tok)
         rc = lk_fail(e, LK_ERUN, "bench: out of memory");
     else
         rc = ref_stream_build(&dram, p, REF_STREAM_DRAM_BYTES, e);
     if (!rc) {
         ref_state_fill_kv(&st, spec.ctx);
         memset(st.time_ms, 0, sizeof st.time_ms);
-        double gbs = 0;
         for (int k = 0; k < rounds; k++) {
-            gbs += ref_stream_gbs(&dram, p);
+            gbs[2 * k] = ref_stream_gbs(&dram, p);
             double *round = ms + (size_t)k * n;
             for (int i = 0; i < n; i++) {
                 step(o, "decode", k * n + i, n * rounds);
@@ -98,13 +98,16 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
                 ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
                 round[i] = lk_clock_ms() - t0;
             }
-            gbs += ref_stream_gbs(&dram, p);
+            gbs[2 * k + 1] = ref_stream_gbs(&dram, p);
             for (int i = 0; i < n; i++)
                 r->round_ms[k] += round[i];
             round_ms[k] = lk_stats_median(round, n);
         }
         r->repeats = rounds;
-        r->paired_dram_gbs = gbs / (2 * rounds);
+        /* the median: one reading disturbed by another VM (a 12% dip in
+         * one row of a report) would move a mean, and the prediction
+         * with it */
+        r->paired_dram_gbs = lk_stats_median(gbs, 2 * rounds);
         r->execute_ms_mean = lk_stats_mean(round_ms, rounds);
         r->execute_ms_std = lk_stats_std(round_ms, rounds);
         r->execute_ms_median = lk_stats_median(round_ms, rounds);
@@ -129,6 +132,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
     ref_stream_free(&dram);
     free(ms);
     free(round_ms);
+    free(gbs);
     free(tok);
     ref_state_free(&st);
     ref_weights_free(&w);

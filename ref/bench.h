@@ -61,7 +61,7 @@ typedef struct {
      * deviation, 0 for one round). */
     int repeats;
     double execute_ms_mean, execute_ms_std, execute_ms_median;
-    double paired_dram_gbs; /* mean of the 2 x repeats DRAM readings */
+    double paired_dram_gbs; /* median of the 2 x repeats DRAM readings */
     double round_ms[REF_BENCH_MAX_REPEAT]; /* [repeats]: the sum of each
                                               round's token times */
     int prefills;                          /* prompt > 0: max(3, repeats) */
