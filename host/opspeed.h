@@ -4,23 +4,23 @@
  * compute peak alone miss.
  *
  *   opspeed_pass r;
- *   opspeed_matvec(p, ARCH_F16, block, &r, &e);
- *       r.first_gbs   mat-vecs reading their weights from DRAM
- *       r.second_gbs  the same weights again, right after: the second
+ *   opspeed_matvec(p, &dram, &llc, ARCH_F16, block, &r, &e);
+ *       r.dram_eff    mat-vecs reading their weights from DRAM, over the
+ *                     DRAM streaming read right before and after
+ *       r.level_eff   the same weights again, right after: the second
  *                     pass over a block just read (a shared layer's
- *                     second execution), served by the cache level that
- *                     holds `block` bytes
- *       r.stream_gbs  the DRAM streaming read right before and after
- *       r.level_eff   second_gbs over the streaming read of that level's
- *                     buffer, also right before and after
+ *                     second execution), over the streaming read of the
+ *                     cache level that holds `block` bytes
+ *   opspeed_matvec_fixed_us(p, &us, &e);     a pass of mat-vecs beyond its bytes
+ *   opspeed_attention(threads, &eff, &head_us, &e);
  *   opspeed_layer_fixed_us(threads, &us, &e);
  *       the time of one executed layer that is not reading or computing:
  *       thread hand-offs, norms, RoPE, the residual adds
  *
- * lanky probe takes dram_eff (first_gbs / stream_gbs, the [dram] mat-vec
- * efficiency) and level_eff (that level's), so each is a ratio of two
- * figures measured within a second of each other: a shared VM's bandwidth changes 2x within
- * minutes, the ratio much less.
+ * Each figure is a ratio of two things measured within a second of each
+ * other, or a difference of two runs: a shared VM's bandwidth changes 2x
+ * within minutes, the ratio much less. lanky probe writes them into
+ * host.ini (host/probe.h).
  */
 #ifndef HOST_OPSPEED_H
 #define HOST_OPSPEED_H
@@ -40,12 +40,11 @@
 /* Rounds of a mat-vec measurement; each figure is the median over them. */
 #define OPSPEED_ROUNDS 3
 
+/* Medians over OPSPEED_ROUNDS rounds. */
 typedef struct {
-    double first_gbs, second_gbs; /* weight bytes / time of each pass */
-    double stream_gbs;            /* mean of the DRAM reads around a round */
-    double dram_eff;              /* first_gbs / stream_gbs of each round */
-    double level_eff;             /* second_gbs / the level's reads around
-                                     each round (0 without a level) */
+    double dram_eff;   /* first pass GB/s / the DRAM reads around its round */
+    double level_eff;  /* second pass GB/s / the level's reads around its
+                          round (0 without a level) */
 } opspeed_pass;
 
 /* Mat-vecs of decode's shape (1024 columns, up to 2048 rows per matrix,

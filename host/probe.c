@@ -176,6 +176,23 @@ static void read_topology(probe_host *h, hwloc_topology_t topo)
     read_caches(h, topo);
 }
 
+/* The last cache level when all cores share it and a level lies inside
+ * it: the one whose usable size and mat-vec efficiency are measured. */
+static probe_cache *shared_llc(probe_host *h)
+{
+    probe_cache *c = &h->cache[h->ncache - 1];
+    return h->ncache > 1 && c->shared ? c : NULL;
+}
+
+/* Tell progress (when not NULL) what is measured: fmt with its %s. */
+static void tell(void (*progress)(const char *what), const char *fmt, const char *arg)
+{
+    char what[96];
+    snprintf(what, sizeof what, fmt, arg);
+    if (progress)
+        progress(what);
+}
+
 static uint64_t usable_size(pool *p, const probe_cache *c, uint64_t inner)
 {
     uint64_t unit = (uint64_t)c->line * (uint64_t)(c->assoc > 0 ? c->assoc : 1);
@@ -202,7 +219,7 @@ static uint64_t usable_size(pool *p, const probe_cache *c, uint64_t inner)
 static int measure_efficiency(probe_host *h, pool *p, ref_stream *dram, ref_stream *level,
                               arch_dtype t, lk_err *e)
 {
-    probe_cache *c = level ? &h->cache[h->ncache - 1] : NULL;
+    probe_cache *c = level ? shared_llc(h) : NULL;
     uint64_t block = c ? c->size / 4 : (uint64_t)1 << 20;
     opspeed_pass r;
     int rc = opspeed_matvec(p, dram, level, t, block, &r, e);
@@ -235,67 +252,58 @@ int probe_measure(probe_host *h, int threads,
     if (pool_create(&p, threads, e) != LK_OK)
         return e ? e->code : LK_ERUN;
     h->threads = pool_threads(p);
-    char what[96];
+    probe_cache *llc = shared_llc(h);
     for (int i = 0; i < h->ncache; i++) {
         probe_cache *c = &h->cache[i];
-        if (c->shared && i > 0 && i == h->ncache - 1) {
-            snprintf(what, sizeof what, "%s usable size", c->name);
-            if (progress)
-                progress(what);
+        if (c == llc) {
+            tell(progress, "%s usable size", c->name);
             const probe_cache *in = &h->cache[i - 1];
             c->size = usable_size(p, c, in->size * (in->shared ? 1 : (uint64_t)h->threads));
         }
-        snprintf(what, sizeof what, "%s read bandwidth", c->name);
-        if (progress)
-            progress(what);
+        tell(progress, "%s read bandwidth", c->name);
         /* half the level, for each core that has its own copy */
         size_t bytes = c->size / 2 * (c->shared ? 1 : (size_t)h->threads);
         c->read_gbs = probe_read_gbs(p, bytes);
     }
-    if (progress)
-        progress("DRAM read bandwidth");
+    tell(progress, "DRAM read bandwidth", "");
     h->dram_buffer = REF_STREAM_DRAM_BYTES;
     h->dram_gbs = probe_read_gbs(p, h->dram_buffer);
+    if (h->dram_gbs <= 0) {
+        pool_free(p);
+        return lk_fail(e, LK_ERUN, "probe: cannot allocate the %zu MiB test buffer",
+                       h->dram_buffer >> 20);
+    }
     for (int t = ARCH_F32; t <= ARCH_INT4; t++) {
-        snprintf(what, sizeof what, "%s mat-vec peak", arch_dtype_name(t));
-        if (progress)
-            progress(what);
+        tell(progress, "%s mat-vec peak", arch_dtype_name(t));
         for (int i = 0; i < h->ncache && i < 2; i++) { /* L1 and L2 */
             double g = probe_matvec_gflops(p, t, h->cache[i].size / 2);
             h->gflops[t] = g > h->gflops[t] ? g : h->gflops[t];
         }
     }
     /* the shared last level's buffer, as its bandwidth was read */
-    const probe_cache *llc = h->ncache > 1 && h->cache[h->ncache - 1].shared
-                                 ? &h->cache[h->ncache - 1] : NULL;
     ref_stream dram = {0}, level = {0};
-    int rc = h->dram_gbs > 0 ? ref_stream_build(&dram, p, h->dram_buffer, e) : LK_OK;
-    if (!rc && llc && h->dram_gbs > 0)
+    int rc = ref_stream_build(&dram, p, h->dram_buffer, e);
+    if (!rc && llc)
         rc = ref_stream_build(&level, p, llc->size / 2, e);
-    for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT && !rc && h->dram_gbs > 0; t++) {
-        snprintf(what, sizeof what, "%s mat-vec efficiency", arch_dtype_name(t));
-        if (progress)
-            progress(what);
+    for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT && !rc; t++) {
+        tell(progress, "%s mat-vec efficiency", arch_dtype_name(t));
         rc = measure_efficiency(h, p, &dram, llc ? &level : NULL, t, e);
     }
     if (dram.buf)
         ref_stream_free(&dram);
     if (level.buf)
         ref_stream_free(&level);
-    if (progress && !rc)
-        progress("fixed time per pass of mat-vecs");
-    if (!rc)
+    if (!rc) {
+        tell(progress, "fixed time per pass of mat-vecs", "");
         rc = opspeed_matvec_fixed_us(p, &h->matvec_fixed_us, e);
+    }
     pool_free(p);
-    if (h->dram_gbs <= 0)
-        return lk_fail(e, LK_ERUN, "probe: cannot allocate the %zu MiB test buffer",
-                       h->dram_buffer >> 20);
-    if (progress && !rc)
-        progress("attention efficiency");
-    if (!rc)
+    if (!rc) {
+        tell(progress, "attention efficiency", "");
         rc = opspeed_attention(h->threads, &h->dram_attention_eff, &h->attention_head_us, e);
-    if (progress && !rc)
-        progress("fixed time per layer");
+    }
+    if (!rc)
+        tell(progress, "fixed time per layer", "");
     return rc ? rc : opspeed_layer_fixed_us(h->threads, &h->layer_fixed_us, e);
 }
 
