@@ -322,11 +322,11 @@ int arch_plan_build(arch_plan *p, const arch_spec *s, lk_err *e)
 
     builder b = {.p = p};
     list_step(&b);
-    passes(p);
     if (b.oom) {
         arch_plan_free(p);
         return lk_fail(e, LK_ERUN, "plan: out of memory");
     }
+    passes(p);
     return LK_OK;
 }
 
