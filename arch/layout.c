@@ -51,6 +51,20 @@ bool arch_weight_is_norm(arch_weight id)
     return id == ARCH_W_RMS_ATT || id == ARCH_W_RMS_FFN || id == ARCH_W_RMS_FINAL;
 }
 
+arch_dtype arch_tensor_type(const arch_spec *s, arch_weight id)
+{
+    if (arch_weight_is_norm(id))
+        return ARCH_F32;
+    if ((id == ARCH_W_EMBED || id == ARCH_W_CLS) && s->embed_dtype != ARCH_EMBED_FOLLOWS)
+        return s->embed_dtype;
+    return s->dtype;
+}
+
+bool arch_stored_f32(const arch_spec *s)
+{
+    return s->dtype == ARCH_F32 && arch_tensor_type(s, ARCH_W_EMBED) == ARCH_F32;
+}
+
 uint64_t arch_tensor_bytes(arch_dtype d, int64_t group, arch_weight id, int64_t rows,
                            int64_t cols)
 {
@@ -83,10 +97,11 @@ uint64_t arch_data_bytes(arch_dtype d, int64_t n)
 
 typedef int (*visit_fn)(void *ctx, const arch_tensor *t);
 
-static int visit(visit_fn fn, void *ctx, arch_weight id, arch_class cls,
-                 int64_t block, int64_t rows, int64_t cols)
+static int visit(const arch_spec *s, visit_fn fn, void *ctx, arch_weight id,
+                 arch_class cls, int64_t block, int64_t rows, int64_t cols)
 {
-    arch_tensor t = {.id = id, .cls = cls, .block = block, .rows = rows, .cols = cols};
+    arch_tensor t = {.id = id, .cls = cls, .block = block, .rows = rows, .cols = cols,
+                     .dtype = arch_tensor_type(s, id)};
     return fn(ctx, &t);
 }
 
@@ -96,26 +111,26 @@ static int walk_tensors(const arch_spec *s, visit_fn fn, void *ctx)
     int64_t d = s->dim, q = s->heads * s->head_dim, kv = s->kv_heads * s->head_dim;
     int64_t f = s->ffn_dim;
     int rc;
-    if ((rc = visit(fn, ctx, ARCH_W_EMBED, ARCH_C_EMBED, -1, s->vocab, d)))
+    if ((rc = visit(s, fn, ctx, ARCH_W_EMBED, ARCH_C_EMBED, -1, s->vocab, d)))
         return rc;
     for (int64_t b = 0; b < s->layers; b++) {
-        if ((rc = visit(fn, ctx, ARCH_W_RMS_ATT, ARCH_C_NORM, b, 1, d)) ||
-            (rc = visit(fn, ctx, ARCH_W_Q, ARCH_C_ATTN, b, q, d)) ||
-            (rc = visit(fn, ctx, ARCH_W_K, ARCH_C_ATTN, b, kv, d)) ||
-            (rc = visit(fn, ctx, ARCH_W_V, ARCH_C_ATTN, b, kv, d)) ||
-            (rc = visit(fn, ctx, ARCH_W_O, ARCH_C_ATTN, b, d, q)) ||
-            (rc = visit(fn, ctx, ARCH_W_RMS_FFN, ARCH_C_NORM, b, 1, d)) ||
-            (rc = visit(fn, ctx, ARCH_W_1, ARCH_C_FFN, b, f, d)) ||
-            (rc = visit(fn, ctx, ARCH_W_2, ARCH_C_FFN, b, d, f)))
+        if ((rc = visit(s, fn, ctx, ARCH_W_RMS_ATT, ARCH_C_NORM, b, 1, d)) ||
+            (rc = visit(s, fn, ctx, ARCH_W_Q, ARCH_C_ATTN, b, q, d)) ||
+            (rc = visit(s, fn, ctx, ARCH_W_K, ARCH_C_ATTN, b, kv, d)) ||
+            (rc = visit(s, fn, ctx, ARCH_W_V, ARCH_C_ATTN, b, kv, d)) ||
+            (rc = visit(s, fn, ctx, ARCH_W_O, ARCH_C_ATTN, b, d, q)) ||
+            (rc = visit(s, fn, ctx, ARCH_W_RMS_FFN, ARCH_C_NORM, b, 1, d)) ||
+            (rc = visit(s, fn, ctx, ARCH_W_1, ARCH_C_FFN, b, f, d)) ||
+            (rc = visit(s, fn, ctx, ARCH_W_2, ARCH_C_FFN, b, d, f)))
             return rc;
         if (s->ffn == ARCH_FFN_SWIGLU &&
-            (rc = visit(fn, ctx, ARCH_W_3, ARCH_C_FFN, b, f, d)))
+            (rc = visit(s, fn, ctx, ARCH_W_3, ARCH_C_FFN, b, f, d)))
             return rc;
     }
-    if ((rc = visit(fn, ctx, ARCH_W_RMS_FINAL, ARCH_C_NORM, -1, 1, d)))
+    if ((rc = visit(s, fn, ctx, ARCH_W_RMS_FINAL, ARCH_C_NORM, -1, 1, d)))
         return rc;
     if (!s->tied)
-        rc = visit(fn, ctx, ARCH_W_CLS, ARCH_C_CLASSIFIER, -1, s->vocab, d);
+        rc = visit(s, fn, ctx, ARCH_W_CLS, ARCH_C_CLASSIFIER, -1, s->vocab, d);
     return rc;
 }
 
@@ -133,7 +148,7 @@ static int count_one(void *ctx, const arch_tensor *t)
     count_ctx *c = ctx;
     arch_params *p = c->p;
     int64_t n = t->rows * t->cols;
-    uint64_t bytes = arch_tensor_bytes(c->s->dtype, c->s->group, t->id, t->rows, t->cols);
+    uint64_t bytes = arch_tensor_bytes(t->dtype, c->s->group, t->id, t->rows, t->cols);
     p->by_class[t->cls] += n;
     p->total += n;
     if (!arch_weight_is_norm(t->id))
@@ -159,10 +174,11 @@ static uint64_t global_layers(const arch_spec *s)
 static void read_bytes(const arch_spec *s, arch_params *p)
 {
     uint64_t executed = (uint64_t)arch_executed_layers(s);
-    uint64_t cls = arch_tensor_bytes(s->dtype, s->group, s->tied ? ARCH_W_EMBED : ARCH_W_CLS,
+    arch_dtype et = arch_tensor_type(s, ARCH_W_EMBED);
+    uint64_t cls = arch_tensor_bytes(et, s->group, s->tied ? ARCH_W_EMBED : ARCH_W_CLS,
                                      s->vocab, s->dim);
-    uint64_t embed_row = arch_tensor_bytes(s->dtype, s->group, ARCH_W_EMBED, 1, s->dim);
-    uint64_t final_norm = arch_tensor_bytes(s->dtype, s->group, ARCH_W_RMS_FINAL, 1, s->dim);
+    uint64_t embed_row = arch_tensor_bytes(et, s->group, ARCH_W_EMBED, 1, s->dim);
+    uint64_t final_norm = arch_tensor_bytes(ARCH_F32, s->group, ARCH_W_RMS_FINAL, 1, s->dim);
     p->weight_read_bytes = p->block_bytes * executed + final_norm + cls + embed_row;
     uint64_t global = global_layers(s), local = executed - global;
     uint64_t pos = (uint64_t)s->ctx + 1, win = (uint64_t)s->window; /* ctx < seq_len */
@@ -211,7 +227,7 @@ static int place_one(void *ctx, const arch_tensor *t)
     }
     arch_tensor *x = &l->t[l->n++];
     *x = *t;
-    x->bytes = arch_tensor_bytes(c->s->dtype, c->s->group, t->id, t->rows, t->cols);
+    x->bytes = arch_tensor_bytes(t->dtype, c->s->group, t->id, t->rows, t->cols);
     x->offset = (l->blob_bytes + ARCH_ALIGN - 1) / ARCH_ALIGN * ARCH_ALIGN;
     l->blob_bytes = x->offset + x->bytes;
     return LK_OK;

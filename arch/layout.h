@@ -15,7 +15,8 @@
  *
  * A matrix is rows x cols, row-major, rows = output features, so a
  * mat-vec reads it row by row: out[r] = sum_c W[r][c] * x[c] (llama2.c's
- * convention). Matrices and embeddings are stored in the spec's dtype;
+ * convention). Matrices are stored in the spec's dtype, the embedding
+ * and the classifier in its embed_dtype (dtype unless given);
  * an int8 matrix also carries one f32 scale per row (per output channel,
  * symmetric min-max as in the paper's W8A8, section 3.4), stored after
  * its int8 data at the next multiple of 4 bytes (aligned floats). An
@@ -71,6 +72,7 @@ typedef struct {
     arch_class cls;
     int64_t block;    /* distinct block index, -1 for global tensors */
     int64_t rows, cols;
+    arch_dtype dtype; /* its stored type: arch_tensor_type() */
     uint64_t offset;  /* byte offset in the blob (ARCH_ALIGN aligned) */
     uint64_t bytes;   /* data bytes, plus int8 or int4 scales */
 } arch_tensor;
@@ -129,6 +131,14 @@ uint64_t arch_int4_scales_offset(int64_t rows, int64_t cols);
 /* The bytes of n stored elements of a matrix of type d, scales not
  * included (int4: n/2, n even). */
 uint64_t arch_data_bytes(arch_dtype d, int64_t n);
+
+/* The type tensor id is stored in: f32 for the norms, the embed_dtype for
+ * the embedding and the classifier, dtype for the rest. */
+arch_dtype arch_tensor_type(const arch_spec *s, arch_weight id);
+
+/* Every tensor of s stored in f32 (dtype and embed_dtype): the weights
+ * are a checkpoint's f32 values as they are, used in place. */
+bool arch_stored_f32(const arch_spec *s);
 
 /* The RMSNorm weights (att, ffn, final): f32 in every dtype. */
 bool arch_weight_is_norm(arch_weight id);

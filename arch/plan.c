@@ -143,8 +143,7 @@ static void matvec(builder *b, arch_weight id, int64_t block, int64_t layer,
                    arch_act in, arch_act out, bool with_residual)
 {
     const arch_tensor *w = find(b, id, block);
-    stage(b, block < 0 ? "classifier" : arch_weight_name(id), layer, macs(w),
-          b->p->spec.dtype);
+    stage(b, block < 0 ? "classifier" : arch_weight_name(id), layer, macs(w), w->dtype);
     matmul(b, w, layer, in, out);
     if (with_residual)
         residual(b, layer);
@@ -209,7 +208,7 @@ static void layer(builder *b, int64_t l)
         matvec(b, ARCH_W_3, blk, l, ARCH_A_XB, ARCH_A_HB2, false);
     /* the gate is part of w2's stage */
     const arch_tensor *w2 = find(b, ARCH_W_2, blk);
-    stage(b, "w2", l, macs(w2), b->p->spec.dtype);
+    stage(b, "w2", l, macs(w2), w2->dtype);
     op(b, ARCH_OP_GATE, NULL, ARCH_A_HB, ARCH_A_HB, l);
     act(b, ARCH_A_HB, false);
     if (swiglu)
@@ -225,13 +224,13 @@ static void embed(builder *b)
 {
     const arch_spec *s = &b->p->spec;
     const arch_tensor *w = find(b, ARCH_W_EMBED, -1);
-    stage(b, "embedding", -1, 0, s->dtype);
+    stage(b, "embedding", -1, 0, w->dtype);
     op(b, ARCH_OP_EMBED, w, ARCH_A_NONE, ARCH_A_X, -1);
-    touch(b, ARCH_R_WEIGHTS, w->offset, arch_data_bytes(s->dtype, s->dim), false);
-    if (s->dtype == ARCH_INT8)
+    touch(b, ARCH_R_WEIGHTS, w->offset, arch_data_bytes(w->dtype, s->dim), false);
+    if (w->dtype == ARCH_INT8)
         touch(b, ARCH_R_WEIGHTS, w->offset + arch_int8_scales_offset(s->vocab, s->dim), 4,
               false);
-    if (s->dtype == ARCH_INT4)
+    if (w->dtype == ARCH_INT4)
         touch(b, ARCH_R_WEIGHTS, w->offset + arch_int4_scales_offset(s->vocab, s->dim),
               2 * (uint64_t)(s->dim / s->group), false);
     act(b, ARCH_A_X, true);

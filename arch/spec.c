@@ -62,6 +62,7 @@ void arch_spec_init(arch_spec *s)
         .group = ARCH_UNSET,
         .seq_len = ARCH_UNSET, .ctx = ARCH_UNSET,
         .window = ARCH_UNSET, .global_every = ARCH_UNSET, .kv_dtype = ARCH_KV_FOLLOWS,
+        .embed_dtype = ARCH_EMBED_FOLLOWS,
     };
 }
 
@@ -158,7 +159,7 @@ static int parse_bool(const char *field, const char *v, int *out, lk_err *e)
 
 /* ---- options -------------------------------------------------------- */
 
-typedef enum { K_INT, K_FFN, K_SHARE, K_DTYPE, K_KV_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG } kind;
+typedef enum { K_INT, K_FFN, K_SHARE, K_DTYPE, K_KV_DTYPE, K_EMBED_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG } kind;
 
 typedef struct {
     const char *key;
@@ -174,7 +175,7 @@ static const option options[] = {
     INT_OPT("vocab", vocab),       INT_OPT("repeat", repeat),
     INT_OPT("seq_len", seq_len),   INT_OPT("ctx", ctx),
     INT_OPT("window", window),     INT_OPT("global_every", global_every),
-    {"kv_dtype", K_KV_DTYPE, 0},
+    {"kv_dtype", K_KV_DTYPE, 0},   {"embed_dtype", K_EMBED_DTYPE, 0},
     INT_OPT("group", group),
     {"ffn", K_FFN, 0},             {"share", K_SHARE, 0},
     {"dtype", K_DTYPE, 0},         {"tied", K_TIED, 0},
@@ -233,6 +234,10 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
         if (!(rc = parse_enum("dtype", v, dtype_names, ARCH_DTYPE_COUNT, &x, e)))
             s->dtype = (arch_dtype)x;
         return rc;
+    case K_EMBED_DTYPE:
+        if (!(rc = parse_enum("embed_dtype", v, dtype_names, ARCH_DTYPE_COUNT, &x, e)))
+            s->embed_dtype = (arch_dtype)x;
+        return rc;
     case K_KV_DTYPE:
         if (!(rc = parse_enum("kv_dtype", v, kv_dtype_names, 3, &x, e)))
             s->kv_dtype = kv_dtypes[x];
@@ -248,6 +253,28 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
         return arch_spec_load_config(s, v, e);
     }
     return rc;
+}
+
+/* coupled to arch_spec_take_choices() */
+static const char *const choice_names[] = {"dtype", "group", "embed_dtype", "ctx", "window",
+                                           "global_every", "kv_dtype", NULL};
+
+const char *const *arch_spec_choice_names(void) { return choice_names; }
+
+void arch_spec_take_choices(arch_spec *s, const arch_spec *from)
+{
+    s->dtype = from->dtype; /* always set: arch_spec_init gives the default */
+    const size_t ints[] = {offsetof(arch_spec, group), offsetof(arch_spec, ctx),
+                           offsetof(arch_spec, window), offsetof(arch_spec, global_every)};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        int64_t v = *(const int64_t *)((const char *)from + ints[i]);
+        if (v != ARCH_UNSET)
+            *(int64_t *)((char *)s + ints[i]) = v;
+    }
+    if (from->embed_dtype != ARCH_EMBED_FOLLOWS)
+        s->embed_dtype = from->embed_dtype;
+    if (from->kv_dtype != ARCH_KV_FOLLOWS)
+        s->kv_dtype = from->kv_dtype;
 }
 
 /* ---- config.json ---------------------------------------------------- */
@@ -576,7 +603,7 @@ static int finish(arch_spec *s, ask_style how, lk_err *e)
     if (s->global_every && !s->window)
         return lk_fail(e, LK_EINPUT, "global_every: %lld needs a window (without one every "
                        "layer attends over the whole cache)", (long long)s->global_every);
-    if (s->dtype == ARCH_INT4 && (rc = need_group(s, how, e)))
+    if ((s->dtype == ARCH_INT4 || s->embed_dtype == ARCH_INT4) && (rc = need_group(s, how, e)))
         return rc;
     arch_params p;
     return arch_params_count(s, &p, e);

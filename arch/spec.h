@@ -92,10 +92,18 @@ typedef struct {
     int64_t window;       /* default 0 */
     int64_t global_every; /* default 0; needs a window */
     arch_dtype kv_dtype;  /* default ARCH_KV_FOLLOWS */
+    /* The type of the embedding table and the classifier (tied or not);
+     * ARCH_EMBED_FOLLOWS (the default) stores them in dtype like every
+     * matrix. Phone engines keep them wider than the layers' int4: the
+     * Llama 3.2 quantized models' card has "8-bit per-channel" for both
+     * (--dtype int4 --embed-dtype int8, hw-profiles/SOURCES.md). */
+    arch_dtype embed_dtype; /* default ARCH_EMBED_FOLLOWS */
 } arch_spec;
 
 /* kv_dtype when none is given: the KV type follows the weights'. */
 #define ARCH_KV_FOLLOWS ((arch_dtype)ARCH_UNSET)
+/* embed_dtype when none is given: the embedding follows dtype. */
+#define ARCH_EMBED_FOLLOWS ((arch_dtype)ARCH_UNSET)
 
 /* Every field ARCH_UNSET (enums at their defaults, name "custom"). */
 void arch_spec_init(arch_spec *s);
@@ -114,10 +122,20 @@ const char *const *arch_spec_preset_names(void);
  * Unknown keys are ignored; a known key with the wrong type is an error. */
 int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e);
 
+/* The fields a checkpoint does not describe, which its user chooses: dtype,
+ * group, embed_dtype, ctx, window, global_every and kv_dtype, copied from
+ * `from` (the caller's spec, not yet finished) into s (a spec a
+ * checkpoint's header or config.json gave); the unset ones of `from`
+ * leave s's. ref/ckpt.c, ref/hf.c and ref/gguf.c call it. */
+void arch_spec_take_choices(arch_spec *s, const arch_spec *from);
+
+/* NULL-terminated names of those fields, as options ("dtype", ...). */
+const char *const *arch_spec_choice_names(void);
+
 /* Set one option by name, as a command-line flag or a sweep CSV column
  * would: layers, dim, heads, kv_heads, head_dim, ffn, ffn_dim, vocab,
  * tied, share, repeat, dtype, group, seq_len, ctx, window, global_every,
- * kv_dtype ('-' and '_' are the same;
+ * kv_dtype, embed_dtype ('-' and '_' are the same;
  * tied takes 1/0/yes/no/true/false; "untied" is tied=0). Also "preset"
  * and "config", which overwrite the whole spec. */
 int arch_spec_set(arch_spec *s, const char *key, const char *value,

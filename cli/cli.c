@@ -33,6 +33,7 @@ static const cli_opt spec_opts[] = {
     {"window", true, "N     local attention over the last N positions (default 0: full)"},
     {"global-every", true, "K     with --window: layers K-1, 2K-1, ... attend globally"},
     {"kv-dtype", true, "f32|f16|int8 KV cache (default: f16 for int8 weights, else theirs)"},
+    {"embed-dtype", true, "T     embedding and classifier type (default: --dtype's)"},
     {NULL, false, NULL},
 };
 
@@ -169,15 +170,30 @@ static int build_spec(arch_spec *s, int n, const char **k, const char **v,
 }
 
 /* The spec of a model whose file (--checkpoint) gives its shape: only the
- * weight type and the context position can be chosen. */
+ * choices a file leaves open can be given (arch_spec_choice_names). */
 static int file_spec(arch_spec *s, const char *from, int n, const char **k,
                      const char **v, lk_err *e)
 {
     arch_spec_init(s);
+    const char *const *choices = arch_spec_choice_names();
     for (int i = 0; i < n; i++) {
-        if (strcmp(k[i], "dtype") && strcmp(k[i], "ctx") && strcmp(k[i], "group"))
-            return lk_fail(e, LK_EINPUT, "--%s: --%s gives the model's shape; "
-                           "only --dtype, --group and --ctx apply", k[i], from);
+        char key[32]; /* k[i] as the choice's name: kv-dtype -> kv_dtype */
+        snprintf(key, sizeof key, "%s", k[i]);
+        for (char *x = key; *x; x++)
+            *x = *x == '-' ? '_' : *x;
+        int c = 0;
+        while (choices[c] && strcmp(key, choices[c]))
+            c++;
+        if (!choices[c]) {
+            char all[256] = "";
+            for (c = 0; choices[c]; c++)
+                snprintf(all + strlen(all), sizeof all - strlen(all), "%s--%s",
+                         c ? ", " : "", choices[c]);
+            for (char *x = all; *x; x++)
+                *x = *x == '_' ? '-' : *x;
+            return lk_fail(e, LK_EINPUT, "--%s: --%s gives the model's shape; only %s apply",
+                           k[i], from, all);
+        }
         int rc = arch_spec_set(s, k[i], v[i], e);
         if (rc)
             return rc; /* its message names the option */

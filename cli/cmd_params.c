@@ -13,7 +13,7 @@ static const char columns[] =
     "params_attention,params_ffn,params_norm,"
     "weight_bytes_f32,weight_bytes_f16,weight_bytes_bf16,weight_bytes_int8,"
     "block_bytes,kv_bytes_per_token,kv_dtype,window,global_every,kv_cache_bytes,"
-    "weight_bytes_int4,group";
+    "weight_bytes_int4,group,embed_dtype";
 
 static int run(const cli_args *a, lk_err *e)
 {

@@ -57,3 +57,13 @@ int lk_infile_map(const char *path, uint64_t min_bytes, const char *what,
     }
     return rc;
 }
+
+void lk_infile_base(char *dst, size_t size, const char *path, const char *ext)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t len = strlen(b), n = strlen(ext);
+    if (len > n && !strcmp(b + len - n, ext))
+        len -= n;
+    snprintf(dst, size, "%.*s", (int)len, b);
+}

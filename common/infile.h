@@ -2,6 +2,7 @@
 #ifndef LK_INFILE_H
 #define LK_INFILE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -26,5 +27,10 @@ FILE *lk_infile_open(const char *path, lk_err *e);
  * munmap(*map, *bytes). LK_EINPUT for the file, LK_ERUN if mmap fails. */
 int lk_infile_map(const char *path, uint64_t min_bytes, const char *what,
                   const unsigned char **map, uint64_t *bytes, lk_err *e);
+
+/* The name an input file gives what it holds: path without its folder and
+ * without ext when it ends so ("hw-profiles/a15.ini", ".ini" -> "a15"),
+ * truncated to size - 1 bytes. */
+void lk_infile_base(char *dst, size_t size, const char *path, const char *ext);
 
 #endif

@@ -104,11 +104,11 @@ static int expected_bytes(const char *path, const shape *h, uint64_t *bytes,
     return LK_OK;
 }
 
-/* The spec a header describes, with the caller's dtype, group and ctx. */
+/* The spec a header describes, with the caller's choices
+ * (arch_spec_take_choices). */
 static int header_spec(const char *path, const shape *h, arch_spec *s, lk_err *e)
 {
-    arch_dtype dtype = s->dtype;
-    int64_t ctx = s->ctx, group = s->group;
+    arch_spec user = *s;
     arch_spec_init(s);
     snprintf(s->name, sizeof s->name, "checkpoint");
     s->layers = h->layers;
@@ -122,10 +122,8 @@ static int header_spec(const char *path, const shape *h, arch_spec *s, lk_err *e
     s->tied = h->tied;
     s->share = ARCH_SHARE_NONE;
     s->repeat = 1;
-    s->dtype = dtype;
-    s->group = group;
     s->seq_len = h->seq;
-    s->ctx = ctx;
+    arch_spec_take_choices(s, &user);
     int rc = arch_spec_finish(s, e);
     return rc ? lk_prefix(e, "%s", path) : LK_OK;
 }
@@ -207,7 +205,7 @@ int ckpt_load(ref_weights *w, const char *path, arch_spec *s, pool *p,
     if (!rc && (rc = ref_weights_from_f32(w, s, src, p, e)))
         lk_prefix(e, "%s", path);
     free(src);
-    if (rc || s->dtype != ARCH_F32) { /* converted weights need no mapping */
+    if (rc || !arch_stored_f32(s)) { /* converted weights need no mapping */
         munmap(map, want);
         return rc;
     }

@@ -20,11 +20,12 @@
 #define MAX_DIMS 4           /* GGML_MAX_DIMS */
 #define NAME_MAX_BYTES 63    /* GGML_MAX_NAME 64, with its NUL */
 #define KEY_MAX_BYTES 65535  /* the spec's limit on a metadata key */
-#define Q8_BLOCK 32          /* QK8_0: values per q8_0 block */
-#define Q8_BLOCK_BYTES 34    /* its f16 scale and 32 int8 */
+#define QBLOCK 32            /* QK8_0 = QK4_0: values per q8_0 or q4_0 block */
+#define Q8_BLOCK_BYTES 34    /* block_q8_0: its f16 scale d and 32 int8 */
+#define Q4_BLOCK_BYTES 18    /* block_q4_0: its f16 scale d and 16 bytes of nibbles */
 
 /* ggml_type values read (ggml/include/ggml.h). */
-enum { GT_F32 = 0, GT_F16 = 1, GT_Q8_0 = 8, GT_BF16 = 30 };
+enum { GT_F32 = 0, GT_F16 = 1, GT_Q4_0 = 2, GT_Q8_0 = 8, GT_BF16 = 30 };
 
 /* gguf_metadata_value_type values. */
 enum { VT_U8, VT_I8, VT_U16, VT_I16, VT_U32, VT_I32, VT_F32, VT_BOOL, VT_STRING,
@@ -435,11 +436,11 @@ static int check_fixed(const gguf_file *f, int64_t hd, lk_err *e)
     return bad ? lk_fail(e, LK_EINPUT, "%s: metadata %s: %s", f->path, bad, why) : LK_OK;
 }
 
-/* The spec the metadata describes, with the caller's dtype and ctx. */
+/* The spec the metadata describes, with the caller's choices
+ * (arch_spec_take_choices). */
 static int file_spec(const gguf_file *f, arch_spec *s, lk_err *e)
 {
-    arch_dtype dtype = s->dtype;
-    int64_t ctx = s->ctx;
+    arch_spec user = *s;
     arch_spec_init(s);
     snprintf(s->name, sizeof s->name, "checkpoint");
     int64_t vocab_fallback = f->kv[K_TOKENS].set ? (int64_t)f->kv[K_TOKENS].len : ARCH_UNSET;
@@ -466,8 +467,7 @@ static int file_spec(const gguf_file *f, arch_spec *s, lk_err *e)
     s->tied = out == NULL;
     s->share = ARCH_SHARE_NONE;
     s->repeat = 1;
-    s->dtype = dtype;
-    s->ctx = ctx;
+    arch_spec_take_choices(s, &user);
     rc = arch_spec_finish(s, e);
     return rc ? lk_prefix(e, "%s", f->path) : LK_OK;
 }
@@ -491,6 +491,31 @@ static void tensor_name(const arch_tensor *t, char *buf, size_t size)
         snprintf(buf, size, "%s.weight", names[t->id]);
 }
 
+/* nblocks blocks of ggml type q8_0 or q4_0 at p as f32 values, as ggml's
+ * dequantize_row_q8_0 and dequantize_row_q4_0 compute them (ggml-quants.c):
+ * q8_0 value k = d * qs[k]; q4_0 value k < 16 = d * ((qs[k] & 15) - 8) and
+ * value k + 16 = d * ((qs[k] >> 4) - 8). Blocks are 34 or 18 bytes, so p
+ * stays even for the f16 scale. */
+static void dequantize(unsigned type, float *dst, const unsigned char *p, uint64_t nblocks)
+{
+    for (uint64_t b = 0; b < nblocks; b++, dst += QBLOCK) {
+        float d;
+        kern_to_f32(ARCH_F16, &d, p, 1);
+        const unsigned char *qs = p + 2;
+        if (type == GT_Q8_0) {
+            for (int k = 0; k < QBLOCK; k++)
+                dst[k] = d * (float)(int8_t)qs[k];
+            p += Q8_BLOCK_BYTES;
+        } else {
+            for (int k = 0; k < QBLOCK / 2; k++) {
+                dst[k] = d * (float)((qs[k] & 15) - 8);
+                dst[k + QBLOCK / 2] = d * (float)((qs[k] >> 4) - 8);
+            }
+            p += Q4_BLOCK_BYTES;
+        }
+    }
+}
+
 /* Tensor name as rows x cols f32: *src points at it in the mapping (a
  * f32 tensor when in_place) or at dst, where it was converted. */
 static int read_tensor(const gguf_file *f, const char *name, int64_t rows, int64_t cols,
@@ -512,14 +537,16 @@ static int read_tensor(const gguf_file *f, const char *name, int64_t rows, int64
     case GT_F32: bytes = 4 * n; break;
     case GT_F16: case GT_BF16: bytes = 2 * n; break;
     case GT_Q8_0:
-        if (cols % Q8_BLOCK)
-            return lk_fail(e, LK_EINPUT, "%s: tensor %s: q8_0 rows of %lld values are not "
-                           "whole blocks of %d", f->path, name, (long long)cols, Q8_BLOCK);
-        bytes = n / Q8_BLOCK * Q8_BLOCK_BYTES;
+    case GT_Q4_0:
+        if (cols % QBLOCK)
+            return lk_fail(e, LK_EINPUT, "%s: tensor %s: %s rows of %lld values are not "
+                           "whole blocks of %d", f->path, name,
+                           t->type == GT_Q8_0 ? "q8_0" : "q4_0", (long long)cols, QBLOCK);
+        bytes = n / QBLOCK * (t->type == GT_Q8_0 ? Q8_BLOCK_BYTES : Q4_BLOCK_BYTES);
         break;
     default:
         return lk_fail(e, LK_EINPUT, "%s: tensor %s: ggml type %u is not f32 (0), f16 (1), "
-                       "q8_0 (8) or bf16 (30)", f->path, name, t->type);
+                       "q4_0 (2), q8_0 (8) or bf16 (30)", f->path, name, t->type);
     }
     uint64_t room = f->bytes - f->data;
     if (t->offset > room || bytes > room - t->offset)
@@ -532,15 +559,10 @@ static int read_tensor(const gguf_file *f, const char *name, int64_t rows, int64
         *src = (const float *)p;
     else if (t->type == GT_F32)
         memcpy(dst, p, bytes);
-    else if (t->type != GT_Q8_0)
+    else if (t->type == GT_F16 || t->type == GT_BF16)
         kern_to_f32(t->type == GT_F16 ? ARCH_F16 : ARCH_BF16, dst, p, (int64_t)n);
     else
-        for (uint64_t b = 0; b < n / Q8_BLOCK; b++, p += Q8_BLOCK_BYTES) {
-            float d;
-            kern_to_f32(ARCH_F16, &d, p, 1); /* blocks are 34 bytes: p stays even */
-            for (int k = 0; k < Q8_BLOCK; k++)
-                dst[b * Q8_BLOCK + k] = d * (float)(int8_t)p[2 + k];
-        }
+        dequantize(t->type, dst, p, n / QBLOCK);
     return LK_OK;
 }
 
@@ -560,7 +582,7 @@ int ref_gguf_load(ref_weights *w, const char *path, arch_spec *s, pool *p, lk_er
     int rc = file_open(&f, path, e);
     if (!rc)
         rc = file_spec(&f, s, e);
-    f.in_place = s->dtype == ARCH_F32;
+    f.in_place = arch_stored_f32(s);
     if (!rc)
         rc = ref_weights_read(w, s, read_one, &f, path, p, e);
     if (!rc && f.in_place) { /* w points into the mapping too: w owns it */

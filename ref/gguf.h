@@ -44,14 +44,20 @@
  *   output_norm.weight         [dim]
  *   output.weight              [dim, vocab], absent when tied
  *
- * Types: f32 (0), f16 (1), q8_0 (8) and bf16 (30). A q8_0 row is blocks
- * of 32 values, each a f16 scale d and 32 int8 q (34 bytes): value = d*q.
- * Every tensor is converted to f32 at load (q8_0 dequantized exactly: d*q
- * fits a float), then to the model's dtype as the llama2.c path does. An
- * int8 model therefore re-quantizes q8_0 weights per row: lanky's int8
- * has one scale per output row (arch/layout.h), q8_0 one per 32 values,
- * so q8_0's values cannot be kept as they are. A f32 model reads f32
- * tensors in place from the mapping.
+ * Types: f32 (0), f16 (1), q4_0 (2), q8_0 (8) and bf16 (30). A q8_0 row
+ * is blocks of 32 values, each a f16 scale d and 32 int8 q (34 bytes):
+ * value = d*q. A q4_0 block is a f16 scale d and 16 bytes (18 bytes):
+ * byte k holds value k in its low nibble and value k + 16 in its high
+ * one, each stored as q + 8 for q in -8..7: value = d*q. Every tensor is
+ * converted to f32 at load (dequantized exactly: d*q fits a float), then
+ * to the model's dtype as the llama2.c path does. An int8 or int4 model
+ * therefore re-quantizes the weights: lanky's int8 has one scale per
+ * output row (arch/layout.h), q8_0 one per 32 values; lanky's int4 is
+ * symmetric over -7..7 with s = max|w| / 7 (ref/kern.h), q4_0 uses -8..7
+ * with d = -max / 8 for the value of largest magnitude, so neither
+ * file's values can be kept as they are (--dtype int4 --group 32 comes
+ * closest to q4_0). A f32 model reads f32 tensors in place from the
+ * mapping.
  *
  * RoPE: no permutation at load. llama.cpp's convert_hf_to_gguf.py
  * (LlamaModel, undo_permute) reorders Hugging Face's q_proj/k_proj rows

@@ -340,13 +340,13 @@ static int check_config(const cJSON *root, const char *path, const arch_spec *s,
     return LK_OK;
 }
 
-/* The spec config.json describes, with the caller's dtype, group and ctx. */
+/* The spec config.json describes, with the caller's choices
+ * (arch_spec_take_choices). */
 static int folder_spec(const folder *f, arch_spec *s, lk_err *e)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/config.json", f->dir);
-    arch_dtype dtype = s->dtype;
-    int64_t ctx = s->ctx, group = s->group;
+    arch_spec user = *s;
     int rc = arch_spec_load_config(s, path, e);
     if (rc)
         return rc;
@@ -362,9 +362,7 @@ static int folder_spec(const folder *f, arch_spec *s, lk_err *e)
     cJSON_Delete(root);
     if (rc)
         return rc;
-    s->dtype = dtype;
-    s->group = group;
-    s->ctx = ctx;
+    arch_spec_take_choices(s, &user);
     return arch_spec_finish(s, e);
 }
 

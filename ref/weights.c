@@ -41,11 +41,11 @@ void ref_weights_seed_row(const arch_spec *s, uint64_t seed, arch_weight id,
 }
 
 /* Point the tensors of w at ptr[i], one per layout tensor. */
-static void bind(ref_weights *w, const arch_layout *l, const void *const *ptr,
-                 arch_dtype mat_type)
+static void bind(ref_weights *w, const arch_layout *l, const void *const *ptr)
 {
     for (int64_t i = 0; i < l->n; i++) {
         const arch_tensor *t = &l->t[i];
+        arch_dtype mat_type = t->dtype;
         kern_mat m = {.type = mat_type, .rows = t->rows, .cols = t->cols, .data = ptr[i]};
         if (mat_type == ARCH_INT8)
             m.scales = (const float *)((const unsigned char *)ptr[i] +
@@ -110,7 +110,7 @@ static void fill_rows(void *arg, int i, int n)
 {
     fill_job *j = arg;
     const arch_tensor *t = j->t;
-    arch_dtype type = arch_weight_is_norm(t->id) ? ARCH_F32 : j->s->dtype;
+    arch_dtype type = t->dtype;
     int64_t r0 = t->rows * i / n, r1 = t->rows * (i + 1) / n;
     float *row = j->scratch + (int64_t)i * j->max_cols;
     for (int64_t r = r0; r < r1; r++) {
@@ -198,11 +198,11 @@ static int fill_blob(ref_weights *w, const arch_layout *l, const float *const *s
                 snprintf(at, sizeof at, " of block %lld", (long long)t->block);
             rc = lk_fail(e, LK_EINPUT, "%s%s: a weight is NaN, infinite or beyond %s's range",
                          arch_weight_name(t->id), at,
-                         arch_dtype_name(arch_weight_is_norm(t->id) ? ARCH_F32 : w->spec.dtype));
+                         arch_dtype_name(t->dtype));
         }
     }
     if (!rc)
-        bind(w, l, (const void *const *)ptr, w->spec.dtype);
+        bind(w, l, (const void *const *)ptr);
     free(ptr);
     free(j.scratch);
     return rc;
@@ -233,8 +233,8 @@ int ref_weights_from_f32(ref_weights *w, const arch_spec *s,
      * would read the whole (mapped) file at load instead of as the model
      * runs, and f32 arithmetic, unlike the int8 conversion, is defined
      * for them (the logits come out NaN, which the user sees) */
-    if (s->dtype == ARCH_F32)
-        bind(w, &l, (const void *const *)src, ARCH_F32);
+    if (arch_stored_f32(s))
+        bind(w, &l, (const void *const *)src);
     else
         rc = fill_blob(w, &l, src, 0, p, e);
     arch_layout_free(&l);
@@ -248,6 +248,7 @@ int ref_weights_read(ref_weights *w, const arch_spec *s, ref_tensor_reader read,
 {
     arch_spec s32 = *s;
     s32.dtype = ARCH_F32;
+    s32.embed_dtype = ARCH_EMBED_FOLLOWS;
     arch_layout l;
     int rc = arch_layout_build(&l, &s32, e);
     if (rc)
@@ -267,7 +268,7 @@ int ref_weights_read(ref_weights *w, const arch_spec *s, ref_tensor_reader read,
     if (!rc && (rc = ref_weights_from_f32(w, s, src, p, e)))
         lk_prefix(e, "%s", what);
     free(src);
-    if (!rc && s->dtype == ARCH_F32) { /* w points into the f32 blob: w owns it */
+    if (!rc && arch_stored_f32(s)) { /* w points into the f32 blob: w owns it */
         w->blob = blob;
         w->blob_bytes = bytes;
         return LK_OK;

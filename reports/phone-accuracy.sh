@@ -24,14 +24,14 @@ cols = ["profile", "model", "dtype", "measured_ms", "predicted_ms", "floor_ms",
         "error_pct", "calibrated", "source"]
 # measurements.csv spec columns -> lanky sim options
 opts = ["preset", "layers", "dim", "heads", "kv_heads", "ffn_dim", "vocab",
-        "share", "dtype", "ctx"]
+        "share", "dtype", "ctx", "embed_dtype"]
 rows = []
 with open(src, newline="") as f:
     for n, m in enumerate(csv.DictReader(f), start=2):
         args = [lanky, "sim", "--profile", m["profile"], "--mode", "exact",
                 "--format", "csv"]
         for k in opts:
-            if m[k]:
+            if m.get(k):
                 args += ["--" + k.replace("_", "-"), m[k]]
         if m["tied"] == "yes":
             args.append("--tied")

@@ -25,6 +25,7 @@ void rep_put_attention(table *t, const arch_spec *s)
     table_put(t, "kv_dtype", "%s", arch_dtype_name(arch_spec_kv_type(s)));
     table_puti(t, "window", s->window);
     table_puti(t, "global_every", s->global_every);
+    table_put(t, "embed_dtype", "%s", arch_dtype_name(arch_tensor_type(s, ARCH_W_EMBED)));
 }
 
 const char rep_sim_columns[] =
@@ -33,7 +34,7 @@ const char rep_sim_columns[] =
     "dram_kv_read_bytes,slc_hit_rate,energy_mj_per_token,latency_ms_per_token,"
     "mode,policy,dram_act_read_bytes,llc_accesses,llc_misses,macs,"
     "energy_dram_mj,energy_cache_mj,energy_mac_mj,energy_static_mj,"
-    "latency_floor_ms,energy_dynamic_mj,energy_active_mj";
+    "latency_floor_ms,energy_dynamic_mj,energy_active_mj,embed_dtype";
 
 void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s,
                  const sim_opts *o, const sim_result *r)
@@ -65,4 +66,5 @@ void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s,
     table_putf(t, "latency_floor_ms", r->latency_floor_ms, 6);
     table_putf(t, "energy_dynamic_mj", r->energy_dynamic_mj, 6);
     table_putf(t, "energy_active_mj", r->energy_active_mj, 6);
+    table_put(t, "embed_dtype", "%s", arch_dtype_name(arch_tensor_type(s, ARCH_W_EMBED)));
 }

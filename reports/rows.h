@@ -19,9 +19,10 @@
 
 void rep_put_spec(table *t, const arch_spec *s);
 
-/* The attention layout and KV cache type: kv_dtype (the type in use, also
- * when it follows the weights), window, global_every; appended after the
- * older columns of `lanky params` and sweeps. */
+/* The attention layout and the types beside dtype: kv_dtype (the type in
+ * use, also when it follows the weights), window, global_every, and
+ * embed_dtype (the embedding's and classifier's type in use); appended
+ * after the older columns of `lanky params` and sweeps. */
 void rep_put_attention(table *t, const arch_spec *s);
 
 /* The columns of one simulated row (the contract's, then the extras), for

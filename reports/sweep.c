@@ -12,6 +12,7 @@
 
 #include "../arch/layout.h"
 #include "../arch/schedule.h"
+#include "../common/infile.h"
 #include "../common/outfile.h"
 #include "../common/stats.h"
 #include "rows.h"
@@ -22,7 +23,7 @@
 static const char spec_columns[] =
     "name,group,layers,dim,heads,kv_heads,head_dim,ffn,ffn_dim,vocab,tied,"
     "share,repeat,executed_layers,params_total,params_paper,weight_bytes,"
-    "kv_cache_bytes,dtype,seq_len,ctx,kv_dtype,window,global_every";
+    "kv_cache_bytes,dtype,seq_len,ctx,kv_dtype,window,global_every,embed_dtype";
 static const char measured_columns[] =
     "measured_threads,measured_load_ms,measured_init_ms,measured_execute_ms,"
     "measured_tokens_per_s,repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
@@ -402,12 +403,7 @@ int sweep_run(const char *path, const sweep_opts *o, table **out,
 
 void sweep_name(const char *path, char *buf, int size)
 {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    int n = (int)strlen(base);
-    if (n > 4 && !strcmp(base + n - 4, ".csv"))
-        n -= 4;
-    snprintf(buf, size, "%.*s", n, base);
+    lk_infile_base(buf, (size_t)size, path, ".csv");
 }
 
 void sweep_part_name(const char *name, int k, int n, char *buf, int size)

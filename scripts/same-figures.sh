@@ -3,6 +3,9 @@
 # same figures? Runs params, schedule, sim, sweep and logits with both and diffs
 # their output byte for byte; exit status 0 when every output is identical,
 # 1 when any differs (the differences are printed), 2 on bad usage.
+# Columns are only ever appended (DESIGN.md's contract), so when NEW's CSV
+# header starts with OLD's whole header, NEW's rows are compared on OLD's
+# columns only: the columns NEW adds are not differences.
 #
 # What runs (none of these commands prints a timing, so nothing is
 # excluded from the comparison; bench, the one command that measures
@@ -36,6 +39,15 @@ profiles=a15,a16,pixel8,snapdragon8
 
 n=0
 diffs=0
+# old_columns OLD_CSV NEW_CSV: rewrite NEW_CSV with OLD_CSV's columns when
+# its header extends OLD_CSV's (no field of lanky's CSV holds a comma).
+old_columns() {
+    awk -F, -v OFS=, 'NR == FNR { if (FNR == 1) { n = NF; h = $0 } next }
+        FNR == 1 { k = substr($0, 1, length(h)); cut = NF > n && k == h &&
+                   substr($0, length(h) + 1, 1) == "," }
+        { if (cut) { NF = n; $1 = $1 } print }' "$1" "$2" >"$2.cut" && mv "$2.cut" "$2"
+}
+
 # same NAME ARGS...: run both binaries with ARGS, compare stdout, stderr
 # and exit status.
 same() {
@@ -46,6 +58,7 @@ same() {
     echo "status $?" >>"$tmp/old.err"
     "$NEW" "$@" >"$tmp/new.out" 2>"$tmp/new.err"
     echo "status $?" >>"$tmp/new.err"
+    old_columns "$tmp/old.out" "$tmp/new.out"
     if ! cmp -s "$tmp/old.out" "$tmp/new.out" || ! cmp -s "$tmp/old.err" "$tmp/new.err"; then
         diffs=$((diffs + 1))
         echo "DIFFERS: $name: lanky $*"
@@ -80,6 +93,9 @@ mkdir "$tmp/sw-old" "$tmp/sw-new"
 root=$(dirname "$0")/..
 "$OLD" sweep "$root"/sweeps/*.csv --profiles $profiles --out "$tmp/sw-old" 2>"$tmp/old.err"
 "$NEW" sweep "$root"/sweeps/*.csv --profiles $profiles --out "$tmp/sw-new" 2>"$tmp/new.err"
+for f in "$tmp"/sw-old/*.csv; do
+    [ -f "$tmp/sw-new/${f##*/}" ] && old_columns "$f" "$tmp/sw-new/${f##*/}"
+done
 if ! diff -r "$tmp/sw-old" "$tmp/sw-new" >"$tmp/sw.diff" || ! cmp -s "$tmp/old.err" "$tmp/new.err"; then
     diffs=$((diffs + 1))
     echo "DIFFERS: lanky sweep sweeps/*.csv --profiles $profiles"

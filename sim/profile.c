@@ -535,16 +535,6 @@ static int convert(parser *p, sim_profile *out)
     return LK_OK;
 }
 
-static void base_name(char *dst, size_t n, const char *path)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    size_t len = strlen(b);
-    if (len > 4 && !strcmp(b + len - 4, ".ini"))
-        len -= 4;
-    snprintf(dst, n, "%.*s", (int)len, b);
-}
-
 int sim_profile_read(sim_profile **out, const char *path, lk_err *e)
 {
     *out = NULL;
@@ -569,7 +559,7 @@ int sim_profile_read(sim_profile **out, const char *path, lk_err *e)
         free(prof);
         return rc;
     }
-    base_name(prof->name, sizeof prof->name, path);
+    lk_infile_base(prof->name, sizeof prof->name, path, ".ini");
     snprintf(prof->path, sizeof prof->path, "%s", path);
     *out = prof;
     return LK_OK;

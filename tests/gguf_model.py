@@ -11,12 +11,13 @@ writes OUT, a GGUF file of format VERSION (2 or 3): metadata from its
 config.json, q_proj/k_proj rows permuted as the converter's
 LlamaModel.permute does (reshape(n_head, 2, hd/2, dim).swapaxes(1, 2):
 Hugging Face's rotate-half into adjacent pairs), matrices in TYPE (F32,
-F16, BF16 or Q8_0, quantized as ggml's quantize_row_q8_0_ref does; a matrix
-whose rows are not whole blocks of 32 falls back to F16, as the
-converter's does) and norms in f32 (as the converter keeps 1-d tensors). For Q8_0 it also writes
-OUT.bin, the llama2.c file of the dequantized weights. It prints
-hf_model.py's reference logits (of the unquantized weights), then the
-logit tolerance of Q8_0 against them (below; 0 otherwise).
+F16, BF16, Q8_0 or Q4_0, quantized as ggml's quantize_row_q8_0_ref and
+quantize_row_q4_0_ref do; a matrix whose rows are not whole blocks of 32
+falls back to F16, as the converter's does) and norms in f32 (as the
+converter keeps 1-d tensors). For Q8_0 and Q4_0 it also writes OUT.bin,
+the llama2.c file of the dequantized weights. It prints hf_model.py's
+reference logits (of the unquantized weights), then the logit tolerance
+of the quantized file against them (below; 0 otherwise).
 
 The tolerance: q8_0 perturbs matrix W by E, ||E||_F = r_W ||W||_F; to
 first order each mat-vec's output moves by r_W of its size (F16
@@ -25,7 +26,9 @@ errors are independent of the input), and the network's output by at
 most the sum of r_W over the matrices on the path (no cancellation
 assumed; RMSNorm keeps each layer's gain near 1). So
 ||logits - ref||_2 <= sum(r_W) ||ref||_2, r_W computed from the weights
-written (about 1/254 each: errors uniform in +-d/2, d = max|w|/127).
+written (about 1/254 each for q8_0: errors uniform in +-d/2, d =
+max|w|/127; q4_0's d = max|w|/8 makes them about 16 times larger, a loose
+bound, so its test leans on the dequantized twin).
 
 CORRUPT breaks one thing for the error tests: magic (GGUX), version (1),
 truncated (the file cut inside the metadata), offset (output_norm.weight's
@@ -40,7 +43,7 @@ import subprocess
 import sys
 
 ALIGN = 32
-GT_F32, GT_F16, GT_Q8_0, GT_BF16 = 0, 1, 8, 30
+GT_F32, GT_F16, GT_Q4_0, GT_Q8_0, GT_BF16 = 0, 1, 2, 8, 30
 VT_U32, VT_F32, VT_BOOL, VT_STRING, VT_ARRAY = 4, 6, 7, 8, 9
 
 
@@ -88,6 +91,24 @@ def q8_0(row):
         dh = struct.unpack('<e', struct.pack('<e', d))[0]
         data += struct.pack('<e', d) + struct.pack('<32b', *q)
         deq += [dh * v for v in q]
+    return data, deq
+
+
+def q4_0(row):
+    """ggml's quantize_row_q4_0_ref (f32 arithmetic): per block of 32, d =
+    the value of largest magnitude / -8, q = min(15, trunc(x / d + 8.5)),
+    byte k = q[k] | q[k + 16] << 4; the bytes and the dequantized values
+    d * (q - 8)."""
+    data, deq = b'', []
+    for b in range(0, len(row), 32):
+        x = row[b:b + 32]
+        big = max(x, key=abs)
+        d = f32(big / -8.0)
+        inv = f32(1.0 / d) if d else 0.0
+        q = [min(15, int(f32(f32(v * inv) + 8.5))) for v in x]
+        dh = struct.unpack('<e', struct.pack('<e', d))[0]
+        data += struct.pack('<e', d) + bytes(q[k] | q[k + 16] << 4 for k in range(16))
+        deq += [dh * (v - 8) for v in q]
     return data, deq
 
 
@@ -144,8 +165,9 @@ def gguf_tensors(w, cfg, ttype):
             rows = [[struct.unpack('<e', struct.pack('<e', v))[0] for v in r] for r in t]
             out.append((gname + '.weight', rows, GT_F16, struct.pack('<%de' % len(flat), *flat)))
         else:
-            parts = [q8_0(r) for r in t]
-            out.append((gname + '.weight', [d for _, d in parts], GT_Q8_0,
+            quant, gtype = (q8_0, GT_Q8_0) if ttype == 'Q8_0' else (q4_0, GT_Q4_0)
+            parts = [quant(r) for r in t]
+            out.append((gname + '.weight', [d for _, d in parts], gtype,
                         b''.join(b for b, _ in parts)))
     return out
 
@@ -220,7 +242,7 @@ def write_llama2c(path, cfg, tensors, tied):
             f.write(struct.pack('<%df' % len(p), *p))
 
 
-def q8_tolerance(w, cfg, tensors):
+def quant_tolerance(w, cfg, tensors):
     """sum over the rounded matrices of ||as stored - W||_F / ||W||_F."""
     total = 0.0
     exact = {n: r for n, r, _, _ in gguf_tensors(w, cfg, 'F32')}
@@ -253,9 +275,9 @@ def main():
     tensors = gguf_tensors(w, cfg, ttype)
     write_gguf(out, cfg, tensors, version, tied, corrupt)
     tol = 0.0
-    if ttype == 'Q8_0':
+    if ttype in ('Q8_0', 'Q4_0'):
         write_llama2c(out + '.bin', cfg, tensors, tied)
-        tol = q8_tolerance(w, cfg, tensors)
+        tol = quant_tolerance(w, cfg, tensors)
     sys.stdout.write(ref.stdout)
     print('%.17g' % tol)
 

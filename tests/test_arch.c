@@ -109,6 +109,36 @@ START_TEST(weight_bytes_per_dtype)
 }
 END_TEST
 
+/* --embed-dtype: the embedding (and an untied classifier) in their own
+ * type, the other matrices in dtype's: closed form on a 2-layer model of
+ * dim 64, 4 heads, vocab 100 (wq, wk, wv, wo: 64 x 64; w1, w3: 256 x 64
+ * and w2: 64 x 256 by the LLaMA rule, 65,536 matrix weights a layer; 2
+ * norms of 64 f32 per layer plus the final one). int4 layers, int8
+ * tables: each table 100 x 64 bytes + 100 f32 scales. */
+START_TEST(weight_bytes_embed_dtype)
+{
+    const uint64_t layer = 65536, norms = (2 * 2 + 1) * 64 * 4;
+    const uint64_t int4 = 2 * (layer / 2 + layer / 32 * 2), table = 100 * 64 + 100 * 4;
+    for (int tied = 0; tied < 2; tied++) {
+        char opts[160];
+        snprintf(opts, sizeof opts, "layers=2 dim=64 heads=4 vocab=100 dtype=int4 "
+                 "embed_dtype=int8 tied=%d", tied);
+        arch_spec s = tu_spec(opts);
+        arch_params p;
+        ck_assert_int_eq(arch_params_count(&s, &p, NULL), LK_OK);
+        ck_assert_uint_eq(p.weight_bytes, int4 + norms + (tied ? 1 : 2) * table);
+    }
+    /* the option follows dtype unless given: the same bytes as no option */
+    arch_spec a = tu_spec("layers=2 dim=64 heads=4 vocab=100 dtype=int8");
+    arch_spec b = tu_spec("layers=2 dim=64 heads=4 vocab=100 dtype=int8 embed_dtype=int8");
+    arch_params pa, pb;
+    ck_assert_int_eq(arch_params_count(&a, &pa, NULL), LK_OK);
+    ck_assert_int_eq(arch_params_count(&b, &pb, NULL), LK_OK);
+    ck_assert_uint_eq(pa.weight_bytes, pb.weight_bytes);
+    ck_assert_uint_eq(pa.weight_read_bytes, pb.weight_read_bytes);
+}
+END_TEST
+
 /* int4: half a byte per matrix element plus one 2-byte f16 scale per
  * group of a row, i.e. per `group` elements; norms f32. The default
  * group is 32 (MobileLLM-Pro's). */
@@ -627,6 +657,7 @@ int main(void)
     tcase_add_test(tc, table3_sizes);
     tcase_add_test(tc, weight_bytes_per_dtype);
     tcase_add_test(tc, weight_bytes_int4);
+    tcase_add_test(tc, weight_bytes_embed_dtype);
     tcase_add_test(tc, int4_group_refused);
     tcase_add_test(tc, layout_matches_counts);
     tcase_add_test(tc, read_bytes_per_token);

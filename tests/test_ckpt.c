@@ -381,6 +381,27 @@ START_TEST(test_cli_export_logits)
     ck_assert_int_eq(tu_run(cmd, NULL, &err), 2);
     ck_assert_msg(strstr(err, "group: 48 does not divide dim 64"), "%s", err);
     free(err);
+    /* every choice a file leaves open applies to it as to the seeded
+     * model (arch_spec_take_choices): the logits of each equal the seeded
+     * model's and differ from the plain file's */
+    static const char *const choices[] = {"--embed-dtype int8", "--window 2",
+                                          "--window 2 --global-every 2", "--kv-dtype int8"};
+    snprintf(cmd, sizeof cmd, "logits --dtype f32 --checkpoint %s --tokens 1,2,3",
+             tmp("cli.bin"));
+    ck_assert_int_eq(tu_run(cmd, &b, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        snprintf(cmd, sizeof cmd, "logits " SMALL " --dtype f32 %s --seed 4 --tokens 1,2,3",
+                 choices[i]);
+        ck_assert_int_eq(tu_run(cmd, &a, NULL), 0);
+        snprintf(cmd, sizeof cmd, "logits --dtype f32 %s --checkpoint %s --tokens 1,2,3",
+                 choices[i], tmp("cli.bin"));
+        ck_assert_int_eq(tu_run(cmd, &g[0], NULL), 0);
+        ck_assert_msg(!strcmp(a, g[0]), "%s", choices[i]);
+        ck_assert_msg(strcmp(b, g[0]), "%s changed nothing", choices[i]);
+        free(a);
+        free(g[0]);
+    }
+    free(b);
 }
 END_TEST
 

@@ -8,7 +8,7 @@
  * reference and the llama2.c twin of the same weights to 1e-5 of the
  * largest logit (as test_hf.c; f32 against doubles is ~2e-7 here).
  *
- * bf16 tensors likewise. q8_0: against the llama2.c file of the dequantized weights (written
+ * bf16 tensors likewise. q8_0 and q4_0: against the llama2.c file of the dequantized weights (written
  * by the script from the bytes it stored, not by lanky) to 1e-5, and
  * against the unquantized reference within the first-order bound the
  * script derives from the weights (gguf_model.py's docstring: the sum
@@ -122,29 +122,41 @@ START_TEST(renamed)
 }
 END_TEST
 
-START_TEST(q8_0)
+/* q8_0 (_i = 0) and q4_0 (_i = 1) against the llama2.c file of their
+ * dequantized weights and within the script's first-order bound of the
+ * unquantized reference; q4_0's 15 steps per block make its logits move
+ * more than q8_0's 255 (its bound is about 16 times q8_0's). */
+START_TEST(quantized)
 {
+    static const char *const how[] = {"Q8_0 0 3", "Q4_0 1 3"};
+    static const char *const name[] = {"q8_0", "q4_0"};
+    static const double tol_lo[] = {0.01, 0.2}, tol_hi[] = {0.1, 1.6};
     double ref[VOCAB], gguf[VOCAB], deq[VOCAB], tol;
-    const char *path = write_model("q8.gguf", "Q8_0 0 3", ref, &tol);
-    char bin[600];
+    char file[32], bin[600], what[128];
+    snprintf(file, sizeof file, "%s.gguf", name[_i]);
+    const char *path = write_model(file, how[_i], ref, &tol);
     snprintf(bin, sizeof bin, "%s.bin", path);
     LOGITS(path, "--dtype f32", gguf);
     LOGITS(bin, "--dtype f32", deq);
-    ASSERT_CLOSE(gguf, deq, "q8_0 GGUF vs the llama2.c file of its dequantized weights");
+    snprintf(what, sizeof what, "%s GGUF vs the llama2.c file of its dequantized weights",
+             name[_i]);
+    ASSERT_CLOSE(gguf, deq, what);
     double d2 = 0, r2 = 0;
     for (int i = 0; i < VOCAB; i++) {
         d2 += (gguf[i] - ref[i]) * (gguf[i] - ref[i]);
         r2 += ref[i] * ref[i];
     }
-    ck_assert_msg(tol > 0.01 && tol < 0.1, "tolerance %g is not ~16/254", tol);
-    ck_assert_msg(sqrt(d2 / r2) <= tol, "q8_0 vs the unquantized reference: %g, bound %g",
-                  sqrt(d2 / r2), tol);
-    ck_assert_msg(tu_rel_error(gguf, ref, VOCAB) > 1e-4, "q8_0 logits equal the f32 ones: "
-                  "the quantized values were not read");
-    /* an int8 model re-quantizes the same f32 values on both paths */
-    LOGITS(path, "--dtype int8", gguf);
-    LOGITS(bin, "--dtype int8", deq);
-    ASSERT_CLOSE(gguf, deq, "int8 from q8_0 GGUF vs int8 from its dequantized twin");
+    ck_assert_msg(tol > tol_lo[_i] && tol < tol_hi[_i], "%s: tolerance %g", name[_i], tol);
+    ck_assert_msg(sqrt(d2 / r2) <= tol, "%s vs the unquantized reference: %g, bound %g",
+                  name[_i], sqrt(d2 / r2), tol);
+    ck_assert_msg(tu_rel_error(gguf, ref, VOCAB) > (_i ? 1e-3 : 1e-4), "%s logits equal the "
+                  "f32 ones: the quantized values were not read", name[_i]);
+    /* an int8 or int4 model re-quantizes the same f32 values on both paths */
+    const char *dt = _i ? "--dtype int4 --group 16" : "--dtype int8";
+    LOGITS(path, dt, gguf);
+    LOGITS(bin, dt, deq);
+    snprintf(what, sizeof what, "%s from %s GGUF vs from its dequantized twin", dt, name[_i]);
+    ASSERT_CLOSE(gguf, deq, what);
 }
 END_TEST
 
@@ -195,6 +207,7 @@ START_TEST(export)
     double ref[VOCAB], tol;
     check_export(write_model("export-f16.gguf", "F16 1 3", ref, &tol));
     check_export(write_model("export-q8.gguf", "Q8_0 0 3", ref, &tol));
+    check_export(write_model("export-q4.gguf", "Q4_0 1 3", ref, &tol));
     char dir[600];
     snprintf(dir, sizeof dir, "%s.hf", write_model("export-hf.gguf", "F32 0 3", ref, &tol));
     check_export(dir);
@@ -210,7 +223,7 @@ int main(void)
     tcase_add_test(tc, f16_tied_v2);
     tcase_add_test(tc, bf16_untied_v3);
     tcase_add_test(tc, renamed);
-    tcase_add_test(tc, q8_0);
+    tcase_add_loop_test(tc, quantized, 0, 2);
     tcase_add_test(tc, malformed);
     tcase_add_test(tc, export);
     suite_add_tcase(s, tc);

@@ -563,6 +563,43 @@ START_TEST(test_dtypes_near_f32)
 }
 END_TEST
 
+/* --embed-dtype: f32 layers with an int8 embedding and classifier. The
+ * int8 error sources of test_dtypes_near_f32 are now only the embedding
+ * row (3.9e-3) and the classifier (its weights 3.9e-3 and its
+ * activations 5.7e-3): 7.9e-3 in quadrature, bound 1.5 x that; the f32
+ * layers add none, so the error is at least an int8 source's (a path that
+ * left the classifier in f32 would give an embedding row's alone, and one
+ * that left both in f32 exactly 0). The two tables are int8 matrices with
+ * their scales where the layout puts them, the layers f32. */
+START_TEST(test_embed_dtype)
+{
+    const char *base = "layers=2 dim=128 heads=4 kv_heads=2 vocab=200 seq_len=64 dtype=f32";
+    char opts[256];
+    snprintf(opts, sizeof opts, "%s tied=%d", base, !_i);
+    arch_spec s32 = tu_spec(opts);
+    snprintf(opts, sizeof opts, "%s tied=%d embed_dtype=int8", base, !_i);
+    arch_spec s8 = tu_spec(opts);
+    model a, b;
+    seeded(&a, &s32, 9, 2);
+    seeded(&b, &s8, 9, 2);
+    const kern_mat *t[] = {&b.w.embed, &b.w.cls};
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(t[i]->type, ARCH_INT8);
+        ck_assert_ptr_eq(t[i]->scales, (const char *)t[i]->data +
+                                           arch_int8_scales_offset(t[i]->rows, t[i]->cols));
+    }
+    ck_assert_int_eq(b.w.blocks[1].wq.type, ARCH_F32);
+    ck_assert_int_eq(b.w.blocks[1].w2.type, ARCH_F32);
+    float *la = logits_of(&a, prompt, PROMPT_N), *lb = logits_of(&b, prompt, PROMPT_N);
+    double r = rel_l2(lb, la, s32.vocab);
+    ck_assert_msg(r < 1.2e-2 && r > 4e-3, "int8 embedding and classifier vs f32: %g", r);
+    free(la);
+    free(lb);
+    done(&a);
+    done(&b);
+}
+END_TEST
+
 /* int8 shapes whose rows*cols is not a multiple of 4 keep every per-row
  * scale an aligned float (UBSan flags a misaligned one) and run on both
  * kernel sets, near the f32 logits as in test_dtypes_near_f32; a shape
@@ -743,6 +780,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_gqa_equals_mha);
     tcase_add_loop_test(t, test_shared_equals_unrolled, 0, sizeof sharing / sizeof *sharing);
     tcase_add_loop_test(t, test_dtypes_near_f32, 0, 4);
+    tcase_add_loop_test(t, test_embed_dtype, 0, 2);
     tcase_add_loop_test(t, test_int8_scales_aligned, 0, 2 * NODD);
     tcase_add_test(t, test_threads_agree);
     tcase_add_test(t, test_too_big_refused);

@@ -745,11 +745,13 @@ START_TEST(phone_accuracy_script)
         bool fit = !strcmp(cal, "yes");
         ck_assert(fit || !strcmp(cal, "no"));
         held += !fit;
-        /* int4 rows: a known gap, fast by a quarter (the engines keep the
-         * embedding and classifier in 8 bits, hw-profiles/SOURCES.md);
-         * this fails when it grows, or shrinks without the README saying */
-        if (!fit && !strcmp(dtype, "int4"))
-            ck_assert_msg(err_pct > -30 && err_pct < -15, "%s", line);
+        /* the int4 row with an int4 classifier (MNN's): a known gap, fast
+         * by a quarter (unpacking costs the CPU time the profile does not
+         * charge, hw-profiles/SOURCES.md); this fails when it grows, or
+         * shrinks without the README saying. The rows whose classifier is
+         * int8 (--embed-dtype) meet the 25% */
+        if (!fit && !strcmp(dtype, "int4") && strstr(src, "MNN"))
+            ck_assert_msg(err_pct > -30 && err_pct < -20, "%s", line);
         else
             ck_assert_msg(fabs(err_pct) < (fit ? 0.5 : 25), "%s", line);
     }
