@@ -51,7 +51,10 @@ static int run(const cli_args *a, lk_err *e)
     int rc = parse_opts(a, &o, e);
     if (rc)
         return rc;
-    table *t = table_new(rep_sim_columns);
+    char *cols = NULL;
+    table *t = asprintf(&cols, "%s,%s", rep_sim_columns, rep_late_columns) < 0
+                   ? NULL : table_new(cols);
+    free(cols);
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
     for (int i = 0; i < a->nvals && !rc; i++) {

@@ -34,7 +34,9 @@ const char rep_sim_columns[] =
     "dram_kv_read_bytes,slc_hit_rate,energy_mj_per_token,latency_ms_per_token,"
     "mode,policy,dram_act_read_bytes,llc_accesses,llc_misses,macs,"
     "energy_dram_mj,energy_cache_mj,energy_mac_mj,energy_static_mj,"
-    "latency_floor_ms,energy_dynamic_mj,energy_active_mj,embed_dtype";
+    "latency_floor_ms,energy_dynamic_mj,energy_active_mj";
+
+const char rep_late_columns[] = "embed_dtype";
 
 void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s,
                  const sim_opts *o, const sim_result *r)

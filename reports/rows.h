@@ -7,8 +7,9 @@
  *   rep_put_spec(t, &spec);   layers, dim, heads, kv_heads, head_dim, ffn,
  *                             ffn_dim, vocab, tied, share, repeat,
  *                             executed_layers into t's newest row
- *   table_new(rep_sim_columns);            a simulated row: the contract's
- *   rep_put_sim(t, prof, &spec, &o, &r);   columns, then the extras
+ *   table_new(rep_sim_columns + "," + rep_late_columns);  a simulated row:
+ *   rep_put_sim(t, prof, &spec, &o, &r);   the contract's columns, then
+ *                                          the extras
  */
 #ifndef REPORTS_ROWS_H
 #define REPORTS_ROWS_H
@@ -29,6 +30,11 @@ void rep_put_attention(table *t, const arch_spec *s);
  * table_new(), and a row's cells, so `lanky sim` and sweeps print the
  * same thing. */
 extern const char rep_sim_columns[];
+/* The columns added to model rows after their lists were fixed: a table
+ * puts them after all of its other columns (sweeps after the measured
+ * ones too), so no older column moves (DESIGN.md: add, never rename).
+ * rep_put_attention and rep_put_sim fill them. */
+extern const char rep_late_columns[];
 void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s, const sim_opts *o,
                  const sim_result *r);
 

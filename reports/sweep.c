@@ -23,7 +23,7 @@
 static const char spec_columns[] =
     "name,group,layers,dim,heads,kv_heads,head_dim,ffn,ffn_dim,vocab,tied,"
     "share,repeat,executed_layers,params_total,params_paper,weight_bytes,"
-    "kv_cache_bytes,dtype,seq_len,ctx,kv_dtype,window,global_every,embed_dtype";
+    "kv_cache_bytes,dtype,seq_len,ctx,kv_dtype,window,global_every";
 static const char measured_columns[] =
     "measured_threads,measured_load_ms,measured_init_ms,measured_execute_ms,"
     "measured_tokens_per_s,repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
@@ -343,6 +343,7 @@ static int run_all(sweep *w, sim_profile **prof, table **out, lk_err *e)
         add_columns(cols, rep_sim_columns);
     if (o->measure)
         add_columns(cols, measured_columns);
+    add_columns(cols, rep_late_columns);
     table *t = table_new(cols);
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
