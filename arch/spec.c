@@ -436,27 +436,9 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
 
 /* ---- defaults and validation ---------------------------------------- */
 
-/* How the caller's user gives a size: a command-line option or a sweep
- * column. ask() writes the request for field into buf. */
-typedef enum { ASK_OPTION, ASK_COLUMN } ask_style;
-
-static const char *ask(ask_style how, const char *field, char *buf, size_t size)
-{
-    if (how == ASK_COLUMN) {
-        snprintf(buf, size, "fill a %s column", field);
-        return buf;
-    }
-    char option[32]; /* the field as a command-line option: head_dim -> head-dim */
-    snprintf(option, sizeof option, "%s", field);
-    for (char *c = option; *c; c++)
-        *c = *c == '_' ? '-' : *c;
-    snprintf(buf, size, "give --%s N", option);
-    return buf;
-}
-
-/* The sizes with no default, with their config.json keys: say where to
- * give the first one missing. */
-static int need_given(const arch_spec *s, ask_style how, lk_err *e)
+/* The sizes with no default, with their config.json keys: the first one
+ * missing is the field to give (lk_ask). */
+static int need_given(const arch_spec *s, lk_err *e)
 {
     static const struct {
         const char *field, *json_key;
@@ -466,15 +448,15 @@ static int need_given(const arch_spec *s, ask_style how, lk_err *e)
         {"dim", "hidden_size", offsetof(arch_spec, dim)},
         {"heads", "num_attention_heads", offsetof(arch_spec, heads)},
     };
-    char buf[64];
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
         const char *field = required[i].field;
         if (*(const int64_t *)((const char *)s + required[i].offset) != ARCH_UNSET)
             continue;
         if (s->config[0])
-            return lk_fail(e, LK_EINPUT, "%s: %s: missing (or %s)", s->config,
-                           required[i].json_key, ask(how, field, buf, sizeof buf));
-        return lk_fail(e, LK_EINPUT, "%s: missing (%s)", field, ask(how, field, buf, sizeof buf));
+            lk_fail(e, LK_EINPUT, "%s: %s: missing", s->config, required[i].json_key);
+        else
+            lk_fail(e, LK_EINPUT, "%s: missing", field);
+        return lk_ask(e, field);
     }
     return LK_OK;
 }
@@ -527,39 +509,41 @@ static void fill_defaults(arch_spec *s)
 /* int4 groups: whole groups in every row (the input dimensions are dim,
  * heads x head_dim and ffn_dim), 4-column steps that never straddle two
  * groups (ref/kern.c), whole bytes and aligned f16 scales (layout.h). */
-static int need_group(const arch_spec *s, ask_style how, lk_err *e)
+static int need_group(const arch_spec *s, lk_err *e)
 {
-    char buf[64];
-    const char *opt = ask(how, "group", buf, sizeof buf);
-    if (s->group % 4 || s->group > ARCH_MAX_GROUP)
-        return lk_fail(e, LK_EINPUT, "group: %lld is not a multiple of 4 up to %lld (%s)",
-                       (long long)s->group, (long long)ARCH_MAX_GROUP, opt);
+    if (s->group % 4 || s->group > ARCH_MAX_GROUP) {
+        lk_fail(e, LK_EINPUT, "group: %lld is not a multiple of 4 up to %lld",
+                (long long)s->group, (long long)ARCH_MAX_GROUP);
+        return lk_ask(e, "group");
+    }
     const struct {
         const char *name;
         int64_t n;
     } in[] = {{"dim", s->dim}, {"heads x head_dim", s->heads * s->head_dim},
               {"ffn_dim", s->ffn_dim}};
     for (int i = 0; i < 3; i++)
-        if (in[i].n % s->group)
-            return lk_fail(e, LK_EINPUT, "group: %lld does not divide %s %lld (%s)",
-                           (long long)s->group, in[i].name, (long long)in[i].n, opt);
+        if (in[i].n % s->group) {
+            lk_fail(e, LK_EINPUT, "group: %lld does not divide %s %lld",
+                    (long long)s->group, in[i].name, (long long)in[i].n);
+            return lk_ask(e, "group");
+        }
     return LK_OK;
 }
 
-static int finish(arch_spec *s, ask_style how, lk_err *e)
+int arch_spec_finish(arch_spec *s, lk_err *e)
 {
     int rc;
-    char buf[64];
-    if ((rc = need_given(s, how, e)) ||
+    if ((rc = need_given(s, e)) ||
         (rc = need_positive("layers", s->layers, ARCH_MAX_LAYERS, e)) ||
         (rc = need_positive("dim", s->dim, INT_MAX, e)) ||
         (rc = need_positive("heads", s->heads, INT_MAX, e)))
         return rc;
     if (s->head_dim == ARCH_UNSET) {
-        if (s->dim % s->heads)
-            return lk_fail(e, LK_EINPUT, "heads: %lld does not divide dim %lld (%s)",
-                           (long long)s->heads, (long long)s->dim,
-                           ask(how, "head_dim", buf, sizeof buf));
+        if (s->dim % s->heads) {
+            lk_fail(e, LK_EINPUT, "heads: %lld does not divide dim %lld",
+                    (long long)s->heads, (long long)s->dim);
+            return lk_ask(e, "head_dim");
+        }
         s->head_dim = s->dim / s->heads;
     }
     /* a derived ffn_dim is too large because of dim: say so */
@@ -603,18 +587,10 @@ static int finish(arch_spec *s, ask_style how, lk_err *e)
     if (s->global_every && !s->window)
         return lk_fail(e, LK_EINPUT, "global_every: %lld needs a window (without one every "
                        "layer attends over the whole cache)", (long long)s->global_every);
-    if ((s->dtype == ARCH_INT4 || s->embed_dtype == ARCH_INT4) && (rc = need_group(s, how, e)))
+    if ((s->dtype == ARCH_INT4 || s->embed_dtype == ARCH_INT4) && (rc = need_group(s, e)))
         return rc;
     arch_params p;
     return arch_params_count(s, &p, e);
 }
 
-int arch_spec_finish(arch_spec *s, lk_err *e)
-{
-    return finish(s, ASK_OPTION, e);
-}
 
-int arch_spec_finish_row(arch_spec *s, lk_err *e)
-{
-    return finish(s, ASK_COLUMN, e);
-}

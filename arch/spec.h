@@ -144,13 +144,11 @@ int arch_spec_set(arch_spec *s, const char *key, const char *value,
 /* True when key names an option arch_spec_set() understands. */
 bool arch_spec_is_option(const char *key);
 
-/* Fill defaults and validate; the message names the offending field and
- * asks for a missing size as a command-line option ("give --dim N"). */
+/* Fill defaults and validate; the message names the offending field, and
+ * when a size the user can give would fix it (a missing one, a head_dim
+ * for heads that do not divide dim, a group) e->field names it for the
+ * caller to ask for (common/err.h). */
 int arch_spec_finish(arch_spec *s, lk_err *e);
-
-/* The same for a sweep CSV row: a missing size is asked for as a column
- * ("fill a dim column"). */
-int arch_spec_finish_row(arch_spec *s, lk_err *e);
 
 /* Names used on the command line and in CSV output. */
 const char *arch_ffn_name(arch_ffn f);

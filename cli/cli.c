@@ -201,6 +201,17 @@ static int file_spec(arch_spec *s, const char *from, int n, const char **k,
     return LK_OK;
 }
 
+const char *cli_ask(const lk_err *e)
+{
+    static char buf[64];
+    if (!e->field)
+        return "";
+    int n = snprintf(buf, sizeof buf, " (give --%s N)", e->field);
+    for (int i = 8; i < n; i++) /* the field as an option: head_dim -> head-dim */
+        buf[i] = buf[i] == '_' ? '-' : buf[i];
+    return buf;
+}
+
 /* Why getopt_long refused arg: a value given to a flag, an abbreviation
  * of several options, or a name no option has. */
 static int refuse_option(const struct option *lo, const char *arg, const char *cmd,

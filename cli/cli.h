@@ -77,6 +77,10 @@ int cli_list(char *list, const char *opt, const char **items, int max, int *n,
 /* Print a finished table in the format the user asked for, to stdout. */
 int cli_print(const cli_args *a, const table *t, lk_err *e);
 
+/* The request for e->field as a command-line option, " (give --head-dim
+ * N)", or "" when e names no field (common/err.h); static storage. */
+const char *cli_ask(const lk_err *e);
+
 /* Parse argv (after the command name) for command c. Returns LK_OK, an
  * error, or -1 after printing --help. */
 int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,

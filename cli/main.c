@@ -69,7 +69,7 @@ int main(int argc, char **argv)
         if (rc == LK_OK)
             rc = c->run(&a, &e);
         if (rc != LK_OK)
-            fprintf(stderr, "lanky: %s\n", e.msg[0] ? e.msg : "failed");
+            fprintf(stderr, "lanky: %s%s\n", e.msg[0] ? e.msg : "failed", cli_ask(&e));
         return rc;
     }
     fprintf(stderr, "lanky: %s: unknown command (see lanky --help)\n", argv[1]);

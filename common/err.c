@@ -14,7 +14,28 @@ int lk_fail(lk_err *e, int code, const char *fmt, ...)
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     e->code = code;
+    e->field = NULL;
     return code;
+}
+
+int lk_ask(lk_err *e, const char *field)
+{
+    if (!e)
+        return LK_EINPUT;
+    e->field = field;
+    return e->code;
+}
+
+int lk_suffix(lk_err *e, const char *fmt, ...)
+{
+    if (!e)
+        return LK_ERUN;
+    size_t n = strlen(e->msg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg + n, sizeof e->msg - n, fmt, ap);
+    va_end(ap);
+    return e->code;
 }
 
 int lk_prefix(lk_err *e, const char *fmt, ...)

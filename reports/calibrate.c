@@ -13,6 +13,7 @@
 #include "../common/outfile.h"
 #include "../sim/sim.h"
 #include "csvin.h"
+#include "rows.h"
 
 /* Rows a measured file may have: a calibration is a handful of models. */
 #define CALIB_MAX_ROWS 1000
@@ -142,7 +143,7 @@ static int row(void *ctx, long line, int n, char **f, lk_err *e)
         if (*f[i] && arch_spec_is_option(r->cols[i]) && strcmp(r->cols[i], "group"))
             rc = arch_spec_set(&s, r->cols[i], f[i], e);
     if (!rc)
-        rc = arch_spec_finish_row(&s, e);
+        rc = rep_finish_row(&s, e);
     sim_opts o = {.mode = SIM_ANALYTIC};
     sim_result res;
     if (!rc)

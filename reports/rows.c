@@ -20,6 +20,16 @@ void rep_put_spec(table *t, const arch_spec *s)
     table_puti(t, "executed_layers", arch_executed_layers(s));
 }
 
+int rep_finish_row(arch_spec *s, lk_err *e)
+{
+    int rc = arch_spec_finish(s, e);
+    if (rc && e && e->field) {
+        lk_suffix(e, " (fill a %s column)", e->field);
+        e->field = NULL;
+    }
+    return rc;
+}
+
 void rep_put_attention(table *t, const arch_spec *s)
 {
     table_put(t, "kv_dtype", "%s", arch_dtype_name(arch_spec_kv_type(s)));

@@ -20,6 +20,11 @@
 
 void rep_put_spec(table *t, const arch_spec *s);
 
+/* arch_spec_finish() for a model given as a CSV row: a field that would
+ * fix the row is asked for as a column ("dim: missing (fill a dim
+ * column)"). */
+int rep_finish_row(arch_spec *s, lk_err *e);
+
 /* The attention layout and the types beside dtype: kv_dtype (the type in
  * use, also when it follows the weights), window, global_every, and
  * embed_dtype (the embedding's and classifier's type in use); appended

@@ -142,7 +142,7 @@ static int build_row(sweep *w, sweep_row *r, int n, char **f, lk_err *e)
             if (rc)
                 return rc;
         }
-    int rc = arch_spec_finish_row(&r->spec, e);
+    int rc = rep_finish_row(&r->spec, e);
     if (!rc && !r->name[0])
         snprintf(r->name, sizeof r->name, "%s", r->spec.name);
     return rc;

@@ -520,11 +520,11 @@ END_TEST
 START_TEST(config_missing)
 {
     expect_config_rejected("nodim.json", "{\"num_hidden_layers\": 2, \"num_attention_heads\": 4}",
-                           "hidden_size: missing (or give --dim N)");
+                           "hidden_size: missing (give --dim N)");
     expect_config_rejected("nolayers.json", "{\"hidden_size\": 64, \"num_attention_heads\": 4}",
-                           "num_hidden_layers: missing (or give --layers N)");
+                           "num_hidden_layers: missing (give --layers N)");
     expect_config_rejected("noheads.json", "{\"hidden_size\": 64, \"num_hidden_layers\": 2}",
-                           "num_attention_heads: missing (or give --heads N)");
+                           "num_attention_heads: missing (give --heads N)");
     char args[700], *out;
     snprintf(args, sizeof args, "params --config %s --dim 64",
              write_config("nodim.json", "{\"num_hidden_layers\": 2, \"num_attention_heads\": 4}"));

@@ -481,7 +481,7 @@ START_TEST(missing_size_names_column)
     ck_assert_int_eq(tu_run(args, NULL, &err), 2);
     ck_assert_msg(strstr(err, ":2: dim: missing (fill a dim column)"),
                   "%s", err);
-    ck_assert_msg(strstr(err, "nolayers.json: num_hidden_layers: missing (or fill a layers column)"),
+    ck_assert_msg(strstr(err, "nolayers.json: num_hidden_layers: missing (fill a layers column)"),
                   "%s", err);
     ck_assert_msg(!strstr(err, "--"), "command-line wording: %s", err);
     free(err);
