@@ -7,12 +7,11 @@
 #include "cli.h"
 
 static const char columns[] =
-    "layers,dim,heads,kv_heads,head_dim,ffn,ffn_dim,vocab,tied,share,repeat,"
-    "executed_layers,params_total,params_paper,weight_bytes,"
+    REP_SPEC_COLUMNS ",params_total,params_paper,weight_bytes,"
     "name,dtype,params_paper_m,params_embedding,params_classifier,"
     "params_attention,params_ffn,params_norm,"
     "weight_bytes_f32,weight_bytes_f16,weight_bytes_bf16,weight_bytes_int8,"
-    "block_bytes,kv_bytes_per_token,kv_dtype,window,global_every,kv_cache_bytes,"
+    "block_bytes,kv_bytes_per_token," REP_ATTENTION_COLUMNS ",kv_cache_bytes,"
     "weight_bytes_int4,group,embed_dtype";
 
 static int run(const cli_args *a, lk_err *e)

@@ -19,6 +19,9 @@
 #include "../sim/sim.h"
 
 void rep_put_spec(table *t, const arch_spec *s);
+/* The columns rep_put_spec() fills, in their order, for column lists. */
+#define REP_SPEC_COLUMNS \
+    "layers,dim,heads,kv_heads,head_dim,ffn,ffn_dim,vocab,tied,share,repeat,executed_layers"
 
 /* arch_spec_finish() for a model given as a CSV row: a field that would
  * fix the row is asked for as a column ("dim: missing (fill a dim
@@ -30,6 +33,9 @@ int rep_finish_row(arch_spec *s, lk_err *e);
  * embed_dtype (the embedding's and classifier's type in use); appended
  * after the older columns of `lanky params` and sweeps. */
 void rep_put_attention(table *t, const arch_spec *s);
+/* The columns rep_put_attention() fills before the late ones. */
+#define REP_ATTENTION_COLUMNS "kv_dtype,window,global_every"
+
 
 /* The columns of one simulated row (the contract's, then the extras), for
  * table_new(), and a row's cells, so `lanky sim` and sweeps print the

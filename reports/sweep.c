@@ -21,9 +21,8 @@
 /* Columns of a parameter-only sweep; the simulator's (rep_sim_columns, less
  * the ones already here) and the measured columns follow when asked for. */
 static const char spec_columns[] =
-    "name,group,layers,dim,heads,kv_heads,head_dim,ffn,ffn_dim,vocab,tied,"
-    "share,repeat,executed_layers,params_total,params_paper,weight_bytes,"
-    "kv_cache_bytes,dtype,seq_len,ctx,kv_dtype,window,global_every";
+    "name,group," REP_SPEC_COLUMNS ",params_total,params_paper,weight_bytes,"
+    "kv_cache_bytes,dtype,seq_len,ctx," REP_ATTENTION_COLUMNS;
 static const char measured_columns[] =
     "measured_threads,measured_load_ms,measured_init_ms,measured_execute_ms,"
     "measured_tokens_per_s,repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
