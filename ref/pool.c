@@ -383,16 +383,15 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void pool_cores_text(const pool *p, char *out, size_t n)
+void pool_cores_format(const pool_cores *c, char *out, size_t n)
 {
     int cpu[POOL_MAX_CPUS], m = 0;
-    for (int i = 0; i < p->n && m < POOL_MAX_CPUS; i++) {
-        int c = worker_pu(p, i);
-        bool dup = c < 0;
+    for (int i = 0; i < c->n && m < POOL_MAX_CPUS; i++) {
+        bool dup = c->cpu[i] < 0;
         for (int k = 0; k < m && !dup; k++)
-            dup = cpu[k] == c;
+            dup = cpu[k] == c->cpu[i];
         if (!dup)
-            cpu[m++] = c;
+            cpu[m++] = c->cpu[i];
     }
     qsort(cpu, (size_t)m, sizeof *cpu, by_value);
     size_t len = 0;
@@ -406,6 +405,14 @@ void pool_cores_text(const pool *p, char *out, size_t n)
                                 k ? "," : "", cpu[k], cpu[j]);
         k = j;
     }
+}
+
+void pool_cores_text(const pool *p, char *out, size_t n)
+{
+    pool_cores c = {0};
+    for (int i = 0; i < p->n && i < POOL_MAX_CPUS; i++)
+        c.cpu[c.n++] = worker_pu(p, i);
+    pool_cores_format(&c, out, n);
 }
 
 /* The number in file root/sys/devices/system/cpu/cpuN/rel, -1 when the

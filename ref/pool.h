@@ -76,9 +76,13 @@ int pool_machine_cpus(void);
  * --cores before any pool exists; c is copied. */
 void pool_use_cores(const pool_cores *c);
 
-/* "0-1", "0,2,4-7": the CPUs p's workers run on, ascending, as a LIST
- * that --cores reads back; "" when hwloc sees no cores to pin to. */
+/* "0-1", "0,2,4-7": the CPUs of c, ascending, once each, runs as
+ * ranges: a LIST that --cores reads back (negative numbers left out). */
 #define POOL_CORES_TEXT (6 * POOL_MAX_CPUS) /* "1023," per CPU at most */
+void pool_cores_format(const pool_cores *c, char *out, size_t n);
+
+/* The same of the CPUs p's workers run on; "" when hwloc sees no cores
+ * to pin to. */
 void pool_cores_text(const pool *p, char *out, size_t n);
 
 /* One cluster: CPUs of equal capacity. speed is cpu_capacity (the

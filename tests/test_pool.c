@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../host/probe.h"
 #include "../ref/pool.h"
 #include "testutil.h"
 
@@ -411,6 +412,44 @@ START_TEST(cores_on_the_command_line)
 }
 END_TEST
 
+/* probe's report of how it measured: a row per cluster of the fake
+ * phone, fastest first, and the CPUs; host.ini carries them as comment
+ * lines only, in a [host] block the profile reader never sees. */
+START_TEST(probe_reports_clusters)
+{
+    static probe_host h; /* the rest zero: only the host rows are read */
+    snprintf(h.cpus, sizeof h.cpus, "7");
+    pool_clusters(tu_path("tests/data/sysfs-biglittle"), &h.clusters);
+    table *t = probe_table(&h);
+    ck_assert_ptr_nonnull(t);
+    static const char *const want[][2] = {{"cpus", "7"},
+                                          {"cluster1", "CPUs 7, cpu_capacity 1024"},
+                                          {"cluster2", "CPUs 4-6, cpu_capacity 871"},
+                                          {"cluster3", "CPUs 0-3, cpu_capacity 261"}};
+    int k = 0;
+    for (int r = 0; r < table_rows(t); r++) {
+        if (strcmp(table_get(t, r, "section"), "host"))
+            continue;
+        ck_assert_int_lt(k, 4);
+        ck_assert_str_eq(table_get(t, r, "key"), want[k][0]);
+        ck_assert_str_eq(table_get(t, r, "value"), want[k][1]);
+        k++;
+    }
+    ck_assert_int_eq(k, 4);
+    table_free(t);
+    char path[4096], *text = NULL;
+    snprintf(path, sizeof path, "%s/host.ini", tu_tmpdir());
+    lk_err e = {0};
+    ck_assert_msg(probe_write_host_ini(&h, path, &e) == LK_OK, "%s", e.msg);
+    char cmd[8300];
+    snprintf(cmd, sizeof cmd, "grep -A1 -x '; \\[host\\]' %s && ! grep -q '^\\[host' %s",
+             path, path);
+    ck_assert_int_eq(tu_sh(cmd, &text, NULL), 0);
+    ck_assert_str_eq(text, "; [host]\n; cpus = 7\n");
+    free(text);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pool");
@@ -431,6 +470,7 @@ static Suite *suite(void)
     tcase_add_test(t, cores_pin_in_order);
     tcase_add_test(t, clusters_from_sysfs);
     tcase_add_test(t, cores_on_the_command_line);
+    tcase_add_test(t, probe_reports_clusters);
     suite_add_tcase(s, t);
     return s;
 }
