@@ -162,8 +162,8 @@ test-run: $(BUILD)/lanky $(RUN_BIN)
 # reference transformer's real addresses, the suites again under the
 # sanitizers, the kernel suites of a build without instruction-set
 # kernels (what a machine without them builds), and the aarch64 build
-# under qemu (check-aarch64, about 2 minutes here; its first run installs
-# the cross toolchain, scripts/deps.sh cross).
+# under qemu (check-aarch64, about 7 minutes here from clean; its first
+# run installs the cross toolchain, scripts/deps.sh cross).
 check: $(DEPS_OK)
 	sh scripts/check-layers.sh
 	$(MAKE) BUILD=$(BUILD) test-run

@@ -22,15 +22,14 @@
  */
 #include "pool.h"
 
-#include <errno.h>
 #include <hwloc.h>
 #include <limits.h>
-#include <stdio.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
