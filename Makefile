@@ -9,9 +9,11 @@
 #   make install  PREFIX (default /usr/local), DESTDIR: bin/lanky, share/lanky,
 #                 man page lanky(1); make uninstall removes them
 #   make dist     a release tarball with a VERSION file
-#   make CROSS=aarch64-linux-gnu   an aarch64 build in build/aarch64
-#   make check-aarch64   the kern and ref suites of that build under
-#                 qemu-aarch64, on a CPU with and one without the extensions
+#   make CROSS=aarch64-linux-gnu [STATIC=1]   an aarch64 build in
+#                 build/aarch64 (STATIC=1: one static binary, for Android)
+#   make check-aarch64   the kern, pool and ref suites of the static one
+#                 under qemu-aarch64, on a CPU with and one without the
+#                 extensions
 #   make PORTABLE=1 (or CFLAGS+=-DLK_PORTABLE_ONLY)   no instruction-set
 #                 kernels at all, the portable ones only
 #
@@ -20,9 +22,8 @@
 
 # CROSS names a Debian cross toolchain (aarch64-linux-gnu), linked
 # against the arm64 builds of the libraries (multiarch, scripts/deps.sh
-# cross). Dynamically: Debian 12 ships no static libcjson (nor libudev,
-# which its libhwloc.a needs), so the binary runs on arm64 Linux with
-# those packages and under qemu-aarch64 here, not yet on Android.
+# cross): dynamically, for arm64 Linux with those packages, or with
+# STATIC=1 (below) into one binary that Android's adb shell runs.
 CROSS ?=
 ifneq ($(CROSS),)
 BUILD ?= build/$(firstword $(subst -, ,$(CROSS)))
@@ -53,6 +54,27 @@ LDLIBS := -lcsv -lm -pthread
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags hwloc inih libcjson libcmark-gfm)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs hwloc inih libcjson libcmark-gfm)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
+
+# STATIC=1: a statically linked binary (Android has no glibc to link
+# against). Debian 12's arm64 -dev packages ship libcsv.a, libhwloc.a,
+# libinih.a, libcmark-gfm.a and libcheck.a, but no libcjson.a and no
+# libudev.a, which libhwloc.a refers to. So LK_NO_CJSON drops what cJSON
+# serves -- --config FILE (every spec-taking command), --format
+# json|jsonl (every command) and Hugging Face folders (--checkpoint DIR
+# of bench, logits, export): each says so and exits 2 -- and
+# static/udev_none.c is "no udev" (hwloc then skips the block devices'
+# udev properties, which lanky never loads). Objects depend on
+# flags.txt, so a build folder switched between the two rebuilds.
+STATIC ?= 0
+ifeq ($(STATIC),1)
+override CFLAGS += -DLK_NO_CJSON
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags hwloc inih libcmark-gfm)
+# (linked as an object: from an archive nothing of lanky's would pull it)
+STATIC_OBJ = $(BUILD)/obj/static/udev_none.o
+PKG_LIBS = -static $(STATIC_OBJ) -Wl,--start-group $(filter-out -ludev,$(shell \
+           $(PKG_CONFIG) --static --libs hwloc inih libcmark-gfm)) -Wl,--end-group
+CHECK_LIBS = $(shell $(PKG_CONFIG) --static --libs check)
+endif
 
 # The instruction-set kernels, each compiled only for its architecture
 # (the compiler's target) and none with PORTABLE=1; ref/kern_impl.h tests
@@ -96,6 +118,15 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
+# The compiler and flags a build folder's objects were made with (see
+# STATIC), rewritten only when they change, like version.txt below.
+$(BUILD)/flags.txt: FORCE | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(CFLAGS) $(PKG_LIBS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(PKG_LIBS)' >$@
+$(LIB_OBJ) $(BUILD)/obj/cli/main.o $(TEST_UTIL) \
+    $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o): $(BUILD)/flags.txt
+$(BUILD)/lanky $(TEST_BIN): | $(STATIC_OBJ)
+
 $(BUILD)/liblanky.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -131,8 +162,8 @@ test-run: $(BUILD)/lanky $(RUN_BIN)
 # reference transformer's real addresses, the suites again under the
 # sanitizers, the kernel suites of a build without instruction-set
 # kernels (what a machine without them builds), and the aarch64 build
-# under qemu (check-aarch64, about 2 minutes here; its first run installs
-# the cross toolchain, scripts/deps.sh cross).
+# under qemu (check-aarch64, about 7 minutes here from clean; its first
+# run installs the cross toolchain, scripts/deps.sh cross).
 check: $(DEPS_OK)
 	sh scripts/check-layers.sh
 	$(MAKE) BUILD=$(BUILD) test-run
@@ -153,22 +184,24 @@ check: $(DEPS_OK)
 check-cluster: $(BUILD)/lanky
 	sh tests/cluster-check.sh $(BUILD)
 
-# The aarch64 build's kernel and model suites under qemu-user, then its
-# logits against this build's (tests/logits-aarch64.sh): -cpu max has
-# the dot-product extension kern_neon.c uses, cortex-a53 not, so both
-# its paths run. The suites' own runs of the CLI (LANKY_BIN) go through
-# the same emulator.
+# The static aarch64 build's kernel, pool and model suites under
+# qemu-user, then its logits against this build's
+# (tests/logits-aarch64.sh): -cpu max has the dot-product extension
+# kern_neon.c uses, cortex-a53 not, so both its paths run. The suites'
+# own runs of the CLI (LANKY_BIN) go through the same emulator.
 AARCH64 := build/aarch64
 check-aarch64: $(BUILD)/lanky
-	$(MAKE) CROSS=aarch64-linux-gnu BUILD=$(AARCH64) $(AARCH64)/lanky \
-	    $(AARCH64)/tests/test_kern $(AARCH64)/tests/test_ref
-	@for cpu in max cortex-a53; do for t in kern ref; do \
+	$(MAKE) CROSS=aarch64-linux-gnu STATIC=1 BUILD=$(AARCH64) $(AARCH64)/lanky \
+	    $(AARCH64)/tests/test_kern $(AARCH64)/tests/test_ref $(AARCH64)/tests/test_pool
+	file $(AARCH64)/lanky | grep -q 'statically linked' || \
+	    { echo "check-aarch64: $(AARCH64)/lanky is not statically linked"; exit 1; }
+	@for cpu in max cortex-a53; do for t in kern pool ref; do \
 	    echo "== qemu-aarch64 -cpu $$cpu $(AARCH64)/tests/test_$$t"; \
 	    QEMU_CPU=$$cpu LANKY_BIN="qemu-aarch64 $(AARCH64)/lanky" \
 	    LANKY_ROOT=$(CURDIR) qemu-aarch64 $(AARCH64)/tests/test_$$t || exit 1; \
 	done; done
 	sh tests/logits-aarch64.sh $(BUILD)/lanky $(AARCH64)/lanky
-	@echo "make check-aarch64: kern and ref suites and logits passed on both CPU models"
+	@echo "make check-aarch64: the static binary's kern, pool and ref suites and logits passed on both CPU models"
 
 # Every benchmark runs even when one misses its target; the exit status
 # says whether any did.

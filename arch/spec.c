@@ -1,7 +1,9 @@
 /* spec.c -- building and validating a model description (see spec.h). */
 #include "spec.h"
 
+#ifndef LK_NO_CJSON
 #include <cjson/cJSON.h>
+#endif
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -277,6 +279,7 @@ void arch_spec_take_choices(arch_spec *s, const arch_spec *from)
         s->kv_dtype = from->kv_dtype;
 }
 
+#ifndef LK_NO_CJSON
 /* ---- config.json ---------------------------------------------------- */
 
 typedef struct {
@@ -433,6 +436,15 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
     cJSON_Delete(root);
     return rc ? lk_prefix(e, "%s", path) : LK_OK;
 }
+#else
+/* A static build has no JSON reader (Debian 12 ships no static libcjson; Makefile, STATIC=1). */
+int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e)
+{
+    (void)s;
+    return lk_fail(e, LK_EINPUT, "%s: this static build reads no config.json (no cJSON); "
+                   "give the shape as options, or use the dynamic build", path);
+}
+#endif
 
 /* ---- defaults and validation ---------------------------------------- */
 

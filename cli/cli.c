@@ -83,6 +83,18 @@ int cli_threads(const cli_args *a, int64_t *out, lk_err *e)
     return LK_OK;
 }
 
+int cli_cores(const cli_args *a, lk_err *e)
+{
+    const char *v = cli_value(a, "cores");
+    if (!v)
+        return LK_OK;
+    pool_cores c;
+    int rc = pool_parse_cores(v, pool_machine_cpus(), &c, e);
+    if (!rc)
+        pool_use_cores(&c);
+    return rc;
+}
+
 int cli_list(char *list, const char *opt, const char **items, int max, int *n,
              lk_err *e)
 {

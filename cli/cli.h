@@ -69,6 +69,10 @@ int cli_int(const cli_args *a, const char *name, int64_t def, int64_t min,
  * else 1 to 4 per physical core; more than one per core warns on stderr. */
 int cli_threads(const cli_args *a, int64_t *out, lk_err *e);
 
+/* --cores LIST (ref/pool.h, pool_parse_cores): when given, every pool
+ * the command makes afterwards pins its workers to those CPUs. */
+int cli_cores(const cli_args *a, lk_err *e);
+
 /* Split a comma-separated value of option opt in place into at most max
  * items; an empty one ("a15,,a16" or "a15,") is refused. */
 int cli_list(char *list, const char *opt, const char **items, int max, int *n,

@@ -34,6 +34,8 @@ static const char repeat_columns[] =
 /* after them, llama-bench's fields of the record's test (see the top) */
 static const char llama_columns[] =
     ",test,n_prompt,n_gen,n_depth,avg_ns,stddev_ns,avg_ts,stddev_ts,samples_ts,samples_ns";
+/* last of all: the CPUs the workers ran on, as a --cores LIST ("0-1") */
+static const char cores_column[] = ",cores";
 /* --format md: llama-bench's own Markdown table (its md printer) */
 static const char md_columns[] = "model,size,params,backend,threads,test,t/s";
 
@@ -46,6 +48,8 @@ static const cli_alias aliases[] = {
 
 static const cli_opt opts[] = {
     {"threads", true, "N     worker threads (default: physical cores)"},
+    {"cores", true, "LIST  pin worker i to the i-th CPU of LIST, e.g. 4-7 or 0,2,4 (default: "
+                    "the fastest cluster of a big.LITTLE aarch64 CPU, else every core)"},
     {"tokens", true, "N     decode tokens timed per round, median taken (default 16)"},
     {"repeats", true, "N     rounds of timed tokens, DRAM bandwidth read around each (default 1)"},
     {"seed", true, "S     seed of the generated weights (default 1)"},
@@ -159,7 +163,7 @@ static int run(const cli_args *a, lk_err *e)
     /* --repeats, not --repeat: that is the spec's executions of a block */
     int64_t threads, tokens, repeat, seed, prompt, batch;
     int rc;
-    if ((rc = cli_threads(a, &threads, e)) ||
+    if ((rc = cli_threads(a, &threads, e)) || (rc = cli_cores(a, e)) ||
         (rc = cli_int(a, "tokens", 16, 1, 1000000, &tokens, e)) ||
         (rc = cli_int(a, "repeats", 1, 1, REF_BENCH_MAX_REPEAT, &repeat, e)) ||
         (rc = cli_int(a, "seed", 1, 0, INT64_MAX, &seed, e)) ||
@@ -184,9 +188,9 @@ static int run(const cli_args *a, lk_err *e)
         {.n_gen = tokens, .n_depth = r->ctx, .run_ms = r->round_ms, .runs = r->repeats},
     };
     char cols[sizeof columns + sizeof prefill_columns + sizeof repeat_columns +
-              sizeof llama_columns];
-    snprintf(cols, sizeof cols, "%s%s%s%s", columns, prompt ? prefill_columns : "",
-             repeat_columns, llama_columns);
+              sizeof llama_columns + sizeof cores_column];
+    snprintf(cols, sizeof cols, "%s%s%s%s%s", columns, prompt ? prefill_columns : "",
+             repeat_columns, llama_columns, cores_column);
     bool md = a->format == TABLE_MD;
     table *t = rc ? NULL : table_new(md ? md_columns : cols);
     if (!rc && !t)
@@ -200,6 +204,7 @@ static int run(const cli_args *a, lk_err *e)
         } else {
             put_lanky(t, a, r, prompt);
             put_llama(t, &x[i]);
+            table_put(t, "cores", "%s", r->cores);
         }
     }
     if (!rc)
@@ -212,7 +217,7 @@ static int run(const cli_args *a, lk_err *e)
 const cli_command cmd_bench = {
     .name = "bench",
     .summary = "measure load, init and per-token decode time on this machine",
-    .usage = "lanky bench SPEC|--checkpoint FILE [--threads N] [--tokens|-n N] [--repeats|-r N] "
+    .usage = "lanky bench SPEC|--checkpoint FILE [--threads N] [--cores LIST] [--tokens|-n N] [--repeats|-r N] "
              "[--seed S] [--prompt|-p N [--batch N]] [-d CTX]",
     .takes_spec = true,
     .spec_from = "checkpoint",

@@ -13,6 +13,7 @@ static const cli_opt opts[] = {
     {"seed", true, "S     seed of the generated weights (default 1)"},
     {"checkpoint", true, "FILE|DIR  a llama2.c version-0 checkpoint, a Hugging Face folder (config.json + safetensors) or a GGUF file, instead of seeded weights"},
     {"threads", true, "N     worker threads (default: physical cores)"},
+    {"cores", true, "LIST  pin worker i to the i-th CPU of LIST, e.g. 4-7 or 0,2,4"},
     {"batch", true, "N     prompt tokens per pass over the weights, 1 (token by token) to 32 (default)"},
     {NULL, false, NULL},
 };
@@ -78,7 +79,7 @@ static int run(const cli_args *a, lk_err *e)
     if (!list)
         return lk_fail(e, LK_EINPUT, "--tokens: give the prompt as token ids a,b,c");
     if ((rc = cli_int(a, "seed", 1, 0, INT64_MAX, &seed, e)) ||
-        (rc = cli_threads(a, &threads, e)) ||
+        (rc = cli_threads(a, &threads, e)) || (rc = cli_cores(a, e)) ||
         (rc = cli_int(a, "batch", REF_BATCH, 1, REF_BATCH, &batch, e)))
         return rc;
     arch_spec s = a->spec;
@@ -106,7 +107,7 @@ const cli_command cmd_logits = {
     .name = "logits",
     .summary = "the reference transformer's logits after a prompt, one per line",
     .usage = "lanky logits SPEC|--checkpoint FILE [--seed S] [--batch N] [--threads N] "
-             "--tokens a,b,c",
+             "[--cores LIST] --tokens a,b,c",
     .takes_spec = true,
     .spec_from = "checkpoint",
     .opts = opts,

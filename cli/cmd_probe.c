@@ -30,7 +30,7 @@ static int check_folder(const char *out, lk_err *e)
 static int run(const cli_args *a, lk_err *e)
 {
     int64_t threads;
-    if (cli_threads(a, &threads, e) != LK_OK)
+    if (cli_threads(a, &threads, e) != LK_OK || cli_cores(a, e) != LK_OK)
         return e->code;
     char home[4096];
     const char *out = cli_value(a, "out");
@@ -59,13 +59,15 @@ static int run(const cli_args *a, lk_err *e)
 static const cli_opt opts[] = {
     {"out", true, "FILE  where to write it (default: hw-profiles/host.ini of the project)"},
     {"threads", true, "N     threads to measure with (default: physical cores)"},
+    {"cores", true, "LIST  pin thread i to the i-th CPU of LIST, e.g. 4-7 or 0,2,4 (default: the "
+                    "fastest cluster of a big.LITTLE aarch64 CPU, else every core)"},
     {NULL, false, NULL},
 };
 
 const cli_command cmd_probe = {
     .name = "probe",
     .summary = "measure this machine and write hw-profiles/host.ini",
-    .usage = "lanky probe [--out FILE] [--threads N]",
+    .usage = "lanky probe [--out FILE] [--threads N] [--cores LIST]",
     .takes_spec = false,
     .opts = opts,
     .run = run,

@@ -1,7 +1,9 @@
 /* table.c -- rows of named columns and their printed forms. */
 #include "table.h"
 
+#ifndef LK_NO_CJSON
 #include <cjson/cJSON.h>
+#endif
 #include <csv.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -269,6 +271,7 @@ static void write_text(const table *t, FILE *out)
     free(w);
 }
 
+#ifndef LK_NO_CJSON
 /* Row r as a JSON object (NULL when out of memory). */
 static cJSON *json_row(const table *t, int r)
 {
@@ -323,6 +326,15 @@ static int write_json(const table *t, FILE *out, bool lines, lk_err *e)
     cJSON_free(s);
     return LK_OK;
 }
+#else
+/* A static build has no JSON writer (Debian 12 ships no static libcjson; Makefile, STATIC=1). */
+static int write_json(const table *t, FILE *out, bool lines, lk_err *e)
+{
+    (void)t, (void)out, (void)lines;
+    return lk_fail(e, LK_EINPUT, "--format json: this static build writes no JSON (no "
+                   "cJSON); use csv, or the dynamic build");
+}
+#endif
 
 int table_write(const table *t, table_format f, FILE *out, lk_err *e)
 {

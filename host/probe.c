@@ -252,6 +252,8 @@ int probe_measure(probe_host *h, int threads,
     if (pool_create(&p, threads, e) != LK_OK)
         return e ? e->code : LK_ERUN;
     h->threads = pool_threads(p);
+    pool_cores_text(p, h->cpus, sizeof h->cpus);
+    pool_clusters("", &h->clusters);
     probe_cache *llc = shared_llc(h);
     for (int i = 0; i < h->ncache; i++) {
         probe_cache *c = &h->cache[i];
@@ -508,6 +510,27 @@ static void put_energy(table *t)
         NULL, NULL, "0");
 }
 
+/* How the profile was measured: the CPUs, and the clusters sysfs shows
+ * (ref/pool.h), the fastest first, so a phone's owner can tell whether
+ * --cores named the big ones. */
+static void put_host(table *t, const probe_host *h)
+{
+    row(t, "host", "cpus",
+        "the CPUs the measuring threads were pinned to (lanky probe --cores, ref/pool.h)",
+        NULL, NULL, "%s", *h->cpus ? h->cpus : "not pinned (hwloc sees no cores)");
+    const pool_cluster_set *cs = &h->clusters;
+    for (int k = 0; k < cs->n; k++) {
+        char key[24], list[POOL_CORES_TEXT];
+        snprintf(key, sizeof key, "cluster%d", k + 1);
+        pool_cores_format(&cs->c[k].cores, list, sizeof list);
+        row(t, "host", key, "/sys/devices/system/cpu/cpuN (ref/pool.h, pool_clusters)",
+            NULL, NULL, "CPUs %s, %s %ld", list, cs->source, cs->c[k].speed);
+    }
+    if (!cs->n)
+        row(t, "host", "clusters", "/sys/devices/system/cpu/cpuN (ref/pool.h, pool_clusters)",
+            NULL, NULL, "unknown (sysfs gives no cpu_capacity or cpuinfo_max_freq for every CPU)");
+}
+
 table *probe_table(const probe_host *h)
 {
     table *t = table_new("section,key,value,source,alternatives,why");
@@ -525,6 +548,7 @@ table *probe_table(const probe_host *h)
     put_dram(t, h);
     put_compute(t, h);
     put_energy(t);
+    put_host(t, h);
     return t;
 }
 
@@ -536,15 +560,16 @@ static int write_ini(FILE *f, const table *t)
     fprintf(f, "; host.ini -- written by `lanky probe`; every value has a source.\n");
     for (int r = 0; r < table_rows(t); r++) {
         const char *sec = table_get(t, r, "section"), *key = table_get(t, r, "key");
+        const char *c = strcmp(sec, "host") ? "" : "; "; /* see probe_table */
         if (strcmp(sec, last) != 0)
-            fprintf(f, "\n[%s]\n", sec);
+            fprintf(f, "\n%s[%s]\n", c, sec);
         last = sec;
-        fprintf(f, "%s = %s\n", key, table_get(t, r, "value"));
+        fprintf(f, "%s%s = %s\n", c, key, table_get(t, r, "value"));
         static const char *const extra[] = {"source", "alternatives", "why"};
         for (int k = 0; k < 3; k++) {
             const char *v = table_get(t, r, extra[k]);
             if (v && *v)
-                fprintf(f, "%s.%s = %s\n", key, extra[k], v);
+                fprintf(f, "%s%s.%s = %s\n", c, key, extra[k], v);
         }
     }
     return ferror(f) ? -1 : 0;

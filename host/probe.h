@@ -64,6 +64,8 @@ typedef struct {
     char date[32];          /* YYYY-MM-DD of the measurement */
     char kern[32];          /* kern_name() used for the measurements */
     int cores, threads;
+    char cpus[POOL_CORES_TEXT]; /* the CPUs measured on (pool_cores_text) */
+    pool_cluster_set clusters;  /* sysfs's clusters (pool_clusters) */
     int ncache;
     probe_cache cache[PROBE_MAX_CACHES]; /* innermost first */
     uint64_t mem_bytes;     /* kernel's total (sysconf) */
@@ -89,7 +91,10 @@ int probe_measure(probe_host *h, int threads,
                   void (*progress)(const char *what), lk_err *e);
 
 /* The profile as rows of section,key,value,source,alternatives,why, in
- * INI order. NULL when out of memory. */
+ * INI order, then rows of section "host": how it was measured (the CPUs,
+ * the clusters), which probe_write_host_ini writes as comments since the
+ * profile reader (sim/profile.c) refuses sections it does not know.
+ * NULL when out of memory. */
 table *probe_table(const probe_host *h);
 
 /* Write the profile as INI to path, whole or not at all. */

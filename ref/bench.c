@@ -147,6 +147,7 @@ int ref_bench(const arch_spec *s, const ref_bench_opts *o,
     if (rc)
         return rc;
     *r = (ref_bench_result){.threads = pool_threads(p)};
+    pool_cores_text(p, r->cores, sizeof r->cores);
     rc = measure(s, o, p, r, e);
     pool_free(p);
     return rc;

@@ -25,6 +25,7 @@
 
 #include "../arch/spec.h"
 #include "../common/err.h"
+#include "pool.h"
 
 /* The most rounds the command line takes: repeat x tokens timings are
  * kept (1e6 tokens x 100 doubles: 800 MB). */
@@ -46,6 +47,7 @@ typedef struct {
 
 typedef struct {
     int threads;
+    char cores[POOL_CORES_TEXT]; /* the CPUs they ran on (pool_cores_text) */
     int64_t executed_layers;
     double load_ms, init_ms, execute_ms, tokens_per_s;
     int64_t ctx;                     /* the position timed */

@@ -2,7 +2,9 @@
  * llama tensor names and the q/k un-permutation (see hf.h). */
 #include "hf.h"
 
+#ifndef LK_NO_CJSON
 #include <cjson/cJSON.h>
+#endif
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
  * 100 MB; so does this reader, before allocating one. */
 #define HEADER_MAX (100u << 20)
 
+#ifndef LK_NO_CJSON
 typedef struct {
     char path[PATH_MAX];
     cJSON *header;               /* name -> {dtype, shape, data_offsets} */
@@ -36,6 +39,7 @@ typedef struct {
     shard *sh;
     int n;
 } folder;
+#endif
 
 bool ref_hf_is_folder(const char *path)
 {
@@ -43,6 +47,7 @@ bool ref_hf_is_folder(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+#ifndef LK_NO_CJSON
 /* The whole text of a small file (config.json, the index), or NULL. */
 static char *read_text(const char *path, lk_err *e)
 {
@@ -394,3 +399,12 @@ int ref_hf_load(ref_weights *w, const char *dir, arch_spec *s, pool *p, lk_err *
     folder_close(&f);
     return rc;
 }
+#else
+/* A static build reads no Hugging Face folder (Debian 12 ships no static libcjson; Makefile, STATIC=1). */
+int ref_hf_load(ref_weights *w, const char *dir, arch_spec *s, pool *p, lk_err *e)
+{
+    (void)w, (void)s, (void)p;
+    return lk_fail(e, LK_EINPUT, "%s: this static build reads no Hugging Face folder (no "
+                   "cJSON); export a llama2.c checkpoint or use GGUF, or the dynamic build", dir);
+}
+#endif

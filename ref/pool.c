@@ -27,7 +27,9 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -78,6 +80,7 @@ struct pool {
     hwloc_cpuset_t caller_set; /* the caller's binding before pool_create */
     hwloc_obj_t *cores;        /* (ncores) in the order workers take them */
     int ncores;
+    pool_cores *list;          /* the CPUs workers take instead, or NULL */
     pool_fn fn;
     void *arg;
     _Alignas(64) atomic_uint gen;   /* bumped once per job (and to stop) */
@@ -169,9 +172,12 @@ static int order_cores(pool *p)
     return 0;
 }
 
-/* The PU of the core worker i (modulo the core count) runs on. */
+/* The PU worker i runs on: the i-th of the list (modulo its length),
+ * else of the core worker i (modulo the core count). */
 static int worker_pu(const pool *p, int i)
 {
+    if (p->list)
+        return p->list->cpu[i % p->list->n];
     return p->ncores > 0 ? hwloc_bitmap_first(p->cores[i % p->ncores]->cpuset) : -1;
 }
 
@@ -302,6 +308,208 @@ int pool_physical_cores(void)
     return n > 0 ? n : 1;
 }
 
+/* ---- which cores ---------------------------------------------------- */
+
+/* --cores, set once by the CLI before any pool (pool_use_cores). */
+static pool_cores chosen;
+
+void pool_use_cores(const pool_cores *c)
+{
+    chosen.n = 0;
+    if (c)
+        chosen = *c;
+}
+
+int pool_machine_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_CONF);
+    return n < 1 ? 1 : n > POOL_MAX_CPUS ? POOL_MAX_CPUS : (int)n;
+}
+
+/* A CPU number at *s (digits only), advancing *s; -1 when none. One
+ * too large for an int reads as INT_MAX, past any machine's CPUs. */
+static long cpu_number(const char **s)
+{
+    if (**s < '0' || **s > '9')
+        return -1;
+    long v = 0;
+    while (**s >= '0' && **s <= '9') {
+        v = v * 10 + (**s - '0');
+        if (v > INT_MAX)
+            v = INT_MAX; /* out of range below, whatever follows */
+        (*s)++;
+    }
+    return v;
+}
+
+int pool_parse_cores(const char *list, int ncpu, pool_cores *c, lk_err *e)
+{
+    c->n = 0;
+    if (!list || !*list)
+        return lk_fail(e, LK_EINPUT, "--cores: empty list (say e.g. 4-7 or 0,2,4)");
+    bool seen[POOL_MAX_CPUS] = {false};
+    ncpu = ncpu < POOL_MAX_CPUS ? ncpu : POOL_MAX_CPUS;
+    const char *s = list;
+    for (;;) {
+        long lo = cpu_number(&s), hi = lo;
+        if (lo >= 0 && *s == '-') {
+            s++;
+            hi = cpu_number(&s);
+        }
+        if (lo < 0 || hi < 0 || (*s && *s != ','))
+            return lk_fail(e, LK_EINPUT, "--cores: '%s' is not a list of CPUs like 4-7 "
+                           "or 0,2,4", list);
+        if (hi < lo)
+            return lk_fail(e, LK_EINPUT, "--cores: range %ld-%ld runs backwards", lo, hi);
+        for (long k = lo; k <= hi; k++) {
+            if (k >= ncpu)
+                return lk_fail(e, LK_EINPUT, "--cores: '%s' names a CPU past %d, this "
+                               "machine's last", list, ncpu - 1);
+            if (seen[k])
+                return lk_fail(e, LK_EINPUT, "--cores: CPU %ld is listed twice", k);
+            seen[k] = true;
+            c->cpu[c->n++] = (int)k;
+        }
+        if (!*s)
+            return LK_OK;
+        s++; /* the comma */
+    }
+}
+
+static int by_value(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+void pool_cores_format(const pool_cores *c, char *out, size_t n)
+{
+    int cpu[POOL_MAX_CPUS], m = 0;
+    for (int i = 0; i < c->n && m < POOL_MAX_CPUS; i++) {
+        bool dup = c->cpu[i] < 0;
+        for (int k = 0; k < m && !dup; k++)
+            dup = cpu[k] == c->cpu[i];
+        if (!dup)
+            cpu[m++] = c->cpu[i];
+    }
+    qsort(cpu, (size_t)m, sizeof *cpu, by_value);
+    size_t len = 0;
+    if (n)
+        out[0] = '\0';
+    for (int k = 0; k < m && len < n; k++) {
+        int j = k;
+        while (j + 1 < m && cpu[j + 1] == cpu[j] + 1)
+            j++;
+        len += (size_t)snprintf(out + len, n - len, j > k ? "%s%d-%d" : "%s%d",
+                                k ? "," : "", cpu[k], cpu[j]);
+        k = j;
+    }
+}
+
+void pool_cores_text(const pool *p, char *out, size_t n)
+{
+    pool_cores c = {0};
+    for (int i = 0; i < p->n && i < POOL_MAX_CPUS; i++)
+        c.cpu[c.n++] = worker_pu(p, i);
+    pool_cores_format(&c, out, n);
+}
+
+/* The number in file root/sys/devices/system/cpu/cpuN/rel, -1 when the
+ * file is missing or holds none. */
+static long read_cpu_value(const char *root, int cpu, const char *rel)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sys/devices/system/cpu/cpu%d/%s", root, cpu, rel);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &v) != 1 || v < 0)
+            v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
+/* Why these files: cpu_capacity is what the kernel's scheduler itself
+ * ranks big.LITTLE cores by (Documentation/scheduler/sched-capacity.rst),
+ * read from the device tree, so it also exists where cpufreq is not
+ * exposed; cpuinfo_max_freq (Documentation/cpu-freq/cpu-drivers.rst)
+ * separates clusters of one design clocked differently. */
+void pool_clusters(const char *root, pool_cluster_set *out)
+{
+    memset(out, 0, sizeof *out);
+    static const char *const files[] = {"cpu_capacity", "cpufreq/cpuinfo_max_freq"};
+    static const char *const names[] = {"cpu_capacity", "cpuinfo_max_freq"};
+    char dir[4096];
+    int ncpu = 0;
+    for (; ncpu < POOL_MAX_CPUS; ncpu++) {
+        snprintf(dir, sizeof dir, "%s/sys/devices/system/cpu/cpu%d", root, ncpu);
+        if (access(dir, F_OK) != 0)
+            break;
+    }
+    for (int f = 0; f < 2 && ncpu > 0 && !out->n; f++) {
+        int cpu;
+        for (cpu = 0; cpu < ncpu; cpu++) {
+            long v = read_cpu_value(root, cpu, files[f]);
+            if (v < 0)
+                break;
+            int k = 0;
+            while (k < out->n && out->c[k].speed != v)
+                k++;
+            if (k == POOL_MAX_CLUSTERS)
+                break;
+            if (k == out->n)
+                out->c[out->n++].speed = v;
+            pool_cores *c = &out->c[k].cores;
+            c->cpu[c->n++] = cpu;
+        }
+        if (cpu < ncpu)
+            memset(out, 0, sizeof *out);
+        else
+            out->source = names[f];
+    }
+    for (int i = 1; i < out->n; i++) /* fastest first; few clusters */
+        for (int j = i; j > 0 && out->c[j].speed > out->c[j - 1].speed; j--) {
+            pool_cluster t = out->c[j];
+            out->c[j] = out->c[j - 1];
+            out->c[j - 1] = t;
+        }
+}
+
+/* The CPUs p's workers take (p->list, left NULL for hwloc's cores) and
+ * *n when it is <= 0: --cores; else on aarch64, where phones put cores
+ * of several speeds, the clusters fastest first, *n the fastest one's
+ * size. x86 keeps hwloc's order, whose cpukinds already rank hybrid
+ * cores, and whose cpuinfo_max_freq differs by a few per cent between
+ * cores of one kind (turbo ranking) that are no clusters. -1: out of
+ * memory. */
+static int choose_cores(pool *p, int *n)
+{
+    pool_cores *l = malloc(sizeof *l);
+    if (!l)
+        return -1;
+    *l = chosen;
+#ifdef __aarch64__
+    if (!l->n) {
+        pool_cluster_set cs;
+        pool_clusters("", &cs);
+        for (int k = 0; k < cs.n && cs.n > 1; k++)
+            for (int i = 0; i < cs.c[k].cores.n; i++)
+                l->cpu[l->n++] = cs.c[k].cores.cpu[i];
+        if (*n <= 0 && cs.n > 1)
+            *n = cs.c[0].cores.n;
+    }
+#endif
+    if (!l->n) {
+        free(l);
+        return 0;
+    }
+    if (*n <= 0)
+        *n = l->n;
+    p->list = l;
+    return 0;
+}
+
 int pool_create(pool **out, int n, lk_err *e)
 {
     *out = NULL;
@@ -314,6 +522,11 @@ int pool_create(pool **out, int n, lk_err *e)
     if (hwloc_topology_init(&p->topo) < 0 || hwloc_topology_load(p->topo) < 0) {
         free(p);
         return lk_fail(e, LK_ERUN, "threads: hwloc cannot read the topology");
+    }
+    if (choose_cores(p, &n) < 0) {
+        hwloc_topology_destroy(p->topo);
+        free(p);
+        return lk_fail(e, LK_ERUN, "threads: out of memory");
     }
     if (n <= 0)
         n = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE);
@@ -362,6 +575,7 @@ void pool_free(pool *p)
     }
     hwloc_topology_destroy(p->topo);
     free(p->cores);
+    free(p->list);
     free(p->w);
     free(p->spans);
     free(p);

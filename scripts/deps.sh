@@ -15,7 +15,7 @@ need="gcc make pkg-config check clang libclang-rt-14-dev libcsv-dev libhwloc-dev
 need="$need parallel slurm-wlm munge" # make report JOBS=N, reports/cluster/, make check-cluster
 arch_add=""
 if [ "${1:-}" = cross ]; then
-    need="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user pkg-config check:arm64 libcsv-dev:arm64 libhwloc-dev:arm64 libinih-dev:arm64 libcjson-dev:arm64 libcmark-gfm-dev:arm64 libcmark-gfm-extensions-dev:arm64"
+    need="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user pkg-config file check:arm64 libcsv-dev:arm64 libhwloc-dev:arm64 libinih-dev:arm64 libcjson-dev:arm64 libcmark-gfm-dev:arm64 libcmark-gfm-extensions-dev:arm64"
     dpkg --print-foreign-architectures | grep -qx arm64 || arch_add=arm64
 fi
 missing=""

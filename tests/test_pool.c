@@ -2,7 +2,10 @@
  * once, with the right index, and what workers wrote is visible to the
  * caller when pool_run() returns; pool_run_rows() runs every row once, in
  * aligned calls, and a worker that is done takes a slow worker's rows;
- * on a big.LITTLE topology the workers take the fastest cores first. */
+ * on a big.LITTLE topology the workers take the fastest cores first;
+ * --cores lists parse as written by hand below, workers take the listed
+ * CPUs in order, and fake sysfs trees (tests/data/sysfs-*) group into
+ * the clusters their hand-written capacities and frequencies make. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../host/probe.h"
 #include "../ref/pool.h"
 #include "testutil.h"
 
@@ -264,6 +268,188 @@ START_TEST(fastest_cluster_first)
 }
 END_TEST
 
+/* ---- --cores and clusters ---- */
+
+/* list parses, on a machine of ncpu CPUs, to exactly want[0..n). */
+static void assert_parses(const char *list, int ncpu, const int *want, int n)
+{
+    pool_cores c;
+    lk_err e = {0};
+    ck_assert_msg(pool_parse_cores(list, ncpu, &c, &e) == LK_OK, "'%s': %s", list, e.msg);
+    ck_assert_msg(c.n == n, "'%s': %d CPUs, want %d", list, c.n, n);
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(c.cpu[i] == want[i], "'%s': CPU %d is %d, want %d", list, i,
+                      c.cpu[i], want[i]);
+}
+
+START_TEST(cores_parse)
+{
+    assert_parses("4-7", 8, (const int[]){4, 5, 6, 7}, 4);
+    assert_parses("0,2,4", 8, (const int[]){0, 2, 4}, 3);
+    assert_parses("0,4-7", 8, (const int[]){0, 4, 5, 6, 7}, 5);
+    assert_parses("6,4,1-2", 8, (const int[]){6, 4, 1, 2}, 4); /* order kept */
+    assert_parses("7", 8, (const int[]){7}, 1);
+    assert_parses("3-3", 4, (const int[]){3}, 1);
+    assert_parses("0-7", 8, (const int[]){0, 1, 2, 3, 4, 5, 6, 7}, 8);
+}
+END_TEST
+
+START_TEST(cores_refused)
+{
+    static const char *const bad[] = {
+        "",      /* empty */
+        "8",     /* out of range on 8 CPUs */
+        "0-8",   /* more than the machine has */
+        "99999999999999999999", /* beyond any int */
+        "1,1",   /* duplicates */
+        "0-2,2",
+        "3-1",   /* backwards */
+        "a", "1,", ",1", "1,,2", "1-", "-1", " 1", "1 ", "1-2-3", "+1", "0x1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        pool_cores c;
+        lk_err e = {0};
+        ck_assert_msg(pool_parse_cores(bad[i], 8, &c, &e) == LK_EINPUT, "'%s' accepted",
+                      bad[i]);
+        ck_assert_msg(strncmp(e.msg, "--cores: ", 9) == 0 && !strchr(e.msg, '\n'),
+                      "'%s': %s", bad[i], e.msg);
+    }
+}
+END_TEST
+
+/* With a list in force, worker i is pinned to the i-th CPU of it (modulo
+ * its length), n <= 0 starts one per listed CPU, and the text lists the
+ * CPUs ascending with runs as ranges. */
+START_TEST(cores_pin_in_order)
+{
+    pool_cores c = {.n = 5, .cpu = {7, 0, 3, 2, 4}};
+    pool_use_cores(&c);
+    lk_err e = {0};
+    pool *p;
+    ck_assert_msg(pool_create(&p, 0, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(pool_threads(p), 5);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(pool_cpu(p, i), c.cpu[i]);
+    char text[POOL_CORES_TEXT];
+    pool_cores_text(p, text, sizeof text);
+    ck_assert_str_eq(text, "0,2-4,7");
+    pool_free(p);
+    c = (pool_cores){.n = 1, .cpu = {0}};
+    pool_use_cores(&c);
+    ck_assert_msg(pool_create(&p, 3, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(pool_cpu(p, 2), 0);
+    pool_cores_text(p, text, sizeof text);
+    ck_assert_str_eq(text, "0");
+    pool_free(p);
+    pool_use_cores(NULL);
+    ck_assert_msg(pool_create(&p, 0, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(pool_threads(p), pool_physical_cores());
+    pool_free(p);
+}
+END_TEST
+
+static void assert_cluster(const pool_cluster_set *cs, int k, long speed, const int *cpu,
+                           int n)
+{
+    ck_assert_int_eq(cs->c[k].speed, speed);
+    ck_assert_int_eq(cs->c[k].cores.n, n);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(cs->c[k].cores.cpu[i], cpu[i]);
+}
+
+/* tests/data/sysfs-biglittle: a phone's 4 + 3 + 1 CPUs, capacities 261,
+ * 871 and 1024 (and max frequencies, which capacity takes precedence
+ * over); sysfs-freq: no cpu_capacity, 2.4 GHz CPUs 0-1 and 1.8 GHz 2-5;
+ * sysfs-uniform: two CPUs of capacity 1024 (this VM); sysfs-partial:
+ * CPU 1 has no speed; no tree at all. */
+START_TEST(clusters_from_sysfs)
+{
+    pool_cluster_set cs;
+    pool_clusters(tu_path("tests/data/sysfs-biglittle"), &cs);
+    ck_assert_int_eq(cs.n, 3);
+    ck_assert_str_eq(cs.source, "cpu_capacity");
+    assert_cluster(&cs, 0, 1024, (const int[]){7}, 1);
+    assert_cluster(&cs, 1, 871, (const int[]){4, 5, 6}, 3);
+    assert_cluster(&cs, 2, 261, (const int[]){0, 1, 2, 3}, 4);
+    pool_clusters(tu_path("tests/data/sysfs-freq"), &cs);
+    ck_assert_int_eq(cs.n, 2);
+    ck_assert_str_eq(cs.source, "cpuinfo_max_freq");
+    assert_cluster(&cs, 0, 2400000, (const int[]){0, 1}, 2);
+    assert_cluster(&cs, 1, 1800000, (const int[]){2, 3, 4, 5}, 4);
+    pool_clusters(tu_path("tests/data/sysfs-uniform"), &cs);
+    ck_assert_int_eq(cs.n, 1);
+    assert_cluster(&cs, 0, 1024, (const int[]){0, 1}, 2);
+    pool_clusters(tu_path("tests/data/sysfs-partial"), &cs);
+    ck_assert_int_eq(cs.n, 0);
+    pool_clusters(tu_path("tests/data/no-such-sysfs"), &cs);
+    ck_assert_int_eq(cs.n, 0);
+}
+END_TEST
+
+/* The commands: bench's last CSV column names the CPUs asked for, and
+ * bad lists are refused by bench, probe and logits alike. */
+START_TEST(cores_on_the_command_line)
+{
+    char *out = NULL;
+    ck_assert_int_eq(tu_run("bench --layers 1 --dim 8 --heads 2 --vocab 5 --seq-len 4 "
+                            "--tokens 1 --cores 0 --format csv", &out, NULL), 0);
+    char *nl = strchr(out, '\n');
+    ck_assert_ptr_nonnull(nl);
+    *nl = '\0';
+    ck_assert_ptr_nonnull(strstr(out, "samples_ns,cores"));
+    ck_assert_str_eq(out + strlen(out) - 6, ",cores");
+    char *row = nl + 1, *end = strchr(row, '\n');
+    ck_assert_ptr_nonnull(end);
+    *end = '\0';
+    ck_assert_str_eq(strrchr(row, ',') + 1, "0");
+    ck_assert_int_eq(atoi(strchr(row, ',') + 1), 1); /* threads: one per listed CPU */
+    free(out);
+    tu_refused("bench --layers 1 --dim 8 --heads 2 --vocab 5 --cores 0,0", "--cores",
+               "twice");
+    tu_refused("probe --out /dev/null --cores 99999", "--cores", "past");
+    tu_refused("logits --layers 1 --dim 8 --heads 2 --vocab 5 --tokens 1 --cores 1-0",
+               "--cores", "backwards");
+}
+END_TEST
+
+/* probe's report of how it measured: a row per cluster of the fake
+ * phone, fastest first, and the CPUs; host.ini carries them as comment
+ * lines only, in a [host] block the profile reader never sees. */
+START_TEST(probe_reports_clusters)
+{
+    static probe_host h; /* the rest zero: only the host rows are read */
+    snprintf(h.cpus, sizeof h.cpus, "7");
+    pool_clusters(tu_path("tests/data/sysfs-biglittle"), &h.clusters);
+    table *t = probe_table(&h);
+    ck_assert_ptr_nonnull(t);
+    static const char *const want[][2] = {{"cpus", "7"},
+                                          {"cluster1", "CPUs 7, cpu_capacity 1024"},
+                                          {"cluster2", "CPUs 4-6, cpu_capacity 871"},
+                                          {"cluster3", "CPUs 0-3, cpu_capacity 261"}};
+    int k = 0;
+    for (int r = 0; r < table_rows(t); r++) {
+        if (strcmp(table_get(t, r, "section"), "host"))
+            continue;
+        ck_assert_int_lt(k, 4);
+        ck_assert_str_eq(table_get(t, r, "key"), want[k][0]);
+        ck_assert_str_eq(table_get(t, r, "value"), want[k][1]);
+        k++;
+    }
+    ck_assert_int_eq(k, 4);
+    table_free(t);
+    char path[4096], *text = NULL;
+    snprintf(path, sizeof path, "%s/host.ini", tu_tmpdir());
+    lk_err e = {0};
+    ck_assert_msg(probe_write_host_ini(&h, path, &e) == LK_OK, "%s", e.msg);
+    char cmd[8300];
+    snprintf(cmd, sizeof cmd, "grep -A1 -x '; \\[host\\]' %s && ! grep -q '^\\[host' %s",
+             path, path);
+    ck_assert_int_eq(tu_sh(cmd, &text, NULL), 0);
+    ck_assert_str_eq(text, "; [host]\n; cpus = 7\n");
+    free(text);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pool");
@@ -279,6 +465,12 @@ static Suite *suite(void)
     tcase_add_test(t, rows_taken_from_slow_worker);
     tcase_add_test(t, pool_aligned);
     tcase_add_test(t, fastest_cluster_first);
+    tcase_add_test(t, cores_parse);
+    tcase_add_test(t, cores_refused);
+    tcase_add_test(t, cores_pin_in_order);
+    tcase_add_test(t, clusters_from_sysfs);
+    tcase_add_test(t, cores_on_the_command_line);
+    tcase_add_test(t, probe_reports_clusters);
     suite_add_tcase(s, t);
     return s;
 }
