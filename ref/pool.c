@@ -5,7 +5,7 @@
  * itself; the other workers see the new generation, run fn and count
  * down `pending`. A decode token runs hundreds of jobs a few microseconds
  * apart, so both sides first spin (a futex wake-up costs several
- * microseconds) and only after SPIN_NS of polling sleep on a futex. The
+ * microseconds) and only after SPIN_MS of polling sleep on a futex. The
  * sleeper counts make the wake-up syscall happen only when someone is
  * actually asleep; sequentially consistent atomics on both sides (store
  * the flag, then load the other's) make a missed wake-up impossible, and
@@ -33,14 +33,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "../common/clock.h"
 
 /* Polling time before sleeping: longer than the gap between two mat-vecs
  * of a token (microseconds), far shorter than a pause between commands.
  * Timed rather than counted: the spin hint's cost varies several-fold
  * between cores (docs/performance.md). */
-#define SPIN_NS 100000
+#define SPIN_MS 0.1
 
 /* A spin-wait hint to the core (it yields the pipeline to the other
  * hardware thread and saves power while polling); nothing where the
@@ -100,25 +101,18 @@ static void futex_wake(atomic_uint *addr)
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 /* Spin, then sleep, until *addr != val; returns the new value. */
 static unsigned wait_change(atomic_uint *addr, unsigned val, atomic_int *asleep)
 {
-    int64_t deadline = 0;
+    double deadline = 0;
     for (unsigned k = 0;; k++) {
         unsigned v = atomic_load_explicit(addr, memory_order_acquire);
         if (v != val)
             return v;
         if (k % 64 == 0) { /* the clock costs about one pause */
-            int64_t t = now_ns();
+            double t = lk_clock_ms();
             if (!deadline)
-                deadline = t + SPIN_NS;
+                deadline = t + SPIN_MS;
             else if (t > deadline)
                 break;
         }
