@@ -23,23 +23,57 @@
 #define DEFAULT_SEQ_LEN 2048
 
 /* Public configs, from paper-notes.md (MobileLLM model cards on Hugging
- * Face; SmolLM shares the 125M/350M shapes with vocab 49152). */
+ * Face; SmolLM shares the 125M/350M shapes with vocab 49152), and the
+ * models phones ship, each from its config.json (cited at its row).
+ * Every preset is tied with head_dim 64; seq_len is the config's
+ * max_position_embeddings (the final R1 models' 32k of their card). */
 typedef struct {
     const char *name;
     int64_t layers, dim, heads, kv_heads, ffn_dim, vocab;
     arch_share share;
+    int64_t seq_len, window, global_every, global_first_last;
+    bool attn_bias;
 } preset;
 
 static const preset presets[] = {
-    {"mobilellm-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-600m", 40, 1152, 18, 6, 3072, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-1b", 54, 1280, 20, 5, 3584, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-1.5b", 54, 1600, 25, 5, 4352, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-ls-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE},
-    {"mobilellm-ls-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE},
-    {"smollm-135m", 30, 576, 9, 3, 1536, 49152, ARCH_SHARE_NONE},
-    {"smollm-360m", 32, 960, 15, 5, 2560, 49152, ARCH_SHARE_NONE},
+    {"mobilellm-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-600m", 40, 1152, 18, 6, 3072, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-1b", 54, 1280, 20, 5, 3584, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-1.5b", 54, 1600, 25, 5, 4352, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-ls-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-ls-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE, .seq_len = DEFAULT_SEQ_LEN},
+    {"smollm-135m", 30, 576, 9, 3, 1536, 49152, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"smollm-360m", 32, 960, 15, 5, 2560, 49152, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    /* MobileLLM-R1 (Hugging Face type llama4_text, the dense FFN width in
+     * intermediate_size_mlp; vocabulary 128,256; shared embeddings; 32k
+     * context): the architecture table of the card,
+     * https://huggingface.co/facebook/MobileLLM-R1-140M (and -360M,
+     * -950M; also github.com/facebookresearch/MobileLLM-R1, README), config
+     * https://huggingface.co/facebook/MobileLLM-R1-140M/blob/main/config.json.
+     * Llama 4's QK-norm has no weights, so it adds no parameters. */
+    {"mobilellm-r1-140m", 15, 576, 9, 3, 2048, 128256, ARCH_SHARE_NONE, .seq_len = 32768},
+    {"mobilellm-r1-360m", 15, 1024, 16, 4, 4096, 128256, ARCH_SHARE_NONE, .seq_len = 32768},
+    {"mobilellm-r1-950m", 22, 1536, 24, 6, 6144, 128256, ARCH_SHARE_NONE, .seq_len = 32768},
+    /* MobileLLM-Pro: https://huggingface.co/facebook/MobileLLM-Pro/blob/main/config.json
+     * (hidden_size 1280, head_dim 64, intermediate_size_mlp 6144,
+     * sliding_window 512, max_position_embeddings 131072, layer_types:
+     * full_attention at 0, 4, ..., 28 and 29, so window 512, global_every
+     * 4, global_first_last); 20 heads, 4 KV heads, vocabulary 202,048
+     * and the "about 1.08B" of its card, which only a tied classifier
+     * gives (untied: 1.34B). */
+    {"mobilellm-pro", 30, 1280, 20, 4, 6144, 202048, ARCH_SHARE_NONE, .seq_len = 131072,
+     .window = 512, .global_every = 4, .global_first_last = 1},
+    /* SmolLM2: https://huggingface.co/HuggingFaceTB/SmolLM2-135M/blob/main/config.json
+     * and .../SmolLM2-360M/blob/main/config.json (max_position_embeddings 8192). */
+    {"smollm2-135m", 30, 576, 9, 3, 1536, 49152, ARCH_SHARE_NONE, .seq_len = 8192},
+    {"smollm2-360m", 32, 960, 15, 5, 2560, 49152, ARCH_SHARE_NONE, .seq_len = 8192},
+    /* Qwen2.5-0.5B: https://huggingface.co/Qwen/Qwen2.5-0.5B/blob/main/config.json
+     * (model_type qwen2, whose attention always has q/k/v biases). */
+    {"qwen2.5-0.5b", 24, 896, 14, 2, 4864, 151936, ARCH_SHARE_NONE, .seq_len = 32768,
+     .attn_bias = true},
+    /* Llama-3.2-1B: https://huggingface.co/meta-llama/Llama-3.2-1B/blob/main/config.json */
+    {"llama3.2-1b", 16, 2048, 32, 8, 8192, 128256, ARCH_SHARE_NONE, .seq_len = 131072},
 };
 #define NPRESETS (sizeof presets / sizeof presets[0])
 
@@ -62,6 +96,7 @@ void arch_spec_init(arch_spec *s)
         .group = ARCH_UNSET,
         .seq_len = ARCH_UNSET, .ctx = ARCH_UNSET,
         .window = ARCH_UNSET, .global_every = ARCH_UNSET, .kv_dtype = ARCH_KV_FOLLOWS,
+        .attn_bias = false, .global_first_last = ARCH_UNSET,
     };
 }
 
@@ -82,7 +117,13 @@ int arch_spec_preset(arch_spec *s, const char *name, lk_err *e)
         s->vocab = p->vocab;
         s->tied = 1;
         s->share = p->share;
-        s->seq_len = DEFAULT_SEQ_LEN;
+        s->seq_len = p->seq_len;
+        if (p->window) {
+            s->window = p->window;
+            s->global_every = p->global_every;
+            s->global_first_last = p->global_first_last;
+        }
+        s->attn_bias = p->attn_bias;
         return LK_OK;
     }
     return lk_fail(e, LK_EINPUT, "preset: unknown model '%s' (see --help)", name);
@@ -158,7 +199,10 @@ static int parse_bool(const char *field, const char *v, int *out, lk_err *e)
 
 /* ---- options -------------------------------------------------------- */
 
-typedef enum { K_INT, K_FFN, K_SHARE, K_DTYPE, K_KV_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG } kind;
+typedef enum {
+    K_INT, K_FFN, K_SHARE, K_DTYPE, K_KV_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG,
+    K_ATTN_BIAS, K_GLOBAL_FIRST_LAST
+} kind;
 
 typedef struct {
     const char *key;
@@ -180,6 +224,7 @@ static const option options[] = {
     {"dtype", K_DTYPE, 0},         {"tied", K_TIED, 0},
     {"untied", K_UNTIED, 0},       {"preset", K_PRESET, 0},
     {"config", K_CONFIG, 0},
+    {"attn_bias", K_ATTN_BIAS, 0}, {"global_first_last", K_GLOBAL_FIRST_LAST, 0},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -241,6 +286,14 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
     case K_UNTIED:
         if (!(rc = parse_bool(o->key, v, &x, e)))
             s->tied = o->kind == K_TIED ? x : !x;
+        return rc;
+    case K_ATTN_BIAS:
+        if (!(rc = parse_bool(o->key, v, &x, e)))
+            s->attn_bias = x;
+        return rc;
+    case K_GLOBAL_FIRST_LAST:
+        if (!(rc = parse_bool(o->key, v, &x, e)))
+            s->global_first_last = x;
         return rc;
     case K_PRESET:
         return arch_spec_preset(s, v, e);
@@ -493,6 +546,8 @@ static void fill_defaults(arch_spec *s)
         s->window = 0;
     if (s->global_every == ARCH_UNSET)
         s->global_every = 0;
+    if (s->global_first_last == ARCH_UNSET)
+        s->global_first_last = 0;
     if (s->group == ARCH_UNSET)
         s->group = 32; /* MobileLLM-Pro's CPU int4 weights (its model card) */
 }
@@ -576,6 +631,9 @@ static int finish(arch_spec *s, ask_style how, lk_err *e)
     if (s->global_every && !s->window)
         return lk_fail(e, LK_EINPUT, "global_every: %lld needs a window (without one every "
                        "layer attends over the whole cache)", (long long)s->global_every);
+    if (s->global_first_last && !s->global_every)
+        return lk_fail(e, LK_EINPUT, "global_first_last: needs global_every (which layers "
+                       "of each group are global)");
     if (s->dtype == ARCH_INT4 && (rc = need_group(s, how, e)))
         return rc;
     arch_params p;

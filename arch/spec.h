@@ -92,6 +92,16 @@ typedef struct {
     int64_t window;       /* default 0 */
     int64_t global_every; /* default 0; needs a window */
     arch_dtype kv_dtype;  /* default ARCH_KV_FOLLOWS */
+    /* attn_bias: q, k and v have bias vectors (Qwen2's attention_bias;
+     * arch/layout.h). global_first_last: 1 makes the global layers those
+     * with l % global_every == 0 and the last executed layer, so the
+     * first and the last layer are global: MobileLLM-Pro's layer_types
+     * (its config.json: full_attention at 0, 4, ..., 28 and 29 of 30,
+     * sliding_attention elsewhere); 0 (the default) is the rule above.
+     * It needs global_every. arch_layer_is_global() (layout.h) applies
+     * both. */
+    bool attn_bias;             /* default false */
+    int64_t global_first_last;  /* 0 or 1; default 0 */
 } arch_spec;
 
 /* kv_dtype when none is given: the KV type follows the weights'. */
@@ -117,8 +127,9 @@ int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e);
 /* Set one option by name, as a command-line flag or a sweep CSV column
  * would: layers, dim, heads, kv_heads, head_dim, ffn, ffn_dim, vocab,
  * tied, share, repeat, dtype, group, seq_len, ctx, window, global_every,
- * kv_dtype ('-' and '_' are the same;
- * tied takes 1/0/yes/no/true/false; "untied" is tied=0). Also "preset"
+ * kv_dtype, attn_bias, global_first_last ('-' and '_' are the same;
+ * tied, attn_bias and global_first_last take 1/0/yes/no/true/false;
+ * "untied" is tied=0). Also "preset"
  * and "config", which overwrite the whole spec. */
 int arch_spec_set(arch_spec *s, const char *key, const char *value,
                   lk_err *e);

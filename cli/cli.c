@@ -33,6 +33,8 @@ static const cli_opt spec_opts[] = {
     {"window", true, "N     local attention over the last N positions (default 0: full)"},
     {"global-every", true, "K     with --window: layers K-1, 2K-1, ... attend globally"},
     {"kv-dtype", true, "f32|f16|int8 KV cache (default: f16 for int8 weights, else theirs)"},
+    {"global-first-last", false, "      with --global-every K: layers 0, K, 2K, ... and the last attend globally"},
+    {"attn-bias", false, "      q, k and v bias vectors (Qwen2)"},
     {NULL, false, NULL},
 };
 

@@ -90,13 +90,19 @@ static const kern_mat *mat(const ref_weights *w, const arch_tensor *t)
     }
 }
 
-/* The norm vector a plan tensor names (dim f32 values). */
-static const float *norm_weights(const ref_weights *w, const arch_tensor *t)
+/* The norm or bias vector a plan tensor names (t->cols f32 values). */
+static const float *vector(const ref_weights *w, const arch_tensor *t)
 {
     if (t->id == ARCH_W_RMS_FINAL)
         return w->rms_final;
     const ref_block *b = &w->blocks[t->block];
-    return t->id == ARCH_W_RMS_ATT ? b->rms_att : b->rms_ffn;
+    switch (t->id) {
+    case ARCH_W_RMS_ATT: return b->rms_att;
+    case ARCH_W_BQ: return b->bq;
+    case ARCH_W_BK: return b->bk;
+    case ARCH_W_BV: return b->bv;
+    default: return b->rms_ffn;
+    }
 }
 
 /* Tell the probe (if any) about a range handed to a kernel. */
@@ -335,7 +341,7 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
             break;
         }
         case ARCH_OP_NORM: {
-            const float *g = norm_weights(s->w, o->w), *x = buf(s, o->in, row0);
+            const float *g = vector(s->w, o->w), *x = buf(s, o->in, row0);
             float *y = buf(s, o->out, row0);
             int64_t ys = (int64_t)s->plan.act_elems[o->out];
             for (int64_t t = 0; t < nt; t++)
@@ -390,6 +396,17 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
             }
             see(s, hb, 4 * (uint64_t)(nt * in), false);
             see(s, hb, 4 * (uint64_t)(nt * in), true);
+            break;
+        }
+        case ARCH_OP_BIAS: {
+            const float *bias = vector(s->w, o->w);
+            float *y = buf(s, o->out, row0);
+            int64_t n = o->w->cols, ys = (int64_t)s->plan.act_elems[o->out];
+            for (int64_t t = 0; t < nt; t++)
+                add(y + t * ys, bias, n);
+            see(s, bias, 4 * (uint64_t)n, false);
+            see_rows(s, y, nt, n, ys, false);
+            see_rows(s, y, nt, n, ys, true);
             break;
         }
         case ARCH_OP_RESIDUAL: {
