@@ -356,6 +356,59 @@ static int config_get(const cJSON *root, const char *key, const cJSON **out, lk_
     return LK_OK;
 }
 
+/* layer_types (Gemma 3, MobileLLM-Pro): full_attention or
+ * sliding_attention per layer, the latter over sliding_window positions.
+ * The list must be one of the patterns arch_layer_is_global() knows:
+ * every K-th layer global (the last of each group of K, or with
+ * global_first_last the first and the last layer), or none. */
+static int config_layer_types(arch_spec *s, const cJSON *root, lk_err *e)
+{
+    const cJSON *types, *it;
+    int rc;
+    if ((rc = config_get(root, "layer_types", &types, e)) || !types)
+        return rc;
+    int n = cJSON_GetArraySize(types);
+    if (!cJSON_IsArray(types) || n < 1 || n > ARCH_MAX_LAYERS ||
+        (s->layers != ARCH_UNSET && n != s->layers))
+        return lk_fail(e, LK_EINPUT, "layer_types: expected a list of num_hidden_layers strings");
+    bool global[ARCH_MAX_LAYERS], any_local = false;
+    for (int l = 0; l < n; l++) {
+        const char *t = cJSON_GetStringValue(cJSON_GetArrayItem(types, l));
+        if (!t || (strcmp(t, "full_attention") && strcmp(t, "sliding_attention")))
+            return lk_fail(e, LK_EINPUT, "layer_types: entry %d is not full_attention or "
+                           "sliding_attention", l);
+        global[l] = !strcmp(t, "full_attention");
+        any_local |= !global[l];
+    }
+    if (!any_local)
+        return LK_OK;
+    if ((rc = config_get(root, "sliding_window", &it, e)))
+        return rc;
+    if (!it)
+        return lk_fail(e, LK_EINPUT, "layer_types: sliding_attention needs a sliding_window");
+    if ((rc = config_int(it, &s->window, e)))
+        return rc;
+    if (s->share != ARCH_SHARE_NONE)
+        return lk_fail(e, LK_EINPUT, "layer_types: lanky applies them to executed layers, "
+                       "not to shared ones (layer_sharing)");
+    arch_spec t = *s; /* the rule over these n layers, executed once each */
+    t.layers = n;
+    t.repeat = 1;
+    for (t.global_every = 0; t.global_every <= n; t.global_every++)
+        for (t.global_first_last = 0; t.global_first_last < 2; t.global_first_last++) {
+            bool same = true;
+            for (int l = 0; l < n && same; l++)
+                same = arch_layer_is_global(&t, l) == global[l];
+            if (same && (t.global_every || !t.global_first_last)) {
+                s->global_every = t.global_every;
+                s->global_first_last = t.global_first_last;
+                return LK_OK;
+            }
+        }
+    return lk_fail(e, LK_EINPUT, "layer_types: not a pattern lanky has (every K-th layer "
+                   "global, the last of each K or the first and the last layer)");
+}
+
 static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
 {
     const cJSON *it;
@@ -364,6 +417,23 @@ static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
         if ((rc = config_get(root, json_ints[i].json, &it, e)) ||
             (it && (rc = config_int(it, (int64_t *)((char *)s + json_ints[i].offset), e))))
             return rc;
+    /* Llama 4 (llama4_text: MobileLLM-R1, MobileLLM-Pro): intermediate_size
+     * is a mixture-of-experts layer's expert width, intermediate_size_mlp
+     * the dense FFN's, the only kind these models have */
+    if ((rc = config_get(root, "intermediate_size_mlp", &it, e)) ||
+        (it && (rc = config_int(it, &s->ffn_dim, e))))
+        return rc;
+    /* Qwen2's attention has q/k/v biases whatever attention_bias says
+     * (Hugging Face's Qwen2Attention); other models say it there */
+    if ((rc = config_get(root, "model_type", &it, e)))
+        return rc;
+    if (it && cJSON_IsString(it) && !strcmp(it->valuestring, "qwen2"))
+        s->attn_bias = true;
+    else if ((rc = config_get(root, "attention_bias", &it, e)) ||
+             (it && (rc = config_bool(it, &b, e))))
+        return rc;
+    else if (it)
+        s->attn_bias = b;
     if ((rc = config_get(root, "tie_word_embeddings", &it, e)) ||
         (it && (rc = config_bool(it, &s->tied, e))))
         return rc;
@@ -392,7 +462,7 @@ static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
             return lk_fail(e, LK_EINPUT, "hidden_act: '%s' is not silu or relu",
                            it->valuestring);
     }
-    return LK_OK;
+    return config_layer_types(s, root, e);
 }
 
 static char *read_file(const char *path, size_t *size, lk_err *e)

@@ -120,7 +120,11 @@ const char *const *arch_spec_preset_names(void);
  * hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
  * num_key_value_heads, head_dim, vocab_size, tie_word_embeddings,
  * max_position_embeddings, hidden_act, and MobileLLM's share_embedding
- * (wins over tie_word_embeddings) and layer_sharing (immediate, R=2).
+ * (wins over tie_word_embeddings) and layer_sharing (immediate, R=2);
+ * Llama 4's intermediate_size_mlp (wins over intermediate_size, there a
+ * mixture-of-experts width); attention_bias, always true for model_type
+ * qwen2; layer_types with sliding_window (window, global_every,
+ * global_first_last; a list no pattern of theirs gives is an error).
  * Unknown keys are ignored; a known key with the wrong type is an error. */
 int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e);
 

@@ -113,6 +113,80 @@ START_TEST(malformed)
 }
 END_TEST
 
+/* `lanky params --config FILE` with the keys of the configs phones
+ * ship, trimmed to those lanky reads, in tests/data (each copied from the
+ * real one: https://huggingface.co/facebook/MobileLLM-R1-140M, whose
+ * intermediate_size 8192 is the unused mixture-of-experts width and
+ * intermediate_size_mlp 2048 the FFN's; .../facebook/MobileLLM-Pro, with
+ * its layer_types and sliding_window; .../Qwen/Qwen2.5-0.5B, type qwen2
+ * with no attention_bias key but q/k/v biases, and a sliding_window that
+ * use_sliding_window false leaves unused; .../meta-llama/Llama-3.2-1B with
+ * its llama3 rope_scaling, which changes no size), each .../config.json.
+ * Each must give the figures of its preset, whose counts test_arch.c
+ * checks against the model cards, name aside; and R1-140M the card's
+ * 140,248,512 directly. */
+static char *params_row(const char *spec, const char *name)
+{
+    char *cmd, *out;
+    ck_assert(asprintf(&cmd, "params %s --format csv", spec) > 0);
+    ck_assert_int_eq(tu_run(cmd, &out, NULL), 0);
+    char *row = strchr(out, '\n'), *at = strstr(row, name);
+    ck_assert_msg(row && at, "%s: no %s in %s", cmd, name, out);
+    memmove(at, at + strlen(name), strlen(at + strlen(name)) + 1);
+    free(cmd);
+    return out;
+}
+
+START_TEST(config_keys)
+{
+    static const char *const models[] = {"mobilellm-r1-140m", "mobilellm-pro", "qwen2.5-0.5b",
+                                         "llama3.2-1b"};
+    for (int i = 0; i < 4; i++) {
+        char spec[600], name[64];
+        snprintf(name, sizeof name, "%s-config.json", models[i]);
+        snprintf(spec, sizeof spec, "--config %s/%s", tu_path("tests/data"), name);
+        char *c = params_row(spec, name);
+        snprintf(spec, sizeof spec, "--preset %s", models[i]);
+        char *p = params_row(spec, models[i]);
+        ck_assert_str_eq(c, p);
+        if (i == 0)
+            ck_assert_ptr_nonnull(strstr(c, ",15,140248512,"));
+        free(c);
+        free(p);
+    }
+    /* a layer_types list none of lanky's patterns gives: 1 and 2 global */
+    char path[600];
+    snprintf(path, sizeof path, "%s/types.json", tu_tmpdir());
+    tu_write(path, "{\"num_hidden_layers\": 4, \"hidden_size\": 64, \"num_attention_heads\": 4,\n"
+                   " \"sliding_window\": 8, \"layer_types\": [\"sliding_attention\",\n"
+                   " \"full_attention\", \"full_attention\", \"sliding_attention\"]}\n");
+    char *cmd;
+    ck_assert(asprintf(&cmd, "params --config %s", path) > 0);
+    tu_refused(cmd, path, "layer_types: not a pattern lanky has");
+    free(cmd);
+}
+END_TEST
+
+/* A checkpoint whose config.json has Llama 3's rope_scaling (Llama-3.2-1B's
+ * frequency rule, which lanky's reference does not compute) is refused
+ * with one line naming the key, exit 2. */
+START_TEST(rope_scaling_refused)
+{
+    double ref[VOCAB];
+    const char *dir = write_model("rope", "F32 0 1", ref);
+    char *cmd, path[700];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    ck_assert(asprintf(&cmd, "python3 -c \"import json, sys; p = sys.argv[1]; c = json.load(open(p)); "
+                       "c['rope_scaling'] = {'rope_type': 'llama3', 'factor': 32.0}; "
+                       "json.dump(c, open(p, 'w'))\" %s", path) > 0);
+    ck_assert_int_eq(tu_sh(cmd, NULL, NULL), 0);
+    free(cmd);
+    ck_assert(asprintf(&cmd, "logits --checkpoint %s --dtype f32 --tokens " TOKENS, dir) > 0);
+    tu_refused(cmd, path, "rope_scaling");
+    free(cmd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hf");
@@ -122,6 +196,8 @@ int main(void)
     tcase_add_test(tc, bf16_tied);
     tcase_add_test(tc, f16_sharded);
     tcase_add_test(tc, malformed);
+    tcase_add_test(tc, config_keys);
+    tcase_add_test(tc, rope_scaling_refused);
     suite_add_tcase(s, tc);
     return tu_main(s);
 }
