@@ -13,7 +13,11 @@ DTYPE F32, F16 or BF16; DIR.bin, the llama2.c version-0 file of the same
 line. CORRUPT breaks one thing for the error tests: header (header
 length beyond the file), offsets (model.norm.weight's end beyond the
 data), missing (no model.norm.weight), shape (k_proj of layer 1 with its
-dimensions swapped), eps (rms_norm_eps 1e-6 in config.json).
+dimensions swapped), eps (rms_norm_eps 1e-6 in config.json). CORRUPT bias
+is no fault: q_proj, k_proj and v_proj get biases (0 +- 0.5, large enough
+that a wrong order of their elements moves the logits) and config.json
+attention_bias true, as Qwen2's (the llama2.c file cannot hold them and
+leaves them out).
 
 The reference follows transformers' modeling_llama: RMSNorm
 x * rsqrt(mean(x^2) + eps) * w, rotate-half RoPE on q_proj/k_proj as
@@ -54,7 +58,7 @@ def pack(dtype, values):
                     for v in values)
 
 
-def make_weights(rng, dtype, tied):
+def make_weights(rng, dtype, tied, bias):
     def mat(rows, cols):
         a = math.sqrt(3.0 / cols)
         return [[round_to(dtype, rng.uniform(-a, a)) for _ in range(cols)]
@@ -71,6 +75,10 @@ def make_weights(rng, dtype, tied):
         w[p + 'self_attn.k_proj.weight'] = mat(KV_HEADS * HD, DIM)
         w[p + 'self_attn.v_proj.weight'] = mat(KV_HEADS * HD, DIM)
         w[p + 'self_attn.o_proj.weight'] = mat(DIM, HEADS * HD)
+        for name, n in (('q', HEADS), ('k', KV_HEADS), ('v', KV_HEADS)):
+            if bias:
+                w[p + 'self_attn.%s_proj.bias' % name] = [
+                    round_to(dtype, rng.uniform(-0.5, 0.5)) for _ in range(n * HD)]
         w[p + 'post_attention_layernorm.weight'] = norm()
         w[p + 'mlp.gate_proj.weight'] = mat(FFN, DIM)
         w[p + 'mlp.up_proj.weight'] = mat(FFN, DIM)
@@ -115,7 +123,7 @@ def write_folder(d, dtype, tied, shards, corrupt, w):
               'num_attention_heads': HEADS, 'num_key_value_heads': KV_HEADS,
               'vocab_size': VOCAB, 'max_position_embeddings': SEQ,
               'hidden_act': 'silu', 'rms_norm_eps': 1e-6 if corrupt == 'eps' else EPS,
-              'rope_theta': THETA,
+              'rope_theta': THETA, 'attention_bias': corrupt == 'bias',
               'tie_word_embeddings': tied, 'torch_dtype': 'float32'}
     with open(d + '/config.json', 'w') as f:
         json.dump(config, f, indent=2)
@@ -201,6 +209,10 @@ def logits(w, tied, tokens):
             q = matvec(w[p + 'self_attn.q_proj.weight'], h)
             k = matvec(w[p + 'self_attn.k_proj.weight'], h)
             v = matvec(w[p + 'self_attn.v_proj.weight'], h)
+            if p + 'self_attn.q_proj.bias' in w:  # Qwen2: before RoPE
+                q = [a + b for a, b in zip(q, w[p + 'self_attn.q_proj.bias'])]
+                k = [a + b for a, b in zip(k, w[p + 'self_attn.k_proj.bias'])]
+                v = [a + b for a, b in zip(v, w[p + 'self_attn.v_proj.bias'])]
             q = [e for hh in range(HEADS) for e in rope(q[hh * HD:(hh + 1) * HD], pos)]
             k = [e for hh in range(KV_HEADS) for e in rope(k[hh * HD:(hh + 1) * HD], pos)]
             keys[l].append(k)
@@ -232,7 +244,7 @@ def main():
     args = args[:args.index('--tokens')]
     d, dtype, tied, shards = args[0], args[1], args[2] == '1', int(args[3])
     corrupt = args[4] if len(args) > 4 else ''
-    w = make_weights(random.Random(19), dtype, tied)
+    w = make_weights(random.Random(19), dtype, tied, corrupt == 'bias')
     write_folder(d, dtype, tied, shards, corrupt, w)
     write_llama2c(d + '.bin', tied, w)
     for v in logits(w, tied, tokens):

@@ -112,6 +112,8 @@ START_TEST(phone_presets_public_counts)
 }
 END_TEST
 
+static void expect_rejected(const char *args, const char *msg);
+
 /* q/k/v biases add H*hd + 2*K*hd f32 values a block, in the attention
  * class, and no matrix parameters: a closed form on a small GQA model. */
 START_TEST(attn_bias_params)
@@ -128,6 +130,9 @@ START_TEST(attn_bias_params)
     ck_assert_int_eq(q.paper, p.paper);
     ck_assert_int_eq((int64_t)(q.weight_bytes - p.weight_bytes), 4 * 3 * per_block);
     ck_assert_int_eq((int64_t)(q.block_bytes - p.block_bytes), 4 * per_block);
+    /* a llama2.c checkpoint has no place for them: export refuses */
+    expect_rejected("export --layers 1 --dim 8 --heads 2 --vocab 5 --attn-bias --out x.bin",
+                    "attn_bias: llama2.c checkpoints hold no attention biases");
 }
 END_TEST
 
@@ -198,8 +203,6 @@ START_TEST(weight_bytes_int4)
     free(err);
 }
 END_TEST
-
-static void expect_rejected(const char *args, const char *msg);
 
 /* --group must fit every matrix's input dimension (dim, heads x head_dim,
  * ffn_dim) for int4, and is not checked for the other types. */

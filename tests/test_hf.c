@@ -87,6 +87,23 @@ START_TEST(f16_sharded)
 }
 END_TEST
 
+/* q/k/v biases (Qwen2's, config.json attention_bias true): the folder
+ * matches the reference, which adds them before RoPE, so the q and k
+ * biases were re-ordered with their rows; the llama2.c twin, which
+ * cannot hold biases, does not. */
+START_TEST(f32_biased)
+{
+    double ref[VOCAB], hf[VOCAB], l2c[VOCAB];
+    const char *dir = write_model("bias", "F32 0 1 bias", ref);
+    char bin[600];
+    snprintf(bin, sizeof bin, "%s.bin", dir);
+    lanky_logits(dir, "--dtype f32", hf);
+    lanky_logits(bin, "--dtype f32", l2c);
+    assert_close(hf, ref, "biased folder vs the Hugging Face reference");
+    ck_assert_msg(tu_rel_error(l2c, ref, VOCAB) > 1e-2, "the biases change nothing");
+}
+END_TEST
+
 /* A broken folder: exit 2, one line naming file and what. */
 static void check_refused(const char *name, const char *how, const char *file,
                           const char *what)
@@ -195,6 +212,7 @@ int main(void)
     tcase_add_test(tc, f32_untied);
     tcase_add_test(tc, bf16_tied);
     tcase_add_test(tc, f16_sharded);
+    tcase_add_test(tc, f32_biased);
     tcase_add_test(tc, malformed);
     tcase_add_test(tc, config_keys);
     tcase_add_test(tc, rope_scaling_refused);
