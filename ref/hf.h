@@ -16,6 +16,8 @@
  *   model.layers.L.self_attn.q_proj.weight (H*hd, dim)   -> wq
  *   model.layers.L.self_attn.k_proj.weight (K*hd, dim)   -> wk
  *   model.layers.L.self_attn.v_proj.weight (K*hd, dim)   -> wv
+ *   model.layers.L.self_attn.{q,k,v}_proj.bias (H*hd; K*hd) -> bq, bk, bv
+ *                                          (attn_bias only: Qwen2)
  *   model.layers.L.self_attn.o_proj.weight (dim, H*hd)   -> wo
  *   model.layers.L.post_attention_layernorm.weight (dim)
  *   model.layers.L.mlp.gate_proj.weight    (ffn, dim)    -> w1 (silu)

@@ -103,11 +103,13 @@ START_TEST(phone_presets_public_counts)
         ck_assert_msg(p.total / card[i].unit == card[i].want,
                       "%s: lanky %lld", card[i].name, (long long)p.total);
     }
-    /* Qwen2.5-0.5B's 0.36B non-embedding parameters: everything but its
-     * tied 151936 x 896 embedding */
+    /* Qwen2.5-0.5B's 0.36B non-embedding parameters, through the CLI:
+     * its tied embedding is 151936 x 896 = 136,134,656 of the 494,032,768,
+     * leaving 357,898,112 */
     char *out;
     ck_assert_int_eq(tu_run("params --preset qwen2.5-0.5b --format csv", &out, NULL), 0);
     ck_assert_ptr_nonnull(strstr(out, "\n24,896,14,2,64,swiglu,4864,151936,1,none,1,24,494032768,"));
+    ck_assert_ptr_nonnull(strstr(out, ",494.0,136134656,0,"));
     free(out);
 }
 END_TEST
