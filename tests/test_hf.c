@@ -46,15 +46,23 @@ static void assert_close(const double *got, const double *want, const char *what
     tu_assert_close(got, want, VOCAB, 1e-5, what);
 }
 
+/* Model `name` (hf_model.py's `how`): the reference logits, and lanky's
+ * with opts of the folder and of its llama2.c twin. */
+static void folder_and_twin(const char *name, const char *how, const char *opts, double *ref,
+                            double *hf, double *l2c)
+{
+    const char *dir = write_model(name, how, ref);
+    char bin[600];
+    snprintf(bin, sizeof bin, "%s.bin", dir);
+    lanky_logits(dir, opts, hf);
+    lanky_logits(bin, opts, l2c);
+}
+
 /* The folder and its llama2.c twin against the reference, in f32. */
 static void check_model(const char *name, const char *how)
 {
     double ref[VOCAB], hf[VOCAB], l2c[VOCAB];
-    const char *dir = write_model(name, how, ref);
-    char bin[600];
-    snprintf(bin, sizeof bin, "%s.bin", dir);
-    lanky_logits(dir, "--dtype f32", hf);
-    lanky_logits(bin, "--dtype f32", l2c);
+    folder_and_twin(name, how, "--dtype f32", ref, hf, l2c);
     assert_close(hf, ref, "folder vs the Hugging Face reference");
     assert_close(l2c, ref, "llama2.c file vs the Hugging Face reference");
     assert_close(hf, l2c, "folder vs llama2.c file");
@@ -78,11 +86,7 @@ START_TEST(f16_sharded)
 {
     check_model("f16", "F16 0 3");
     double ref[VOCAB], hf[VOCAB], l2c[VOCAB];
-    const char *dir = write_model("f16", "F16 0 3", ref);
-    char bin[600];
-    snprintf(bin, sizeof bin, "%s.bin", dir);
-    lanky_logits(dir, "--dtype f16", hf);
-    lanky_logits(bin, "--dtype f16", l2c);
+    folder_and_twin("f16", "F16 0 3", "--dtype f16", ref, hf, l2c);
     assert_close(hf, l2c, "f16 folder vs f16 llama2.c file");
 }
 END_TEST
@@ -94,11 +98,7 @@ END_TEST
 START_TEST(f32_biased)
 {
     double ref[VOCAB], hf[VOCAB], l2c[VOCAB];
-    const char *dir = write_model("bias", "F32 0 1 bias", ref);
-    char bin[600];
-    snprintf(bin, sizeof bin, "%s.bin", dir);
-    lanky_logits(dir, "--dtype f32", hf);
-    lanky_logits(bin, "--dtype f32", l2c);
+    folder_and_twin("bias", "F32 0 1 bias", "--dtype f32", ref, hf, l2c);
     assert_close(hf, ref, "biased folder vs the Hugging Face reference");
     ck_assert_msg(tu_rel_error(l2c, ref, VOCAB) > 1e-2, "the biases change nothing");
 }
