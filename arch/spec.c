@@ -96,7 +96,7 @@ void arch_spec_init(arch_spec *s)
         .group = ARCH_UNSET,
         .seq_len = ARCH_UNSET, .ctx = ARCH_UNSET,
         .window = ARCH_UNSET, .global_every = ARCH_UNSET, .kv_dtype = ARCH_KV_FOLLOWS,
-        .attn_bias = false, .global_first_last = ARCH_UNSET,
+        .attn_bias = false, .global_first_last = ARCH_UNSET, .rope_theta = ARCH_UNSET,
     };
 }
 
@@ -199,9 +199,13 @@ static int parse_bool(const char *field, const char *v, int *out, lk_err *e)
 
 /* ---- options -------------------------------------------------------- */
 
+/* The largest RoPE base taken: far above any published one (Qwen2.5's
+ * 1e6, Llama 3's 5e5), and a float (the reference's tables are). */
+#define ROPE_THETA_MAX 1e30
+
 typedef enum {
     K_INT, K_FFN, K_SHARE, K_DTYPE, K_KV_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG,
-    K_ATTN_BIAS, K_GLOBAL_FIRST_LAST
+    K_ATTN_BIAS, K_GLOBAL_FIRST_LAST, K_ROPE_THETA
 } kind;
 
 typedef struct {
@@ -225,6 +229,7 @@ static const option options[] = {
     {"untied", K_UNTIED, 0},       {"preset", K_PRESET, 0},
     {"config", K_CONFIG, 0},
     {"attn_bias", K_ATTN_BIAS, 0}, {"global_first_last", K_GLOBAL_FIRST_LAST, 0},
+    {"rope_theta", K_ROPE_THETA, 0},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -295,6 +300,16 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
         if (!(rc = parse_bool(o->key, v, &x, e)))
             s->global_first_last = x;
         return rc;
+    case K_ROPE_THETA: {
+        char *end;
+        errno = 0;
+        double t = strtod(v, &end);
+        if (end == v || *end || errno || !(t > 0 && t <= ROPE_THETA_MAX))
+            return lk_fail(e, LK_EINPUT, "rope_theta: '%s' is not a number in (0, %g]", v,
+                           ROPE_THETA_MAX);
+        s->rope_theta = t;
+        return LK_OK;
+    }
     case K_PRESET:
         return arch_spec_preset(s, v, e);
     case K_CONFIG:
@@ -434,6 +449,14 @@ static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
         return rc;
     else if (it)
         s->attn_bias = b;
+    if ((rc = config_get(root, "rope_theta", &it, e)))
+        return rc;
+    if (it) {
+        if (!cJSON_IsNumber(it) || !(it->valuedouble > 0 && it->valuedouble <= ROPE_THETA_MAX))
+            return lk_fail(e, LK_EINPUT, "rope_theta: expected a number in (0, %g]",
+                           ROPE_THETA_MAX);
+        s->rope_theta = it->valuedouble;
+    }
     if ((rc = config_get(root, "tie_word_embeddings", &it, e)) ||
         (it && (rc = config_bool(it, &s->tied, e))))
         return rc;
@@ -618,6 +641,8 @@ static void fill_defaults(arch_spec *s)
         s->global_every = 0;
     if (s->global_first_last == ARCH_UNSET)
         s->global_first_last = 0;
+    if (s->rope_theta == ARCH_UNSET)
+        s->rope_theta = 10000.0; /* llama2.c's RoPE base (spec.h) */
     if (s->group == ARCH_UNSET)
         s->group = 32; /* MobileLLM-Pro's CPU int4 weights (its model card) */
 }

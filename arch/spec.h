@@ -102,6 +102,11 @@ typedef struct {
      * both. */
     bool attn_bias;             /* default false */
     int64_t global_first_last;  /* 0 or 1; default 0 */
+    /* The RoPE base: pair i of a head turns by pos * rope_theta^(-2i/hd)
+     * (ref/model.c). Default 10000, llama2.c's and the MobileLLM
+     * configs'; config.json's rope_theta. It changes no size or byte
+     * count, only the reference's logits. */
+    double rope_theta;
 } arch_spec;
 
 /* kv_dtype when none is given: the KV type follows the weights'. */
@@ -124,14 +129,16 @@ const char *const *arch_spec_preset_names(void);
  * Llama 4's intermediate_size_mlp (wins over intermediate_size, there a
  * mixture-of-experts width); attention_bias, always true for model_type
  * qwen2; layer_types with sliding_window (window, global_every,
- * global_first_last; a list no pattern of theirs gives is an error).
+ * global_first_last; a list no pattern of theirs gives is an error);
+ * rope_theta.
  * Unknown keys are ignored; a known key with the wrong type is an error. */
 int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e);
 
 /* Set one option by name, as a command-line flag or a sweep CSV column
  * would: layers, dim, heads, kv_heads, head_dim, ffn, ffn_dim, vocab,
  * tied, share, repeat, dtype, group, seq_len, ctx, window, global_every,
- * kv_dtype, attn_bias, global_first_last ('-' and '_' are the same;
+ * kv_dtype, attn_bias, global_first_last, rope_theta (a positive
+ * number; '-' and '_' are the same;
  * tied, attn_bias and global_first_last take 1/0/yes/no/true/false;
  * "untied" is tied=0). Also "preset"
  * and "config", which overwrite the whole spec. */

@@ -322,15 +322,15 @@ static void tensor_name(const arch_tensor *t, const arch_spec *s, char *buf, siz
     *hd = qk ? s->head_dim : 0;
 }
 
-/* Refuse what ref/model.h does not compute: its eps, theta and FFN are
- * fixed. */
+/* Refuse what ref/model.h does not compute: its eps, RoPE frequencies
+ * (rope_scaling) and FFN are fixed. */
 static int check_config(const cJSON *root, const char *path, const arch_spec *s,
                         lk_err *e)
 {
     static const struct {
         const char *key;
         double value;
-    } fixed[] = {{"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0}};
+    } fixed[] = {{"rms_norm_eps", 1e-5}};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, fixed[i].key);
         if (v && (!cJSON_IsNumber(v) || v->valuedouble != fixed[i].value))

@@ -40,8 +40,8 @@
  * Attention scores are unchanged, since q and k are permuted alike.
  *
  * What lanky's reference cannot run is refused, naming config.json and
- * the key: hidden_act other than silu, rms_norm_eps other than 1e-5,
- * rope_theta other than 10000, a rope_scaling (ref/model.h fixes these).
+ * the key: hidden_act other than silu, rms_norm_eps other than 1e-5, a
+ * rope_scaling (ref/model.h fixes these); rope_theta is the spec's.
  */
 #ifndef REF_HF_H
 #define REF_HF_H

@@ -32,11 +32,12 @@ static void rmsnorm(float *o, const float *x, const float *weight, int64_t n)
         o[j] = weight[j] * (ss * x[j]);
 }
 
-/* cos and sin of pos * 10000^(-i/hd) for even i, as llama2.c computes them */
-static void rope_table(float *rope, int64_t hd, int64_t pos)
+/* cos and sin of pos * theta^(-i/hd) for even i, as llama2.c computes
+ * them (its theta is 10000, the spec's default) */
+static void rope_table(float *rope, int64_t hd, int64_t pos, float theta)
 {
     for (int64_t i = 0; i < hd; i += 2) {
-        float freq = 1.0f / powf(10000.0f, (float)i / (float)hd);
+        float freq = 1.0f / powf(theta, (float)i / (float)hd);
         float val = (float)pos * freq;
         rope[i] = cosf(val);
         rope[i + 1] = sinf(val);
@@ -432,7 +433,7 @@ static void forward(ref_state *s, const int64_t *tokens, int64_t nt, int64_t pos
     s->time_mark = lk_clock_ms();
     /* the ROPE ops' cos and sin, once per token rather than per layer */
     for (int64_t t = 0; t < nt; t++)
-        rope_table(s->rope + t * hd, hd, pos + t);
+        rope_table(s->rope + t * hd, hd, pos + t, (float)s->w->spec.rope_theta);
     walk(s, 0, s->plan.head_op, tokens, nt, pos, 0);
 }
 

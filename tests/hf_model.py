@@ -17,7 +17,8 @@ dimensions swapped), eps (rms_norm_eps 1e-6 in config.json). CORRUPT bias
 is no fault: q_proj, k_proj and v_proj get biases (0 +- 0.5, large enough
 that a wrong order of their elements moves the logits) and config.json
 attention_bias true, as Qwen2's (the llama2.c file cannot hold them and
-leaves them out).
+leaves them out). CORRUPT theta is none either: rope_theta 500000 (Llama
+3's) in config.json and the reference.
 
 The reference follows transformers' modeling_llama: RMSNorm
 x * rsqrt(mean(x^2) + eps) * w, rotate-half RoPE on q_proj/k_proj as
@@ -244,6 +245,9 @@ def main():
     args = args[:args.index('--tokens')]
     d, dtype, tied, shards = args[0], args[1], args[2] == '1', int(args[3])
     corrupt = args[4] if len(args) > 4 else ''
+    if corrupt == 'theta':
+        global THETA
+        THETA = 500000.0
     w = make_weights(random.Random(19), dtype, tied, corrupt == 'bias')
     write_folder(d, dtype, tied, shards, corrupt, w)
     write_llama2c(d + '.bin', tied, w)

@@ -104,6 +104,18 @@ START_TEST(f32_biased)
 }
 END_TEST
 
+/* rope_theta 500000 (Llama 3's): the folder matches the reference with
+ * that base; the llama2.c twin, whose format has no theta (10000), does
+ * not. */
+START_TEST(f32_rope_theta)
+{
+    double ref[VOCAB], hf[VOCAB], l2c[VOCAB];
+    folder_and_twin("theta", "F32 0 1 theta", "--dtype f32", ref, hf, l2c);
+    assert_close(hf, ref, "rope_theta 500000 folder vs the Hugging Face reference");
+    ck_assert_msg(tu_rel_error(l2c, ref, VOCAB) > 1e-3, "the RoPE base changes nothing");
+}
+END_TEST
+
 /* A broken folder: exit 2, one line naming file and what. */
 static void check_refused(const char *name, const char *how, const char *file,
                           const char *what)
@@ -213,6 +225,7 @@ int main(void)
     tcase_add_test(tc, bf16_tied);
     tcase_add_test(tc, f16_sharded);
     tcase_add_test(tc, f32_biased);
+    tcase_add_test(tc, f32_rope_theta);
     tcase_add_test(tc, malformed);
     tcase_add_test(tc, config_keys);
     tcase_add_test(tc, rope_scaling_refused);

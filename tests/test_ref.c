@@ -113,12 +113,12 @@ static void norm(double *o, const double *x, const float *g, int64_t n)
 }
 
 /* RoPE as the architecture defines it: in every head, the pair (2j, 2j+1)
- * turns by angle pos * 10000^(-2j/hd). */
-static void rotate(double *v, int64_t heads, int64_t hd, int64_t pos)
+ * turns by angle pos * theta^(-2j/hd) (theta: the spec's rope_theta). */
+static void rotate(double *v, int64_t heads, int64_t hd, int64_t pos, double theta)
 {
     for (int64_t h = 0; h < heads; h++)
         for (int64_t j = 0; j < hd / 2; j++) {
-            double a = (double)pos * pow(10000.0, -2.0 * (double)j / (double)hd);
+            double a = (double)pos * pow(theta, -2.0 * (double)j / (double)hd);
             double *p = v + h * hd + 2 * j, x = p[0], y = p[1];
             p[0] = x * cos(a) - y * sin(a);
             p[1] = x * sin(a) + y * cos(a);
@@ -166,8 +166,8 @@ static void naive_logits(const ref_weights *w, const int64_t *tok, int64_t n,
                 k[t * KD + i] += b->bk[i];
                 v[t * KD + i] += b->bv[i];
             }
-            rotate(q + t * QD, H, hd, t);
-            rotate(k + t * KD, K, hd, t);
+            rotate(q + t * QD, H, hd, t, s->rope_theta);
+            rotate(k + t * KD, K, hd, t, s->rope_theta);
         }
         for (int64_t t = 0; t < n; t++) {
             for (int64_t h = 0; h < H; h++) {
@@ -226,7 +226,7 @@ static const char *const shapes[] = {
     /* q/k/v biases (Qwen2) and MobileLLM-Pro's pattern (layers 0 and 2
      * global, layer 1 a ring of 4 that the 10-token prompt wraps) */
     "layers=3 dim=64 heads=4 kv_heads=2 vocab=97 dtype=f32 seq_len=128 attn_bias=1 window=4 "
-    "global_every=2 global_first_last=1",
+    "global_every=2 global_first_last=1 rope_theta=500000",
 };
 
 #define NSHAPES ((int)(sizeof shapes / sizeof *shapes))
