@@ -424,6 +424,38 @@ static int config_layer_types(arch_spec *s, const cJSON *root, lk_err *e)
                    "global, the last of each K or the first and the last layer)");
 }
 
+/* rope_scaling of rope_type (or, in older configs, type) llama3: its
+ * four numbers, each required (factor, low_freq_factor < high_freq_factor,
+ * original_max_position_embeddings). Another type is not read. */
+static int config_rope_scaling(arch_spec *s, const cJSON *root, lk_err *e)
+{
+    const cJSON *r, *t;
+    int rc;
+    if ((rc = config_get(root, "rope_scaling", &r, e)) || !cJSON_IsObject(r))
+        return rc;
+    if (!(t = cJSON_GetObjectItemCaseSensitive(r, "rope_type")))
+        t = cJSON_GetObjectItemCaseSensitive(r, "type");
+    if (!cJSON_IsString(t) || strcmp(t->valuestring, "llama3"))
+        return LK_OK;
+    static const char *const keys[] = {"factor", "low_freq_factor", "high_freq_factor"};
+    double *to[] = {&s->rope_factor, &s->rope_low_freq_factor, &s->rope_high_freq_factor};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, keys[i]);
+        if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= ROPE_THETA_MAX))
+            return lk_fail(e, LK_EINPUT, "rope_scaling: %s: expected a positive number",
+                           keys[i]);
+        *to[i] = v->valuedouble;
+    }
+    if (!(s->rope_low_freq_factor < s->rope_high_freq_factor))
+        return lk_fail(e, LK_EINPUT, "rope_scaling: low_freq_factor must be below "
+                       "high_freq_factor");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(r, "original_max_position_embeddings");
+    if (!n)
+        return lk_fail(e, LK_EINPUT, "rope_scaling: original_max_position_embeddings: "
+                       "missing");
+    return config_int(n, &s->rope_original_max, e);
+}
+
 static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
 {
     const cJSON *it;
@@ -485,6 +517,8 @@ static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
             return lk_fail(e, LK_EINPUT, "hidden_act: '%s' is not silu or relu",
                            it->valuestring);
     }
+    if ((rc = config_rope_scaling(s, root, e)))
+        return rc;
     return config_layer_types(s, root, e);
 }
 

@@ -107,6 +107,11 @@ typedef struct {
      * configs'; config.json's rope_theta. It changes no size or byte
      * count, only the reference's logits. */
     double rope_theta;
+    /* Llama 3's RoPE frequency rule (Llama 3.1/3.2's config.json
+     * rope_scaling, rope_type llama3; ref/model.c applies it), from
+     * config.json only: rope_factor 0 (the default) is none. */
+    double rope_factor, rope_low_freq_factor, rope_high_freq_factor;
+    int64_t rope_original_max; /* original_max_position_embeddings */
 } arch_spec;
 
 /* kv_dtype when none is given: the KV type follows the weights'. */
@@ -130,7 +135,8 @@ const char *const *arch_spec_preset_names(void);
  * mixture-of-experts width); attention_bias, always true for model_type
  * qwen2; layer_types with sliding_window (window, global_every,
  * global_first_last; a list no pattern of theirs gives is an error);
- * rope_theta.
+ * rope_theta; rope_scaling of rope_type llama3 (other types are left
+ * to the checkpoint reader to refuse).
  * Unknown keys are ignored; a known key with the wrong type is an error. */
 int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e);
 

@@ -338,8 +338,9 @@ static int check_config(const cJSON *root, const char *path, const arch_spec *s,
                            path, fixed[i].key, fixed[i].value);
     }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "rope_scaling");
-    if (v && !cJSON_IsNull(v))
-        return lk_fail(e, LK_EINPUT, "%s: rope_scaling: lanky's reference has none", path);
+    if (v && !cJSON_IsNull(v) && !s->rope_factor)
+        return lk_fail(e, LK_EINPUT, "%s: rope_scaling: lanky's reference runs none but "
+                       "rope_type llama3", path);
     if (s->ffn != ARCH_FFN_SWIGLU)
         return lk_fail(e, LK_EINPUT, "%s: hidden_act: llama checkpoints are silu", path);
     return LK_OK;

@@ -41,7 +41,8 @@
  *
  * What lanky's reference cannot run is refused, naming config.json and
  * the key: hidden_act other than silu, rms_norm_eps other than 1e-5, a
- * rope_scaling (ref/model.h fixes these); rope_theta is the spec's.
+ * rope_scaling other than rope_type llama3 (ref/model.h fixes these);
+ * rope_theta and a llama3 rope_scaling are the spec's.
  */
 #ifndef REF_HF_H
 #define REF_HF_H

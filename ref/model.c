@@ -32,12 +32,34 @@ static void rmsnorm(float *o, const float *x, const float *weight, int64_t n)
         o[j] = weight[j] * (ss * x[j]);
 }
 
-/* cos and sin of pos * theta^(-i/hd) for even i, as llama2.c computes
- * them (its theta is 10000, the spec's default) */
-static void rope_table(float *rope, int64_t hd, int64_t pos, float theta)
+/* The frequency of pair i/2 of a head: theta^(-i/hd) as llama2.c computes
+ * it (its theta is 10000, the spec's default); with Llama 3's rope_scaling
+ * (spec.h) as Hugging Face's _compute_llama3_parameters changes it: kept
+ * for wavelengths below original_max / high_freq_factor, divided by
+ * factor above original_max / low_freq_factor, and in between the blend
+ * (1 - t) f / factor + t f, t = (original_max / wavelength - low) / (high
+ * - low). */
+static float rope_freq(const arch_spec *s, int64_t i, int64_t hd)
 {
+    float freq = 1.0f / powf((float)s->rope_theta, (float)i / (float)hd);
+    if (!s->rope_factor)
+        return freq;
+    double f = freq, wavelen = 2 * M_PI / f, old = (double)s->rope_original_max;
+    double lo = s->rope_low_freq_factor, hi = s->rope_high_freq_factor;
+    if (wavelen < old / hi)
+        return freq;
+    if (wavelen > old / lo)
+        return (float)(f / s->rope_factor);
+    double t = (old / wavelen - lo) / (hi - lo);
+    return (float)((1 - t) * f / s->rope_factor + t * f);
+}
+
+/* cos and sin of pos * freq for the pairs (i, i+1) of a head */
+static void rope_table(float *rope, const arch_spec *s, int64_t pos)
+{
+    int64_t hd = s->head_dim;
     for (int64_t i = 0; i < hd; i += 2) {
-        float freq = 1.0f / powf(theta, (float)i / (float)hd);
+        float freq = rope_freq(s, i, hd);
         float val = (float)pos * freq;
         rope[i] = cosf(val);
         rope[i + 1] = sinf(val);
@@ -433,7 +455,7 @@ static void forward(ref_state *s, const int64_t *tokens, int64_t nt, int64_t pos
     s->time_mark = lk_clock_ms();
     /* the ROPE ops' cos and sin, once per token rather than per layer */
     for (int64_t t = 0; t < nt; t++)
-        rope_table(s->rope + t * hd, hd, pos + t, (float)s->w->spec.rope_theta);
+        rope_table(s->rope + t * hd, &s->w->spec, pos + t);
     walk(s, 0, s->plan.head_op, tokens, nt, pos, 0);
 }
 

@@ -18,7 +18,11 @@ is no fault: q_proj, k_proj and v_proj get biases (0 +- 0.5, large enough
 that a wrong order of their elements moves the logits) and config.json
 attention_bias true, as Qwen2's (the llama2.c file cannot hold them and
 leaves them out). CORRUPT theta is none either: rope_theta 500000 (Llama
-3's) in config.json and the reference.
+3's) in config.json and the reference; nor llama3: Llama 3.1's
+rope_scaling (rope_type llama3, factor 8, low_freq_factor 1,
+high_freq_factor 4, original_max_position_embeddings 64, so that this
+model's four frequencies fall in all three of its bands), applied to the
+frequencies as transformers' _compute_llama3_parameters does.
 
 The reference follows transformers' modeling_llama: RMSNorm
 x * rsqrt(mean(x^2) + eps) * w, rotate-half RoPE on q_proj/k_proj as
@@ -36,6 +40,7 @@ import sys
 DIM, HEADS, KV_HEADS, FFN, LAYERS, VOCAB, SEQ = 32, 4, 2, 48, 2, 37, 16
 HD = DIM // HEADS
 EPS, THETA = 1e-5, 10000.0
+LLAMA3 = None  # rope_scaling, when the model has one
 
 
 def round_to(dtype, v):
@@ -125,6 +130,7 @@ def write_folder(d, dtype, tied, shards, corrupt, w):
               'vocab_size': VOCAB, 'max_position_embeddings': SEQ,
               'hidden_act': 'silu', 'rms_norm_eps': 1e-6 if corrupt == 'eps' else EPS,
               'rope_theta': THETA, 'attention_bias': corrupt == 'bias',
+              'rope_scaling': LLAMA3,
               'tie_word_embeddings': tied, 'torch_dtype': 'float32'}
     with open(d + '/config.json', 'w') as f:
         json.dump(config, f, indent=2)
@@ -187,12 +193,28 @@ def rmsnorm(x, g):
     return [v * r * gi for v, gi in zip(x, g)]
 
 
+def inv_freq(i):
+    """Frequency of pair i: THETA^(-2i/HD), then Llama 3's bands if any."""
+    f = THETA ** (-2.0 * i / HD)
+    if not LLAMA3:
+        return f
+    factor, lo, hi = LLAMA3['factor'], LLAMA3['low_freq_factor'], LLAMA3['high_freq_factor']
+    old = LLAMA3['original_max_position_embeddings']
+    wavelen = 2 * math.pi / f
+    if wavelen < old / hi:
+        return f
+    if wavelen > old / lo:
+        return f / factor
+    smooth = (old / wavelen - lo) / (hi - lo)
+    return (1 - smooth) * f / factor + smooth * f
+
+
 def rope(v, pos):
     """transformers' apply_rotary_pos_emb on one head: v*cos + rotate_half(v)*sin."""
     half = HD // 2
     out = list(v)
     for i in range(half):
-        a = pos * THETA ** (-2.0 * i / HD)
+        a = pos * inv_freq(i)
         c, s = math.cos(a), math.sin(a)
         out[i] = v[i] * c - v[i + half] * s
         out[i + half] = v[i + half] * c + v[i] * s
@@ -245,9 +267,12 @@ def main():
     args = args[:args.index('--tokens')]
     d, dtype, tied, shards = args[0], args[1], args[2] == '1', int(args[3])
     corrupt = args[4] if len(args) > 4 else ''
+    global THETA, LLAMA3
     if corrupt == 'theta':
-        global THETA
         THETA = 500000.0
+    if corrupt == 'llama3':
+        LLAMA3 = {'rope_type': 'llama3', 'factor': 8.0, 'low_freq_factor': 1.0,
+                  'high_freq_factor': 4.0, 'original_max_position_embeddings': 64}
     w = make_weights(random.Random(19), dtype, tied, corrupt == 'bias')
     write_folder(d, dtype, tied, shards, corrupt, w)
     write_llama2c(d + '.bin', tied, w)

@@ -111,11 +111,15 @@ START_TEST(f32_biased)
 }
 END_TEST
 
-/* rope_theta 500000 (Llama 3's; a llama2.c file runs 10000). */
+/* rope_theta 500000 (Llama 3's; a llama2.c file runs 10000), and Llama
+ * 3.1's rope_scaling (rope_type llama3) with bands that split this
+ * model's four frequencies three ways. */
 START_TEST(f32_rope_theta)
 {
     check_beyond_llama2c("theta", "F32 0 1 theta",
                          "rope_theta 500000 folder vs the Hugging Face reference");
+    check_beyond_llama2c("llama3", "F32 0 1 llama3",
+                         "rope_scaling llama3 folder vs the Hugging Face reference");
 }
 END_TEST
 
@@ -199,22 +203,33 @@ START_TEST(config_keys)
 }
 END_TEST
 
-/* A checkpoint whose config.json has Llama 3's rope_scaling (Llama-3.2-1B's
- * frequency rule, which lanky's reference does not compute) is refused
- * with one line naming the key, exit 2. */
+/* config.json of a folder given a rope_scaling of rope_type type, with
+ * Llama 3's factors but no original_max_position_embeddings. */
+static void set_rope_scaling(const char *config, const char *type)
+{
+    char *cmd;
+    ck_assert(asprintf(&cmd, "python3 -c \"import json, sys; p = sys.argv[1]; c = json.load(open(p)); "
+                       "c['rope_scaling'] = {'rope_type': sys.argv[2], 'factor': 32.0, "
+                       "'low_freq_factor': 1.0, 'high_freq_factor': 4.0}; "
+                       "json.dump(c, open(p, 'w'))\" %s %s", config, type) > 0);
+    ck_assert_int_eq(tu_sh(cmd, NULL, NULL), 0);
+    free(cmd);
+}
+
+/* A checkpoint whose config.json has a rope_scaling lanky's reference
+ * does not compute (YaRN's) is refused with one line naming the key, exit
+ * 2; so is a llama3 one without its original_max_position_embeddings. */
 START_TEST(rope_scaling_refused)
 {
     double ref[VOCAB];
     const char *dir = write_model("rope", "F32 0 1", ref);
     char *cmd, path[700];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    ck_assert(asprintf(&cmd, "python3 -c \"import json, sys; p = sys.argv[1]; c = json.load(open(p)); "
-                       "c['rope_scaling'] = {'rope_type': 'llama3', 'factor': 32.0}; "
-                       "json.dump(c, open(p, 'w'))\" %s", path) > 0);
-    ck_assert_int_eq(tu_sh(cmd, NULL, NULL), 0);
-    free(cmd);
     ck_assert(asprintf(&cmd, "logits --checkpoint %s --dtype f32 --tokens " TOKENS, dir) > 0);
-    tu_refused(cmd, path, "rope_scaling");
+    set_rope_scaling(path, "yarn");
+    tu_refused(cmd, path, "rope_scaling: lanky's reference runs none but rope_type llama3");
+    set_rope_scaling(path, "llama3");
+    tu_refused(cmd, path, "rope_scaling: original_max_position_embeddings: missing");
     free(cmd);
 }
 END_TEST
