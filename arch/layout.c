@@ -10,7 +10,7 @@
 
 static const char *const weight_names[] = {
     "embedding", "rms_att", "wq", "wk", "wv", "wo", "rms_ffn",
-    "w1", "w2", "w3", "rms_final", "classifier",
+    "w1", "w2", "w3", "rms_final", "classifier", "bq", "bk", "bv",
 };
 static const char *const class_names[] = {
     "embedding", "classifier", "attention", "ffn", "norm",
@@ -40,10 +40,20 @@ uint64_t arch_kv_row_bytes(const arch_spec *s)
     return (uint64_t)s->head_dim * (uint64_t)arch_dtype_size(t) + (t == ARCH_INT8 ? 4 : 0);
 }
 
+bool arch_layer_is_global(const arch_spec *s, int64_t layer)
+{
+    if (!s->window)
+        return true;
+    if (!s->global_every)
+        return false;
+    if (s->global_first_last) /* MobileLLM-Pro's layer_types (spec.h) */
+        return layer % s->global_every == 0 || layer == arch_executed_layers(s) - 1;
+    return layer % s->global_every == s->global_every - 1;
+}
+
 int64_t arch_kv_positions(const arch_spec *s, int64_t layer)
 {
-    bool global = !s->window || (s->global_every && layer % s->global_every == s->global_every - 1);
-    return global || s->window > s->seq_len ? s->seq_len : s->window;
+    return arch_layer_is_global(s, layer) || s->window > s->seq_len ? s->seq_len : s->window;
 }
 
 bool arch_weight_is_norm(arch_weight id)
@@ -51,9 +61,14 @@ bool arch_weight_is_norm(arch_weight id)
     return id == ARCH_W_RMS_ATT || id == ARCH_W_RMS_FFN || id == ARCH_W_RMS_FINAL;
 }
 
+bool arch_weight_is_vector(arch_weight id)
+{
+    return arch_weight_is_norm(id) || id == ARCH_W_BQ || id == ARCH_W_BK || id == ARCH_W_BV;
+}
+
 arch_dtype arch_tensor_type(const arch_spec *s, arch_weight id)
 {
-    if (arch_weight_is_norm(id))
+    if (arch_weight_is_vector(id))
         return ARCH_F32;
     if ((id == ARCH_W_EMBED || id == ARCH_W_CLS) && s->embed_dtype != ARCH_EMBED_FOLLOWS)
         return s->embed_dtype;
@@ -69,8 +84,8 @@ uint64_t arch_tensor_bytes(arch_dtype d, int64_t group, arch_weight id, int64_t 
                            int64_t cols)
 {
     uint64_t n = (uint64_t)rows * (uint64_t)cols;
-    if (arch_weight_is_norm(id))
-        return 4 * n; /* norms stay f32 */
+    if (arch_weight_is_vector(id))
+        return 4 * n; /* norms and biases stay f32 */
     /* int8: one f32 scale per row (per output channel) */
     if (d == ARCH_INT8)
         return arch_int8_scales_offset(rows, cols) + 4 * (uint64_t)rows;
@@ -117,8 +132,14 @@ static int walk_tensors(const arch_spec *s, visit_fn fn, void *ctx)
         if ((rc = visit(s, fn, ctx, ARCH_W_RMS_ATT, ARCH_C_NORM, b, 1, d)) ||
             (rc = visit(s, fn, ctx, ARCH_W_Q, ARCH_C_ATTN, b, q, d)) ||
             (rc = visit(s, fn, ctx, ARCH_W_K, ARCH_C_ATTN, b, kv, d)) ||
-            (rc = visit(s, fn, ctx, ARCH_W_V, ARCH_C_ATTN, b, kv, d)) ||
-            (rc = visit(s, fn, ctx, ARCH_W_O, ARCH_C_ATTN, b, d, q)) ||
+            (rc = visit(s, fn, ctx, ARCH_W_V, ARCH_C_ATTN, b, kv, d)))
+            return rc;
+        if (s->attn_bias &&
+            ((rc = visit(s, fn, ctx, ARCH_W_BQ, ARCH_C_ATTN, b, 1, q)) ||
+             (rc = visit(s, fn, ctx, ARCH_W_BK, ARCH_C_ATTN, b, 1, kv)) ||
+             (rc = visit(s, fn, ctx, ARCH_W_BV, ARCH_C_ATTN, b, 1, kv))))
+            return rc;
+        if ((rc = visit(s, fn, ctx, ARCH_W_O, ARCH_C_ATTN, b, d, q)) ||
             (rc = visit(s, fn, ctx, ARCH_W_RMS_FFN, ARCH_C_NORM, b, 1, d)) ||
             (rc = visit(s, fn, ctx, ARCH_W_1, ARCH_C_FFN, b, f, d)) ||
             (rc = visit(s, fn, ctx, ARCH_W_2, ARCH_C_FFN, b, d, f)))
@@ -151,20 +172,12 @@ static int count_one(void *ctx, const arch_tensor *t)
     uint64_t bytes = arch_tensor_bytes(t->dtype, c->s->group, t->id, t->rows, t->cols);
     p->by_class[t->cls] += n;
     p->total += n;
-    if (!arch_weight_is_norm(t->id))
+    if (!arch_weight_is_vector(t->id))
         p->paper += n;
     p->weight_bytes += bytes;
     if (t->block == 0)
         p->block_bytes += bytes;
     return LK_OK;
-}
-
-/* Executed layers with full attention (arch_kv_positions): all of them
- * without a window, else those l with l % global_every == global_every - 1. */
-static uint64_t global_layers(const arch_spec *s)
-{
-    uint64_t executed = (uint64_t)arch_executed_layers(s);
-    return !s->window ? executed : s->global_every ? executed / (uint64_t)s->global_every : 0;
 }
 
 /* p->weight_read_bytes and p->kv_read_bytes (see layout.h); within 64
@@ -180,9 +193,12 @@ static void read_bytes(const arch_spec *s, arch_params *p)
     uint64_t embed_row = arch_tensor_bytes(et, s->group, ARCH_W_EMBED, 1, s->dim);
     uint64_t final_norm = arch_tensor_bytes(ARCH_F32, s->group, ARCH_W_RMS_FINAL, 1, s->dim);
     p->weight_read_bytes = p->block_bytes * executed + final_norm + cls + embed_row;
-    uint64_t global = global_layers(s), local = executed - global;
-    uint64_t pos = (uint64_t)s->ctx + 1, win = (uint64_t)s->window; /* ctx < seq_len */
-    p->kv_read_bytes = p->kv_bytes_per_layer_token * (pos * global + (win < pos ? win : pos) * local);
+    uint64_t pos = (uint64_t)s->ctx + 1, n = 0; /* ctx < seq_len */
+    for (uint64_t l = 0; l < executed; l++) {
+        uint64_t kept = (uint64_t)arch_kv_positions(s, (int64_t)l);
+        n += kept < pos ? kept : pos;
+    }
+    p->kv_read_bytes = p->kv_bytes_per_layer_token * n;
 }
 
 int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e)
@@ -196,9 +212,10 @@ int arch_params_count(const arch_spec *s, arch_params *p, lk_err *e)
     uint64_t kv = 2 * (uint64_t)s->kv_heads * arch_kv_row_bytes(s);
     p->kv_bytes_per_layer_token = kv;
     /* positions kept: seq_len in each global layer, the window in each
-     * local one (arch_kv_positions) */
-    uint64_t global = global_layers(s), local = (uint64_t)arch_executed_layers(s) - global;
-    uint64_t n = (uint64_t)s->seq_len * global + (uint64_t)arch_kv_positions(s, 0) * local;
+     * local one (arch_kv_positions); at most 2^16 x INT_MAX in all */
+    uint64_t n = 0;
+    for (int64_t l = 0; l < arch_executed_layers(s); l++)
+        n += (uint64_t)arch_kv_positions(s, l);
     if (__builtin_mul_overflow(kv, n, &p->kv_bytes))
         return lk_fail(e, LK_EINPUT, "seq_len: the KV cache of this model overflows 64-bit byte counts");
     read_bytes(s, p);
@@ -236,7 +253,7 @@ static int place_one(void *ctx, const arch_tensor *t)
 int arch_layout_build(arch_layout *l, const arch_spec *s, lk_err *e)
 {
     *l = (arch_layout){0};
-    l->per_block = s->ffn == ARCH_FFN_SWIGLU ? 9 : 8;
+    l->per_block = (s->ffn == ARCH_FFN_SWIGLU ? 9 : 8) + (s->attn_bias ? 3 : 0);
     layout_ctx c = {s, l, 0};
     if (walk_tensors(s, place_one, &c)) {
         arch_layout_free(l);
@@ -255,15 +272,17 @@ const arch_tensor *arch_layout_find(const arch_layout *l, arch_weight id,
                                     int64_t block)
 {
     /* blob order: embedding, per_block tensors per block, final norm,
-     * classifier; only w3 is absent in a ReLU block */
-    int64_t i;
+     * classifier; w3 (ReLU) and the biases may be absent from a block,
+     * so its tensors are searched (a dozen at most) */
     if (id == ARCH_W_EMBED)
-        i = 0;
-    else if (id == ARCH_W_RMS_FINAL || id == ARCH_W_CLS)
-        i = l->n - (l->t[l->n - 1].id == ARCH_W_CLS ? 2 : 1) + (id == ARCH_W_CLS);
-    else
-        i = 1 + block * l->per_block + (id - ARCH_W_RMS_ATT);
-    if (i < 0 || i >= l->n || l->t[i].id != id || l->t[i].block != block)
-        return NULL;
-    return &l->t[i];
+        return &l->t[0];
+    if (id == ARCH_W_RMS_FINAL || id == ARCH_W_CLS) {
+        int64_t i = l->n - (l->t[l->n - 1].id == ARCH_W_CLS ? 2 : 1) + (id == ARCH_W_CLS);
+        return i < l->n && l->t[i].id == id ? &l->t[i] : NULL;
+    }
+    for (int64_t i = 1 + block * l->per_block; block >= 0 && i < l->n &&
+                                               i < 1 + (block + 1) * l->per_block; i++)
+        if (l->t[i].id == id && l->t[i].block == block)
+            return &l->t[i];
+    return NULL;
 }

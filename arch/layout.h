@@ -7,7 +7,9 @@
  *   embedding                       V x dim
  *   for each distinct block b = 0 .. L-1:
  *     rms_att  dim          (norm)
- *     wq       H*hd x dim   wk, wv  K*hd x dim   wo  dim x H*hd
+ *     wq       H*hd x dim   wk, wv  K*hd x dim
+ *     bq  H*hd  bk, bv  K*hd   (attention biases, attn_bias only)
+ *     wo       dim x H*hd
  *     rms_ffn  dim          (norm)
  *     w1       ffn x dim    w2  dim x ffn    w3  ffn x dim (SwiGLU only)
  *   rms_final  dim          (norm)
@@ -26,14 +28,17 @@
  * cols and is a multiple of 4, so the data is a whole even number of
  * bytes). Norm
  * vectors are always f32 (a modelling choice, as llama2.c's checkpoint
- * keeps them: a few KB per layer, not worth the precision). Each tensor
+ * keeps them: a few KB per layer, not worth the precision), and so are
+ * the attention biases (vectors too, stored as 1 x n tensors; Qwen2's
+ * q/k/v biases: its config.json says attention_bias). Each tensor
  * starts at a multiple of ARCH_ALIGN bytes; the padding is not counted
  * in weight_bytes but is part of blob_bytes.
  *
  * The KV cache holds, for every executed layer, keys [K][n][hd] and
  * then values [K][n][hd] (head-major: each kv head's keys are one
  * stream for attention to read), n = arch_kv_positions() of the layer:
- * seq_len for a global layer, min(window, seq_len) for a local one,
+ * seq_len for a global layer (arch_layer_is_global), min(window,
+ * seq_len) for a local one,
  * whose cache is a ring (position p in slot p % n). By default its
  * element type follows the weights (f32, f16, bf16), except that int8
  * and int4 models keep an f16 KV cache: the paper's W8A8 (appendix E, Table 13)
@@ -58,7 +63,9 @@
 typedef enum {
     ARCH_W_EMBED, ARCH_W_RMS_ATT, ARCH_W_Q, ARCH_W_K, ARCH_W_V, ARCH_W_O,
     ARCH_W_RMS_FFN, ARCH_W_1, ARCH_W_2, ARCH_W_3, ARCH_W_RMS_FINAL,
-    ARCH_W_CLS, ARCH_W_COUNT
+    ARCH_W_CLS,
+    ARCH_W_BQ, ARCH_W_BK, ARCH_W_BV, /* attention biases (blob order: after wv) */
+    ARCH_W_COUNT
 } arch_weight;
 
 /* Tensor classes of the parameter breakdown. */
@@ -80,7 +87,8 @@ typedef struct {
 typedef struct {
     arch_tensor *t;       /* all tensors in blob order */
     int64_t n;
-    int64_t per_block;    /* tensors in one block (9 SwiGLU, 8 ReLU) */
+    int64_t per_block;    /* tensors in one block (9 SwiGLU, 8 ReLU; 3
+                             more with attention biases) */
     uint64_t blob_bytes;  /* size of the blob, padding included */
 } arch_layout;
 
@@ -121,6 +129,12 @@ arch_dtype arch_spec_kv_type(const arch_spec *s);
 uint64_t arch_kv_row_bytes(const arch_spec *s);
 int64_t arch_kv_positions(const arch_spec *s, int64_t layer);
 
+/* Whether executed layer `layer` attends over the whole cache: every
+ * layer without a window; with one, l % global_every == global_every - 1
+ * (spec.h), or with global_first_last l % global_every == 0 and the
+ * last executed layer. The one place of the rule. */
+bool arch_layer_is_global(const arch_spec *s, int64_t layer);
+
 /* Where an int8 matrix's scales start, from the start of its data. */
 uint64_t arch_int8_scales_offset(int64_t rows, int64_t cols);
 
@@ -142,6 +156,9 @@ bool arch_stored_f32(const arch_spec *s);
 
 /* The RMSNorm weights (att, ffn, final): f32 in every dtype. */
 bool arch_weight_is_norm(arch_weight id);
+
+/* The vectors, f32 in every dtype: the norms and the attention biases. */
+bool arch_weight_is_vector(arch_weight id);
 
 /* The bytes one tensor of rows x cols occupies in dtype d (int4: with
  * `group` weights per scale). */

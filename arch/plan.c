@@ -192,6 +192,22 @@ static void attention(builder *b, int64_t layer)
     touch(b, ARCH_R_ACT, p->act[ARCH_A_XB], 4 * (uint64_t)(s->heads * s->head_dim), true);
 }
 
+/* q += bq, k += bk, v += bv: one stage of f32 adds after the three
+ * mat-vecs (which stay one pass). */
+static void biases(builder *b, int64_t blk, int64_t l)
+{
+    static const arch_weight id[] = {ARCH_W_BQ, ARCH_W_BK, ARCH_W_BV};
+    static const arch_act out[] = {ARCH_A_Q, ARCH_A_K, ARCH_A_V};
+    stage(b, "bias", l, 0, ARCH_F32);
+    for (int i = 0; i < 3; i++) {
+        const arch_tensor *w = find(b, id[i], blk);
+        op(b, ARCH_OP_BIAS, w, out[i], out[i], l);
+        weight(b, w);
+        act(b, out[i], false);
+        act(b, out[i], true);
+    }
+}
+
 static void layer(builder *b, int64_t l)
 {
     int64_t blk = b->p->sched[l];
@@ -200,6 +216,8 @@ static void layer(builder *b, int64_t l)
     matvec(b, ARCH_W_Q, blk, l, ARCH_A_XB, ARCH_A_Q, false);
     matvec(b, ARCH_W_K, blk, l, ARCH_A_XB, ARCH_A_K, false);
     matvec(b, ARCH_W_V, blk, l, ARCH_A_XB, ARCH_A_V, false);
+    if (b->p->spec.attn_bias)
+        biases(b, blk, l);
     attention(b, l);
     matvec(b, ARCH_W_O, blk, l, ARCH_A_XB, ARCH_A_XB2, true);
     norm(b, "rms_ffn", ARCH_W_RMS_FFN, blk, l, ARCH_A_XB);

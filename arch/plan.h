@@ -13,6 +13,7 @@
  *   for each executed layer l (physical block b = arch_schedule()[l]):
  *     rms_att    NORM        R x, rms_att[b]; W xb
  *     wq wk wv   MATMUL      R the matrix, xb; W q, k, v
+ *     bias       BIAS        R bq, q; W q   (q += bq; then k, v: attn_bias only)
  *     attention  ROPE        R q, W q, R k, W k (in place)
  *                KV_STORE    R v; W keys and values of position pos of
  *                            layer l (k was just written by ROPE)
@@ -121,7 +122,7 @@ typedef enum { ARCH_R_WEIGHTS, ARCH_R_KV, ARCH_R_ACT, ARCH_R_COUNT } arch_region
 
 typedef enum {
     ARCH_OP_EMBED, ARCH_OP_NORM, ARCH_OP_MATMUL, ARCH_OP_ROPE, ARCH_OP_KV_STORE,
-    ARCH_OP_ATTEND, ARCH_OP_GATE, ARCH_OP_RESIDUAL
+    ARCH_OP_ATTEND, ARCH_OP_GATE, ARCH_OP_RESIDUAL, ARCH_OP_BIAS
 } arch_op_kind;
 
 /* One byte range an op reads or writes (never empty). */
@@ -142,7 +143,7 @@ typedef struct {
                              (1..ARCH_PLAN_PASS_MAX: it and the MATMUL ops
                              right after it on the same input), 0 when an
                              earlier op's pass includes it; other ops 1 */
-    const arch_tensor *w; /* embedding, norm vector or matrix; NULL if none */
+    const arch_tensor *w; /* embedding, norm or bias vector or matrix; NULL if none */
     arch_act in, out;     /* its input and output buffers (ARCH_A_NONE: ROPE
                              rotates q and k in place, KV_STORE stores k and v) */
     int64_t layer;        /* executed layer, -1 outside the blocks */

@@ -25,23 +25,57 @@
 #define DEFAULT_SEQ_LEN 2048
 
 /* Public configs, from paper-notes.md (MobileLLM model cards on Hugging
- * Face; SmolLM shares the 125M/350M shapes with vocab 49152). */
+ * Face; SmolLM shares the 125M/350M shapes with vocab 49152), and the
+ * models phones ship, each from its config.json (cited at its row).
+ * Every preset is tied with head_dim 64; seq_len is the config's
+ * max_position_embeddings (the final R1 models' 32k of their card). */
 typedef struct {
     const char *name;
     int64_t layers, dim, heads, kv_heads, ffn_dim, vocab;
     arch_share share;
+    int64_t seq_len, window, global_every, global_first_last;
+    bool attn_bias;
 } preset;
 
 static const preset presets[] = {
-    {"mobilellm-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-600m", 40, 1152, 18, 6, 3072, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-1b", 54, 1280, 20, 5, 3584, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-1.5b", 54, 1600, 25, 5, 4352, DEFAULT_VOCAB, ARCH_SHARE_NONE},
-    {"mobilellm-ls-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE},
-    {"mobilellm-ls-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE},
-    {"smollm-135m", 30, 576, 9, 3, 1536, 49152, ARCH_SHARE_NONE},
-    {"smollm-360m", 32, 960, 15, 5, 2560, 49152, ARCH_SHARE_NONE},
+    {"mobilellm-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-600m", 40, 1152, 18, 6, 3072, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-1b", 54, 1280, 20, 5, 3584, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-1.5b", 54, 1600, 25, 5, 4352, DEFAULT_VOCAB, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-ls-125m", 30, 576, 9, 3, 1536, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE, .seq_len = DEFAULT_SEQ_LEN},
+    {"mobilellm-ls-350m", 32, 960, 15, 5, 2560, DEFAULT_VOCAB, ARCH_SHARE_IMMEDIATE, .seq_len = DEFAULT_SEQ_LEN},
+    {"smollm-135m", 30, 576, 9, 3, 1536, 49152, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    {"smollm-360m", 32, 960, 15, 5, 2560, 49152, ARCH_SHARE_NONE, .seq_len = DEFAULT_SEQ_LEN},
+    /* MobileLLM-R1 (Hugging Face type llama4_text, the dense FFN width in
+     * intermediate_size_mlp; vocabulary 128,256; shared embeddings; 32k
+     * context): the architecture table of the card,
+     * https://huggingface.co/facebook/MobileLLM-R1-140M (and -360M,
+     * -950M; also github.com/facebookresearch/MobileLLM-R1, README), config
+     * https://huggingface.co/facebook/MobileLLM-R1-140M/blob/main/config.json.
+     * Llama 4's QK-norm has no weights, so it adds no parameters. */
+    {"mobilellm-r1-140m", 15, 576, 9, 3, 2048, 128256, ARCH_SHARE_NONE, .seq_len = 32768},
+    {"mobilellm-r1-360m", 15, 1024, 16, 4, 4096, 128256, ARCH_SHARE_NONE, .seq_len = 32768},
+    {"mobilellm-r1-950m", 22, 1536, 24, 6, 6144, 128256, ARCH_SHARE_NONE, .seq_len = 32768},
+    /* MobileLLM-Pro: https://huggingface.co/facebook/MobileLLM-Pro/blob/main/config.json
+     * (hidden_size 1280, head_dim 64, intermediate_size_mlp 6144,
+     * sliding_window 512, max_position_embeddings 131072, layer_types:
+     * full_attention at 0, 4, ..., 28 and 29, so window 512, global_every
+     * 4, global_first_last); 20 heads, 4 KV heads, vocabulary 202,048
+     * and the "about 1.08B" of its card, which only a tied classifier
+     * gives (untied: 1.34B). */
+    {"mobilellm-pro", 30, 1280, 20, 4, 6144, 202048, ARCH_SHARE_NONE, .seq_len = 131072,
+     .window = 512, .global_every = 4, .global_first_last = 1},
+    /* SmolLM2: https://huggingface.co/HuggingFaceTB/SmolLM2-135M/blob/main/config.json
+     * and .../SmolLM2-360M/blob/main/config.json (max_position_embeddings 8192). */
+    {"smollm2-135m", 30, 576, 9, 3, 1536, 49152, ARCH_SHARE_NONE, .seq_len = 8192},
+    {"smollm2-360m", 32, 960, 15, 5, 2560, 49152, ARCH_SHARE_NONE, .seq_len = 8192},
+    /* Qwen2.5-0.5B: https://huggingface.co/Qwen/Qwen2.5-0.5B/blob/main/config.json
+     * (model_type qwen2, whose attention always has q/k/v biases). */
+    {"qwen2.5-0.5b", 24, 896, 14, 2, 4864, 151936, ARCH_SHARE_NONE, .seq_len = 32768,
+     .attn_bias = true},
+    /* Llama-3.2-1B: https://huggingface.co/meta-llama/Llama-3.2-1B/blob/main/config.json */
+    {"llama3.2-1b", 16, 2048, 32, 8, 8192, 128256, ARCH_SHARE_NONE, .seq_len = 131072},
 };
 #define NPRESETS (sizeof presets / sizeof presets[0])
 
@@ -65,6 +99,7 @@ void arch_spec_init(arch_spec *s)
         .seq_len = ARCH_UNSET, .ctx = ARCH_UNSET,
         .window = ARCH_UNSET, .global_every = ARCH_UNSET, .kv_dtype = ARCH_KV_FOLLOWS,
         .embed_dtype = ARCH_EMBED_FOLLOWS,
+        .attn_bias = false, .global_first_last = ARCH_UNSET, .rope_theta = ARCH_UNSET,
     };
 }
 
@@ -85,7 +120,13 @@ int arch_spec_preset(arch_spec *s, const char *name, lk_err *e)
         s->vocab = p->vocab;
         s->tied = 1;
         s->share = p->share;
-        s->seq_len = DEFAULT_SEQ_LEN;
+        s->seq_len = p->seq_len;
+        if (p->window) {
+            s->window = p->window;
+            s->global_every = p->global_every;
+            s->global_first_last = p->global_first_last;
+        }
+        s->attn_bias = p->attn_bias;
         return LK_OK;
     }
     return lk_fail(e, LK_EINPUT, "preset: unknown model '%s' (see --help)", name);
@@ -161,7 +202,14 @@ static int parse_bool(const char *field, const char *v, int *out, lk_err *e)
 
 /* ---- options -------------------------------------------------------- */
 
-typedef enum { K_INT, K_FFN, K_SHARE, K_DTYPE, K_KV_DTYPE, K_EMBED_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG } kind;
+/* The largest RoPE base taken: far above any published one (Qwen2.5's
+ * 1e6, Llama 3's 5e5), and a float (the reference's tables are). */
+#define ROPE_THETA_MAX 1e30
+
+typedef enum {
+    K_INT, K_FFN, K_SHARE, K_DTYPE, K_KV_DTYPE, K_EMBED_DTYPE, K_TIED, K_UNTIED, K_PRESET, K_CONFIG,
+    K_ATTN_BIAS, K_GLOBAL_FIRST_LAST, K_ROPE_THETA
+} kind;
 
 typedef struct {
     const char *key;
@@ -183,6 +231,8 @@ static const option options[] = {
     {"dtype", K_DTYPE, 0},         {"tied", K_TIED, 0},
     {"untied", K_UNTIED, 0},       {"preset", K_PRESET, 0},
     {"config", K_CONFIG, 0},
+    {"attn_bias", K_ATTN_BIAS, 0}, {"global_first_last", K_GLOBAL_FIRST_LAST, 0},
+    {"rope_theta", K_ROPE_THETA, 0},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -249,6 +299,24 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
         if (!(rc = parse_bool(o->key, v, &x, e)))
             s->tied = o->kind == K_TIED ? x : !x;
         return rc;
+    case K_ATTN_BIAS:
+        if (!(rc = parse_bool(o->key, v, &x, e)))
+            s->attn_bias = x;
+        return rc;
+    case K_GLOBAL_FIRST_LAST:
+        if (!(rc = parse_bool(o->key, v, &x, e)))
+            s->global_first_last = x;
+        return rc;
+    case K_ROPE_THETA: {
+        char *end;
+        errno = 0;
+        double t = strtod(v, &end);
+        if (end == v || *end || errno || !(t > 0 && t <= ROPE_THETA_MAX))
+            return lk_fail(e, LK_EINPUT, "rope_theta: '%s' is not a number in (0, %g]", v,
+                           ROPE_THETA_MAX);
+        s->rope_theta = t;
+        return LK_OK;
+    }
     case K_PRESET:
         return arch_spec_preset(s, v, e);
     case K_CONFIG:
@@ -258,8 +326,9 @@ int arch_spec_set(arch_spec *s, const char *key, const char *v, lk_err *e)
 }
 
 /* coupled to arch_spec_take_choices() */
-static const char *const choice_names[] = {"dtype", "group", "embed_dtype", "ctx", "window",
-                                           "global_every", "kv_dtype", NULL};
+static const char *const choice_names[] = {"dtype",        "group",        "embed_dtype",
+                                           "ctx",          "window",       "global_every",
+                                           "global_first_last", "kv_dtype", NULL};
 
 const char *const *arch_spec_choice_names(void) { return choice_names; }
 
@@ -267,7 +336,8 @@ void arch_spec_take_choices(arch_spec *s, const arch_spec *from)
 {
     s->dtype = from->dtype; /* always set: arch_spec_init gives the default */
     const size_t ints[] = {offsetof(arch_spec, group), offsetof(arch_spec, ctx),
-                           offsetof(arch_spec, window), offsetof(arch_spec, global_every)};
+                           offsetof(arch_spec, window), offsetof(arch_spec, global_every),
+                           offsetof(arch_spec, global_first_last)};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         int64_t v = *(const int64_t *)((const char *)from + ints[i]);
         if (v != ARCH_UNSET)
@@ -333,6 +403,91 @@ static int config_get(const cJSON *root, const char *key, const cJSON **out, lk_
     return LK_OK;
 }
 
+/* layer_types (Gemma 3, MobileLLM-Pro): full_attention or
+ * sliding_attention per layer, the latter over sliding_window positions.
+ * The list must be one of the patterns arch_layer_is_global() knows:
+ * every K-th layer global (the last of each group of K, or with
+ * global_first_last the first and the last layer), or none. */
+static int config_layer_types(arch_spec *s, const cJSON *root, lk_err *e)
+{
+    const cJSON *types, *it;
+    int rc;
+    if ((rc = config_get(root, "layer_types", &types, e)) || !types)
+        return rc;
+    int n = cJSON_GetArraySize(types);
+    if (!cJSON_IsArray(types) || n < 1 || n > ARCH_MAX_LAYERS ||
+        (s->layers != ARCH_UNSET && n != s->layers))
+        return lk_fail(e, LK_EINPUT, "layer_types: expected a list of num_hidden_layers strings");
+    bool global[ARCH_MAX_LAYERS], any_local = false;
+    for (int l = 0; l < n; l++) {
+        const char *t = cJSON_GetStringValue(cJSON_GetArrayItem(types, l));
+        if (!t || (strcmp(t, "full_attention") && strcmp(t, "sliding_attention")))
+            return lk_fail(e, LK_EINPUT, "layer_types: entry %d is not full_attention or "
+                           "sliding_attention", l);
+        global[l] = !strcmp(t, "full_attention");
+        any_local |= !global[l];
+    }
+    if (!any_local)
+        return LK_OK;
+    if ((rc = config_get(root, "sliding_window", &it, e)))
+        return rc;
+    if (!it)
+        return lk_fail(e, LK_EINPUT, "layer_types: sliding_attention needs a sliding_window");
+    if ((rc = config_int(it, &s->window, e)))
+        return rc;
+    if (s->share != ARCH_SHARE_NONE)
+        return lk_fail(e, LK_EINPUT, "layer_types: lanky applies them to executed layers, "
+                       "not to shared ones (layer_sharing)");
+    arch_spec t = *s; /* the rule over these n layers, executed once each */
+    t.layers = n;
+    t.repeat = 1;
+    for (t.global_every = 0; t.global_every <= n; t.global_every++)
+        for (t.global_first_last = 0; t.global_first_last < 2; t.global_first_last++) {
+            bool same = true;
+            for (int l = 0; l < n && same; l++)
+                same = arch_layer_is_global(&t, l) == global[l];
+            if (same && (t.global_every || !t.global_first_last)) {
+                s->global_every = t.global_every;
+                s->global_first_last = t.global_first_last;
+                return LK_OK;
+            }
+        }
+    return lk_fail(e, LK_EINPUT, "layer_types: not a pattern lanky has (every K-th layer "
+                   "global, the last of each K or the first and the last layer)");
+}
+
+/* rope_scaling of rope_type (or, in older configs, type) llama3: its
+ * four numbers, each required (factor, low_freq_factor < high_freq_factor,
+ * original_max_position_embeddings). Another type is not read. */
+static int config_rope_scaling(arch_spec *s, const cJSON *root, lk_err *e)
+{
+    const cJSON *r, *t;
+    int rc;
+    if ((rc = config_get(root, "rope_scaling", &r, e)) || !cJSON_IsObject(r))
+        return rc;
+    if (!(t = cJSON_GetObjectItemCaseSensitive(r, "rope_type")))
+        t = cJSON_GetObjectItemCaseSensitive(r, "type");
+    if (!cJSON_IsString(t) || strcmp(t->valuestring, "llama3"))
+        return LK_OK;
+    static const char *const keys[] = {"factor", "low_freq_factor", "high_freq_factor"};
+    double *to[] = {&s->rope_factor, &s->rope_low_freq_factor, &s->rope_high_freq_factor};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, keys[i]);
+        if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= ROPE_THETA_MAX))
+            return lk_fail(e, LK_EINPUT, "rope_scaling: %s: expected a positive number",
+                           keys[i]);
+        *to[i] = v->valuedouble;
+    }
+    if (!(s->rope_low_freq_factor < s->rope_high_freq_factor))
+        return lk_fail(e, LK_EINPUT, "rope_scaling: low_freq_factor must be below "
+                       "high_freq_factor");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(r, "original_max_position_embeddings");
+    if (!n)
+        return lk_fail(e, LK_EINPUT, "rope_scaling: original_max_position_embeddings: "
+                       "missing");
+    return config_int(n, &s->rope_original_max, e);
+}
+
 static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
 {
     const cJSON *it;
@@ -341,6 +496,31 @@ static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
         if ((rc = config_get(root, json_ints[i].json, &it, e)) ||
             (it && (rc = config_int(it, (int64_t *)((char *)s + json_ints[i].offset), e))))
             return rc;
+    /* Llama 4 (llama4_text: MobileLLM-R1, MobileLLM-Pro): intermediate_size
+     * is a mixture-of-experts layer's expert width, intermediate_size_mlp
+     * the dense FFN's, the only kind these models have */
+    if ((rc = config_get(root, "intermediate_size_mlp", &it, e)) ||
+        (it && (rc = config_int(it, &s->ffn_dim, e))))
+        return rc;
+    /* Qwen2's attention has q/k/v biases whatever attention_bias says
+     * (Hugging Face's Qwen2Attention); other models say it there */
+    if ((rc = config_get(root, "model_type", &it, e)))
+        return rc;
+    if (it && cJSON_IsString(it) && !strcmp(it->valuestring, "qwen2"))
+        s->attn_bias = true;
+    else if ((rc = config_get(root, "attention_bias", &it, e)) ||
+             (it && (rc = config_bool(it, &b, e))))
+        return rc;
+    else if (it)
+        s->attn_bias = b;
+    if ((rc = config_get(root, "rope_theta", &it, e)))
+        return rc;
+    if (it) {
+        if (!cJSON_IsNumber(it) || !(it->valuedouble > 0 && it->valuedouble <= ROPE_THETA_MAX))
+            return lk_fail(e, LK_EINPUT, "rope_theta: expected a number in (0, %g]",
+                           ROPE_THETA_MAX);
+        s->rope_theta = it->valuedouble;
+    }
     if ((rc = config_get(root, "tie_word_embeddings", &it, e)) ||
         (it && (rc = config_bool(it, &s->tied, e))))
         return rc;
@@ -369,7 +549,9 @@ static int config_apply(arch_spec *s, const cJSON *root, lk_err *e)
             return lk_fail(e, LK_EINPUT, "hidden_act: '%s' is not silu or relu",
                            it->valuestring);
     }
-    return LK_OK;
+    if ((rc = config_rope_scaling(s, root, e)))
+        return rc;
+    return config_layer_types(s, root, e);
 }
 
 static char *read_file(const char *path, size_t *size, lk_err *e)
@@ -514,6 +696,10 @@ static void fill_defaults(arch_spec *s)
         s->window = 0;
     if (s->global_every == ARCH_UNSET)
         s->global_every = 0;
+    if (s->global_first_last == ARCH_UNSET)
+        s->global_first_last = 0;
+    if (s->rope_theta == ARCH_UNSET)
+        s->rope_theta = 10000.0; /* llama2.c's RoPE base (spec.h) */
     if (s->group == ARCH_UNSET)
         s->group = 32; /* MobileLLM-Pro's CPU int4 weights (its model card) */
 }
@@ -599,6 +785,9 @@ int arch_spec_finish(arch_spec *s, lk_err *e)
     if (s->global_every && !s->window)
         return lk_fail(e, LK_EINPUT, "global_every: %lld needs a window (without one every "
                        "layer attends over the whole cache)", (long long)s->global_every);
+    if (s->global_first_last && !s->global_every)
+        return lk_fail(e, LK_EINPUT, "global_first_last: needs global_every (which layers "
+                       "of each group are global)");
     if ((s->dtype == ARCH_INT4 || s->embed_dtype == ARCH_INT4) && (rc = need_group(s, e)))
         return rc;
     arch_params p;

@@ -98,6 +98,26 @@ typedef struct {
      * Llama 3.2 quantized models' card has "8-bit per-channel" for both
      * (--dtype int4 --embed-dtype int8, hw-profiles/SOURCES.md). */
     arch_dtype embed_dtype; /* default ARCH_EMBED_FOLLOWS */
+    /* attn_bias: q, k and v have bias vectors (Qwen2's attention_bias;
+     * arch/layout.h). global_first_last: 1 makes the global layers those
+     * with l % global_every == 0 and the last executed layer, so the
+     * first and the last layer are global: MobileLLM-Pro's layer_types
+     * (its config.json: full_attention at 0, 4, ..., 28 and 29 of 30,
+     * sliding_attention elsewhere); 0 (the default) is the rule above.
+     * It needs global_every. arch_layer_is_global() (layout.h) applies
+     * both. */
+    bool attn_bias;             /* default false */
+    int64_t global_first_last;  /* 0 or 1; default 0 */
+    /* The RoPE base: pair i of a head turns by pos * rope_theta^(-2i/hd)
+     * (ref/model.c). Default 10000, llama2.c's and the MobileLLM
+     * configs'; config.json's rope_theta. It changes no size or byte
+     * count, only the reference's logits. */
+    double rope_theta;
+    /* Llama 3's RoPE frequency rule (Llama 3.1/3.2's config.json
+     * rope_scaling, rope_type llama3; ref/model.c applies it), from
+     * config.json only: rope_factor 0 (the default) is none. */
+    double rope_factor, rope_low_freq_factor, rope_high_freq_factor;
+    int64_t rope_original_max; /* original_max_position_embeddings */
 } arch_spec;
 
 /* kv_dtype when none is given: the KV type follows the weights'. */
@@ -118,12 +138,19 @@ const char *const *arch_spec_preset_names(void);
  * hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
  * num_key_value_heads, head_dim, vocab_size, tie_word_embeddings,
  * max_position_embeddings, hidden_act, and MobileLLM's share_embedding
- * (wins over tie_word_embeddings) and layer_sharing (immediate, R=2).
+ * (wins over tie_word_embeddings) and layer_sharing (immediate, R=2);
+ * Llama 4's intermediate_size_mlp (wins over intermediate_size, there a
+ * mixture-of-experts width); attention_bias, always true for model_type
+ * qwen2; layer_types with sliding_window (window, global_every,
+ * global_first_last; a list no pattern of theirs gives is an error);
+ * rope_theta; rope_scaling of rope_type llama3 (other types are left
+ * to the checkpoint reader to refuse).
  * Unknown keys are ignored; a known key with the wrong type is an error. */
 int arch_spec_load_config(arch_spec *s, const char *path, lk_err *e);
 
 /* The fields a checkpoint does not describe, which its user chooses: dtype,
- * group, embed_dtype, ctx, window, global_every and kv_dtype, copied from
+ * group, embed_dtype, ctx, window, global_every, global_first_last and
+ * kv_dtype, copied from
  * `from` (the caller's spec, not yet finished) into s (a spec a
  * checkpoint's header or config.json gave); the unset ones of `from`
  * leave s's. ref/ckpt.c, ref/hf.c and ref/gguf.c call it. */
@@ -135,8 +162,10 @@ const char *const *arch_spec_choice_names(void);
 /* Set one option by name, as a command-line flag or a sweep CSV column
  * would: layers, dim, heads, kv_heads, head_dim, ffn, ffn_dim, vocab,
  * tied, share, repeat, dtype, group, seq_len, ctx, window, global_every,
- * kv_dtype, embed_dtype ('-' and '_' are the same;
- * tied takes 1/0/yes/no/true/false; "untied" is tied=0). Also "preset"
+ * kv_dtype, embed_dtype, attn_bias, global_first_last, rope_theta (a
+ * positive number; '-' and '_' are the same;
+ * tied, attn_bias and global_first_last take 1/0/yes/no/true/false;
+ * "untied" is tied=0). Also "preset"
  * and "config", which overwrite the whole spec. */
 int arch_spec_set(arch_spec *s, const char *key, const char *value,
                   lk_err *e);

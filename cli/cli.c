@@ -34,6 +34,9 @@ static const cli_opt spec_opts[] = {
     {"global-every", true, "K     with --window: layers K-1, 2K-1, ... attend globally"},
     {"kv-dtype", true, "f32|f16|int8 KV cache (default: f16 for int8 weights, else theirs)"},
     {"embed-dtype", true, "T     embedding and classifier type (default: --dtype's)"},
+    {"global-first-last", false, "      with --global-every K: layers 0, K, 2K, ... and the last attend globally"},
+    {"attn-bias", false, "      q, k and v bias vectors (Qwen2)"},
+    {"rope-theta", true, "X     RoPE base (default 10000)"},
     {NULL, false, NULL},
 };
 

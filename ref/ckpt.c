@@ -286,6 +286,9 @@ static int check_exportable(const arch_spec *s, bool unroll, int64_t layers,
         return lk_fail(e, LK_EINPUT, "head_dim: llama2.c checkpoints need head_dim "
                        "= dim / heads (%lld), not %lld",
                        (long long)(s->dim / s->heads), (long long)s->head_dim);
+    if (s->attn_bias)
+        return lk_fail(e, LK_EINPUT, "attn_bias: llama2.c checkpoints hold no attention "
+                       "biases");
     if (s->share != ARCH_SHARE_NONE && !unroll)
         return lk_fail(e, LK_EINPUT, "share: llama2.c checkpoints cannot express "
                        "layer sharing; use --unroll");

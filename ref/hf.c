@@ -242,7 +242,8 @@ static float element(const unsigned char *p, int dt)
 
 /* Tensor name as (rows, cols) f32 into dst (rows 1: a vector, shape
  * [cols]); rows un-permuted from rotate-half into adjacent pairs when hd
- * is non-zero (q and k). */
+ * is non-zero (q and k; the elements of a vector: their biases, which
+ * add to those rows). */
 static int read_tensor(const folder *f, const char *name, int64_t rows, int64_t cols,
                        int64_t hd, float *dst, lk_err *e)
 {
@@ -288,6 +289,8 @@ static int read_tensor(const folder *f, const char *name, int64_t rows, int64_t 
                        "within the %llu data bytes", s->path, name,
                        (unsigned long long)need, (unsigned long long)s->data_bytes);
     const unsigned char *src = s->data + b;
+    if (rows == 1 && hd) /* a bias: one value per row of q or k */
+        rows = cols, cols = 1;
     for (int64_t r = 0; r < rows; r++) {
         int64_t from = r;
         if (hd) { /* lanky row h*hd + 2i + j <- HF row h*hd + j*hd/2 + i */
@@ -313,24 +316,26 @@ static void tensor_name(const arch_tensor *t, const arch_spec *s, char *buf, siz
         [ARCH_W_RMS_FFN] = "post_attention_layernorm.weight",
         [ARCH_W_1] = "mlp.gate_proj.weight", [ARCH_W_2] = "mlp.down_proj.weight",
         [ARCH_W_3] = "mlp.up_proj.weight", [ARCH_W_RMS_FINAL] = "model.norm.weight",
-        [ARCH_W_CLS] = "lm_head.weight",
+        [ARCH_W_CLS] = "lm_head.weight", [ARCH_W_BQ] = "self_attn.q_proj.bias",
+        [ARCH_W_BK] = "self_attn.k_proj.bias", [ARCH_W_BV] = "self_attn.v_proj.bias",
     };
     if (t->block >= 0)
         snprintf(buf, size, "model.layers.%lld.%s", (long long)t->block, names[t->id]);
     else
         snprintf(buf, size, "%s", names[t->id]);
-    *hd = t->id == ARCH_W_Q || t->id == ARCH_W_K ? s->head_dim : 0;
+    bool qk = t->id == ARCH_W_Q || t->id == ARCH_W_K || t->id == ARCH_W_BQ || t->id == ARCH_W_BK;
+    *hd = qk ? s->head_dim : 0;
 }
 
-/* Refuse what ref/model.h does not compute: its eps, theta and FFN are
- * fixed. */
+/* Refuse what ref/model.h does not compute: its eps, RoPE frequencies
+ * (rope_scaling) and FFN are fixed. */
 static int check_config(const cJSON *root, const char *path, const arch_spec *s,
                         lk_err *e)
 {
     static const struct {
         const char *key;
         double value;
-    } fixed[] = {{"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0}};
+    } fixed[] = {{"rms_norm_eps", 1e-5}};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, fixed[i].key);
         if (v && (!cJSON_IsNumber(v) || v->valuedouble != fixed[i].value))
@@ -338,8 +343,9 @@ static int check_config(const cJSON *root, const char *path, const arch_spec *s,
                            path, fixed[i].key, fixed[i].value);
     }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "rope_scaling");
-    if (v && !cJSON_IsNull(v))
-        return lk_fail(e, LK_EINPUT, "%s: rope_scaling: lanky's reference has none", path);
+    if (v && !cJSON_IsNull(v) && !s->rope_factor)
+        return lk_fail(e, LK_EINPUT, "%s: rope_scaling: lanky's reference runs none but "
+                       "rope_type llama3", path);
     if (s->ffn != ARCH_FFN_SWIGLU)
         return lk_fail(e, LK_EINPUT, "%s: hidden_act: llama checkpoints are silu", path);
     return LK_OK;

@@ -16,6 +16,8 @@
  *   model.layers.L.self_attn.q_proj.weight (H*hd, dim)   -> wq
  *   model.layers.L.self_attn.k_proj.weight (K*hd, dim)   -> wk
  *   model.layers.L.self_attn.v_proj.weight (K*hd, dim)   -> wv
+ *   model.layers.L.self_attn.{q,k,v}_proj.bias (H*hd; K*hd) -> bq, bk, bv
+ *                                          (attn_bias only: Qwen2)
  *   model.layers.L.self_attn.o_proj.weight (dim, H*hd)   -> wo
  *   model.layers.L.post_attention_layernorm.weight (dim)
  *   model.layers.L.mlp.gate_proj.weight    (ffn, dim)    -> w1 (silu)
@@ -38,8 +40,9 @@
  * Attention scores are unchanged, since q and k are permuted alike.
  *
  * What lanky's reference cannot run is refused, naming config.json and
- * the key: hidden_act other than silu, rms_norm_eps other than 1e-5,
- * rope_theta other than 10000, a rope_scaling (ref/model.h fixes these).
+ * the key: hidden_act other than silu, rms_norm_eps other than 1e-5, a
+ * rope_scaling other than rope_type llama3 (ref/model.h fixes these);
+ * rope_theta and a llama3 rope_scaling are the spec's.
  */
 #ifndef REF_HF_H
 #define REF_HF_H

@@ -32,11 +32,34 @@ static void rmsnorm(float *o, const float *x, const float *weight, int64_t n)
         o[j] = weight[j] * (ss * x[j]);
 }
 
-/* cos and sin of pos * 10000^(-i/hd) for even i, as llama2.c computes them */
-static void rope_table(float *rope, int64_t hd, int64_t pos)
+/* The frequency of pair i/2 of a head: theta^(-i/hd) as llama2.c computes
+ * it (its theta is 10000, the spec's default); with Llama 3's rope_scaling
+ * (spec.h) as Hugging Face's _compute_llama3_parameters changes it: kept
+ * for wavelengths below original_max / high_freq_factor, divided by
+ * factor above original_max / low_freq_factor, and in between the blend
+ * (1 - t) f / factor + t f, t = (original_max / wavelength - low) / (high
+ * - low). */
+static float rope_freq(const arch_spec *s, int64_t i, int64_t hd)
 {
+    float freq = 1.0f / powf((float)s->rope_theta, (float)i / (float)hd);
+    if (!s->rope_factor)
+        return freq;
+    double f = freq, wavelen = 2 * M_PI / f, old = (double)s->rope_original_max;
+    double lo = s->rope_low_freq_factor, hi = s->rope_high_freq_factor;
+    if (wavelen < old / hi)
+        return freq;
+    if (wavelen > old / lo)
+        return (float)(f / s->rope_factor);
+    double t = (old / wavelen - lo) / (hi - lo);
+    return (float)((1 - t) * f / s->rope_factor + t * f);
+}
+
+/* cos and sin of pos * freq for the pairs (i, i+1) of a head */
+static void rope_table(float *rope, const arch_spec *s, int64_t pos)
+{
+    int64_t hd = s->head_dim;
     for (int64_t i = 0; i < hd; i += 2) {
-        float freq = 1.0f / powf(10000.0f, (float)i / (float)hd);
+        float freq = rope_freq(s, i, hd);
         float val = (float)pos * freq;
         rope[i] = cosf(val);
         rope[i + 1] = sinf(val);
@@ -90,13 +113,19 @@ static const kern_mat *mat(const ref_weights *w, const arch_tensor *t)
     }
 }
 
-/* The norm vector a plan tensor names (dim f32 values). */
-static const float *norm_weights(const ref_weights *w, const arch_tensor *t)
+/* The norm or bias vector a plan tensor names (t->cols f32 values). */
+static const float *vector(const ref_weights *w, const arch_tensor *t)
 {
     if (t->id == ARCH_W_RMS_FINAL)
         return w->rms_final;
     const ref_block *b = &w->blocks[t->block];
-    return t->id == ARCH_W_RMS_ATT ? b->rms_att : b->rms_ffn;
+    switch (t->id) {
+    case ARCH_W_RMS_ATT: return b->rms_att;
+    case ARCH_W_BQ: return b->bq;
+    case ARCH_W_BK: return b->bk;
+    case ARCH_W_BV: return b->bv;
+    default: return b->rms_ffn;
+    }
 }
 
 /* Tell the probe (if any) about a range handed to a kernel. */
@@ -335,7 +364,7 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
             break;
         }
         case ARCH_OP_NORM: {
-            const float *g = norm_weights(s->w, o->w), *x = buf(s, o->in, row0);
+            const float *g = vector(s->w, o->w), *x = buf(s, o->in, row0);
             float *y = buf(s, o->out, row0);
             int64_t ys = (int64_t)s->plan.act_elems[o->out];
             for (int64_t t = 0; t < nt; t++)
@@ -392,6 +421,17 @@ static void walk(ref_state *s, int64_t from, int64_t to, const int64_t *tokens, 
             see(s, hb, 4 * (uint64_t)(nt * in), true);
             break;
         }
+        case ARCH_OP_BIAS: {
+            const float *bias = vector(s->w, o->w);
+            float *y = buf(s, o->out, row0);
+            int64_t n = o->w->cols, ys = (int64_t)s->plan.act_elems[o->out];
+            for (int64_t t = 0; t < nt; t++)
+                add(y + t * ys, bias, n);
+            see(s, bias, 4 * (uint64_t)n, false);
+            see_rows(s, y, nt, n, ys, false);
+            see_rows(s, y, nt, n, ys, true);
+            break;
+        }
         case ARCH_OP_RESIDUAL: {
             float *y = buf(s, o->out, row0);
             const float *x = buf(s, o->in, row0);
@@ -415,7 +455,7 @@ static void forward(ref_state *s, const int64_t *tokens, int64_t nt, int64_t pos
     s->time_mark = lk_clock_ms();
     /* the ROPE ops' cos and sin, once per token rather than per layer */
     for (int64_t t = 0; t < nt; t++)
-        rope_table(s->rope + t * hd, hd, pos + t);
+        rope_table(s->rope + t * hd, &s->w->spec, pos + t);
     walk(s, 0, s->plan.head_op, tokens, nt, pos, 0);
 }
 

@@ -3,8 +3,10 @@
  * A LLaMA-style decoder in the manner of llama2.c's run.c, executing the
  * plan of arch/plan.h (its ops in order, with ref's kernels): token
  * embedding; per executed layer x += Attn(RMSNorm(x)), x += FFN(RMSNorm(x));
- * final RMSNorm; classifier. RMSNorm eps 1e-5; RoPE theta 10000 rotating
- * adjacent pairs (i, i+1) of every head as llama2.c does, so a llama2.c
+ * final RMSNorm; classifier. RMSNorm eps 1e-5; RoPE of base spec
+ * rope_theta (10000 unless given; with Llama 3's frequency bands when
+ * the spec has them) rotating adjacent pairs (i, i+1) of
+ * every head as llama2.c does, so a llama2.c
  * checkpoint gives llama2.c's logits; grouped-query attention (query head h
  * reads key/value head h / (H/K)); SwiGLU w2(silu(w1 x) * w3 x) or
  * w2(relu(w1 x)).

@@ -31,7 +31,7 @@ void ref_weights_seed_row(const arch_spec *s, uint64_t seed, arch_weight id,
     double a = sqrt(3.0 / (double)cols);
     if (id == ARCH_W_O || id == ARCH_W_2)
         a /= sqrt(2.0 * (double)arch_executed_layers(s));
-    float fa = arch_weight_is_norm(id) ? 0.1f : (float)a,
+    float fa = arch_weight_is_vector(id) ? 0.1f : (float)a,
           base = arch_weight_is_norm(id) ? 1.0f : 0.0f;
     for (int64_t c = 0; c < cols; c++) {
         /* 24 random bits are exact in a float: u in [0, 1), 2u-1 exact */
@@ -62,6 +62,9 @@ static void bind(ref_weights *w, const arch_layout *l, const void *const *ptr)
         case ARCH_W_Q: b->wq = m; break;
         case ARCH_W_K: b->wk = m; break;
         case ARCH_W_V: b->wv = m; break;
+        case ARCH_W_BQ: b->bq = ptr[i]; break;
+        case ARCH_W_BK: b->bk = ptr[i]; break;
+        case ARCH_W_BV: b->bv = ptr[i]; break;
         case ARCH_W_O: b->wo = m; break;
         case ARCH_W_RMS_FFN: b->rms_ffn = ptr[i]; break;
         case ARCH_W_1: b->w1 = m; break;

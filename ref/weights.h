@@ -18,7 +18,8 @@
  * residual stream (wo, w2) are further scaled by 1/sqrt(2 * executed
  * layers), GPT-2's rule, so the residual grows by O(1) over the whole
  * depth. Norm weights are 1 +- 0.1 (not exactly 1, so a test notices a
- * norm applied with the wrong weights).
+ * norm applied with the wrong weights); attention biases 0 +- 0.1, the
+ * size of a query or key element (variance 1 before RoPE) a tenth of it.
  */
 #ifndef REF_WEIGHTS_H
 #define REF_WEIGHTS_H
@@ -37,6 +38,9 @@ typedef struct {
     kern_mat wq;          /* (H*hd, dim) */
     kern_mat wk;          /* (K*hd, dim) */
     kern_mat wv;          /* (K*hd, dim) */
+    const float *bq;      /* (H*hd) attention biases, f32; NULL without */
+    const float *bk;      /* (K*hd) */
+    const float *bv;      /* (K*hd) */
     kern_mat wo;          /* (dim, H*hd) */
     const float *rms_ffn; /* (dim) */
     kern_mat w1;          /* (ffn, dim) */

@@ -25,7 +25,9 @@
 # options after a fourth ':' ('+' between them): the windowed one at CTX
 # = 500 > window 200 reads its local layers' rings in two ranges (the
 # token's own slot, 500 % 200, between them) and every fourth layer's
-# whole cache.
+# whole cache; a second one runs MobileLLM-Pro's pattern (layers 0, 4 and
+# the last, 7, global) with q/k/v biases (Qwen2's), so that the bias
+# vectors' reads are checked too.
 #
 # An int4 model (W4A8, groups of 32) runs the packed weights and their f16
 # scales through the same check: 8 blocks of dim 512, 8 heads, 1.9 MiB per
@@ -88,7 +90,8 @@ echo "share,ctx,cachegrind_ll_misses_per_token,lanky_ll_misses_per_token,diff_pe
 fail=0
 for run in none:7:f32 immediate:7:f32 repeat-all-over:7:f32 reverse:7:f32 none:500:f32 \
     immediate:500:f32 none:7:int4 reverse:7:int4 none:500:f32:--window=200+--global-every=4 \
-    none:7:int4:--embed-dtype=int8; do
+    none:7:int4:--embed-dtype=int8 \
+    none:500:f32:--window=200+--global-every=4+--global-first-last+--attn-bias; do
     share=${run%%:*} rest=${run#*:}
     ctx=${rest%%:*} rest=${rest#*:}
     dtype=${rest%%:*} extra=$(echo "${rest#"$dtype"}" | sed 's/^://' | tr + ' ')

@@ -13,7 +13,16 @@ DTYPE F32, F16 or BF16; DIR.bin, the llama2.c version-0 file of the same
 line. CORRUPT breaks one thing for the error tests: header (header
 length beyond the file), offsets (model.norm.weight's end beyond the
 data), missing (no model.norm.weight), shape (k_proj of layer 1 with its
-dimensions swapped), eps (rms_norm_eps 1e-6 in config.json).
+dimensions swapped), eps (rms_norm_eps 1e-6 in config.json). CORRUPT bias
+is no fault: q_proj, k_proj and v_proj get biases (0 +- 0.5, large enough
+that a wrong order of their elements moves the logits) and config.json
+attention_bias true, as Qwen2's (the llama2.c file cannot hold them and
+leaves them out). CORRUPT theta is none either: rope_theta 500000 (Llama
+3's) in config.json and the reference; nor llama3: Llama 3.1's
+rope_scaling (rope_type llama3, factor 8, low_freq_factor 1,
+high_freq_factor 4, original_max_position_embeddings 64, so that this
+model's four frequencies fall in all three of its bands), applied to the
+frequencies as transformers' _compute_llama3_parameters does.
 
 The reference follows transformers' modeling_llama: RMSNorm
 x * rsqrt(mean(x^2) + eps) * w, rotate-half RoPE on q_proj/k_proj as
@@ -31,6 +40,7 @@ import sys
 DIM, HEADS, KV_HEADS, FFN, LAYERS, VOCAB, SEQ = 32, 4, 2, 48, 2, 37, 16
 HD = DIM // HEADS
 EPS, THETA = 1e-5, 10000.0
+LLAMA3 = None  # rope_scaling, when the model has one
 
 
 def round_to(dtype, v):
@@ -54,7 +64,7 @@ def pack(dtype, values):
                     for v in values)
 
 
-def make_weights(rng, dtype, tied):
+def make_weights(rng, dtype, tied, bias):
     def mat(rows, cols):
         a = math.sqrt(3.0 / cols)
         return [[round_to(dtype, rng.uniform(-a, a)) for _ in range(cols)]
@@ -71,6 +81,10 @@ def make_weights(rng, dtype, tied):
         w[p + 'self_attn.k_proj.weight'] = mat(KV_HEADS * HD, DIM)
         w[p + 'self_attn.v_proj.weight'] = mat(KV_HEADS * HD, DIM)
         w[p + 'self_attn.o_proj.weight'] = mat(DIM, HEADS * HD)
+        for name, n in (('q', HEADS), ('k', KV_HEADS), ('v', KV_HEADS)):
+            if bias:
+                w[p + 'self_attn.%s_proj.bias' % name] = [
+                    round_to(dtype, rng.uniform(-0.5, 0.5)) for _ in range(n * HD)]
         w[p + 'post_attention_layernorm.weight'] = norm()
         w[p + 'mlp.gate_proj.weight'] = mat(FFN, DIM)
         w[p + 'mlp.up_proj.weight'] = mat(FFN, DIM)
@@ -115,7 +129,8 @@ def write_folder(d, dtype, tied, shards, corrupt, w):
               'num_attention_heads': HEADS, 'num_key_value_heads': KV_HEADS,
               'vocab_size': VOCAB, 'max_position_embeddings': SEQ,
               'hidden_act': 'silu', 'rms_norm_eps': 1e-6 if corrupt == 'eps' else EPS,
-              'rope_theta': THETA,
+              'rope_theta': THETA, 'attention_bias': corrupt == 'bias',
+              'rope_scaling': LLAMA3,
               'tie_word_embeddings': tied, 'torch_dtype': 'float32'}
     with open(d + '/config.json', 'w') as f:
         json.dump(config, f, indent=2)
@@ -178,12 +193,28 @@ def rmsnorm(x, g):
     return [v * r * gi for v, gi in zip(x, g)]
 
 
+def inv_freq(i):
+    """Frequency of pair i: THETA^(-2i/HD), then Llama 3's bands if any."""
+    f = THETA ** (-2.0 * i / HD)
+    if not LLAMA3:
+        return f
+    factor, lo, hi = LLAMA3['factor'], LLAMA3['low_freq_factor'], LLAMA3['high_freq_factor']
+    old = LLAMA3['original_max_position_embeddings']
+    wavelen = 2 * math.pi / f
+    if wavelen < old / hi:
+        return f
+    if wavelen > old / lo:
+        return f / factor
+    smooth = (old / wavelen - lo) / (hi - lo)
+    return (1 - smooth) * f / factor + smooth * f
+
+
 def rope(v, pos):
     """transformers' apply_rotary_pos_emb on one head: v*cos + rotate_half(v)*sin."""
     half = HD // 2
     out = list(v)
     for i in range(half):
-        a = pos * THETA ** (-2.0 * i / HD)
+        a = pos * inv_freq(i)
         c, s = math.cos(a), math.sin(a)
         out[i] = v[i] * c - v[i + half] * s
         out[i + half] = v[i + half] * c + v[i] * s
@@ -201,6 +232,10 @@ def logits(w, tied, tokens):
             q = matvec(w[p + 'self_attn.q_proj.weight'], h)
             k = matvec(w[p + 'self_attn.k_proj.weight'], h)
             v = matvec(w[p + 'self_attn.v_proj.weight'], h)
+            if p + 'self_attn.q_proj.bias' in w:  # Qwen2: before RoPE
+                q = [a + b for a, b in zip(q, w[p + 'self_attn.q_proj.bias'])]
+                k = [a + b for a, b in zip(k, w[p + 'self_attn.k_proj.bias'])]
+                v = [a + b for a, b in zip(v, w[p + 'self_attn.v_proj.bias'])]
             q = [e for hh in range(HEADS) for e in rope(q[hh * HD:(hh + 1) * HD], pos)]
             k = [e for hh in range(KV_HEADS) for e in rope(k[hh * HD:(hh + 1) * HD], pos)]
             keys[l].append(k)
@@ -232,7 +267,13 @@ def main():
     args = args[:args.index('--tokens')]
     d, dtype, tied, shards = args[0], args[1], args[2] == '1', int(args[3])
     corrupt = args[4] if len(args) > 4 else ''
-    w = make_weights(random.Random(19), dtype, tied)
+    global THETA, LLAMA3
+    if corrupt == 'theta':
+        THETA = 500000.0
+    if corrupt == 'llama3':
+        LLAMA3 = {'rope_type': 'llama3', 'factor': 8.0, 'low_freq_factor': 1.0,
+                  'high_freq_factor': 4.0, 'original_max_position_embeddings': 64}
+    w = make_weights(random.Random(19), dtype, tied, corrupt == 'bias')
     write_folder(d, dtype, tied, shards, corrupt, w)
     write_llama2c(d + '.bin', tied, w)
     for v in logits(w, tied, tokens):

@@ -69,6 +69,75 @@ START_TEST(mobilellm_125m_public_count)
 }
 END_TEST
 
+/* The models phones ship, each against its published count, norms
+ * included: MobileLLM-R1-140M 140,248,512 (tied, no QK-norm weights:
+ * issue 16, from https://huggingface.co/facebook/MobileLLM-R1-140M); the
+ * R1 card's table (github.com/facebookresearch/MobileLLM-R1) gives 359M
+ * and 949M for -360M and -950M; MobileLLM-Pro's card "about 1.08B"
+ * (https://huggingface.co/facebook/MobileLLM-Pro); SmolLM2 135M and 362M
+ * (https://huggingface.co/HuggingFaceTB/SmolLM2-135M, -360M: 134.5M and
+ * 361.8M as the Hub's safetensors counts); Qwen2.5-0.5B 0.49B of which
+ * 0.36B non-embedding (https://huggingface.co/Qwen/Qwen2.5-0.5B); and
+ * Llama-3.2-1B 1.23B (https://huggingface.co/meta-llama/Llama-3.2-1B:
+ * 1,235,814,400 in its safetensors). Where a card gives only a short
+ * figure the count is checked to its digits, truncated as the cards
+ * truncate (949,685,760 is the R1 table's "949M"). */
+START_TEST(phone_presets_public_counts)
+{
+    static const struct {
+        const char *name;
+        int64_t want, unit; /* the count to the card's precision */
+    } card[] = {
+        {"mobilellm-r1-140m", 140248512, 1},  {"mobilellm-r1-360m", 359, 1000000},
+        {"mobilellm-r1-950m", 949, 1000000},  {"mobilellm-pro", 108, 10000000},
+        {"smollm2-135m", 1345, 100000},       {"smollm2-360m", 3618, 100000},
+        {"qwen2.5-0.5b", 49, 10000000},       {"llama3.2-1b", 1235814400, 1},
+    };
+    for (size_t i = 0; i < sizeof card / sizeof card[0]; i++) {
+        lk_err e = {0};
+        arch_spec s;
+        arch_params p;
+        ck_assert_int_eq(arch_spec_preset(&s, card[i].name, &e), 0);
+        ck_assert_msg(arch_spec_finish(&s, &e) == 0, "%s", e.msg);
+        ck_assert_int_eq(arch_params_count(&s, &p, &e), 0);
+        ck_assert_msg(p.total / card[i].unit == card[i].want,
+                      "%s: lanky %lld", card[i].name, (long long)p.total);
+    }
+    /* Qwen2.5-0.5B's 0.36B non-embedding parameters, through the CLI:
+     * its tied embedding is 151936 x 896 = 136,134,656 of the 494,032,768,
+     * leaving 357,898,112 */
+    char *out;
+    ck_assert_int_eq(tu_run("params --preset qwen2.5-0.5b --format csv", &out, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\n24,896,14,2,64,swiglu,4864,151936,1,none,1,24,494032768,"));
+    ck_assert_ptr_nonnull(strstr(out, ",494.0,136134656,0,"));
+    free(out);
+}
+END_TEST
+
+static void expect_rejected(const char *args, const char *msg);
+
+/* q/k/v biases add H*hd + 2*K*hd f32 values a block, in the attention
+ * class, and no matrix parameters: a closed form on a small GQA model. */
+START_TEST(attn_bias_params)
+{
+    arch_spec s = tu_spec("layers=3 dim=64 heads=4 kv_heads=2 head_dim=16 vocab=100"),
+              b = tu_spec("layers=3 dim=64 heads=4 kv_heads=2 head_dim=16 vocab=100 "
+                          "attn_bias=yes");
+    arch_params p, q;
+    ck_assert_int_eq(arch_params_count(&s, &p, NULL), 0);
+    ck_assert_int_eq(arch_params_count(&b, &q, NULL), 0);
+    int64_t per_block = 4 * 16 + 2 * 2 * 16;
+    ck_assert_int_eq(q.total - p.total, 3 * per_block);
+    ck_assert_int_eq(q.by_class[ARCH_C_ATTN] - p.by_class[ARCH_C_ATTN], 3 * per_block);
+    ck_assert_int_eq(q.paper, p.paper);
+    ck_assert_int_eq((int64_t)(q.weight_bytes - p.weight_bytes), 4 * 3 * per_block);
+    ck_assert_int_eq((int64_t)(q.block_bytes - p.block_bytes), 4 * per_block);
+    /* a llama2.c checkpoint has no place for them: export refuses */
+    expect_rejected("export --layers 1 --dim 8 --heads 2 --vocab 5 --attn-bias --out x.bin",
+                    "attn_bias: llama2.c checkpoints hold no attention biases");
+}
+END_TEST
+
 /* Paper Table 3 lists MobileLLM-125M as 125M and -350M as 345M. */
 START_TEST(table3_sizes)
 {
@@ -166,8 +235,6 @@ START_TEST(weight_bytes_int4)
     free(err);
 }
 END_TEST
-
-static void expect_rejected(const char *args, const char *msg);
 
 /* --group must fit every matrix's input dimension (dim, heads x head_dim,
  * ffn_dim) for int4, and is not checked for the other types. */
@@ -655,6 +722,8 @@ int main(void)
     tcase_add_test(tc, table9_params);
     tcase_add_test(tc, mobilellm_125m_public_count);
     tcase_add_test(tc, table3_sizes);
+    tcase_add_test(tc, phone_presets_public_counts);
+    tcase_add_test(tc, attn_bias_params);
     tcase_add_test(tc, weight_bytes_per_dtype);
     tcase_add_test(tc, weight_bytes_int4);
     tcase_add_test(tc, weight_bytes_embed_dtype);

@@ -37,15 +37,23 @@ static const char *const shapes[] = {
     "layers=2 dim=56 heads=4 kv_heads=2 head_dim=14 vocab=70 dtype=int8 kv_dtype=int8 "
     "seq_len=16 ctx=15 window=5 global_every=2",
     "layers=2 dim=64 heads=4 kv_heads=2 vocab=64 dtype=bf16 kv_dtype=f32 seq_len=16 ctx=7",
+    /* q/k/v biases (Qwen2); MobileLLM-Pro's pattern on 6 executed
+     * layers: global 0, 4 and the last, 5 */
+    "layers=3 dim=64 heads=4 kv_heads=2 vocab=96 dtype=f32 seq_len=32 ctx=20 attn_bias=1",
+    "layers=3 dim=64 heads=4 kv_heads=1 vocab=96 share=immediate repeat=2 dtype=int8 "
+    "seq_len=32 ctx=12 window=4 global_every=4 global_first_last=1 attn_bias=1",
 };
 
 /* What spec.h and layout.h define, written out again: the positions
  * executed layer l keeps (seq_len, or the window of a local layer: l is
- * global when global_every divides l + 1) and the bytes of one position
+ * global when global_every divides l + 1, or with global_first_last when
+ * it divides l or l is the last layer) and the bytes of one position
  * of one kv head (hd elements of the KV type, and an int8 row's scale). */
 static int64_t want_len(const arch_spec *s, int64_t l)
 {
-    bool local = s->window && !(s->global_every && (l + 1) % s->global_every == 0);
+    int64_t K = s->global_every, last = arch_executed_layers(s) - 1;
+    bool global = K && (s->global_first_last ? l % K == 0 || l == last : (l + 1) % K == 0);
+    bool local = s->window && !global;
     return local && s->window < s->seq_len ? s->window : s->seq_len;
 }
 
@@ -278,9 +286,11 @@ START_TEST(walkers_agree)
     ck_assert_int_eq(r.ntensors, t.ntensors);
     for (int64_t i = 0; i < r.ntensors; i++)
         ck_assert_int_eq(r.tensors[i], t.tensors[i]);
-    /* embedding; every executed layer: rms_att wq wk wv wo rms_ffn w1 (w3)
-     * w2; rms_final, classifier (the embedding again when tied) */
-    int64_t E = arch_executed_layers(&m.s), per = m.s.ffn == ARCH_FFN_SWIGLU ? 9 : 8;
+    /* embedding; every executed layer: rms_att wq wk wv (bq bk bv) wo
+     * rms_ffn w1 (w3) w2; rms_final, classifier (the embedding again when
+     * tied) */
+    int64_t E = arch_executed_layers(&m.s);
+    int64_t per = (m.s.ffn == ARCH_FFN_SWIGLU ? 9 : 8) + (m.s.attn_bias ? 3 : 0);
     ck_assert_int_eq(r.ntensors, 1 + E * per + 2);
 
     /* the reference reads its own key and value back from the cache, so
@@ -317,6 +327,7 @@ END_TEST
  * kv_len of layer l), the positions attended; row = hd * size, + 4 int8):
  *   KV read = 2 * K * row * sum_l (n_l - 1), written = 2 * E * K * row
  *   per executed layer 15 ops (SwiGLU; 14 ReLU: no w3) in 10 stages (9),
+ *   (with attention biases one stage more, of 3 ops)
  *   plus embedding, rms_final and classifier, one op each
  *   MACs = E * (dim*hd*(2H + 2K) + (3 or 2) * ffn * dim) + 2*H*hd*sum_l n_l + V*dim
  *   every KV range in its layer's region, every operand inside the layout;
@@ -359,10 +370,10 @@ START_TEST(closed_forms)
             ops += p.op[i].layer == l;
         for (int64_t i = 0; i < p.n_stages; i++)
             stages += p.stage[i].layer == l;
-        ck_assert_int_eq(ops, swiglu ? 15 : 14);
-        ck_assert_int_eq(stages, swiglu ? 10 : 9);
+        ck_assert_int_eq(ops, (swiglu ? 15 : 14) + (s.attn_bias ? 3 : 0));
+        ck_assert_int_eq(stages, (swiglu ? 10 : 9) + s.attn_bias);
     }
-    ck_assert_int_eq(p.n_ops, (int64_t)E * (swiglu ? 15 : 14) + 3);
+    ck_assert_int_eq(p.n_ops, (int64_t)E * ((swiglu ? 15 : 14) + (s.attn_bias ? 3 : 0)) + 3);
     ck_assert_int_eq(p.head_op, p.n_ops - 2);
     for (int64_t i = 0; i < p.n_stages; i++)
         macs += p.stage[i].macs;
@@ -412,6 +423,50 @@ START_TEST(windowed_kv_bytes)
 }
 END_TEST
 
+/* MobileLLM-Pro's attention layout, from the layer_types of its
+ * config.json (https://huggingface.co/facebook/MobileLLM-Pro/blob/main/config.json):
+ * full_attention at layers 0, 4, 8, ..., 28 and 29, sliding_attention
+ * (window 512) elsewhere. In f16 at seq_len 131072 a global layer keeps
+ * 2 x 4 kv heads x 131072 positions x 128 bytes, a local one 512
+ * positions; at ctx 8191 a token reads 8191 cached positions of a global
+ * layer and 511 of a local one. */
+START_TEST(mobilellm_pro_layers)
+{
+    static const int full[] = {0, 4, 8, 12, 16, 20, 24, 28, 29};
+    lk_err e = {0};
+    arch_spec s;
+    ck_assert_int_eq(arch_spec_preset(&s, "mobilellm-pro", &e), 0);
+    ck_assert_int_eq(arch_spec_set(&s, "ctx", "8191", &e), 0);
+    ck_assert_msg(arch_spec_finish(&s, &e) == 0, "%s", e.msg);
+    arch_plan p;
+    ck_assert_msg(arch_plan_build(&p, &s, &e) == LK_OK, "%s", e.msg);
+    ck_assert_int_eq(p.n_exec, 30);
+    const uint64_t row = 64 * 2, global = 2 * 4 * 131072 * row, local = 2 * 4 * 512 * row;
+    uint64_t read[30] = {0};
+    for (int64_t i = 0; i < p.n_ops; i++)
+        for (int64_t x = p.op[i].first; x < p.op[i].first + p.op[i].n; x++)
+            if (p.operand[x].region == ARCH_R_KV && !p.operand[x].write)
+                read[p.op[i].layer] += p.operand[x].bytes;
+    for (int l = 0, g = 0; l < 30; l++) {
+        bool is_full = g < 9 && full[g] == l;
+        g += is_full;
+        uint64_t kept = (l + 1 < 30 ? p.kv_off[l + 1] : p.kv_bytes) - p.kv_off[l];
+        ck_assert_msg(kept == (is_full ? global : local), "layer %d keeps %llu", l,
+                      (unsigned long long)kept);
+        ck_assert_uint_eq(read[l], 2 * 4 * (is_full ? 8191 : 511) * row);
+    }
+    ck_assert_uint_eq(p.params.kv_bytes, 9 * global + 21 * local);
+    arch_plan_free(&p);
+    /* the rule needs its groups */
+    s = tu_spec("layers=4 dim=64 heads=4 window=8 global_every=2");
+    ck_assert_int_eq(arch_spec_set(&s, "global_every", "0", &e), 0);
+    ck_assert_int_eq(arch_spec_set(&s, "window", "8", &e), 0);
+    ck_assert_int_eq(arch_spec_set(&s, "global-first-last", "yes", &e), 0);
+    ck_assert_int_eq(arch_spec_finish(&s, &e), LK_EINPUT);
+    ck_assert_msg(strstr(e.msg, "global_first_last: needs global_every") != NULL, "%s", e.msg);
+}
+END_TEST
+
 /* The layout options refuse what they cannot mean: a global pattern
  * without a window, a KV type --kv-dtype does not offer, a negative
  * window (each with LK_EINPUT, which the CLI turns into exit status 2). */
@@ -439,6 +494,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, walkers_agree, 0, n);
     tcase_add_loop_test(tc, closed_forms, 0, n);
     tcase_add_test(tc, windowed_kv_bytes);
+    tcase_add_test(tc, mobilellm_pro_layers);
     tcase_add_test(tc, layout_options_refused);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

@@ -113,12 +113,12 @@ static void norm(double *o, const double *x, const float *g, int64_t n)
 }
 
 /* RoPE as the architecture defines it: in every head, the pair (2j, 2j+1)
- * turns by angle pos * 10000^(-2j/hd). */
-static void rotate(double *v, int64_t heads, int64_t hd, int64_t pos)
+ * turns by angle pos * theta^(-2j/hd) (theta: the spec's rope_theta). */
+static void rotate(double *v, int64_t heads, int64_t hd, int64_t pos, double theta)
 {
     for (int64_t h = 0; h < heads; h++)
         for (int64_t j = 0; j < hd / 2; j++) {
-            double a = (double)pos * pow(10000.0, -2.0 * (double)j / (double)hd);
+            double a = (double)pos * pow(theta, -2.0 * (double)j / (double)hd);
             double *p = v + h * hd + 2 * j, x = p[0], y = p[1];
             p[0] = x * cos(a) - y * sin(a);
             p[1] = x * sin(a) + y * cos(a);
@@ -129,7 +129,10 @@ static void rotate(double *v, int64_t heads, int64_t hd, int64_t pos)
  * every layer from scratch. f32 weights only. With a window, a local
  * layer's position t attends over positions max(0, t - window + 1) .. t
  * (a mask on full attention); layer l is global when global_every divides
- * l + 1 -- the definitions of spec.h, written out again here. */
+ * l + 1 (with global_first_last: divides l, or l is the last layer); with
+ * attention biases q, k and v get theirs added before RoPE, as Hugging
+ * Face's Qwen2 adds q_proj.bias -- the definitions of spec.h, written out
+ * again here. */
 static void naive_logits(const ref_weights *w, const int64_t *tok, int64_t n,
                          double *logits)
 {
@@ -148,15 +151,23 @@ static void naive_logits(const ref_weights *w, const int64_t *tok, int64_t n,
             x[t * D + i] = ((const float *)w->embed.data)[tok[t] * D + i];
     for (int64_t l = 0; l < L; l++) {
         const ref_block *b = &w->blocks[sched[l]];
-        bool local = s->window && !(s->global_every && (l + 1) % s->global_every == 0);
+        int64_t G = s->global_every;
+        bool global = G && (s->global_first_last ? l % G == 0 || l == L - 1 : (l + 1) % G == 0);
+        bool local = s->window && !global;
         int64_t back = local ? s->window - 1 : n; /* earlier positions attended */
         for (int64_t t = 0; t < n; t++) {
             norm(xn, x + t * D, b->rms_att, D);
             mv(q + t * QD, &b->wq, xn);
             mv(k + t * KD, &b->wk, xn);
             mv(v + t * KD, &b->wv, xn);
-            rotate(q + t * QD, H, hd, t);
-            rotate(k + t * KD, K, hd, t);
+            for (int64_t i = 0; s->attn_bias && i < QD; i++)
+                q[t * QD + i] += b->bq[i];
+            for (int64_t i = 0; s->attn_bias && i < KD; i++) {
+                k[t * KD + i] += b->bk[i];
+                v[t * KD + i] += b->bv[i];
+            }
+            rotate(q + t * QD, H, hd, t, s->rope_theta);
+            rotate(k + t * KD, K, hd, t, s->rope_theta);
         }
         for (int64_t t = 0; t < n; t++) {
             for (int64_t h = 0; h < H; h++) {
@@ -212,6 +223,10 @@ static const char *const shapes[] = {
     "layers=3 dim=96 heads=6 kv_heads=1 head_dim=24 ffn=relu vocab=50 tied=1 dtype=f32",
     "layers=2 dim=64 heads=2 head_dim=48 vocab=40 share=reverse dtype=f32",
     "layers=2 dim=128 heads=8 kv_heads=4 share=immediate repeat=3 vocab=64 dtype=f32",
+    /* q/k/v biases (Qwen2) and MobileLLM-Pro's pattern (layers 0 and 2
+     * global, layer 1 a ring of 4 that the 10-token prompt wraps) */
+    "layers=3 dim=64 heads=4 kv_heads=2 vocab=97 dtype=f32 seq_len=128 attn_bias=1 window=4 "
+    "global_every=2 global_first_last=1 rope_theta=500000",
 };
 
 #define NSHAPES ((int)(sizeof shapes / sizeof *shapes))
