@@ -886,6 +886,93 @@ TARGET static void swiglu(float *h, const float *g, int64_t n)
     }
 }
 
+/* ---- compute peak (kern_peak) ---------------------------------------- */
+
+/* Independent accumulators of the peak loops: at least latency (4 cycles)
+ * x ports (2) must be in flight; 24 leave registers for the operands. */
+#define PEAK_ACC 24
+
+/* The operands come through volatile so that nothing folds; each loop's
+ * result goes out the same way. f32: a = a * m + c converges to c / (1 -
+ * m), never subnormal. */
+static volatile float peak_m = 0.5f, peak_c = 1, peak_sink;
+
+TARGET static int64_t peak_f32(int64_t iters)
+{
+    __m512 m = _mm512_set1_ps(peak_m), c = _mm512_set1_ps(peak_c), a[PEAK_ACC];
+#pragma GCC unroll 24
+    for (int k = 0; k < PEAK_ACC; k++)
+        a[k] = _mm512_set1_ps((float)k);
+    for (int64_t i = 0; i < iters; i++)
+#pragma GCC unroll 24
+        for (int k = 0; k < PEAK_ACC; k++)
+            a[k] = _mm512_fmadd_ps(a[k], m, c);
+#pragma GCC unroll 24
+    for (int k = 1; k < PEAK_ACC; k++)
+        a[0] = _mm512_add_ps(a[0], a[k]);
+    peak_sink = _mm512_reduce_add_ps(a[0]);
+    return iters * PEAK_ACC * 16;
+}
+
+/* vpdpbusd: 64 u8 x s8 products a step into 16 int32 lanes (which may
+ * wrap: the values do not matter, only that nothing folds them). */
+TARGET static int64_t peak_i8(int64_t iters)
+{
+    __m512i u = _mm512_set1_epi8((char)(int)peak_c), s = _mm512_set1_epi8((char)(int)peak_c);
+    __m512i a[PEAK_ACC];
+#pragma GCC unroll 24
+    for (int k = 0; k < PEAK_ACC; k++)
+        a[k] = _mm512_set1_epi32(k);
+    for (int64_t i = 0; i < iters; i++)
+#pragma GCC unroll 24
+        for (int k = 0; k < PEAK_ACC; k++)
+            a[k] = _mm512_dpbusd_epi32(a[k], u, s);
+#pragma GCC unroll 24
+    for (int k = 1; k < PEAK_ACC; k++)
+        a[0] = _mm512_add_epi32(a[0], a[k]);
+    peak_sink = (float)_mm512_reduce_add_epi32(a[0]);
+    return iters * PEAK_ACC * 64;
+}
+
+#define TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+/* vdpbf16ps: 32 bf16 x bf16 products a step into 16 f32 lanes; with
+ * operands of 2^-20 each step adds 2^-39 to lanes near 1 (no growth, no
+ * subnormal). */
+TARGET_BF16 static int64_t peak_bf16(int64_t iters)
+{
+    __m512 f = _mm512_set1_ps(peak_m / (1 << 19));
+    __m512bh b = _mm512_cvtne2ps_pbh(f, f);
+    __m512 a[PEAK_ACC];
+#pragma GCC unroll 24
+    for (int k = 0; k < PEAK_ACC; k++)
+        a[k] = _mm512_set1_ps((float)k);
+    for (int64_t i = 0; i < iters; i++)
+#pragma GCC unroll 24
+        for (int k = 0; k < PEAK_ACC; k++)
+            a[k] = _mm512_dpbf16_ps(a[k], b, b);
+#pragma GCC unroll 24
+    for (int k = 1; k < PEAK_ACC; k++)
+        a[0] = _mm512_add_ps(a[0], a[k]);
+    peak_sink = _mm512_reduce_add_ps(a[0]);
+    return iters * PEAK_ACC * 32;
+}
+
+static int has_bf16(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16");
+}
+
+static int64_t peak(arch_dtype t, int64_t iters)
+{
+    if (t == ARCH_INT8 || t == ARCH_INT4)
+        return peak_i8(iters);
+    if (t == ARCH_BF16 && has_bf16())
+        return peak_bf16(iters);
+    return peak_f32(iters);
+}
+
 static int supported(void)
 {
     __builtin_cpu_init(); /* kern.c selects from a constructor */
@@ -896,4 +983,5 @@ static int supported(void)
            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
 }
 
-KERN_TABLE(kern_avx512, "avx512+vnni", supported, mm_i8, mm_i4, exp_n, swiglu);
+KERN_TABLE(kern_avx512, "avx512+vnni", supported, mm_i8, mm_i4, exp_n, swiglu,
+           .peak = peak);
