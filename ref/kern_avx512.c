@@ -34,9 +34,9 @@
  *
  * A prefill (kern_matmul with several tokens) is compute-bound instead:
  * f32, f16, bf16 and int8 (up to KERN_I8_CHUNK columns) keep a tile of
- * GEMM_R rows x GEMM_T tokens of outputs in registers, each widened
- * weight vector used for GEMM_T tokens, each token's activations for
- * GEMM_R rows; int4 (and longer int8 rows) run row by row, each loaded
+ * rows x GEMM_T tokens of outputs in registers, each widened weight
+ * vector used for GEMM_T tokens, each token's activations for every row
+ * of the tile; int4 (and longer int8 rows) run row by row, each loaded
  * line of a row serving TOKENS tokens, in blocks of rows that stay in L1
  * while every group of tokens passes over them.
  *
@@ -204,18 +204,23 @@ INLINE void dot_lanes(__m512 *s, const char *row, const kern_act *x, int64_t n, 
 
 /* ---- prefill: register-tiled matrix product ------------------------- */
 
-/* A prefill tile: GEMM_R rows x GEMM_T tokens of outputs, each a zmm of
- * 16 column partial sums (16 accumulators, summed at the end by one
- * sum16(); the tile's GEMM_R widened weight vectors and one token's
- * activations take 5 more registers). Each step widens GEMM_R weight
- * vectors once and uses each for GEMM_T tokens: GEMM_R x GEMM_T FMAs per
- * GEMM_R widenings and GEMM_R + GEMM_T loads. GEMM_T divides REF_BATCH
- * (ref/model.h), so a full batch has no token remainder. 4 x 4 beat 3 x
- * 8, 2 x 8, 4 x 6 and others by up to 3x (docs/performance.md, "Prefill
- * tiles"). */
-#define GEMM_R 4
+/* A prefill tile: GEMM_R rows x T tokens of outputs in 16 zmm
+ * accumulators (GEMM_ACC), summed at the end by one sum16(). Each weight
+ * vector is loaded and widened once and used for T tokens, each token's
+ * activations for the GEMM_R rows: f32 4 rows x 4 tokens, f16 and bf16 4
+ * rows x 2 tokens x 2 accumulators (one per 16-column half of a 64-byte
+ * line of weights). Every output keeps the accumulators and the order of
+ * the row-by-row prefill this replaced (4 tokens a row, one accumulator
+ * per vector of a line; the tokens past a multiple of GEMM_T as decode),
+ * hence its bits, so that no figure of `lanky logits` changes; sum16()
+ * sums a vector's lanes as _mm512_reduce_add_ps does. GEMM_T divides
+ * REF_BATCH (ref/model.h). Measured shapes (docs/performance.md, "Prefill
+ * tiles"): 3 x 8, 2 x 8, 4 x 6, 6 x 4 were up to 3x slower than 4 x 4 in
+ * f32; in f16 one accumulator per output (4 x 4) was about 1.5x faster
+ * than 4 x 2 x 2, but gives other bits. */
 #define GEMM_T 4
-#define GEMM_ACC (GEMM_R * GEMM_T)
+#define GEMM_R 4
+#define GEMM_ACC 16
 
 /* Weight bytes of the rows whose tiles every group of GEMM_T tokens
  * passes over before the next rows: the block comes from DRAM for the
@@ -223,102 +228,103 @@ INLINE void dot_lanes(__m512 *s, const char *row, const kern_act *x, int64_t n, 
  * (GEMM_T x cols floats) stay in L1. */
 #define GEMM_BLOCK_BYTES (256 << 10)
 
-/* Lane k of the result is the sum of the 16 lanes of a[k] for the k <
- * na of a: sum16() over them (and zeros). */
-INLINE __m512 sum_some(const __m512 *a, int na)
+/* Tokens of a tile with weights of `size` bytes: GEMM_ACC / GEMM_R /
+ * (vectors per 64-byte line), 4 for f32, 2 for f16 and bf16. */
+INLINE int gemm_tokens(int size)
 {
-    __m512 v[16];
-#pragma GCC unroll 16
-    for (int k = 0; k < 16; k++)
-        v[P[k]] = k < na ? a[k] : _mm512_setzero_ps();
-    return sum16(v, add_f32);
+    return GEMM_T / (64 / size / 16);
 }
 
-/* One step of gemm_tile(): the 16 columns from c (lanes outside m zero)
- * of the tile's rows w and tokens' activations xs into its accumulators
- * a[r * GEMM_T + t]. */
-INLINE void gemm_step(__m512 *a, const char *const *w, const float *const *xs, int64_t c,
-                      __mmask16 m, load16 ld)
+/* One step of gemm_tile() for its GEMM_R rows w and T tokens'
+ * activations xs: one line (vecs vectors) of each row from column c into
+ * a[(r * T + t) * vecs + v]; or, in the tail, 16 columns (lanes outside m
+ * zero) into vector 0, as the row-by-row prefill did. */
+INLINE void gemm_step(__m512 *a, const char *const *w, const float *const *xs, int T,
+                      int vecs, int64_t c, bool tail, __mmask16 m, load16 ld)
 {
-    __m512 wv[GEMM_R];
+    __m512 wv[GEMM_R][2];
+    const int nv = tail ? 1 : vecs;
 #pragma GCC unroll 4
-    for (int r = 0; r < GEMM_R; r++)
-        wv[r] = ld(w[r], c, m);
-#pragma GCC unroll 8
-    for (int t = 0; t < GEMM_T; t++) {
-        __m512 xv = _mm512_maskz_loadu_ps(m, xs[t] + c);
-#pragma GCC unroll 4
-        for (int r = 0; r < GEMM_R; r++)
-            a[r * GEMM_T + t] = _mm512_fmadd_ps(wv[r], xv, a[r * GEMM_T + t]);
+    for (int r = 0; r < GEMM_R; r++) {
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            wv[r][v] = ld(w[r], c + 16 * v, m);
     }
+#pragma GCC unroll 2
+    for (int v = 0; v < nv; v++)
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) {
+            __m512 xv = _mm512_maskz_loadu_ps(m, xs[t] + c + 16 * v);
+#pragma GCC unroll 4
+            for (int r = 0; r < GEMM_R; r++) {
+                __m512 *acc = &a[(r * T + t) * vecs + v];
+                *acc = _mm512_fmadd_ps(wv[r][v], xv, *acc);
+            }
+        }
 }
 
 /* out[t * ostride + r] = row r . x[t] for the nr <= GEMM_R rows from row
- * and the ntok <= GEMM_T tokens x; a tile with fewer rows or tokens
- * repeats the last one (its results are not stored), so that the loop
- * always has its full shape. */
+ * and T = gemm_tokens(size) tokens x (a tile with fewer rows repeats its
+ * last, whose results are not stored). */
 INLINE void gemm_tile(float *out, int64_t ostride, const char *row, size_t stride, int nr,
-                      const kern_act *x, int ntok, int64_t n, load16 ld)
+                      const kern_act *x, int64_t n, int size, load16 ld)
 {
+    const int64_t per = 64 / size;
+    const int vecs = (int)(per / 16), T = gemm_tokens(size);
     const char *w[GEMM_R];
     const float *xs[GEMM_T];
     __m512 a[GEMM_ACC];
 #pragma GCC unroll 4
     for (int r = 0; r < GEMM_R; r++)
         w[r] = row + (size_t)(r < nr ? r : nr - 1) * stride;
-#pragma GCC unroll 8
-    for (int t = 0; t < GEMM_T; t++)
-        xs[t] = x[t < ntok ? t : ntok - 1].x;
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++)
+        xs[t] = x[t].x;
 #pragma GCC unroll 16
     for (int k = 0; k < GEMM_ACC; k++)
         a[k] = _mm512_setzero_ps();
     int64_t c = 0;
-    for (; c + 16 <= n; c += 16)
-        gemm_step(a, w, xs, c, 0xffff, ld);
-    if (c < n)
-        gemm_step(a, w, xs, c, mask16(n - c), ld);
-#pragma GCC unroll 2 /* a[] stays in registers only with constant indexes */
-    for (int k0 = 0; k0 < GEMM_ACC; k0 += 16) {
-        float s[16];
-        _mm512_storeu_ps(s, sum_some(a + k0, GEMM_ACC - k0 < 16 ? GEMM_ACC - k0 : 16));
-        for (int k = k0; k < k0 + 16 && k < GEMM_ACC; k++) {
-            int r = k / GEMM_T, t = k % GEMM_T;
-            if (r < nr && t < ntok)
-                out[t * ostride + r] = s[k - k0];
-        }
-    }
+    for (; c + per <= n; c += per)
+        gemm_step(a, w, xs, T, vecs, c, false, 0xffff, ld);
+    for (; c < n; c += 16)
+        gemm_step(a, w, xs, T, vecs, c, true, mask16(n - c), ld);
+    __m512 v[16];
+#pragma GCC unroll 16
+    for (int k = 0; k < 16; k++) /* lane k: output k = r * T + t */
+        v[P[k]] = k < GEMM_R * T ? (vecs == 2 ? _mm512_add_ps(a[2 * k], a[2 * k + 1]) : a[k])
+                                 : _mm512_setzero_ps();
+    float s[16];
+    _mm512_storeu_ps(s, sum16(v, add_f32));
+    for (int k = 0; k < GEMM_R * T; k++)
+        if (k / T < nr)
+            out[(k % T) * ostride + k / T] = s[k];
 }
 
-/* Rows [r0, r1) for nt tokens: in blocks of GEMM_BLOCK_BYTES, and within
- * a block each group of GEMM_T tokens over all its tiles of GEMM_R rows. */
+/* Rows [r0, r1) for nt tokens (a multiple of GEMM_T), a tile's tokens
+ * at a time, in blocks of GEMM_BLOCK_BYTES: within a block each group of
+ * tokens over all its tiles. */
 INLINE void gemm_float(float *out, int64_t ostride, const kern_mat *w, const kern_act *x,
                        int64_t nt, int64_t r0, int64_t r1, int size, load16 ld)
 {
     size_t stride = (size_t)w->cols * size;
-    int64_t block = (int64_t)(GEMM_BLOCK_BYTES / stride) / GEMM_R * GEMM_R + GEMM_R;
+    const int T = gemm_tokens(size), R = GEMM_R;
+    int64_t block = (int64_t)(GEMM_BLOCK_BYTES / stride) / R * R + R;
     for (int64_t b0 = r0; b0 < r1; b0 += block) {
         int64_t b1 = b0 + block < r1 ? b0 + block : r1;
-        for (int64_t t = 0; t < nt; t += GEMM_T) {
-            int ntok = nt - t < GEMM_T ? (int)(nt - t) : GEMM_T;
-            for (int64_t r = b0; r < b1; r += GEMM_R)
+        for (int64_t t = 0; t + T <= nt; t += T)
+            for (int64_t r = b0; r < b1; r += R)
                 gemm_tile(out + t * ostride + r - r0, ostride,
                           (const char *)w->data + r * stride, stride,
-                          b1 - r < GEMM_R ? (int)(b1 - r) : GEMM_R, x + t, ntok, w->cols, ld);
-        }
+                          b1 - r < R ? (int)(b1 - r) : R, x + t, w->cols, size, ld);
     }
 }
 
-/* A decode (one token) sums 16 rows at a time (see the top); a prefill
- * runs gemm_float(). */
-INLINE void matmul_float(float *out, int64_t ostride, const kern_mat *w,
-                         const kern_act *x, int64_t nt, int64_t r0, int64_t r1,
-                         int size, widen wide, load16 ld)
+/* out[r - r0] = W[r] . x for one token: 16 rows summed at a time (see
+ * the top), the rest one by one. */
+INLINE void matvec_float(float *out, const kern_mat *w, const kern_act *x, int64_t r0,
+                         int64_t r1, int size, widen wide, load16 ld)
 {
     size_t stride = (size_t)w->cols * size;
-    if (nt > 1) {
-        gemm_float(out, ostride, w, x, nt, r0, r1, size, ld);
-        return;
-    }
     for (; r0 + 16 <= r1; r0 += 16, out += 16) {
         __m512 v[16];
 #pragma GCC unroll 16
@@ -332,6 +338,19 @@ INLINE void matmul_float(float *out, int64_t ostride, const kern_mat *w,
         dot_lanes(&v, (const char *)w->data + r0 * stride, x, w->cols, size, wide, ld);
         *out = _mm512_reduce_add_ps(v);
     }
+}
+
+/* A prefill: gemm_float() over the whole groups of GEMM_T tokens, the
+ * tokens left (fewer than GEMM_T) one by one as decode. */
+INLINE void matmul_float(float *out, int64_t ostride, const kern_mat *w,
+                         const kern_act *x, int64_t nt, int64_t r0, int64_t r1,
+                         int size, widen wide, load16 ld)
+{
+    const int64_t whole = nt / GEMM_T * GEMM_T;
+    if (whole)
+        gemm_float(out, ostride, w, x, whole, r0, r1, size, ld);
+    for (int64_t t = whole; t < nt; t++)
+        matvec_float(out + t * ostride, w, x + t, r0, r1, size, wide, ld);
 }
 
 #define MATMUL_FLOAT(name, size, wide, ld)                                      \
@@ -463,7 +482,8 @@ INLINE void gemm_i8_step(__m512i *a, __m512i *s, const int8_t *const *w,
     }
 }
 
-/* gemm_tile() for int8 (n <= KERN_I8_CHUNK columns, so every sum is
+/* gemm_tile() for int8, GEMM_R rows x GEMM_T tokens (fewer tokens
+ * repeat the last, not stored), n <= KERN_I8_CHUNK columns (so every sum is
  * exact in int32: kern_impl.h): the tile's exact integer dot products,
  * finished by kern_i8_finish() as every implementation does, so the
  * results equal the portable kernel's bit for bit. wsum[r] is row r's
