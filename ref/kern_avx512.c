@@ -1094,56 +1094,17 @@ TARGET static void swiglu(float *h, const float *g, int64_t n)
 #define PEAK_ACC 16
 
 /* The operands come through volatile so that nothing folds; each loop's
- * result goes out the same way. f32: a = a * m + c converges to c / (1 -
- * m), never subnormal. */
+ * result goes out the same way. */
 static volatile float peak_m = 0.5f, peak_c = 1, peak_sink;
 
-TARGET static int64_t peak_f32(int64_t iters)
-{
-    __m512 m = _mm512_set1_ps(peak_m), c = _mm512_set1_ps(peak_c), a[PEAK_ACC];
-#pragma GCC unroll 16
-    for (int k = 0; k < PEAK_ACC; k++)
-        a[k] = _mm512_set1_ps((float)k);
-    for (int64_t i = 0; i < iters; i++)
-#pragma GCC unroll 16
-        for (int k = 0; k < PEAK_ACC; k++)
-            a[k] = _mm512_fmadd_ps(a[k], m, c);
-#pragma GCC unroll 16
-    for (int k = 1; k < PEAK_ACC; k++)
-        a[0] = _mm512_add_ps(a[0], a[k]);
-    peak_sink = _mm512_reduce_add_ps(a[0]);
-    return iters * PEAK_ACC * 16;
-}
+/* One multiply-add instruction on accumulator a and operands x, y. */
+typedef __m512 (*peak_step)(__m512 a, __m512 x, __m512 y);
 
-/* vpdpbusd: 64 u8 x s8 products a step into 16 int32 lanes (which may
- * wrap: the values do not matter, only that nothing folds them). */
-TARGET static int64_t peak_i8(int64_t iters)
+/* iters steps of PEAK_ACC independent step()s (each `macs` multiply-adds),
+ * the accumulators summed by add into peak_sink at the end. */
+INLINE int64_t peak_loop(int64_t iters, __m512 x, __m512 y, peak_step step, add16 add,
+                         int macs)
 {
-    __m512i u = _mm512_set1_epi8((char)(int)peak_c), s = _mm512_set1_epi8((char)(int)peak_c);
-    __m512i a[PEAK_ACC];
-#pragma GCC unroll 16
-    for (int k = 0; k < PEAK_ACC; k++)
-        a[k] = _mm512_set1_epi32(k);
-    for (int64_t i = 0; i < iters; i++)
-#pragma GCC unroll 16
-        for (int k = 0; k < PEAK_ACC; k++)
-            a[k] = _mm512_dpbusd_epi32(a[k], u, s);
-#pragma GCC unroll 16
-    for (int k = 1; k < PEAK_ACC; k++)
-        a[0] = _mm512_add_epi32(a[0], a[k]);
-    peak_sink = (float)_mm512_reduce_add_epi32(a[0]);
-    return iters * PEAK_ACC * 64;
-}
-
-#define TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-
-/* vdpbf16ps: 32 bf16 x bf16 products a step into 16 f32 lanes; with
- * operands of 2^-20 each step adds 2^-39 to lanes near 1 (no growth, no
- * subnormal). */
-TARGET_BF16 static int64_t peak_bf16(int64_t iters)
-{
-    __m512 f = _mm512_set1_ps(peak_m / (1 << 19));
-    __m512bh b = _mm512_cvtne2ps_pbh(f, f);
     __m512 a[PEAK_ACC];
 #pragma GCC unroll 16
     for (int k = 0; k < PEAK_ACC; k++)
@@ -1151,12 +1112,56 @@ TARGET_BF16 static int64_t peak_bf16(int64_t iters)
     for (int64_t i = 0; i < iters; i++)
 #pragma GCC unroll 16
         for (int k = 0; k < PEAK_ACC; k++)
-            a[k] = _mm512_dpbf16_ps(a[k], b, b);
+            a[k] = step(a[k], x, y);
 #pragma GCC unroll 16
     for (int k = 1; k < PEAK_ACC; k++)
-        a[0] = _mm512_add_ps(a[0], a[k]);
+        a[0] = add(a[0], a[k]);
     peak_sink = _mm512_reduce_add_ps(a[0]);
-    return iters * PEAK_ACC * 32;
+    return iters * PEAK_ACC * macs;
+}
+
+/* f32: a = a * m + c converges to c / (1 - m), never subnormal. */
+INLINE __m512 step_fma(__m512 a, __m512 x, __m512 y)
+{
+    return _mm512_fmadd_ps(a, x, y);
+}
+
+/* vpdpbusd: 64 u8 x s8 products into 16 int32 lanes (which may wrap: the
+ * values do not matter, only that nothing folds them). */
+INLINE __m512 step_i8(__m512 a, __m512 x, __m512 y)
+{
+    return _mm512_castsi512_ps(_mm512_dpbusd_epi32(
+        _mm512_castps_si512(a), _mm512_castps_si512(x), _mm512_castps_si512(y)));
+}
+
+TARGET static int64_t peak_f32(int64_t iters)
+{
+    return peak_loop(iters, _mm512_set1_ps(peak_m), _mm512_set1_ps(peak_c), step_fma,
+                     add_f32, 16);
+}
+
+TARGET static int64_t peak_i8(int64_t iters)
+{
+    __m512 v = _mm512_castsi512_ps(_mm512_set1_epi8((char)(int)peak_c));
+    return peak_loop(iters, v, v, step_i8, add_i32, 64);
+}
+
+#define TARGET_BF16 \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma,avx512bf16")))
+
+/* vdpbf16ps: 32 bf16 x bf16 products into 16 f32 lanes; with operands of
+ * 2^-20 each step adds 2^-39 to lanes near 1 (no growth, no subnormal). */
+static inline __attribute__((always_inline)) TARGET_BF16 __m512
+step_bf16(__m512 a, __m512 x, __m512 y)
+{
+    return _mm512_dpbf16_ps(a, (__m512bh)x, (__m512bh)y);
+}
+
+TARGET_BF16 static int64_t peak_bf16(int64_t iters)
+{
+    __m512 f = _mm512_set1_ps(peak_m / (1 << 19));
+    __m512 b = (__m512)_mm512_cvtne2ps_pbh(f, f);
+    return peak_loop(iters, b, b, step_bf16, add_f32, 32);
 }
 
 static int has_bf16(void)
