@@ -537,7 +537,7 @@ static void tile_run(const problem *p, int64_t nt, int64_t r0, int64_t r1, float
     int64_t cols = p->cols, qs = (cols + 63) / 64 * 64;
     float *x = malloc((size_t)(nt * cols) * sizeof *x);
     int8_t *q = malloc((size_t)(nt * qs));
-    kern_act a[32];
+    kern_act a[32] = {{0}};
     for (int64_t t = 0; t < nt; t++) {
         for (int64_t c = 0; c < cols; c++)
             x[t * cols + c] = p->x[(c + 5 * t) % cols] * (1 + 0.25f * (float)t);
