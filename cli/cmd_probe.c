@@ -53,6 +53,11 @@ static int run(const cli_args *a, lk_err *e)
     table_free(t);
     if (rc == LK_OK && isatty(2))
         fprintf(stderr, "probe: wrote %s\n", out);
+    /* the register-only compute peaks (probe_peak_gflops): a summary, not
+     * a profile key (sim/ does not use them) */
+    for (int d = ARCH_F32; rc == LK_OK && d < ARCH_DTYPE_COUNT; d++)
+        fprintf(stderr, "probe: %s compute peak %.1f G%s/s (%d threads)\n", arch_dtype_name(d),
+                h.peak_gflops[d], d == ARCH_INT8 || d == ARCH_INT4 ? "OP" : "FLOP", h.threads);
     return rc;
 }
 

@@ -122,6 +122,41 @@ done:
     return best;
 }
 
+/* ---- compute peak ------------------------------------------------------ */
+
+/* Steps of kern_peak() per worker and run: about 20 ms at 2 AVX-512 FMAs
+ * a cycle and 3 GHz (24 accumulators a step). */
+#define PEAK_ITERS (1 << 22)
+
+typedef struct {
+    arch_dtype t;
+    int64_t macs; /* of one worker: every worker does the same */
+} peak_job;
+
+static void peak_slice(void *arg, int i, int n)
+{
+    (void)n;
+    peak_job *j = arg;
+    int64_t macs = kern_peak(j->t, PEAK_ITERS);
+    if (i == 0)
+        j->macs = macs;
+}
+
+double probe_peak_gflops(pool *p, arch_dtype t)
+{
+    peak_job j = {.t = t};
+    int nt = pool_threads(p);
+    double best = 0;
+    for (int r = 0; r <= PROBE_RUNS; r++) {
+        double t0 = lk_clock_ms();
+        pool_run(p, peak_slice, &j);
+        double g = 2.0 * (double)j.macs * nt / (lk_clock_ms() - t0) / 1e6;
+        if (r > 0 && g > best)
+            best = g;
+    }
+    return best;
+}
+
 /* ---- topology -------------------------------------------------------- */
 
 static void read_caches(probe_host *h, hwloc_topology_t topo)
@@ -281,6 +316,10 @@ int probe_measure(probe_host *h, int threads,
             double g = probe_matvec_gflops(p, t, h->cache[i].size / 2);
             h->gflops[t] = g > h->gflops[t] ? g : h->gflops[t];
         }
+    }
+    for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT; t++) {
+        tell(progress, "%s compute peak", arch_dtype_name(t));
+        h->peak_gflops[t] = probe_peak_gflops(p, t);
     }
     /* the shared last level's buffer, as its bandwidth was read */
     ref_stream dram = {0}, level = {0};

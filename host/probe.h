@@ -42,6 +42,13 @@ double probe_read_gbs(pool *p, size_t bytes);
  * GFLOP/s counting 2 per multiply-accumulate (GOP/s for int8). */
 double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes);
 
+/* Compute peak in GFLOP/s (GOP/s for int8 and int4), 2 per multiply-add:
+ * every worker of p runs kern_peak()'s register-only loop of the
+ * instruction that multiplies weights of type t (ref/kern.h), the best of
+ * PROBE_RUNS timed runs after a warm-up. The ceiling a prefill's
+ * matrix products are measured against (tests/bench_prefill.c). */
+double probe_peak_gflops(pool *p, arch_dtype t);
+
 #define PROBE_MAX_CACHES 6
 
 typedef struct {
@@ -79,6 +86,7 @@ typedef struct {
     double attention_head_us;  /* host/opspeed.h */
     double matvec_fixed_us;    /* host/opspeed.h */
     double layer_fixed_us;     /* host/opspeed.h */
+    double peak_gflops[ARCH_DTYPE_COUNT]; /* probe_peak_gflops, by arch_dtype */
 } probe_host;
 
 /* The CPU model hwloc reports ("unknown CPU" when it reports none), for

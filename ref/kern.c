@@ -240,12 +240,33 @@ static void swiglu(float *h, const float *g, int64_t n)
         h[i] = h[i] / (1 + kern_exp1(-h[i])) * g[i];
 }
 
+/* PEAK_ACC independent chains of a = a * m + c per step (m and c read
+ * through volatile, so the compiler cannot fold them; a converges to
+ * c / (1 - m) and never reaches a subnormal), for every type. */
+#define PEAK_ACC 8
+
+static int64_t peak(arch_dtype t, int64_t iters)
+{
+    (void)t;
+    volatile float vm = 0.5f, vc = 1;
+    float m = vm, c = vc, a[PEAK_ACC], s = 0;
+    for (int k = 0; k < PEAK_ACC; k++)
+        a[k] = (float)k;
+    for (int64_t i = 0; i < iters; i++)
+        for (int k = 0; k < PEAK_ACC; k++)
+            a[k] = a[k] * m + c;
+    for (int k = 0; k < PEAK_ACC; k++)
+        s += a[k];
+    vm = s; /* keep the result */
+    return iters * PEAK_ACC;
+}
+
 static int always(void)
 {
     return 1;
 }
 
-KERN_TABLE(kern_portable, "portable", always, mm_i8, mm_i4, exp_n, swiglu);
+KERN_TABLE(kern_portable, "portable", always, mm_i8, mm_i4, exp_n, swiglu, .peak = peak);
 
 /* ---- choice of implementation -------------------------------------- */
 
@@ -292,6 +313,7 @@ static void use(const kern_impl *k)
     FILL(attend);
     FILL(exp);
     FILL(swiglu);
+    FILL(peak);
 #undef FILL
 }
 
@@ -508,4 +530,9 @@ void kern_swiglu(float *h, const float *g, int64_t n)
 float kern_sum(const float *x, int64_t n)
 {
     return impl()->sum(x, n);
+}
+
+int64_t kern_peak(arch_dtype t, int64_t iters)
+{
+    return impl()->peak(t, iters);
 }

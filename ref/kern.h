@@ -148,6 +148,19 @@ void kern_swiglu(float *h, const float *g, int64_t n);
  * with which host/probe.c measures memory bandwidth. */
 float kern_sum(const float *x, int64_t n);
 
+/* ---- compute peak ---------------------------------------------------- */
+
+/* The multiply-adds that `iters` steps of a register-only loop did, with
+ * the instruction this implementation multiplies weights of type t with
+ * (independent accumulators, no memory traffic): the compute peak that
+ * host/probe.h times (probe_peak_gflops) and tests/bench_prefill.c
+ * compares a prefill with. AVX-512: vfmadd231ps for f32 and f16 (f16
+ * weights are widened and multiplied in f32), vdpbf16ps for bf16 when the
+ * CPU has AVX512_BF16 (else the f32 loop, as the widening bf16 product
+ * runs), vpdpbusd for int8 and int4. Portable: scalar f32 multiply-adds
+ * for every type. */
+int64_t kern_peak(arch_dtype t, int64_t iters);
+
 /* "auto" (best for this CPU), "avx512" (AVX-512 F/BW/VL/VNNI with F16C
  * and FMA; x86-64 builds), "avx2" (AVX2, FMA and F16C: the int4 product
  * only, the rest portable; x86-64 builds), "neon" (aarch64 builds) or

@@ -33,8 +33,12 @@
  * large part of the work.
  *
  * A prefill (kern_matmul with several tokens) is compute-bound instead:
- * each loaded line of a row serves TOKENS tokens, and rows go in blocks
- * that stay in L1 while every group of tokens passes over them.
+ * f32, f16, bf16 and int8 (up to KERN_I8_CHUNK columns) keep a tile of
+ * rows x GEMM_T tokens of outputs in registers, each widened weight
+ * vector used for GEMM_T tokens, each token's activations for every row
+ * of the tile; int4 (and longer int8 rows) run row by row, each loaded
+ * line of a row serving TOKENS tokens, in blocks of rows that stay in L1
+ * while every group of tokens passes over them.
  *
  * Attention (kern_attend) reads the f16/bf16/f32/int8 cache directly
  * (int8 rows scaled per score and per softmax weight), widening in registers: scores for up to GROUP query heads per key row (the
@@ -150,15 +154,10 @@ INLINE __m512 wide_bf16(__m512i line, int k)
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(half(line, k)), 16));
 }
 
-/* Tokens whose dot products with one weight row share its loads in a
- * prefill (kern_matmul): 4 tokens x 2 vectors per f16 line = 8
- * accumulators, the registers the decode loop uses for LINES lines. */
-#define TOKENS 4
-
-/* One step of dot_tile(): L lines of the row from column c, each loaded
- * once and widened once, times the matching columns of T tokens. */
-INLINE void tile_step(__m512 *a, const char *row, const kern_act *x, int T,
-                      int L, int64_t c, int size, widen wide)
+/* One step of dot_lanes(): L lines of the row from column c, each loaded
+ * once and widened once, times the matching columns of x. */
+INLINE void tile_step(__m512 *a, const char *row, const kern_act *x, int L, int64_t c,
+                      int size, widen wide)
 {
     const int64_t per = 64 / size;
     const int vecs = per / 16;
@@ -166,107 +165,192 @@ INLINE void tile_step(__m512 *a, const char *row, const kern_act *x, int T,
     for (int l = 0; l < L; l++) {
         __m512i line = _mm512_loadu_si512(row + (c + l * per) * size);
 #pragma GCC unroll 2
-        for (int v = 0; v < vecs; v++) {
-            __m512 wv = wide(line, v);
-            int64_t col = c + l * per + 16 * v;
-#pragma GCC unroll 4
-            for (int t = 0; t < T; t++)
-                a[(t * L + l) * vecs + v] =
-                    _mm512_fmadd_ps(wv, _mm512_loadu_ps(x[t].x + col), a[(t * L + l) * vecs + v]);
-        }
+        for (int v = 0; v < vecs; v++)
+            a[l * vecs + v] = _mm512_fmadd_ps(wide(line, v),
+                                              _mm512_loadu_ps(x->x + c + l * per + 16 * v),
+                                              a[l * vecs + v]);
     }
 }
 
-/* s[t] = 16 lanes that add up to row . x[t].x over n columns, for T
- * tokens (T a constant, 1 or TOKENS). With T = 1 (decode) each step
- * takes LINES whole cache lines (one load each) into as many
- * accumulators; with T tokens, LINES / T lines, each used T times. Then
- * single lines, then masked 16-column steps for the tail. */
-INLINE void dot_lanes(__m512 *s, const char *row, const kern_act *x, int T, int64_t n,
-                      int size, widen wide, load16 ld)
+/* *s = 16 lanes that add up to row . x->x over n columns (a decode): each
+ * step takes LINES whole cache lines (one load each) into as many
+ * accumulators, then single lines, then masked 16-column steps for the
+ * tail. */
+INLINE void dot_lanes(__m512 *s, const char *row, const kern_act *x, int64_t n, int size,
+                      widen wide, load16 ld)
 {
     const int64_t per = 64 / size;
-    const int vecs = per / 16, L = LINES / T, acc = L * vecs; /* per token */
+    const int acc = LINES * (int)(per / 16);
     __m512 a[2 * LINES];
 #pragma GCC unroll 8
     for (int k = 0; k < 2 * LINES; k++)
         a[k] = _mm512_setzero_ps();
     int64_t c = 0;
-    for (; c + L * per <= n; c += L * per)
-        tile_step(a, row, x, T, L, c, size, wide);
-    if (L > 1)
-        for (; c + per <= n; c += per)
-            tile_step(a, row, x, T, 1, c, size, wide); /* into a[0..vecs) */
+    for (; c + LINES * per <= n; c += LINES * per)
+        tile_step(a, row, x, LINES, c, size, wide);
+    for (; c + per <= n; c += per)
+        tile_step(a, row, x, 1, c, size, wide); /* into a[0..vecs) */
     for (; c < n; c += 16) {
         __mmask16 m = mask16(n - c);
-        __m512 wv = ld(row, c, m);
-#pragma GCC unroll 4
-        for (int t = 0; t < T; t++)
-            a[t * acc] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, x[t].x + c), a[t * acc]);
+        a[0] = _mm512_fmadd_ps(ld(row, c, m), _mm512_maskz_loadu_ps(m, x->x + c), a[0]);
     }
-#pragma GCC unroll 4
-    for (int t = 0; t < T; t++) {
-        __m512 *at = a + t * acc;
 #pragma GCC unroll 3
-        for (int w = acc / 2; w > 0; w /= 2) /* a tree: acc accumulators -> 1 */
+    for (int w = acc / 2; w > 0; w /= 2) /* a tree: acc accumulators -> 1 */
 #pragma GCC unroll 4
-            for (int k = 0; k < w; k++)
-                at[k] = _mm512_add_ps(at[k], at[k + w]);
-        s[t] = at[0];
-    }
+        for (int k = 0; k < w; k++)
+            a[k] = _mm512_add_ps(a[k], a[k + w]);
+    *s = a[0];
 }
 
-/* out[t * ostride] = row . x[t].x for T tokens (see dot_lanes()). */
-INLINE void dot_tile(float *out, int64_t ostride, const char *row,
-                     const kern_act *x, int T, int64_t n, int size, widen wide,
-                     load16 ld)
+/* ---- prefill: register-tiled matrix product ------------------------- */
+
+/* A prefill tile: GEMM_R rows x T tokens of outputs in 16 zmm
+ * accumulators (GEMM_ACC), summed at the end by one sum16(). Each weight
+ * vector is loaded and widened once and used for T tokens, each token's
+ * activations for the GEMM_R rows: f32 4 rows x 4 tokens, f16 and bf16 4
+ * rows x 2 tokens x 2 accumulators (one per 16-column half of a 64-byte
+ * line of weights). Every output keeps the accumulators and the order of
+ * the row-by-row prefill this replaced (4 tokens a row, one accumulator
+ * per vector of a line; the tokens past a multiple of GEMM_T as decode),
+ * hence its bits, so that no figure of `lanky logits` changes; sum16()
+ * sums a vector's lanes as _mm512_reduce_add_ps does. GEMM_T divides
+ * REF_BATCH (ref/model.h). Measured shapes (docs/performance.md, "Prefill
+ * tiles"): 3 x 8, 2 x 8, 4 x 6, 6 x 4 were up to 3x slower than 4 x 4 in
+ * f32; in f16 one accumulator per output (4 x 4) was about 1.5x faster
+ * than 4 x 2 x 2, but gives other bits. */
+#define GEMM_T 4
+#define GEMM_R 4
+#define GEMM_ACC 16
+
+/* Weight bytes of the rows whose tiles every group of GEMM_T tokens
+ * passes over before the next rows: the block comes from DRAM for the
+ * first group and from L2 for the others, while the group's activations
+ * (GEMM_T x cols floats) stay in L1. */
+#define GEMM_BLOCK_BYTES (256 << 10)
+
+/* Tokens of a tile with weights of `size` bytes: GEMM_ACC / GEMM_R /
+ * (vectors per 64-byte line), 4 for f32, 2 for f16 and bf16. */
+INLINE int gemm_tokens(int size)
 {
-    __m512 s[TOKENS];
-    dot_lanes(s, row, x, T, n, size, wide, ld);
+    return GEMM_T / (64 / size / 16);
+}
+
+/* One step of gemm_tile() for its GEMM_R rows w and T tokens'
+ * activations xs: one line (vecs vectors) of each row from column c into
+ * a[(r * T + t) * vecs + v]; or, in the tail, 16 columns (lanes outside m
+ * zero) into vector 0, as the row-by-row prefill did. */
+INLINE void gemm_step(__m512 *a, const char *const *w, const float *const *xs, int T,
+                      int vecs, int64_t c, bool tail, __mmask16 m, load16 ld)
+{
+    __m512 wv[GEMM_R][2];
+    const int nv = tail ? 1 : vecs;
+#pragma GCC unroll 4
+    for (int r = 0; r < GEMM_R; r++) {
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            wv[r][v] = ld(w[r], c + 16 * v, m);
+    }
+#pragma GCC unroll 2
+    for (int v = 0; v < nv; v++)
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) {
+            __m512 xv = _mm512_maskz_loadu_ps(m, xs[t] + c + 16 * v);
+#pragma GCC unroll 4
+            for (int r = 0; r < GEMM_R; r++) {
+                __m512 *acc = &a[(r * T + t) * vecs + v];
+                *acc = _mm512_fmadd_ps(wv[r][v], xv, *acc);
+            }
+        }
+}
+
+/* out[t * ostride + r] = row r . x[t] for the nr <= GEMM_R rows from row
+ * and T = gemm_tokens(size) tokens x (a tile with fewer rows repeats its
+ * last, whose results are not stored). */
+INLINE void gemm_tile(float *out, int64_t ostride, const char *row, size_t stride, int nr,
+                      const kern_act *x, int64_t n, int size, load16 ld)
+{
+    const int64_t per = 64 / size;
+    const int vecs = (int)(per / 16), T = gemm_tokens(size);
+    const char *w[GEMM_R];
+    const float *xs[GEMM_T];
+    __m512 a[GEMM_ACC];
+#pragma GCC unroll 4
+    for (int r = 0; r < GEMM_R; r++)
+        w[r] = row + (size_t)(r < nr ? r : nr - 1) * stride;
 #pragma GCC unroll 4
     for (int t = 0; t < T; t++)
-        out[t * ostride] = _mm512_reduce_add_ps(s[t]);
+        xs[t] = x[t].x;
+#pragma GCC unroll 16
+    for (int k = 0; k < GEMM_ACC; k++)
+        a[k] = _mm512_setzero_ps();
+    int64_t c = 0;
+    for (; c + per <= n; c += per)
+        gemm_step(a, w, xs, T, vecs, c, false, 0xffff, ld);
+    for (; c < n; c += 16)
+        gemm_step(a, w, xs, T, vecs, c, true, mask16(n - c), ld);
+    __m512 v[16];
+#pragma GCC unroll 16
+    for (int k = 0; k < 16; k++) /* lane k: output k = r * T + t */
+        v[P[k]] = k < GEMM_R * T ? (vecs == 2 ? _mm512_add_ps(a[2 * k], a[2 * k + 1]) : a[k])
+                                 : _mm512_setzero_ps();
+    float s[16];
+    _mm512_storeu_ps(s, sum16(v, add_f32));
+    for (int k = 0; k < GEMM_R * T; k++)
+        if (k / T < nr)
+            out[(k % T) * ostride + k / T] = s[k];
 }
 
-/* Weight bytes of the rows a prefill runs all its tokens through before
- * moving on: with a tile's activations (TOKENS rows of x) they stay in
- * L1 while each group of TOKENS tokens passes over them (row by row, the
- * activations of 32 tokens, 74 KB, would come from L2 for every row;
- * docs/performance.md). */
-#define BLOCK_BYTES (16 << 10)
+/* Rows [r0, r1) for nt tokens (a multiple of GEMM_T), a tile's tokens
+ * at a time, in blocks of GEMM_BLOCK_BYTES: within a block each group of
+ * tokens over all its tiles. */
+INLINE void gemm_float(float *out, int64_t ostride, const kern_mat *w, const kern_act *x,
+                       int64_t nt, int64_t r0, int64_t r1, int size, load16 ld)
+{
+    size_t stride = (size_t)w->cols * size;
+    const int T = gemm_tokens(size), R = GEMM_R;
+    int64_t block = (int64_t)(GEMM_BLOCK_BYTES / stride) / R * R + R;
+    for (int64_t b0 = r0; b0 < r1; b0 += block) {
+        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
+        for (int64_t t = 0; t + T <= nt; t += T)
+            for (int64_t r = b0; r < b1; r += R)
+                gemm_tile(out + t * ostride + r - r0, ostride,
+                          (const char *)w->data + r * stride, stride,
+                          b1 - r < R ? (int)(b1 - r) : R, x + t, w->cols, size, ld);
+    }
+}
 
-/* Rows in blocks of BLOCK_BYTES; within a block, the tokens TOKENS at a
- * time (the rest one by one), each group over every row of the block. */
+/* out[r - r0] = W[r] . x for one token: 16 rows summed at a time (see
+ * the top), the rest one by one. */
+INLINE void matvec_float(float *out, const kern_mat *w, const kern_act *x, int64_t r0,
+                         int64_t r1, int size, widen wide, load16 ld)
+{
+    size_t stride = (size_t)w->cols * size;
+    for (; r0 + 16 <= r1; r0 += 16, out += 16) {
+        __m512 v[16];
+#pragma GCC unroll 16
+        for (int k = 0; k < 16; k++)
+            dot_lanes(&v[P[k]], (const char *)w->data + (r0 + k) * stride, x, w->cols,
+                      size, wide, ld);
+        _mm512_storeu_ps(out, sum16(v, add_f32));
+    }
+    for (; r0 < r1; r0++, out++) {
+        __m512 v;
+        dot_lanes(&v, (const char *)w->data + r0 * stride, x, w->cols, size, wide, ld);
+        *out = _mm512_reduce_add_ps(v);
+    }
+}
+
+/* A prefill: gemm_float() over the whole groups of GEMM_T tokens, the
+ * tokens left (fewer than GEMM_T) one by one as decode. */
 INLINE void matmul_float(float *out, int64_t ostride, const kern_mat *w,
                          const kern_act *x, int64_t nt, int64_t r0, int64_t r1,
                          int size, widen wide, load16 ld)
 {
-    size_t stride = (size_t)w->cols * size;
-    if (nt == 1) { /* decode: 16 rows summed at a time (see the top) */
-        for (; r0 + 16 <= r1; r0 += 16, out += 16) {
-            __m512 v[16];
-#pragma GCC unroll 16
-            for (int k = 0; k < 16; k++)
-                dot_lanes(&v[P[k]], (const char *)w->data + (r0 + k) * stride, x, 1,
-                          w->cols, size, wide, ld);
-            _mm512_storeu_ps(out, sum16(v, add_f32));
-        }
-    }
-    int64_t block = (int64_t)(BLOCK_BYTES / stride) + 1;
-    for (int64_t b0 = r0; b0 < r1; b0 += block) {
-        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
-        for (int64_t t = 0; t < nt; t += TOKENS)
-            for (int64_t r = b0; r < b1; r++) {
-                const char *row = (const char *)w->data + r * stride;
-                float *o = out + t * ostride + r - r0;
-                if (nt - t >= TOKENS)
-                    dot_tile(o, ostride, row, x + t, TOKENS, w->cols, size, wide, ld);
-                else
-                    for (int64_t u = 0; u < nt - t; u++)
-                        dot_tile(o + u * ostride, ostride, row, x + t + u, 1, w->cols,
-                                 size, wide, ld);
-            }
-    }
+    const int64_t whole = nt / GEMM_T * GEMM_T;
+    if (whole)
+        gemm_float(out, ostride, w, x, whole, r0, r1, size, ld);
+    for (int64_t t = whole; t < nt; t++)
+        matvec_float(out + t * ostride, w, x + t, r0, r1, size, wide, ld);
 }
 
 #define MATMUL_FLOAT(name, size, wide, ld)                                      \
@@ -278,6 +362,17 @@ INLINE void matmul_float(float *out, int64_t ostride, const kern_mat *w,
 MATMUL_FLOAT(mm_f32, 4, wide_f32, ld_f32)
 MATMUL_FLOAT(mm_f16, 2, wide_f16, ld_f16)
 MATMUL_FLOAT(mm_bf16, 2, wide_bf16, ld_bf16)
+
+/* Tokens whose dot products with one int8 or int4 weight row share its
+ * loads in a prefill that runs row by row (see the top). */
+#define TOKENS 4
+
+/* Weight bytes of the rows such a prefill runs all its tokens through
+ * before moving on: with a tile's activations (TOKENS rows of x)
+ * they stay in L1 while each group of TOKENS tokens passes over them
+ * (row by row, the activations of 32 tokens, 74 KB, would come from L2
+ * for every row; docs/performance.md). */
+#define BLOCK_BYTES (16 << 10)
 
 /* int8 over columns [c, c1) (at most KERN_I8_CHUNK of them, so that no
  * int32 lane can overflow): d[t] = 16 lanes that add up to sum qa_t*qw
@@ -361,9 +456,114 @@ TARGET static void i8_tile(float *out, int64_t ostride, const kern_mat *w, int64
         i8_row(out, ostride, w, r, x, 1);
 }
 
+/* Rows whose weight sums (sum qw, for the zero-point correction) an int8
+ * prefill block keeps: 4 KB of stack. */
+#define GEMM_I8_ROWS 1024
+
+/* One 64-column step of gemm_i8_tile() (lanes outside m zero): a[r *
+ * GEMM_T + t] += int32 lanes of qa_t * qw_r; with sums, s[r] += lanes of
+ * qw_r. */
+INLINE void gemm_i8_step(__m512i *a, __m512i *s, const int8_t *const *w,
+                         const int8_t *const *xs, int64_t c, __mmask64 m, bool sums)
+{
+    __m512i wv[GEMM_R];
+#pragma GCC unroll 4
+    for (int r = 0; r < GEMM_R; r++) {
+        wv[r] = _mm512_maskz_loadu_epi8(m, w[r] + c);
+        if (sums)
+            s[r] = _mm512_dpbusd_epi32(s[r], _mm512_set1_epi8(1), wv[r]);
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < GEMM_T; t++) {
+        __m512i xv = _mm512_maskz_loadu_epi8(m, xs[t] + c);
+#pragma GCC unroll 4
+        for (int r = 0; r < GEMM_R; r++)
+            a[r * GEMM_T + t] = _mm512_dpbusd_epi32(a[r * GEMM_T + t], xv, wv[r]);
+    }
+}
+
+/* gemm_tile() for int8, GEMM_R rows x GEMM_T tokens (fewer tokens
+ * repeat the last, not stored), n <= KERN_I8_CHUNK columns (so every sum is
+ * exact in int32: kern_impl.h): the tile's exact integer dot products,
+ * finished by kern_i8_finish() as every implementation does, so the
+ * results equal the portable kernel's bit for bit. wsum[r] is row r's
+ * sum qw: computed when sums (the block's first group of tokens), read
+ * otherwise. */
+INLINE void gemm_i8_tile(float *out, int64_t ostride, const int8_t *row, int64_t n, int nr,
+                         const kern_act *x, int ntok, const float *scales, int32_t *wsum,
+                         bool sums)
+{
+    const int8_t *w[GEMM_R], *xs[GEMM_T];
+    __m512i a[GEMM_ACC], s[GEMM_R];
+#pragma GCC unroll 4
+    for (int r = 0; r < GEMM_R; r++) {
+        w[r] = row + (r < nr ? r : nr - 1) * n;
+        s[r] = _mm512_setzero_si512();
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < GEMM_T; t++)
+        xs[t] = x[t < ntok ? t : ntok - 1].q;
+#pragma GCC unroll 16
+    for (int k = 0; k < GEMM_ACC; k++)
+        a[k] = _mm512_setzero_si512();
+    int64_t c = 0;
+    for (; c + 64 <= n; c += 64)
+        gemm_i8_step(a, s, w, xs, c, ~(__mmask64)0, sums);
+    if (c < n)
+        gemm_i8_step(a, s, w, xs, c, mask64(n - c), sums);
+#pragma GCC unroll 4
+    for (int r = 0; sums && r < nr; r++)
+        wsum[r] = _mm512_reduce_add_epi32(s[r]);
+    __m512 v[16];
+#pragma GCC unroll 16
+    for (int k = 0; k < 16; k++)
+        v[P[k]] = _mm512_castsi512_ps(a[k]);
+    int32_t d[16];
+    _mm512_storeu_si512(d, _mm512_castps_si512(sum16(v, add_i32)));
+    for (int k = 0; k < GEMM_ACC; k++) {
+        int r = k / GEMM_T, t = k % GEMM_T;
+        if (r < nr && t < ntok)
+            out[t * ostride + r] = kern_i8_finish(d[k], wsum[r], &x[t], scales[r]);
+    }
+}
+
+/* gemm_float()'s blocks and order for int8 (at most KERN_I8_CHUNK
+ * columns), the block at most GEMM_I8_ROWS rows. */
+INLINE void gemm_i8(float *out, int64_t ostride, const kern_mat *w, const kern_act *x,
+                    int64_t nt, int64_t r0, int64_t r1)
+{
+    int32_t wsum[GEMM_I8_ROWS];
+    int64_t n = w->cols, block = GEMM_BLOCK_BYTES / n / GEMM_R * GEMM_R + GEMM_R;
+    block = block < GEMM_I8_ROWS ? block : GEMM_I8_ROWS;
+    for (int64_t b0 = r0; b0 < r1; b0 += block) {
+        int64_t b1 = b0 + block < r1 ? b0 + block : r1;
+        for (int64_t t = 0; t < nt; t += GEMM_T) {
+            int ntok = nt - t < GEMM_T ? (int)(nt - t) : GEMM_T;
+            for (int64_t r = b0; r < b1; r += GEMM_R) {
+                float *o = out + t * ostride + r - r0;
+                const int8_t *row = (const int8_t *)w->data + r * n;
+                int nr = b1 - r < GEMM_R ? (int)(b1 - r) : GEMM_R;
+                if (t == 0)
+                    gemm_i8_tile(o, ostride, row, n, nr, x + t, ntok, w->scales + r,
+                                 wsum + (r - b0), true);
+                else
+                    gemm_i8_tile(o, ostride, row, n, nr, x + t, ntok, w->scales + r,
+                                 wsum + (r - b0), false);
+            }
+        }
+    }
+}
+
+/* Decode: 16 rows at a time (as matmul_float()); a prefill of at most
+ * KERN_I8_CHUNK columns: gemm_i8(); what is left: row by row, TOKENS
+ * tokens at a time. */
 TARGET static void mm_i8(float *out, int64_t ostride, const kern_mat *w,
                          const kern_act *x, int64_t nt, int64_t r0, int64_t r1)
 {
+    if (nt > 1 && w->cols <= KERN_I8_CHUNK) {
+        gemm_i8(out, ostride, w, x, nt, r0, r1);
+        return;
+    }
     if (nt == 1 && w->cols <= KERN_I8_CHUNK) { /* decode: as matmul_float() */
         const int8_t *rows = w->data;
         for (; r0 + 16 <= r1; r0 += 16, out += 16) {
@@ -886,6 +1086,99 @@ TARGET static void swiglu(float *h, const float *g, int64_t n)
     }
 }
 
+/* ---- compute peak (kern_peak) ---------------------------------------- */
+
+/* Independent accumulators of the peak loops: at least latency (4 cycles)
+ * x ports (2) must be in flight; with 24, GCC kept the int8 ones on the
+ * stack (a store per vpdpbusd). */
+#define PEAK_ACC 16
+
+/* The operands come through volatile so that nothing folds; each loop's
+ * result goes out the same way. */
+static volatile float peak_m = 0.5f, peak_c = 1, peak_sink;
+
+/* One multiply-add instruction on accumulator a and operands x, y. */
+typedef __m512 (*peak_step)(__m512 a, __m512 x, __m512 y);
+
+/* iters steps of PEAK_ACC independent step()s (each `macs` multiply-adds),
+ * the accumulators summed by add into peak_sink at the end. */
+INLINE int64_t peak_loop(int64_t iters, __m512 x, __m512 y, peak_step step, add16 add,
+                         int macs)
+{
+    __m512 a[PEAK_ACC];
+#pragma GCC unroll 16
+    for (int k = 0; k < PEAK_ACC; k++)
+        a[k] = _mm512_set1_ps((float)k);
+    for (int64_t i = 0; i < iters; i++)
+#pragma GCC unroll 16
+        for (int k = 0; k < PEAK_ACC; k++)
+            a[k] = step(a[k], x, y);
+#pragma GCC unroll 16
+    for (int k = 1; k < PEAK_ACC; k++)
+        a[0] = add(a[0], a[k]);
+    peak_sink = _mm512_reduce_add_ps(a[0]);
+    return iters * PEAK_ACC * macs;
+}
+
+/* f32: a = a * m + c converges to c / (1 - m), never subnormal. */
+INLINE __m512 step_fma(__m512 a, __m512 x, __m512 y)
+{
+    return _mm512_fmadd_ps(a, x, y);
+}
+
+/* vpdpbusd: 64 u8 x s8 products into 16 int32 lanes (which may wrap: the
+ * values do not matter, only that nothing folds them). */
+INLINE __m512 step_i8(__m512 a, __m512 x, __m512 y)
+{
+    return _mm512_castsi512_ps(_mm512_dpbusd_epi32(
+        _mm512_castps_si512(a), _mm512_castps_si512(x), _mm512_castps_si512(y)));
+}
+
+TARGET static int64_t peak_f32(int64_t iters)
+{
+    return peak_loop(iters, _mm512_set1_ps(peak_m), _mm512_set1_ps(peak_c), step_fma,
+                     add_f32, 16);
+}
+
+TARGET static int64_t peak_i8(int64_t iters)
+{
+    __m512 v = _mm512_castsi512_ps(_mm512_set1_epi8((char)(int)peak_c));
+    return peak_loop(iters, v, v, step_i8, add_i32, 64);
+}
+
+#define TARGET_BF16 \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma,avx512bf16")))
+
+/* vdpbf16ps: 32 bf16 x bf16 products into 16 f32 lanes; with operands of
+ * 2^-20 each step adds 2^-39 to lanes near 1 (no growth, no subnormal). */
+static inline __attribute__((always_inline)) TARGET_BF16 __m512
+step_bf16(__m512 a, __m512 x, __m512 y)
+{
+    return _mm512_dpbf16_ps(a, (__m512bh)x, (__m512bh)y);
+}
+
+TARGET_BF16 static int64_t peak_bf16(int64_t iters)
+{
+    __m512 f = _mm512_set1_ps(peak_m / (1 << 19));
+    __m512 b = (__m512)_mm512_cvtne2ps_pbh(f, f);
+    return peak_loop(iters, b, b, step_bf16, add_f32, 32);
+}
+
+static int has_bf16(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16");
+}
+
+static int64_t peak(arch_dtype t, int64_t iters)
+{
+    if (t == ARCH_INT8 || t == ARCH_INT4)
+        return peak_i8(iters);
+    if (t == ARCH_BF16 && has_bf16())
+        return peak_bf16(iters);
+    return peak_f32(iters);
+}
+
 static int supported(void)
 {
     __builtin_cpu_init(); /* kern.c selects from a constructor */
@@ -896,4 +1189,5 @@ static int supported(void)
            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
 }
 
-KERN_TABLE(kern_avx512, "avx512+vnni", supported, mm_i8, mm_i4, exp_n, swiglu);
+KERN_TABLE(kern_avx512, "avx512+vnni", supported, mm_i8, mm_i4, exp_n, swiglu,
+           .peak = peak);

@@ -33,13 +33,15 @@ typedef struct {
                    float *att);
     void (*exp)(float *dst, const float *src, int64_t n);
     void (*swiglu)(float *h, const float *g, int64_t n);
+    int64_t (*peak)(arch_dtype t, int64_t iters); /* kern_peak() */
 } kern_impl;
 
 /* The table of an implementation file whose kernels have these static
  * names: mm_f32, mm_f16, mm_bf16, the int8 and int4 products mm_i8_ and
  * mm_i4_, range, quantize_act, f16_from_f32, f16_to_f32, sum, attend,
- * and exp_ and swiglu_ (NULL: the portable ones). */
-#define KERN_TABLE(var, name_, supported_, mm_i8_, mm_i4_, exp_, swiglu_)     \
+ * and exp_ and swiglu_ (NULL: the portable ones); further designated
+ * initializers (.peak = ...) may follow. */
+#define KERN_TABLE(var, name_, supported_, mm_i8_, mm_i4_, exp_, swiglu_, ...) \
     const kern_impl var = {                                                   \
         .name = name_,                                                        \
         .supported = supported_,                                              \
@@ -54,6 +56,7 @@ typedef struct {
         .attend = attend,                                                     \
         .exp = exp_,                                                          \
         .swiglu = swiglu_,                                                    \
+        __VA_ARGS__                                                           \
     }
 
 extern const kern_impl kern_portable;

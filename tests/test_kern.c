@@ -526,6 +526,127 @@ START_TEST(matmul_tokens)
 }
 END_TEST
 
+/* ---- prefill tiles (kern_avx512.c's gemm paths) ---------------------- */
+
+/* kern_matmul of rows [r0, r1) for nt tokens built as check_matmul()
+ * builds them; out (nt, r1 - r0) and, when mag != NULL, mag[t * rows +
+ * r] = sum_c |w x| over the values the kernel saw (the bound's scale). */
+static void tile_run(const problem *p, int64_t nt, int64_t r0, int64_t r1, float *out,
+                     double *mag)
+{
+    int64_t cols = p->cols, qs = (cols + 63) / 64 * 64;
+    float *x = malloc((size_t)(nt * cols) * sizeof *x);
+    int8_t *q = malloc((size_t)(nt * qs));
+    kern_act a[32] = {{0}};
+    for (int64_t t = 0; t < nt; t++) {
+        for (int64_t c = 0; c < cols; c++)
+            x[t * cols + c] = p->x[(c + 5 * t) % cols] * (1 + 0.25f * (float)t);
+        kern_act_prepare(&a[t], p->t, x + t * cols, cols, q + t * qs);
+    }
+    kern_matmul(out, r1 - r0, &p->m, a, nt, r0, r1);
+    for (int64_t t = 0; mag && t < nt; t++)
+        for (int64_t r = 0; r < p->rows; r++) {
+            double m = 0;
+            for (int64_t c = 0; c < cols; c++) {
+                double xv = quantized(p->t)
+                    ? ((double)(uint8_t)a[t].q[c] - a[t].zero) * a[t].scale : x[t * cols + c];
+                m += fabs(p->wv[r * cols + c] * xv);
+            }
+            mag[t * p->rows + r] = m;
+        }
+    free(x);
+    free(q);
+}
+
+/* The best kernels' prefill against the portable one for every token
+ * count of a batch, 1..32 (the tiles take 4 tokens, or 2 for f16 and
+ * bf16, and 4 rows; the tokens past a multiple of 4 run as decode), rows
+ * that are not a multiple of a tile, odd columns (tails of a 16-column
+ * vector and of a 64-byte line), and row ranges that start and end inside
+ * a tile. Each result is within tolerance() of the exact product, so the
+ * two within twice that; int8 equal exactly (same integers, same
+ * kern_i8_finish). And a row's result does not depend on the range it is
+ * computed in (a tile's rows are independent). */
+static void check_tiles(arch_dtype t)
+{
+    static const int64_t rows[] = {1, 6, 67};
+    static const int64_t cols[] = {1, 15, 17, 33, 63, 64, 100, 257, 576};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        for (size_t j = 0; j < sizeof cols / sizeof cols[0]; j++) {
+            problem p;
+            make(&p, t, rows[i], cols[j], -0.4, 1.1);
+            int64_t R = p.rows, n = 32 * R;
+            float *port = malloc((size_t)n * sizeof(float)), *best = malloc((size_t)n * sizeof(float));
+            float *sub = malloc((size_t)n * sizeof(float));
+            double *mag = malloc((size_t)n * sizeof(double));
+            for (int64_t nt = 1; nt <= 32; nt++) {
+                select_impl("portable");
+                tile_run(&p, nt, 0, R, port, mag);
+                select_impl("auto");
+                tile_run(&p, nt, 0, R, best, NULL);
+                for (int64_t k = 0; k < nt * R; k++) {
+                    double tol = t == ARCH_INT8 ? 0 : 2 * tolerance(t, p.cols, 0, mag[k]);
+                    ck_assert_msg(fabs(port[k] - best[k]) <= tol,
+                                  "%s %s %lldx%lld, %lld tokens, token %lld row %lld: "
+                                  "portable %.9g vs %.9g (tol %.3g)", kern_name(),
+                                  arch_dtype_name(t), (long long)R, (long long)p.cols,
+                                  (long long)nt, (long long)(k / R), (long long)(k % R),
+                                  port[k], best[k], tol);
+                }
+                /* ranges starting and ending mid-tile: the same bits */
+                for (int64_t r0 = 1; r0 < R && r0 <= 3; r0 += 2) {
+                    int64_t r1 = R - r0 / 2 > r0 ? R - r0 / 2 : R;
+                    tile_run(&p, nt, r0, r1, sub, NULL);
+                    for (int64_t u = 0; u < nt; u++)
+                        for (int64_t r = r0; r < r1; r++)
+                            ck_assert_msg(sub[u * (r1 - r0) + r - r0] == best[u * R + r],
+                                          "%s %lldx%lld, %lld tokens, rows [%lld, %lld): row "
+                                          "%lld token %lld differs from the whole range",
+                                          arch_dtype_name(t), (long long)R, (long long)p.cols,
+                                          (long long)nt, (long long)r0, (long long)r1,
+                                          (long long)r, (long long)u);
+                }
+            }
+            free(port);
+            free(best);
+            free(sub);
+            free(mag);
+            unmake(&p);
+        }
+}
+
+START_TEST(matmul_tiles_f32) { check_tiles(ARCH_F32); }
+END_TEST
+START_TEST(matmul_tiles_f16) { check_tiles(ARCH_F16); }
+END_TEST
+START_TEST(matmul_tiles_bf16) { check_tiles(ARCH_BF16); }
+END_TEST
+START_TEST(matmul_tiles_int8) { check_tiles(ARCH_INT8); }
+END_TEST
+
+/* kern_peak() counts its multiply-adds: iters steps of a fixed number
+ * of accumulators x lanes, so twice the steps give exactly twice the
+ * count, and none for no steps; and probe_peak_gflops() measures a rate. */
+START_TEST(peak_counts)
+{
+    for (int k = 0; k < NIMPL; k++) {
+        select_impl(impls[k]);
+        for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT; t++) {
+            int64_t one = kern_peak(t, 1000);
+            ck_assert_msg(one >= 1000, "%s %s: %lld", kern_name(), arch_dtype_name(t),
+                          (long long)one);
+            ck_assert(kern_peak(t, 2000) == 2 * one);
+            ck_assert(kern_peak(t, 0) == 0);
+        }
+    }
+    pool *p;
+    lk_err e = {0};
+    ck_assert(pool_create(&p, 1, &e) == LK_OK);
+    ck_assert(probe_peak_gflops(p, ARCH_F32) > 0);
+    pool_free(p);
+}
+END_TEST
+
 /* ---- int8 quantization error ---------------------------------------- */
 
 START_TEST(int8_quantization_bounds)
@@ -1031,6 +1152,11 @@ static Suite *suite(void)
     tcase_add_test(t, matvec_int4);
     tcase_add_test(t, matmul_tokens);
     tcase_add_test(t, matmul_tokens_int4);
+    tcase_add_test(t, matmul_tiles_f32);
+    tcase_add_test(t, matmul_tiles_f16);
+    tcase_add_test(t, matmul_tiles_bf16);
+    tcase_add_test(t, matmul_tiles_int8);
+    tcase_add_test(t, peak_counts);
     tcase_add_test(t, int4_quantization_bounds);
     tcase_add_test(t, int8_quantization_bounds);
     tcase_add_test(t, int8_zeros);
