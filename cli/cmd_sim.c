@@ -52,7 +52,10 @@ static int run(const cli_args *a, lk_err *e)
     int rc = parse_opts(a, &o, e);
     if (rc)
         return rc;
-    table *t = table_new(rep_sim_columns);
+    char cols[1024]; /* both lists: 530 bytes */
+    snprintf(cols, sizeof cols, "%s%s%s", rep_sim_columns, o.prompt ? "," : "",
+             o.prompt ? rep_prefill_columns : "");
+    table *t = table_new(cols);
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
     for (int i = 0; i < a->nvals && !rc; i++) {

@@ -33,8 +33,9 @@ const char rep_sim_columns[] =
     "dram_kv_read_bytes,slc_hit_rate,energy_mj_per_token,latency_ms_per_token,"
     "mode,policy,dram_act_read_bytes,llc_accesses,llc_misses,macs,"
     "energy_dram_mj,energy_cache_mj,energy_mac_mj,energy_static_mj,"
-    "latency_floor_ms,energy_dynamic_mj,energy_active_mj,"
-    "prompt,ttft_ms,prefill_dram_bytes,prefill_energy_mj";
+    "latency_floor_ms,energy_dynamic_mj,energy_active_mj";
+
+const char rep_prefill_columns[] = "prompt,ttft_ms,prefill_dram_bytes,prefill_energy_mj";
 
 void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s,
                  const sim_opts *o, const sim_result *r)
@@ -66,7 +67,7 @@ void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s,
     table_putf(t, "latency_floor_ms", r->latency_floor_ms, 6);
     table_putf(t, "energy_dynamic_mj", r->energy_dynamic_mj, 6);
     table_putf(t, "energy_active_mj", r->energy_active_mj, 6);
-    if (r->prompt > 0) { /* sim.h: the prefill of o->prompt tokens */
+    if (r->prompt > 0) { /* rep_prefill_columns */
         table_puti(t, "prompt", r->prompt);
         table_putf(t, "ttft_ms", r->ttft_ms, 6);
         table_putu(t, "prefill_dram_bytes", r->prefill_dram_bytes);

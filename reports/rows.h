@@ -28,6 +28,12 @@ void rep_put_attention(table *t, const arch_spec *s);
  * table_new(), and a row's cells, so `lanky sim` and sweeps print the
  * same thing. */
 extern const char rep_sim_columns[];
+/* The columns of a simulated prefill (sim_opts.prompt > 0: prompt,
+ * ttft_ms, prefill_dram_bytes, prefill_energy_mj), appended after
+ * rep_sim_columns only where a prompt is simulated, so that rows without
+ * one print what they printed before; rep_put_sim() fills them when the
+ * result has a prompt. */
+extern const char rep_prefill_columns[];
 void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s, const sim_opts *o,
                  const sim_result *r);
 

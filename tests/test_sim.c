@@ -1126,6 +1126,49 @@ START_TEST(ttft_window_chunks)
 }
 END_TEST
 
+/* `lanky sim --prompt` and a sweep's `prompt` column print the library's
+ * prefill, in columns after the decode ones; without a prompt the
+ * columns end where they always ended (energy_active_mj), so files
+ * written before are unchanged. */
+START_TEST(cli_prompt)
+{
+    arch_spec s = prompt_spec();
+    sim_profile *p = one_level(256, 0, "lru", (rates){50, 1e12, PEAKS(1e12)});
+    sim_result lib = prefill_of(&s, p, PROMPT);
+    static const char shape[] = "--layers 4 --dim 16 --heads 2 --head-dim 16 --kv-heads 2 "
+                                "--ffn-dim 16 --vocab 32 --dtype f16 --seq-len 80 --ctx 0";
+    char args[2048], csv[700], *out;
+    snprintf(args, sizeof args, "sim %s --profile %s --mode analytic --prompt %d --format csv",
+             shape, p->path, PROMPT);
+    ck_assert_int_eq(tu_run(args, &out, NULL), 0);
+    ck_assert_uint_eq(csv_u(out, "prompt"), PROMPT);
+    ck_assert_uint_eq(csv_u(out, "prefill_dram_bytes"), lib.prefill_dram_bytes);
+    ck_assert_double_eq_tol(strtod(csv_cell(out, "ttft_ms"), NULL), lib.ttft_ms, 1e-6);
+    free(out);
+    snprintf(csv, sizeof csv, "%s/prompt.csv", tu_tmpdir());
+    tu_write(csv, "name,layers,dim,heads,head_dim,kv_heads,ffn_dim,vocab,dtype,seq_len,ctx,"
+                  "prompt\nt,4,16,2,16,2,16,32,f16,80,0,69\n");
+    snprintf(args, sizeof args, "sweep %s --profiles %s --format csv", csv, p->path);
+    ck_assert_int_eq(tu_run(args, &out, NULL), 0);
+    ck_assert_uint_eq(csv_u(out, "prompt"), PROMPT);
+    ck_assert_uint_eq(csv_u(out, "prefill_dram_bytes"), lib.prefill_dram_bytes);
+    ck_assert_double_eq_tol(strtod(csv_cell(out, "ttft_ms"), NULL), lib.ttft_ms, 1e-6);
+    free(out);
+    snprintf(args, sizeof args, "sim %s --profile %s --format csv", shape, p->path);
+    ck_assert_int_eq(tu_run(args, &out, NULL), 0);
+    ck_assert_msg(strstr(out, ",energy_active_mj\n"), "%s", out);
+    free(out);
+    tu_write(csv, "name,layers,dim,heads,prompt\nt,4,16,2,0x\n");
+    snprintf(args, sizeof args, "sweep %s --profiles %s", csv, p->path);
+    char *err;
+    ck_assert_int_eq(tu_run(args, &out, &err), 2);
+    ck_assert_msg(strstr(err, "prompt.csv:2: prompt: '0x' is not a whole number"), "%s", err);
+    free(out);
+    free(err);
+    sim_profile_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim");
@@ -1154,6 +1197,7 @@ static Suite *suite(void)
     tcase_add_test(tc, ttft_closed_form);
     tcase_add_test(tc, ttft_one_token);
     tcase_add_test(tc, ttft_window_chunks);
+    tcase_add_test(tc, cli_prompt);
     tcase_add_test(tc, cli_empty_profile_name);
     tcase_add_test(tc, cli_probe_writes_where_host_is_found);
     suite_add_tcase(s, tc);
