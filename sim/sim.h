@@ -5,7 +5,9 @@
  * the profile's cache hierarchy (cache.h) or the analytic reuse-distance
  * model, and turns the traffic into energy and latency with the
  * profile's constants. Figures are steady state: the caches are warmed
- * by one token before the measured one.
+ * by one token before the measured one. With sim_opts.prompt it also
+ * predicts the time to first token of a prompt, in closed form (below
+ * sim_result).
  */
 #ifndef SIM_SIM_H
 #define SIM_SIM_H
@@ -102,7 +104,7 @@ typedef struct {
  * chunk's compute (32 tokens' MACs) rather than its bytes sets its time
  * on every shipped profile, while the activations of 32 tokens (at most
  * a few hundred KB) stay in the inner caches and are not charged. A
- * trace would cost REF_BATCH times a decode token's ranges per chunk to
+ * trace would cost ARCH_PLAN_CHUNK times a decode token's ranges per chunk to
  * refine figures that the compute term hides. It assumes the weights
  * come from DRAM in every chunk (a cold start: the first prompt after
  * the app loads its model), where a decode token is simulated warm, so
