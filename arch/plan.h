@@ -90,6 +90,16 @@
 
 #define ARCH_PLAN_ALIGN 4096
 
+/* Tokens a prefill chunk runs through each weight row at a time: the
+ * reference's REF_BATCH (ref/model.h, which says why 32) and the
+ * simulator's chunk (sim_token's time to first token, sim/sim.h) are
+ * this one number. Both cut an n-token prompt the same way: chunks of
+ * ARCH_PLAN_CHUNK from position 0, the last one shorter, and, once a
+ * chunk would wrap the shortest ring (a local layer's window, see the
+ * prefill paragraph above), up to the ring's end then token by token
+ * (ref_prefill in ref/model.c; prefill_seconds in sim/sim.c). */
+#define ARCH_PLAN_CHUNK 32
+
 /* The most per-head operands one token's plan may have: executed layers
  * x (4 per kv head, 6 with a window + 2 per query head), as attention()
  * in plan.c lays them out. The plan and the simulators keep state per operand, so a

@@ -13,13 +13,14 @@ static const cli_opt opts[] = {
     {"profile", true, "NAME|FILE  SoC profile; repeat or comma-separate for several"},
     {"policy", true, "lru|random|srrip  replacement policy of every level"},
     {"mode", true, "exact|analytic  line-by-line caches (default) or reuse distances"},
+    {"prompt", true, "N  also the time to first token of an N-token prompt (ttft_ms)"},
     {NULL, false, NULL},
 };
 
 static int parse_opts(const cli_args *a, sim_opts *o, lk_err *e)
 {
     int rc = sim_opts_parse(o, cli_value(a, "mode"), SIM_EXACT, cli_value(a, "policy"), e);
-    if (rc)
+    if (rc || (rc = cli_int(a, "prompt", 0, 1, INT32_MAX, &o->prompt, e)))
         return rc;
     if (!cli_value(a, "profile"))
         return lk_fail(e, LK_EINPUT, "--profile: give a SoC profile (a15, a16, "
@@ -52,7 +53,8 @@ static int run(const cli_args *a, lk_err *e)
     if (rc)
         return rc;
     char *cols = NULL;
-    table *t = asprintf(&cols, "%s,%s", rep_sim_columns, rep_late_columns) < 0
+    table *t = asprintf(&cols, "%s%s%s,%s", rep_sim_columns, o.prompt ? "," : "",
+                        o.prompt ? rep_prefill_columns : "", rep_late_columns) < 0
                    ? NULL : table_new(cols);
     free(cols);
     if (!t)
@@ -81,7 +83,7 @@ const cli_command cmd_sim = {
     .name = "sim",
     .summary = "DRAM traffic, energy and latency per decode token on SoC profiles",
     .usage = "lanky sim SPEC --profile NAME|FILE[,...] [--policy lru|random|srrip] "
-             "[--mode exact|analytic]",
+             "[--mode exact|analytic] [--prompt N]",
     .takes_spec = true,
     .opts = opts,
     .run = run,

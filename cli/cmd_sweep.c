@@ -22,6 +22,7 @@ static const cli_opt opts[] = {
     {"tokens", true, "N     decode tokens timed per measurement round (default 8)"},
     {"repeats", true, "N     measurement rounds, DRAM bandwidth read around each (default 1)"},
     {"threads", true, "N     measurement threads (default: physical cores)"},
+    {"prompt", true, "N     also the time to first token of an N-token prompt (simulated; measured with --measure) for rows without a prompt column"},
     {"out", true, "DIR   write DIR/<sweep>.csv (default: print one sweep)"},
     {"shard", true, "K/N   run only rows i with i % N == K-1, into DIR/<sweep>.shard-K-of-N.csv"},
     {"merge", false, "      DIR... are shards' --out folders: join their parts into --out DIR"},
@@ -54,6 +55,8 @@ static int parse_opts(const cli_args *a, sweep_opts *o, char *list,
         return rc;
     o->bench.threads = (int)n;
     o->bench.seed = 1;
+    if ((rc = cli_int(a, "prompt", 0, 1, INT32_MAX, &o->sim.prompt, e)))
+        return rc;
     const char *shard = cli_value(a, "shard");
     int used = 0;
     if (shard && (sscanf(shard, "%d/%d%n", &o->shard, &o->shards, &used) != 2 ||
@@ -183,7 +186,7 @@ static int same_names(const cli_args *a, lk_err *e)
 static int merge(const cli_args *a, lk_err *e)
 {
     static const char *const alone[] = {"profiles", "mode", "policy", "measure", "tokens",
-                                        "repeats", "threads", "shard"};
+                                        "repeats", "threads", "shard", "prompt"};
     for (size_t i = 0; i < sizeof alone / sizeof *alone; i++)
         if (cli_value(a, alone[i]))
             return lk_fail(e, LK_EINPUT, "--%s: --merge takes only folders and --out DIR",
@@ -245,7 +248,8 @@ const cli_command cmd_sweep = {
     .name = "sweep",
     .summary = "run sweep files (one model per CSV row) over profiles",
     .usage = "lanky sweep FILE.csv... [--profiles A,B] [--mode analytic|exact] [--policy P] "
-             "[--measure [--tokens N] [--repeats N] [--threads N]] [--out DIR [--shard K/N]]\n"
+             "[--measure [--tokens N] [--repeats N] [--threads N]] [--prompt N] "
+             "[--out DIR [--shard K/N]]\n"
              "       lanky sweep --merge DIR... --out DIR",
     .takes_spec = false,
     .opts = opts,

@@ -48,8 +48,10 @@
  * the weights stop being the bottleneck (32 tokens make a prefill
  * compute-bound on every machine whose flops per byte of DRAM
  * bandwidth are below ~32), small enough that a batch's activations
- * (32 x 2560 floats for MobileLLM-350M's FFN) stay in L2. */
-#define REF_BATCH 32
+ * (32 x 2560 floats for MobileLLM-350M's FFN) stay in L2.
+ * The number is arch/plan.h's ARCH_PLAN_CHUNK, which the simulator's
+ * prefill (sim/sim.h) cuts a prompt into as well. */
+#define REF_BATCH ARCH_PLAN_CHUNK
 
 /* The parts of a forward pass whose time ref_state.time_ms adds up:
  * the mat-vecs (weights streamed), attention over the KV cache (with the

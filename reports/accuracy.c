@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../arch/plan.h"
 #include "../common/md.h"
 #include "../common/stats.h"
 #include "results.h"
@@ -31,6 +32,16 @@ bool rep_acc_pair_of(const table *sw, int r, rep_acc_pair *p)
     if (isnan(p->measured_ms))
         p->measured_ms = rep_num(sw, r, "measured_execute_ms");
     p->measured_std_ms = rep_num(sw, r, "execute_ms_std");
+    return !isnan(p->predicted_ms) && p->measured_ms > 0;
+}
+
+bool rep_acc_ttft_pair_of(const table *sw, int r, rep_acc_pair *p)
+{
+    if (strcmp(rep_get(sw, r, "profile"), "host"))
+        return false;
+    p->predicted_ms = rep_num(sw, r, "ttft_ms");
+    p->measured_ms = rep_num(sw, r, "measured_prefill_ms");
+    p->measured_std_ms = NAN;
     return !isnan(p->predicted_ms) && p->measured_ms > 0;
 }
 
@@ -105,7 +116,9 @@ static int host_add(host_acc *h, const char *sweep, const table *sw, int r,
     return LK_OK;
 }
 
-static int host_load(host_acc *h, const char *dir, lk_err *e)
+/* Every row of the measured sweeps that pair_of takes, into h. */
+static int host_load(host_acc *h, const char *dir,
+                     bool (*pair_of)(const table *, int, rep_acc_pair *), lk_err *e)
 {
     int rc = LK_OK;
     for (int i = 0; !rc && rep_acc_sweeps[i]; i++) {
@@ -114,7 +127,7 @@ static int host_load(host_acc *h, const char *dir, lk_err *e)
             continue;
         rep_acc_pair p;
         for (int r = 0; !rc && r < table_rows(sw); r++)
-            if (rep_acc_pair_of(sw, r, &p))
+            if (pair_of(sw, r, &p))
                 rc = host_add(h, rep_acc_sweeps[i], sw, r, &p, e);
         table_free(sw);
     }
@@ -150,16 +163,18 @@ static void host_ranks(FILE *f, const host_acc *h)
     free(x);
 }
 
-static void host_section(FILE *f, host_acc *h)
+/* "Absolute error: mean M%, median D%, worst W% (NAME, sweep S)" of
+ * h's rows, or false (nothing printed) when h has none, after naming the
+ * sweeps that would have them. */
+static bool host_errors(FILE *f, const host_acc *h)
 {
-    fprintf(f, "### This machine\n\n");
     if (!h->n) {
         fprintf(f, "No measured rows in this run (make-report.sh measures the "
                    "sweeps %s", rep_acc_sweeps[0]);
         for (int i = 1; rep_acc_sweeps[i]; i++)
             fprintf(f, ", %s", rep_acc_sweeps[i]);
         fprintf(f, ").\n\n");
-        return;
+        return false;
     }
     double sum = 0, worst = 0;
     int at = 0;
@@ -175,16 +190,39 @@ static void host_section(FILE *f, host_acc *h)
         med = lk_stats_median(sorted, h->n);
         free(sorted);
     }
-    fprintf(f, "%d measured models: the host profile's predicted decode latency "
-               "against the reference transformer's measured one, in the same run "
-               "(accuracy_host.csv; figure \"Simulated vs measured latency\"). "
-               "Absolute error: mean %.1f%%, median %.1f%%, worst %.1f%% (%s, "
-               "sweep %s). Spearman rank correlation within each size class of "
-               "Table 9: ",
-            h->n, sum / h->n, med, worst, rep_get(h->rows, at, "name"),
+    fprintf(f, "Absolute error: mean %.1f%%, median %.1f%%, worst %.1f%% (%s, sweep %s)",
+            sum / h->n, med, worst, rep_get(h->rows, at, "name"),
             rep_get(h->rows, at, "sweep"));
+    return true;
+}
+
+static void host_section(FILE *f, host_acc *h)
+{
+    fprintf(f, "### This machine\n\n");
+    if (h->n)
+        fprintf(f, "%d measured models: the host profile's predicted decode latency "
+                   "against the reference transformer's measured one, in the same run "
+                   "(accuracy_host.csv; figure \"Simulated vs measured latency\"). ",
+                h->n);
+    if (!host_errors(f, h))
+        return;
+    fprintf(f, ". Spearman rank correlation within each size class of Table 9: ");
     host_ranks(f, h);
     fprintf(f, ".\n\n");
+}
+
+static void ttft_section(FILE *f, const host_acc *h)
+{
+    fprintf(f, "### Time to first token, this machine\n\n");
+    if (h->n)
+        fprintf(f, "%d measured models: the host profile's predicted time to first "
+                   "token (sim ttft_ms: the prompt in chunks of %d tokens, each a "
+                   "compute-bound pass over the weights, sim/sim.h) against the "
+                   "reference's measured prefill of the same prompt (measured_prefill_ms, "
+                   "the median of 3), in the same run (accuracy_ttft.csv). ",
+                h->n, ARCH_PLAN_CHUNK);
+    if (host_errors(f, h))
+        fprintf(f, ".\n\n");
 }
 
 /* ---- phones -------------------------------------------------------- */
@@ -250,22 +288,30 @@ int rep_acc_write(const char *dir, FILE *index_md, lk_err *e)
 {
     char path[4096];
     host_acc h = {table_new(host_columns), NULL, 0, 0};
+    host_acc tt = {table_new(host_columns), NULL, 0, 0};
     table *ph = NULL;
-    if (!h.rows)
-        return lk_fail(e, LK_ERUN, "out of memory");
-    int rc = host_load(&h, dir, e);
+    int rc = h.rows && tt.rows ? host_load(&h, dir, rep_acc_pair_of, e)
+                               : lk_fail(e, LK_ERUN, "out of memory");
+    if (!rc)
+        rc = host_load(&tt, dir, rep_acc_ttft_pair_of, e);
     if (!rc)
         rc = rep_load(dir, "accuracy_phone", &ph, e);
     snprintf(path, sizeof path, "%s/accuracy_host.csv", dir);
     if (!rc)
         rc = table_save(h.rows, TABLE_CSV, path, e);
+    snprintf(path, sizeof path, "%s/accuracy_ttft.csv", dir);
+    if (!rc)
+        rc = table_save(tt.rows, TABLE_CSV, path, e);
     if (!rc) {
         fprintf(index_md, "## How accurate is lanky\n\n");
         host_section(index_md, &h);
+        ttft_section(index_md, &tt);
         phone_section(index_md, ph);
     }
     table_free(ph);
     table_free(h.rows);
+    table_free(tt.rows);
     free(h.err);
+    free(tt.err);
     return rc;
 }

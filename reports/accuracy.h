@@ -12,6 +12,11 @@
  *           section gives mean, median and worst absolute error and
  *           Spearman's rank correlation within each size class (group)
  *           of Table 9, whose ranking is what a designer acts on.
+ *   ttft    the same sweeps' host rows with a simulated time to first
+ *           token (ttft_ms, the sweep's prompt) and a measured prefill of
+ *           that prompt (measured_prefill_ms): written to
+ *           accuracy_ttft.csv (the columns of accuracy_host.csv, no
+ *           measured_std_ms); mean, median and worst absolute error.
  *   phones  accuracy_phone.csv (one published measurement per row,
  *           columns profile,model,dtype,measured_ms,predicted_ms,
  *           floor_ms,error_pct,calibrated,source; written by
@@ -19,8 +24,9 @@
  *           the rows a profile was calibrated on (its residuals) apart
  *           from the held-out rows, which alone say how well it predicts.
  *
- *   rep_acc_write(dir, index_md, &e);   writes dir/accuracy_host.csv and
- *                                       the section into index_md
+ *   rep_acc_write(dir, index_md, &e);   writes dir/accuracy_host.csv,
+ *                                       dir/accuracy_ttft.csv and the
+ *                                       section into index_md
  */
 #ifndef REPORTS_ACCURACY_H
 #define REPORTS_ACCURACY_H
@@ -43,6 +49,10 @@ typedef struct {
 /* Row r of a sweep result as a prediction and a measurement; false when
  * it is not a host row with a measured time and a prediction. */
 bool rep_acc_pair_of(const table *sw, int r, rep_acc_pair *p);
+
+/* The same for the time to first token: ttft_ms against
+ * measured_prefill_ms (measured_std_ms NAN). */
+bool rep_acc_ttft_pair_of(const table *sw, int r, rep_acc_pair *p);
 
 /* Spearman's rank correlation of x and y (n values each; ties take the
  * mean of their ranks); NAN for fewer than 3 values or a constant one.

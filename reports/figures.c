@@ -146,6 +146,20 @@ static int fig_kv(const table *sw, const table *paper, table *t, int *idx)
     return fig_series(sw, t, idx, NULL, cols);
 }
 
+/* Decode latency and the KV cache's share of DRAM reads against
+ * context, per SoC and model (full or windowed attention). */
+static int fig_kv_long(const table *sw, const table *paper, table *t, int *idx)
+{
+    static const series_col cols[] = {
+        {"context", "ctx", NULL, REP_INT, 1},
+        {"latency_ms", "latency_ms_per_token", NULL, REP_MS, 0},
+        {"kv_share_pct", "dram_kv_read_bytes", "dram_read_bytes", REP_PCT, 0},
+        {NULL, NULL, NULL, REP_TEXT, 0},
+    };
+    (void)paper;
+    return fig_series(sw, t, idx, NULL, cols);
+}
+
 /* Predicted against measured latency on this machine, with the spread
  * of the measurement when it was repeated. */
 static int fig_measured(const table *sw, const table *paper, table *t, int *idx)
@@ -179,7 +193,8 @@ typedef struct {
 static const char *const only_table9[] = {"table9", NULL},
                         *const only_sharing_depth[] = {"sharing_depth", NULL},
                         *const only_presets[] = {"presets", NULL},
-                        *const only_context[] = {"context", NULL};
+                        *const only_context[] = {"context", NULL},
+                        *const only_context_long[] = {"context_long", NULL};
 
 static const fig_def figures[] = {
     {"pareto", "Accuracy vs predicted latency per SoC",
@@ -206,6 +221,13 @@ static const fig_def figures[] = {
      "the reference transformer's median decode time; points on the diagonal "
      "are exact predictions.",
      rep_acc_sweeps, NULL, "predicted_ms,measured_ms,measured_std_ms", fig_measured},
+    {"kv_long", "Decode latency and KV-cache share vs long context",
+     "A MobileLLM-R1-140M-like shape (f16) to 32k and a MobileLLM-Pro-like "
+     "shape (int4 weights, int8 KV cache) to 128k, with full attention and "
+     "with a 512-token window on all but every fourth layer: the KV cache "
+     "overtakes the weights in DRAM traffic at long context unless most "
+     "layers are windowed (analytic mode).",
+     only_context_long, NULL, "context,latency_ms,kv_share_pct", fig_kv_long},
 };
 #define NFIGURES (sizeof figures / sizeof figures[0])
 

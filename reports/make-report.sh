@@ -40,8 +40,15 @@ measured="table7 table9 table2 table12 presets"
 # fills a cache (README, lanky sim). Everything else, and all of a quick
 # report, uses the analytic model (the CSVs' mode column).
 exact="table7 table2 table12 sharing_depth presets table8"
+# Measured sweeps that also time a prefill of a $prompt-token prompt
+# (lanky sweep --prompt: two chunks of ARCH_PLAN_CHUNK = 32 tokens) and
+# simulate its time to first token on every profile: the report's TTFT
+# accuracy rows. A quick report times Table 7's three models only (three
+# prefills each).
+prompt=64
+prompted=$measured
 case $effort in
-quick) tokens=2 exact="" measured="table7 table9" how="make report QUICK=1" ;;
+quick) tokens=2 exact="" measured="table7 table9" prompted="table7" how="make report QUICK=1" ;;
 full) tokens=8 how="make report" ;;
 *) echo "make-report.sh: effort must be quick or full, not '$effort'" >&2; exit 2 ;;
 esac
@@ -49,7 +56,8 @@ esac
 rounds=$([ "$effort" = quick ] && echo 2 || echo 5)
 note="$effort ($how): $rounds interleaved rounds of $tokens decode tokens timed per \
 measured model, each round paired with a DRAM bandwidth reading; sweeps \
-measured on this machine: $measured; sweeps simulated in exact mode: ${exact:-none}"
+measured on this machine: $measured; sweeps simulated in exact mode: ${exact:-none}; \
+a $prompt-token prefill timed (time to first token) in: $prompted"
 
 say() { echo "report: $*" >&2; }
 start=$(date +%s)
@@ -78,6 +86,7 @@ mkdir -p "$out"
 settings() {
     measure="" mode=analytic
     case " $measured " in *" $1 "*) measure="--measure --tokens $tokens --repeats $rounds" ;; esac
+    case " $prompted " in *" $1 "*) measure="$measure --prompt $prompt" ;; esac
     case " $exact " in *" $1 "*) mode=exact ;; esac
 }
 jobs=${JOBS:-}

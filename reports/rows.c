@@ -48,6 +48,8 @@ const char rep_sim_columns[] =
 
 const char rep_late_columns[] = "embed_dtype";
 
+const char rep_prefill_columns[] = "prompt,ttft_ms,prefill_dram_bytes,prefill_energy_mj";
+
 void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s,
                  const sim_opts *o, const sim_result *r)
 {
@@ -78,5 +80,11 @@ void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s,
     table_putf(t, "latency_floor_ms", r->latency_floor_ms, 6);
     table_putf(t, "energy_dynamic_mj", r->energy_dynamic_mj, 6);
     table_putf(t, "energy_active_mj", r->energy_active_mj, 6);
+    if (r->prompt > 0) { /* rep_prefill_columns */
+        table_puti(t, "prompt", r->prompt);
+        table_putf(t, "ttft_ms", r->ttft_ms, 6);
+        table_putu(t, "prefill_dram_bytes", r->prefill_dram_bytes);
+        table_putf(t, "prefill_energy_mj", r->prefill_energy_mj, 6);
+    }
     table_put(t, "embed_dtype", "%s", arch_dtype_name(arch_tensor_type(s, ARCH_W_EMBED)));
 }

@@ -41,6 +41,13 @@ void rep_put_attention(table *t, const arch_spec *s);
  * table_new(), and a row's cells, so `lanky sim` and sweeps print the
  * same thing. */
 extern const char rep_sim_columns[];
+/* The columns of a simulated prefill (sim_opts.prompt > 0: prompt,
+ * ttft_ms, prefill_dram_bytes, prefill_energy_mj), appended after
+ * rep_sim_columns only where a prompt is simulated, so that rows without
+ * one print what they printed before; rep_put_sim() fills them when the
+ * result has a prompt. */
+extern const char rep_prefill_columns[];
+
 /* The columns added to model rows after their lists were fixed: a table
  * puts them after all of its other columns (sweeps after the measured
  * ones too), so no older column moves (DESIGN.md: add, never rename).

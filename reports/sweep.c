@@ -27,6 +27,9 @@ static const char measured_columns[] =
     "measured_threads,measured_load_ms,measured_init_ms,measured_execute_ms,"
     "measured_tokens_per_s,repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
     "paired_dram_gbs,latency_ms_paired";
+/* with a prompt (a `prompt` column or sweep_opts.sim.prompt): after the
+ * simulator's and the measured columns (sweep.h) */
+static const char measured_prefill_columns[] = "measured_prefill_ms";
 
 #define LABEL 64 /* bytes of a row's name and group */
 
@@ -35,6 +38,7 @@ typedef struct {
     long index;         /* data record of the file, 0-based, bad ones counted */
     char name[LABEL], group[LABEL];
     arch_spec spec;
+    int64_t prompt;     /* its `prompt` cell; 0: sweep_opts.sim.prompt */
 } sweep_row;
 
 typedef struct {
@@ -46,6 +50,7 @@ typedef struct {
     int nrows, cap;
     long records;       /* data records read so far, this shard's or not */
     int status;         /* worst code of a bad row */
+    bool prompts;       /* the header has a `prompt` column */
 } sweep;
 
 /* Report one bad row through the caller's callback; the sweep goes on. */
@@ -78,10 +83,11 @@ static int read_header(sweep *w, long line, int n, char **f, lk_err *e)
     for (int i = 0; i < n; i++) {
         for (char *p = f[i]; *p; p++)
             *p = *p == '-' ? '_' : *p;
-        if (!is_label(f[i]) && !arch_spec_is_option(f[i]))
+        w->prompts |= !strcmp(f[i], "prompt");
+        if (!is_label(f[i]) && !arch_spec_is_option(f[i]) && strcmp(f[i], "prompt"))
             return lk_fail(e, LK_EINPUT,
-                           "%s:%ld: column '%s' is not a model option, name or group",
-                           w->path, line, f[i]);
+                           "%s:%ld: column '%s' is not a model option, name, group or "
+                           "prompt", w->path, line, f[i]);
         for (int j = 0; j < i; j++)
             if (!strcmp(w->cols[j], f[i]))
                 return lk_fail(e, LK_EINPUT, "%s:%ld: column '%s' appears twice",
@@ -133,6 +139,15 @@ static int build_row(sweep *w, sweep_row *r, int n, char **f, lk_err *e)
                     return lk_fail(e, LK_EINPUT, "%s: longer than %d characters", col,
                                    LABEL - 1);
                 strcpy(dst, f[i]);
+            }
+            else if (!strcmp(col, "prompt")) {
+                char *end;
+                errno = 0;
+                long long v = strtoll(f[i], &end, 10);
+                if (*end || errno || v < 1 || v > INT32_MAX)
+                    return lk_fail(e, LK_EINPUT, "prompt: '%s' is not a whole number "
+                                   "from 1 to %d", f[i], INT32_MAX);
+                r->prompt = v;
             }
             else if (!strcmp(col, "config"))
                 rc = set_config(w, &r->spec, f[i], e);
@@ -213,6 +228,14 @@ static void put_measured(table *t, const ref_bench_result *m)
     table_putf(t, "execute_ms_std", m->execute_ms_std, 4);
     table_putf(t, "execute_ms_median", m->execute_ms_median, 4);
     table_putf(t, "paired_dram_gbs", m->paired_dram_gbs, 2);
+    if (m->prefill_ms > 0)
+        table_putf(t, "measured_prefill_ms", m->prefill_ms, 4);
+}
+
+/* The prompt of row r: its own, else the sweep's (0: none). */
+static int64_t prompt_of(const sweep *w, const sweep_row *r)
+{
+    return r->prompt ? r->prompt : w->o->sim.prompt;
 }
 
 static void progress(const sweep *w, int done, int total, const sweep_row *r,
@@ -251,6 +274,9 @@ static void measure_all(sweep *w, ref_bench_result *m, bool *ok, double *round_m
             progress(w, (*done)++, total, r, "measure");
             if (!ok[i])
                 continue;
+            /* the prompt's prefill in the first round only (ref_bench
+             * times max(3, rounds) of them: 3 here) */
+            one.prompt = k == 0 ? prompt_of(w, r) : 0;
             if (ref_bench(&r->spec, &one, &x, &me)) {
                 bad(w, r->line, me.code, "measure: %s", me.msg);
                 ok[i] = false;
@@ -290,6 +316,7 @@ static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
             lk_err se = {0};
             sim_opts so = o->sim;
             so.paired_dram_gbs = paired ? m->paired_dram_gbs : 0;
+            so.prompt = prompt_of(w, r);
             progress(w, (*done)++, total, r, sim_profile_name(prof[i]));
             if (sim_token(&r->spec, prof[i], &so, &x, &se)) {
                 bad(w, r->line, se.code, "%s: %s", sim_profile_name(prof[i]),
@@ -342,6 +369,11 @@ static int run_all(sweep *w, sim_profile **prof, table **out, lk_err *e)
         add_columns(cols, rep_sim_columns);
     if (o->measure)
         add_columns(cols, measured_columns);
+    bool prompts = w->prompts || o->sim.prompt > 0;
+    if (prompts && o->nprofiles)
+        add_columns(cols, rep_prefill_columns);
+    if (prompts && o->measure)
+        add_columns(cols, measured_prefill_columns);
     add_columns(cols, rep_late_columns);
     table *t = table_new(cols);
     if (!t)

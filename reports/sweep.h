@@ -10,6 +10,10 @@
  *           name, i.e. the preset name or "custom")
  *   group   a free grouping label, e.g. the paper's size class "125M"
  *
+ * and one more column that is not a model option: `prompt`, a whole
+ * number, the row's prompt for the time to first token (empty:
+ * o->sim.prompt, where 0 is none).
+ *
  * An empty cell leaves its option unset (its default). preset and config
  * are applied first, then the other cells in column order, as on the
  * command line. A relative config path is taken from the sweep file's
@@ -35,7 +39,11 @@
  * for the machine as it was while the row was measured; empty on other
  * profiles' rows). With
  * no profiles there is one row per spec and the profile columns are left
- * out: a parameter-only sweep.
+ * out: a parameter-only sweep. When the file has a prompt column or
+ * o->sim.prompt > 0, rep_prefill_columns (reports/rows.h) follow, and with
+ * o->measure measured_prefill_ms (ref_bench's prefill_ms of the row's
+ * prompt, timed in the first round only): the columns of files without a
+ * prompt do not change.
  *
  * Shards: with o->shards = N > 0, only the data records i (0-based, in
  * file order, bad ones counted) with i % N == o->shard - 1 run, and every

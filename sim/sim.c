@@ -9,6 +9,7 @@
  */
 #include "sim.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../arch/schedule.h"
@@ -103,6 +104,7 @@ int sim_opts_parse(sim_opts *o, const char *mode, sim_mode def, const char *poli
     o->mode = def;
     o->policy = policy;
     o->paired_dram_gbs = 0;
+    o->prompt = 0;
     if (mode && !strcmp(mode, "analytic"))
         o->mode = SIM_ANALYTIC;
     else if (mode && !strcmp(mode, "exact"))
@@ -194,6 +196,115 @@ static int check_exact_size(const sim_trace *t, lk_err *e)
     return LK_OK;
 }
 
+/* ---- time to first token (sim.h) ------------------------------------ */
+
+/* One stage of the decode step as the prefill's closed form reads it. */
+typedef struct {
+    sim_op op;
+    uint64_t weight_bytes; /* the weight bytes the stage reads */
+    bool head;             /* rms_final or the classifier: last token only */
+} pf_stage;
+
+typedef struct {
+    pf_stage *st;
+    int64_t n;
+} pf_list;
+
+static void pf_begin(void *u, const sim_op *op)
+{
+    pf_list *l = u;
+    l->st[l->n++] = (pf_stage){.op = *op};
+}
+
+static void pf_access(void *u, uint64_t addr, uint64_t bytes, bool write, sim_class cls)
+{
+    (void)addr;
+    pf_list *l = u;
+    if (cls == SIM_WEIGHTS && !write)
+        l->st[l->n - 1].weight_bytes += bytes;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* The traffic of stage st for a chunk of nt tokens at positions
+ * pos .. pos+nt-1 (sim.h's table). */
+static sim_traffic chunk_traffic(const arch_plan *pl, const pf_stage *st, int64_t pos,
+                                 int64_t nt)
+{
+    sim_traffic d = {0};
+    const sim_op *op = &st->op;
+    if (op->kind == SIM_OP_ATTENTION) {
+        const arch_spec *s = &pl->spec;
+        int64_t len = pl->kv_len[op->layer];
+        uint64_t row = 2 * (uint64_t)s->kv_heads * pl->kv_head_row;
+        for (int64_t q = pos; q < pos + nt; q++)
+            d.macs[op->dtype] += 2 * (uint64_t)(s->heads * s->head_dim) *
+                                 (uint64_t)min64(q + 1, len);
+        d.dram_bytes = (uint64_t)(min64(pos + nt, len) - nt) * row + (uint64_t)nt * row;
+    } else {
+        d.macs[op->dtype] = op->macs * (uint64_t)nt;
+        /* the embedding reads one row per token, a matrix or norm once */
+        d.dram_bytes = op->layer < 0 && !st->head ? st->weight_bytes * (uint64_t)nt
+                                                  : st->weight_bytes;
+    }
+    return d;
+}
+
+/* The chunk of ref_prefill at position pos of an n-token prompt
+ * (ARCH_PLAN_CHUNK in arch/plan.h): its tokens. */
+static int64_t chunk_tokens(const arch_plan *pl, int64_t pos, int64_t n)
+{
+    int64_t ring = pl->spec.seq_len;
+    for (int64_t l = 0; l < pl->n_exec; l++)
+        ring = min64(ring, pl->kv_len[l]);
+    int64_t nt = min64(n - pos, ARCH_PLAN_CHUNK);
+    return pos + nt <= ring ? nt : ring - pos > 1 ? ring - pos : 1;
+}
+
+/* The prefill of o->prompt tokens into res (sim.h). */
+static int prefill(const sim_trace *t, const sim_profile *p, int64_t n, sim_result *res,
+                   lk_err *e)
+{
+    const arch_plan *pl = &t->plan;
+    pf_list l = {.st = calloc((size_t)pl->n_stages, sizeof *l.st)};
+    if (!l.st)
+        return lk_fail(e, LK_ERUN, "out of memory");
+    sim_trace_token(t, &(sim_sink){.u = &l, .op_begin = pf_begin, .access = pf_access});
+    for (int64_t i = 0; i < l.n; i++)
+        l.st[i].head = pl->stage[i].first >= pl->head_op;
+    sim_traffic all = {0};
+    double seconds = 0;
+    int64_t chunks = 0;
+    for (int64_t pos = 0, nt; pos < n; pos += nt, chunks++) {
+        nt = chunk_tokens(pl, pos, n);
+        bool last = pos + nt == n;
+        for (int64_t i = 0; i < l.n; i++) {
+            const pf_stage *st = &l.st[i];
+            if (st->head && !last)
+                continue;
+            int64_t m = st->head ? 1 : nt;
+            sim_traffic d = chunk_traffic(pl, st, pos + nt - m, m);
+            double fixed = sim_cost_op_fixed_seconds(p, &st->op);
+            seconds += sim_cost_seconds(p, &d, st->op.kind, st->op.dtype, false) +
+                       (st->op.kind == SIM_OP_ATTENTION ? fixed * (double)m : fixed);
+            sim_traffic_add(&all, &d);
+        }
+        seconds += sim_cost_fixed_seconds(p, t->n_exec);
+    }
+    free(l.st);
+    res->prompt = n;
+    res->prefill_chunks = chunks;
+    res->ttft_ms = seconds * 1e3;
+    res->prefill_dram_bytes = all.dram_bytes;
+    for (int k = 0; k < ARCH_DTYPE_COUNT; k++)
+        res->prefill_macs += all.macs[k];
+    res->prefill_energy_mj = sim_cost_energy(p, &all, seconds).total_mj;
+    return LK_OK;
+}
+
 int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
               sim_result *res, lk_err *e)
 {
@@ -201,7 +312,10 @@ int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
     int rc = sim_trace_build(&t, s, e);
     if (rc)
         return rc;
-    if (o->mode == SIM_EXACT && (rc = check_exact_size(&t, e))) {
+    if (o->prompt > s->seq_len)
+        rc = lk_fail(e, LK_EINPUT, "--prompt: %lld tokens, more than seq_len %lld",
+                     (long long)o->prompt, (long long)s->seq_len);
+    if (rc || (o->mode == SIM_EXACT && (rc = check_exact_size(&t, e)))) {
         sim_trace_free(&t);
         return rc;
     }
@@ -227,6 +341,8 @@ int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
         rc = sim_analytic_check(r.ana, e);
     if (!rc)
         fill_result(&r, &t, res);
+    if (!rc && o->prompt > 0)
+        rc = prefill(&t, p, o->prompt, res, e);
     sim_cache_free(r.cache);
     sim_analytic_free(r.ana);
     sim_trace_free(&t);

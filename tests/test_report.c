@@ -264,7 +264,9 @@ END_TEST
  * latency_ms_per_token), a phone file with one calibrated and two
  * held-out rows; python recomputes mean, median and worst absolute
  * error, each size class's Spearman and the held-out worst from the
- * same numbers and finds them in index.md. */
+ * same numbers and finds them in index.md; a third of the host rows
+ * carry a predicted and a measured time to first token, whose errors
+ * the TTFT paragraph states and no other row enters. */
 START_TEST(accuracy_section_recomputed)
 {
     char dir[512];
@@ -274,7 +276,7 @@ START_TEST(accuracy_section_recomputed)
            "d = sys.argv[1]\n"
            "rows = list(csv.DictReader(open(d + '/table9.csv')))\n"
            "cols = list(rows[0]) + ['execute_ms_median', 'execute_ms_std', "
-           "'latency_ms_paired', 'measured_execute_ms']\n"
+           "'latency_ms_paired', 'measured_execute_ms', 'ttft_ms', 'measured_prefill_ms']\n"
            "out = []\n"
            "for i, r in enumerate(rows):\n"
            "    h = dict(r, profile='host')\n"
@@ -284,6 +286,9 @@ START_TEST(accuracy_section_recomputed)
            "        h['latency_ms_paired'] = str(12 + i * 1.5)\n"
            "        h['execute_ms_median'] = str(11 + i * 1.25)\n"
            "        h['execute_ms_std'] = '0.5'\n"
+           "    if i % 3 == 0:\n"
+           "        h['ttft_ms'] = str(100 + 3 * i)\n"
+           "        h['measured_prefill_ms'] = str(90 + 4 * i + i % 7)\n"
            "    out += [r, h]\n"
            "w = csv.DictWriter(open(d + '/table9.csv', 'w', newline=''), cols, restval='')\n"
            "w.writeheader(); w.writerows(out)\n"
@@ -324,6 +329,17 @@ START_TEST(accuracy_section_recomputed)
            "assert 'held-out rows test it (worst absolute error 15.0%)' in sec.replace('2 held-out', 'held-out'), sec\n"
            "held = sec[sec.index('Held out'):sec.index('Calibrated on')]\n"
            "assert '| a15 | m2 |' in held and '| a16 | m3 |' in held and 'm1' not in held, held\n"
+           "tt = [abs(float(r['ttft_ms']) - float(r['measured_prefill_ms'])) /\n"
+           "      float(r['measured_prefill_ms']) * 100\n"
+           "      for r in csv.DictReader(open(d + '/table9.csv'))\n"
+           "      if r['profile'] == 'host' and r['ttft_ms']]\n"
+           "ts = sec[sec.index('### Time to first token'):sec.index('### Phones')]\n"
+           "want = '%d measured models' % len(tt)\n"
+           "assert len(tt) == 7 and want in ts, (want, ts)\n"
+           "want = 'Absolute error: mean %.1f%%, median %.1f%%, worst %.1f%%' % (\n"
+           "    statistics.mean(tt), statistics.median(tt), max(tt))\n"
+           "assert want in ts, (want, ts)\n"
+           "assert len(list(csv.DictReader(open(d + '/accuracy_ttft.csv')))) == len(tt)\n"
            "fig = list(csv.DictReader(open(d + '/fig_sim_measured.csv')))\n"
            "assert len(fig) == len(err) and sum(r['measured_std_ms'] == '0.50' for r in fig) == len(err) // 2, fig\n",
            dir);

@@ -1014,6 +1014,164 @@ START_TEST(cli_heads_bounded)
 }
 END_TEST
 
+/* ---- time to first token (sim.h) ---- */
+
+/* The tiny model with room for a 69-token prompt: three chunks of
+ * ARCH_PLAN_CHUNK = 32, 32 and 5 tokens. */
+#define PROMPT (2 * ARCH_PLAN_CHUNK + 5)
+
+static arch_spec prompt_spec(void)
+{
+    arch_spec s = tu_spec("dim=16 heads=2 head_dim=16 kv_heads=2 ffn_dim=16 vocab=32 "
+                          "dtype=f16 seq_len=80 ctx=0 layers=4");
+    ck_assert(s.ffn == ARCH_FFN_SWIGLU);
+    return s;
+}
+
+static sim_result prefill_of(const arch_spec *s, const sim_profile *p, int64_t n)
+{
+    sim_opts o = {.mode = SIM_ANALYTIC, .prompt = n};
+    sim_result r;
+    lk_err e = {0};
+    ck_assert_msg(sim_token(s, p, &o, &r, &e) == LK_OK, "%s", e.msg);
+    return r;
+}
+
+/* Bytes and MACs of the prefill by closed form, from the spec alone:
+ * every chunk reads the 4 blocks once and one 32-byte embedding row per
+ * token, the last one the final norm (f32) and the classifier; chunk c
+ * at position pos reads the pos cached K and V rows of every layer
+ * (KVROW bytes each) and writes its nt; MACs are nt times each layer's
+ * mat-vecs, attention's 2 H hd (q + 1) for every token q of every layer
+ * and the classifier once. Memory-bound (compute 1e12 GFLOP/s), time is
+ * bytes / DRAM bandwidth; compute-bound (DRAM 1e12 GB/s), 2 MACs / peak:
+ * each stage is one or the other, cost.h's max. */
+START_TEST(ttft_closed_form)
+{
+    arch_spec s = prompt_spec();
+    uint64_t E = 4, B = block_bytes(), dim = 16, V = 32, H = 2, K = 2, hd = 16;
+    uint64_t want_bytes = 4 * dim + V * dim * 2, want_macs = V * dim;
+    uint64_t layer_macs = 2 * dim * H * hd + 2 * dim * K * hd + 3 * dim * 16;
+    int chunks = 0;
+    for (uint64_t pos = 0, nt; pos < PROMPT; pos += nt, chunks++) {
+        nt = PROMPT - pos < ARCH_PLAN_CHUNK ? PROMPT - pos : ARCH_PLAN_CHUNK;
+        want_bytes += E * B + nt * 32 + E * (pos + nt) * 2 * KVROW;
+        want_macs += nt * E * layer_macs;
+        for (uint64_t q = pos; q < pos + nt; q++)
+            want_macs += E * 2 * H * hd * (q + 1);
+    }
+    ck_assert_int_eq(chunks, 3);
+    sim_profile *mem = one_level(256, 0, "lru", (rates){50, 1e12, PEAKS(1e12)});
+    sim_profile *cpu = one_level(256, 0, "lru", (rates){1e12, 1e12, PEAKS(400)});
+    sim_result m = prefill_of(&s, mem, PROMPT), c = prefill_of(&s, cpu, PROMPT);
+    ck_assert_int_eq(m.prompt, PROMPT);
+    ck_assert_int_eq(m.prefill_chunks, 3);
+    ck_assert_uint_eq(m.prefill_dram_bytes, want_bytes);
+    ck_assert_uint_eq(m.prefill_macs, want_macs);
+    ck_assert_msg(fabs(m.ttft_ms / (want_bytes / 50e9 * 1e3) - 1) < 1e-3, "%.9g ms", m.ttft_ms);
+    ck_assert_msg(fabs(c.ttft_ms / (2.0 * want_macs / 400e9 * 1e3) - 1) < 1e-3, "%.9g ms",
+                  c.ttft_ms);
+    /* energy: cost.h's linear terms on the summed traffic and time */
+    double want_mj = (want_bytes * 8 * 5 + want_macs * mac_pj[ARCH_F16]) * 1e-9 +
+                     100 * m.ttft_ms * 1e-3;
+    ck_assert_msg(fabs(m.prefill_energy_mj / want_mj - 1) < 1e-6, "%.9g mJ",
+                  m.prefill_energy_mj);
+    sim_profile_free(mem);
+    sim_profile_free(cpu);
+}
+END_TEST
+
+/* A one-token prompt is a decode step at position 0 from cold caches:
+ * on a cache of 4 lines the cache simulator's decode token at ctx 0
+ * reads the weights the closed form charges, less the line rounding of
+ * the embedding row (64 bytes for its 32), and its KV write of 2 K hd
+ * per layer is the closed form's; what the decode token moves beyond
+ * that (activations, the KV row's write-allocate fill) is all that
+ * separates the two latencies when DRAM alone takes time. */
+START_TEST(ttft_one_token)
+{
+    arch_spec s = prompt_spec();
+    sim_profile *p = one_level(256, 0, "lru", (rates){50, 1e12, PEAKS(1e12)});
+    for (int m = SIM_EXACT; m <= SIM_ANALYTIC; m++) {
+        sim_opts o = {.mode = m, .prompt = 1};
+        sim_result r;
+        lk_err e = {0};
+        ck_assert_msg(sim_token(&s, p, &o, &r, &e) == LK_OK, "%s", e.msg);
+        uint64_t kv_written = 4 * 2 * KVROW;
+        ck_assert_uint_eq(r.prefill_dram_bytes, r.dram_weight_read_bytes - 32 + kv_written);
+        double moved = (double)(r.dram_read_bytes + r.dram_write_bytes);
+        double gap_ms = (moved - (double)r.prefill_dram_bytes) / 50e9 * 1e3;
+        ck_assert_msg(fabs(r.ttft_ms + gap_ms - r.latency_ms_per_token) <
+                          1e-6 * r.latency_ms_per_token,
+                      "ttft %.9g + %.9g ms, decode %.9g ms", r.ttft_ms, gap_ms,
+                      r.latency_ms_per_token);
+    }
+    sim_profile_free(p);
+}
+END_TEST
+
+/* A windowed model's prefill is cut as ref_prefill cuts it (arch/plan.h):
+ * with a window of 40, chunks of 32 and 8 tokens up to the ring's end,
+ * then token by token; a prompt longer than seq_len is refused. */
+START_TEST(ttft_window_chunks)
+{
+    arch_spec s = tu_spec("dim=16 heads=2 head_dim=16 kv_heads=2 ffn_dim=16 vocab=32 "
+                          "dtype=f16 seq_len=80 ctx=0 layers=4 window=40");
+    sim_profile *p = one_level(256, 0, "lru", plain);
+    ck_assert_int_eq(prefill_of(&s, p, PROMPT).prefill_chunks, 2 + (PROMPT - 40));
+    sim_opts o = {.mode = SIM_ANALYTIC, .prompt = 81};
+    sim_result r;
+    lk_err e = {0};
+    ck_assert_int_eq(sim_token(&s, p, &o, &r, &e), LK_EINPUT);
+    ck_assert_msg(strstr(e.msg, "--prompt: 81 tokens, more than seq_len 80"), "%s", e.msg);
+    sim_profile_free(p);
+}
+END_TEST
+
+/* `lanky sim --prompt` and a sweep's `prompt` column print the library's
+ * prefill, in columns after the decode ones; without a prompt the
+ * columns end where they always ended (energy_active_mj), so files
+ * written before are unchanged. */
+START_TEST(cli_prompt)
+{
+    arch_spec s = prompt_spec();
+    sim_profile *p = one_level(256, 0, "lru", (rates){50, 1e12, PEAKS(1e12)});
+    sim_result lib = prefill_of(&s, p, PROMPT);
+    static const char shape[] = "--layers 4 --dim 16 --heads 2 --head-dim 16 --kv-heads 2 "
+                                "--ffn-dim 16 --vocab 32 --dtype f16 --seq-len 80 --ctx 0";
+    char args[2048], csv[700], *out;
+    snprintf(args, sizeof args, "sim %s --profile %s --mode analytic --prompt %d --format csv",
+             shape, p->path, PROMPT);
+    ck_assert_int_eq(tu_run(args, &out, NULL), 0);
+    ck_assert_uint_eq(csv_u(out, "prompt"), PROMPT);
+    ck_assert_uint_eq(csv_u(out, "prefill_dram_bytes"), lib.prefill_dram_bytes);
+    ck_assert_double_eq_tol(strtod(csv_cell(out, "ttft_ms"), NULL), lib.ttft_ms, 1e-6);
+    free(out);
+    snprintf(csv, sizeof csv, "%s/prompt.csv", tu_tmpdir());
+    tu_write(csv, "name,layers,dim,heads,head_dim,kv_heads,ffn_dim,vocab,dtype,seq_len,ctx,"
+                  "prompt\nt,4,16,2,16,2,16,32,f16,80,0,69\n");
+    snprintf(args, sizeof args, "sweep %s --profiles %s --format csv", csv, p->path);
+    ck_assert_int_eq(tu_run(args, &out, NULL), 0);
+    ck_assert_uint_eq(csv_u(out, "prompt"), PROMPT);
+    ck_assert_uint_eq(csv_u(out, "prefill_dram_bytes"), lib.prefill_dram_bytes);
+    ck_assert_double_eq_tol(strtod(csv_cell(out, "ttft_ms"), NULL), lib.ttft_ms, 1e-6);
+    free(out);
+    snprintf(args, sizeof args, "sim %s --profile %s --format csv", shape, p->path);
+    ck_assert_int_eq(tu_run(args, &out, NULL), 0);
+    /* no prefill columns without a prompt: the late ones follow the extras */
+    ck_assert_msg(strstr(out, ",energy_active_mj,embed_dtype\n"), "%s", out);
+    free(out);
+    tu_write(csv, "name,layers,dim,heads,prompt\nt,4,16,2,0x\n");
+    snprintf(args, sizeof args, "sweep %s --profiles %s", csv, p->path);
+    char *err;
+    ck_assert_int_eq(tu_run(args, &out, &err), 2);
+    ck_assert_msg(strstr(err, "prompt.csv:2: prompt: '0x' is not a whole number"), "%s", err);
+    free(out);
+    free(err);
+    sim_profile_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim");
@@ -1039,6 +1197,10 @@ static Suite *suite(void)
     tcase_add_test(tc, cli_analytic_policy);
     tcase_add_test(tc, cli_exact_too_big);
     tcase_add_test(tc, cli_heads_bounded);
+    tcase_add_test(tc, ttft_closed_form);
+    tcase_add_test(tc, ttft_one_token);
+    tcase_add_test(tc, ttft_window_chunks);
+    tcase_add_test(tc, cli_prompt);
     tcase_add_test(tc, cli_empty_profile_name);
     tcase_add_test(tc, cli_probe_writes_where_host_is_found);
     suite_add_tcase(s, tc);
