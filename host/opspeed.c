@@ -17,6 +17,7 @@
 #include "../common/clock.h"
 #include "../common/stats.h"
 #include "../arch/layout.h"
+#include "../arch/plan.h"
 #include "../ref/bench.h"
 #include "../ref/kern.h"
 #include "../ref/mem.h"
@@ -27,14 +28,17 @@
 
 typedef struct {
     kern_mat m;
-    kern_act a;
-    float *out;   /* (m.rows) */
+    const kern_act *a; /* nt prepared tokens */
+    int64_t nt;
+    float *out;        /* (nt, m.rows) */
 } mv_job;
 
+/* Rows [r0, r1) of the job's matrix for its nt tokens, as ref/model.c's
+ * matvec_rows runs them. */
 static void mv_rows(void *arg, int64_t r0, int64_t r1)
 {
     mv_job *j = arg;
-    kern_matvec(j->out + r0, &j->m, &j->a, r0, r1);
+    kern_matmul(j->out + r0, j->m.rows, &j->m, j->a, j->nt, r0, r1);
 }
 
 /* Fill n bytes with `one` element of size `size` (1, 2 or 4) over and
@@ -86,32 +90,59 @@ static void build_mat(kern_mat *k, unsigned char *m, arch_dtype t, int64_t rows)
     }
 }
 
+/* The bytes of a rows x COLS matrix of type t, scales included, rounded
+ * to whole lines: how far apart a weight set's matrices start. */
+static size_t mat_bytes(arch_dtype t, int64_t rows)
+{
+    return (arch_tensor_bytes(t, OPSPEED_GROUP, ARCH_W_Q, rows, COLS) + 63) / 64 * 64;
+}
+
+/* nmat matrices of rows x COLS of type t, mat_bytes apart from the start
+ * of one buffer (mem_huge_free(*w, nmat * mat_bytes) frees it). */
+static int build_set(arch_dtype t, int64_t rows, int nmat, unsigned char **w, kern_mat **mat,
+                     lk_err *e)
+{
+    size_t mbytes = mat_bytes(t, rows), len = mbytes * (size_t)nmat;
+    *w = mem_huge_alloc(len);
+    *mat = calloc((size_t)nmat, sizeof **mat);
+    if (!*w || !*mat)
+        return lk_fail(e, LK_ERUN, "probe: out of memory for %zu MiB of weights", len >> 20);
+    for (int m = 0; m < nmat; m++)
+        build_mat(&(*mat)[m], *w + (size_t)m * mbytes, t, rows);
+    return LK_OK;
+}
+
+static void free_set(unsigned char *w, kern_mat *mat, size_t len)
+{
+    if (w)
+        mem_huge_free(w, len);
+    free(mat);
+}
+
 int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
                    size_t block, opspeed_pass *r, lk_err *e)
 {
-    /* bytes of a matrix, scales included, rounded to whole lines */
     uint64_t row_bytes = arch_tensor_bytes(t, OPSPEED_GROUP, ARCH_W_Q, 1, COLS);
     int64_t rows = (int64_t)(block / row_bytes);
     rows = rows > MAX_ROWS ? MAX_ROWS : rows < 16 ? 16 : rows / 16 * 16;
-    size_t mbytes = (arch_tensor_bytes(t, OPSPEED_GROUP, ARCH_W_Q, rows, COLS) + 63) / 64 * 64;
+    size_t mbytes = mat_bytes(t, rows);
     int per_block = (int)(block / mbytes) > 0 ? (int)(block / mbytes) : 1;
     int nblocks = (int)(OPSPEED_SET_BYTES / (mbytes * (size_t)per_block));
     int nmat = per_block * nblocks;
     size_t len = mbytes * (size_t)nmat;
-    unsigned char *w = mem_huge_alloc(len);
-    kern_mat *mat = calloc((size_t)nmat, sizeof *mat);
+    unsigned char *w = NULL;
+    kern_mat *mat = NULL;
     float *x = calloc(COLS, sizeof(float)), *out = calloc((size_t)rows, sizeof(float));
     int8_t *q = aligned_alloc(64, COLS);
-    int rc = LK_OK;
-    if (!w || !mat || !x || !out || !q) {
-        rc = lk_fail(e, LK_ERUN, "probe: out of memory for %zu MiB of weights", len >> 20);
+    int rc = build_set(t, rows, nmat, &w, &mat, e);
+    if (!rc && (!x || !out || !q))
+        rc = lk_fail(e, LK_ERUN, "probe: out of memory");
+    if (rc)
         goto done;
-    }
-    for (int m = 0; m < nmat; m++)
-        build_mat(&mat[m], w + (size_t)m * mbytes, t, rows);
     build_x(x);
-    mv_job j = {.out = out};
-    kern_act_prepare(&j.a, t, x, COLS, q);
+    kern_act a;
+    kern_act_prepare(&a, t, x, COLS, q);
+    mv_job j = {.a = &a, .nt = 1, .out = out};
     double ratio[OPSPEED_ROUNDS], lratio[OPSPEED_ROUNDS];
     for (int k = 0; k < OPSPEED_ROUNDS; k++) {
         double lbefore = level ? ref_stream_gbs(level, p) : 0;
@@ -133,9 +164,45 @@ int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
     *r = (opspeed_pass){.dram_eff = lk_stats_median(ratio, OPSPEED_ROUNDS),
                         .level_eff = lk_stats_median(lratio, OPSPEED_ROUNDS)};
 done:
-    if (w)
-        mem_huge_free(w, len);
-    free(mat);
+    free_set(w, mat, len);
+    free(x);
+    free(out);
+    free(q);
+    return rc;
+}
+
+int opspeed_matmul(pool *p, arch_dtype t, double *gflops, lk_err *e)
+{
+    enum { NT = ARCH_PLAN_CHUNK };
+    int nmat = (int)(OPSPEED_SET_BYTES / mat_bytes(t, MAX_ROWS));
+    unsigned char *w = NULL;
+    kern_mat *mat = NULL;
+    float *x = calloc(NT * COLS, sizeof(float));
+    float *out = calloc((size_t)NT * MAX_ROWS, sizeof(float));
+    int8_t *q = aligned_alloc(64, NT * COLS);
+    int rc = build_set(t, MAX_ROWS, nmat, &w, &mat, e);
+    if (!rc && (!x || !out || !q))
+        rc = lk_fail(e, LK_ERUN, "probe: out of memory");
+    if (rc)
+        goto done;
+    kern_act a[NT];
+    for (int k = 0; k < NT; k++) {
+        build_x(x + k * COLS);
+        kern_act_prepare(&a[k], t, x + k * COLS, COLS, q + k * COLS);
+    }
+    mv_job j = {.a = a, .nt = NT, .out = out};
+    double rate[OPSPEED_ROUNDS];
+    for (int k = 0; k < OPSPEED_ROUNDS; k++) {
+        double t0 = lk_clock_ms();
+        for (int m = 0; m < nmat; m++) {
+            j.m = mat[m];
+            pool_run_rows(p, MAX_ROWS, 16, mv_rows, &j);
+        }
+        rate[k] = 2.0 * (double)MAX_ROWS * COLS * NT * nmat / (lk_clock_ms() - t0) / 1e6;
+    }
+    *gflops = lk_stats_median(rate, OPSPEED_ROUNDS);
+done:
+    free_set(w, mat, mat_bytes(t, MAX_ROWS) * (size_t)nmat);
     free(x);
     free(out);
     free(q);
@@ -190,10 +257,11 @@ int opspeed_matvec_fixed_us(pool *p, double *us, lk_err *e)
         rc = lk_fail(e, LK_ERUN, "probe: out of memory for %zu MiB of weights", len >> 20);
         goto done;
     }
-    mv_job j = {.out = out};
+    kern_act a;
+    mv_job j = {.a = &a, .nt = 1, .out = out};
     build_mat(&j.m, w, ARCH_F16, (int64_t)(len / (COLS * 2))); /* fills it all */
     build_x(x);
-    kern_act_prepare(&j.a, ARCH_F16, x, COLS, NULL);
+    kern_act_prepare(&a, ARCH_F16, x, COLS, NULL);
     double per[OPSPEED_ROUNDS];
     for (int k = 0; k < OPSPEED_ROUNDS; k++) {
         double ms[2];

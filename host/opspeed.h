@@ -12,6 +12,7 @@
  *                     second execution), over the streaming read of the
  *                     cache level that holds `block` bytes
  *   opspeed_matvec_fixed_us(p, &us, &e);     a pass of mat-vecs beyond its bytes
+ *   opspeed_matmul(p, ARCH_F16, &gflops, &e); a prefill chunk's products
  *   opspeed_attention(threads, &eff, &head_us, &e);
  *   opspeed_layer_fixed_us(threads, &us, &e);
  *       the time of one executed layer that is not reading or computing:
@@ -56,6 +57,15 @@ typedef struct {
  * and after each round. LK_ERUN when out of memory. */
 int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
                    size_t block, opspeed_pass *r, lk_err *e);
+
+/* A prefill chunk's matrix products: ARCH_PLAN_CHUNK tokens at once
+ * through each of OPSPEED_SET_BYTES of 2048 x 1024 matrices of type t
+ * (streamed from DRAM, each matrix's rows split between the workers of p
+ * as ref/model.c splits them), GFLOP/s (GOP/s for int8 and int4) at 2
+ * per multiply-add, median of OPSPEED_ROUNDS. What a prefill's compute
+ * reaches with the weights arriving from memory, below the register-only
+ * peak (probe_peak_gflops) by the kernel's loads, tile edges and waits. */
+int opspeed_matmul(pool *p, arch_dtype t, double *gflops, lk_err *e);
 
 /* Attention, from lanky bench's attention time of a model whose KV
  * cache (8 layers x 8 heads of 64, f16) no cache holds, at positions

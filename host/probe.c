@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../arch/layout.h"
+#include "../arch/plan.h"
 #include "../common/clock.h"
 #include "../common/outfile.h"
 #include "../sim/profile.h"
@@ -330,6 +331,10 @@ int probe_measure(probe_host *h, int threads,
         tell(progress, "%s mat-vec efficiency", arch_dtype_name(t));
         rc = measure_efficiency(h, p, &dram, llc ? &level : NULL, t, e);
     }
+    for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT && !rc; t++) {
+        tell(progress, "%s prefill products", arch_dtype_name(t));
+        rc = opspeed_matmul(p, t, &h->matmul_gflops[t], e);
+    }
     if (dram.buf)
         ref_stream_free(&dram);
     if (level.buf)
@@ -513,6 +518,17 @@ static void put_compute(table *t, const probe_host *h)
                  "L1 or L2 (best), %d threads, best of %d, 2 ops per multiply-add",
                  h->date, h->kern, arch_dtype_name(d), h->threads, PROBE_RUNS);
         row(t, "compute", keys[d], src, NULL, NULL, "%.1f", h->gflops[d]);
+    }
+    for (int d = ARCH_F32; d <= ARCH_INT4; d++) {
+        char key[40], src[512];
+        snprintf(key, sizeof key, "matmul_%s", keys[d]);
+        snprintf(src, sizeof src,
+                 "measured by lanky probe on %s: kern_matmul (%s) of a prefill chunk (%d "
+                 "tokens) through %zu MiB of 2048x1024 %s matrices streamed from DRAM, "
+                 "median of %d rounds, %d threads, 2 ops per multiply-add (host/opspeed.h)",
+                 h->date, h->kern, ARCH_PLAN_CHUNK, OPSPEED_SET_BYTES >> 20,
+                 arch_dtype_name(d), OPSPEED_ROUNDS, h->threads);
+        row(t, "compute", key, src, NULL, NULL, "%.1f", h->matmul_gflops[d]);
     }
     char src[512];
     snprintf(src, sizeof src,

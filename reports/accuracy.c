@@ -217,7 +217,8 @@ static void ttft_section(FILE *f, const host_acc *h)
     if (h->n)
         fprintf(f, "%d measured models: the host profile's predicted time to first "
                    "token (sim ttft_ms: the prompt in chunks of %d tokens, each a "
-                   "compute-bound pass over the weights, sim/sim.h) against the "
+                   "compute-bound pass over the weights at the matmul rate lanky probe "
+                   "measured, sim/sim.h) against the "
                    "reference's measured prefill of the same prompt (measured_prefill_ms, "
                    "the median of 3), in the same run (accuracy_ttft.csv). ",
                 h->n, ARCH_PLAN_CHUNK);

@@ -8,7 +8,7 @@ static double max2(double a, double b)
 
 static double efficiency(const sim_efficiency *e, sim_op_kind kind, arch_dtype wtype)
 {
-    return kind == SIM_OP_MATVEC ? e->matvec[wtype]
+    return kind == SIM_OP_MATVEC || kind == SIM_OP_MATMUL ? e->matvec[wtype]
          : kind == SIM_OP_ATTENTION ? e->attention : 1;
 }
 
@@ -16,9 +16,10 @@ double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, sim_op_kind
                         arch_dtype wtype, bool peak)
 {
     double compute = 0, memory = 0;
+    const double *gops = kind == SIM_OP_MATMUL ? p->matmul_gops : p->peak_gops;
     for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
         if (op->macs[d])
-            compute += 2.0 * (double)op->macs[d] / (p->peak_gops[d] * 1e9);
+            compute += 2.0 * (double)op->macs[d] / (gops[d] * 1e9);
     for (int l = 0; l < p->nlevels; l++) {
         const sim_profile_level *L = &p->level[l];
         double bytes = (double)op->served[l];

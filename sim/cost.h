@@ -4,7 +4,8 @@
  * Latency is a roofline per operation (each mat-vec, the attention of a
  * layer, a norm, the classifier):
  *
- *   op time = max( 2 * MACs / peak FLOP/s of the MAC type,
+ *   op time = max( 2 * MACs / peak FLOP/s of the MAC type (a prefill
+ *                  chunk's products: the profile's matmul rate),
  *                  sum over levels i of bytes served by i / (bw_i * eff_i)
  *                  + DRAM bytes read + written / (DRAM bw * eff_DRAM) )
  *

@@ -52,6 +52,8 @@ struct sim_profile {
     double dram_capacity_gb, dram_bandwidth_gbs, dram_app_budget;
     double dram_pj_per_bit;
     double peak_gops[ARCH_DTYPE_COUNT];       /* per arch_dtype: FLOP/s or OP/s, x1e9 */
+    double matmul_gops[ARCH_DTYPE_COUNT];     /* the same for a prefill chunk's
+                                                 products; default peak_gops */
     double mac_pj[ARCH_DTYPE_COUNT];          /* per arch_dtype */
     double static_mw;
     /* the sustained model (cost.h); defaults: the peak, 0, 0 */

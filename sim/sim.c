@@ -288,7 +288,9 @@ static int prefill(const sim_trace *t, const sim_profile *p, int64_t n, sim_resu
             int64_t m = st->head ? 1 : nt;
             sim_traffic d = chunk_traffic(pl, st, pos + nt - m, m);
             double fixed = sim_cost_op_fixed_seconds(p, &st->op);
-            seconds += sim_cost_seconds(p, &d, st->op.kind, st->op.dtype, false) +
+            sim_op_kind kind = st->op.kind == SIM_OP_MATVEC && m > 1 ? SIM_OP_MATMUL
+                                                                     : st->op.kind;
+            seconds += sim_cost_seconds(p, &d, kind, st->op.dtype, false) +
                        (st->op.kind == SIM_OP_ATTENTION ? fixed * (double)m : fixed);
             sim_traffic_add(&all, &d);
         }

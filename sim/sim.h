@@ -88,7 +88,10 @@ typedef struct {
  * positions pos .. pos+nt-1 is computed in closed form from the plan,
  * stage by stage, with cost.h's roofline per stage:
  *
- *   mat-vec    MACs x nt in the weight type; DRAM: the matrix, once
+ *   mat-vec    MACs x nt in the weight type, at the profile's matmul
+ *              rate (matmul_gops: lanky probe measures a chunk's
+ *              products, a phone profile has only its peak) when nt > 1;
+ *              DRAM: the matrix, once
  *   attention  sum over its tokens q of 2 H hd min(q + 1, kv_len) MACs in
  *              the KV type; DRAM: the min(pos + nt, kv_len) - nt cached
  *              rows attended (2 K kv_head_row bytes each), read once,

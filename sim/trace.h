@@ -23,8 +23,11 @@
 #include "cache.h"
 
 /* What kind of work a stage is, for the efficiency the cost model gives
- * its traffic (sim_efficiency in profile.h). */
-typedef enum { SIM_OP_MATVEC, SIM_OP_ATTENTION, SIM_OP_OTHER } sim_op_kind;
+ * its traffic (sim_efficiency in profile.h) and the compute rate of its
+ * MACs. The trace emits the first three; SIM_OP_MATMUL is a mat-vec
+ * stage run for several tokens at once, a prefill chunk's product, which
+ * sim.c's time to first token charges. */
+typedef enum { SIM_OP_MATVEC, SIM_OP_ATTENTION, SIM_OP_OTHER, SIM_OP_MATMUL } sim_op_kind;
 
 typedef struct {
     const char *name;   /* the plan stage's: "wq", "attention", "rms_att", ... */

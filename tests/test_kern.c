@@ -1061,7 +1061,8 @@ static probe_host fake_host(void)
 {
     probe_host h = {.cores = 2, .threads = 2, .ncache = 3, .mem_bytes = 25e9,
                     .mem_hwloc = 4.7e9, .dram_buffer = 1 << 30, .dram_gbs = 35,
-                    .gflops = {100, 110, 110, 270}};
+                    .gflops = {100, 110, 110, 270},
+                    .matmul_gflops = {210, 220, 260, 640, 230}};
     snprintf(h.cpu, sizeof h.cpu, "Test CPU");
     snprintf(h.host, sizeof h.host, "test");
     snprintf(h.date, sizeof h.date, "2026-01-01");
@@ -1101,6 +1102,9 @@ START_TEST(probe_profile_is_valid)
     for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
         ck_assert(fabs(p->dram_eff.matvec[d] - (0.75 + 0.05 * d)) < 1e-9);
     ck_assert(p->dram_eff.attention == 0.6 && p->layer_fixed_us == 7.5);
+    /* a prefill chunk's rates, which lanky sim --prompt uses */
+    ck_assert(p->matmul_gops[ARCH_F32] == 210 && p->matmul_gops[ARCH_INT8] == 640 &&
+              p->matmul_gops[ARCH_INT4] == 230);
     ck_assert(fabs(p->dram_capacity_gb - 25) < 0.01); /* the kernel's total */
     sim_profile_free(p);
 }

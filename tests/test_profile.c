@@ -156,6 +156,8 @@ START_TEST(optional_keys)
     text = insert_after(text, "[cache2]\n", "matvec_efficiency_int8 = 0.9\n"
                         "matvec_efficiency_int8.source = t\n");
     text = insert_after(text, "[compute]\n", "gops_int4 = 650\ngops_int4.source = t\n");
+    text = insert_after(text, "[compute]\n", "matmul_gflops_f16 = 300\n"
+                        "matmul_gflops_f16.source = t\n");
     text = insert_after(text, "[energy]\n", "mac_pj_int4 = 0.2\nmac_pj_int4.source = t\n");
     char *out = malloc(strlen(text) + 200);
     sprintf(out, "%s\n[calibration]\nfitted_to = two rows\nresiduals_pct = -1.5, 2\n"
@@ -177,6 +179,9 @@ START_TEST(optional_keys)
     ck_assert(p->level[1].eff.matvec[ARCH_INT8] == 0.9 && p->level[1].eff.matvec[ARCH_F16] == 1);
     ck_assert(p->level[1].eff.attention == 1 && p->level[0].eff.matvec[ARCH_INT8] == 1);
     ck_assert(p->peak_gops[ARCH_INT4] == 650 && p->mac_pj[ARCH_INT4] == 0.2);
+    /* a prefill's products: their own rate where given, else the peak */
+    ck_assert(p->matmul_gops[ARCH_F16] == 300 && p->matmul_gops[ARCH_INT4] == 650);
+    ck_assert(p->matmul_gops[ARCH_F32] == p->peak_gops[ARCH_F32]);
     sim_profile_free(p);
 }
 END_TEST
