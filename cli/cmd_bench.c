@@ -34,8 +34,9 @@ static const char repeat_columns[] =
 /* after them, llama-bench's fields of the record's test (see the top) */
 static const char llama_columns[] =
     ",test,n_prompt,n_gen,n_depth,avg_ns,stddev_ns,avg_ts,stddev_ts,samples_ts,samples_ns";
-/* last of all: the CPUs the workers ran on, as a --cores LIST ("0-1") */
-static const char cores_column[] = ",cores";
+/* then the CPUs the workers ran on, as a --cores LIST ("0-1"), and the
+ * compute reading paired with the rounds (ref_bench_result) */
+static const char cores_column[] = ",cores,paired_gflops";
 /* --format md: llama-bench's own Markdown table (its md printer) */
 static const char md_columns[] = "model,size,params,backend,threads,test,t/s";
 
@@ -135,6 +136,7 @@ static void put_lanky(table *t, const cli_args *a, const ref_bench_result *r,
     table_putf(t, "execute_ms_std", r->execute_ms_std, 3);
     table_putf(t, "execute_ms_median", r->execute_ms_median, 3);
     table_putf(t, "paired_dram_gbs", r->paired_dram_gbs, 2);
+    table_putf(t, "paired_gflops", r->paired_gflops, 1); /* a column of its own, last */
 }
 
 /* A row of llama-bench's Markdown table, with its units: size in MiB

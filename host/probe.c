@@ -3,8 +3,9 @@
  *
  * Bandwidth: ref_stream's streaming read (ref/stream.h, shared with
  * lanky bench), best of PROBE_RUNS runs after one warm-up, so a run
- * disturbed by another process does not count. Compute: kern_matvec() on
- * a matrix that stays in L1 or L2.
+ * disturbed by another process does not count. Compute: ref_compute's
+ * mat-vec on a matrix that stays in L2 (ref/stream.h, shared with lanky
+ * bench too).
  */
 #include "probe.h"
 
@@ -37,7 +38,6 @@
  * 512 MiB (two interleaved passes, docs/performance.md). */
 #define PROBE_KNEE 0.9
 #define PROBE_KNEE_START 4
-#define MIN_RUN_MACS (64ll << 20)         /* MACs per worker per run */
 
 double probe_read_gbs(pool *p, size_t bytes)
 {
@@ -55,71 +55,17 @@ double probe_read_gbs(pool *p, size_t bytes)
 
 /* ---- mat-vec throughput ----------------------------------------------- */
 
-typedef struct {
-    kern_mat m;
-    kern_act a;
-    float *out;      /* per worker, ostride floats apart */
-    int64_t ostride; /* rows rounded up to whole cache lines: workers that
-                        write into one line would take turns owning it */
-    int reps;
-} mv_job;
-
-static void mv_slice(void *arg, int i, int n)
-{
-    (void)n;
-    mv_job *j = arg;
-    for (int r = 0; r < j->reps; r++)
-        kern_matvec(j->out + i * j->ostride, &j->m, &j->a, 0, j->m.rows);
-}
-
 double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes)
 {
-    int64_t cols = 1024, size = (int64_t)arch_data_bytes(t, cols); /* of a row */
-    int64_t rows = (int64_t)bytes / size;
-    rows = rows < 4 ? 4 : rows;
-    int nt = pool_threads(p);
-    float *wf = malloc((size_t)(rows * cols) * sizeof(float));
-    float *x = malloc((size_t)cols * sizeof(float));
-    void *data = malloc((size_t)(rows * size) + (size_t)rows * 64); /* + int8/int4 scales */
-    int64_t ostride = (rows + 15) / 16 * 16;
-    float *out = aligned_alloc(64, (size_t)(ostride * nt) * sizeof(float));
-    int8_t *q = malloc((size_t)cols);
+    ref_compute c;
+    if (ref_compute_build(&c, p, t, bytes, NULL))
+        return 0;
     double best = 0;
-    if (!wf || !x || !data || !out || !q)
-        goto done;
-    for (int64_t k = 0; k < rows * cols; k++)
-        wf[k] = (float)((k * 7919) % 201 - 100) / 128;
-    for (int64_t c = 0; c < cols; c++)
-        x[c] = (float)(c % 17) / 16;
-    mv_job j = {.m = {.type = t, .rows = rows, .cols = cols, .data = data},
-                .out = out, .ostride = ostride};
-    if (t == ARCH_INT8) {
-        j.m.scales = (float *)((char *)data + rows * cols);
-        kern_quantize_rows(data, (float *)j.m.scales, wf, rows, cols);
-    } else if (t == ARCH_INT4) { /* groups of 32, the default */
-        j.m.scales_f16 = (uint16_t *)((char *)data + rows * size);
-        j.m.group = 32;
-        for (int64_t r = 0; r < rows; r++)
-            kern_quantize_int4((uint8_t *)data + r * size, (uint16_t *)j.m.scales_f16 + r * 32,
-                               wf + r * cols, cols, 32);
-    } else {
-        kern_from_f32(t, data, wf, rows * cols);
+    for (int r = 0; r < PROBE_RUNS; r++) {
+        double g = ref_compute_gflops(&c, p);
+        best = g > best ? g : best;
     }
-    kern_act_prepare(&j.a, t, x, cols, q);
-    j.reps = (int)(MIN_RUN_MACS / (rows * cols)) + 1;
-    for (int r = 0; r <= PROBE_RUNS; r++) {
-        double t0 = lk_clock_ms();
-        pool_run(p, mv_slice, &j);
-        double g = 2.0 * rows * cols * j.reps * nt / (lk_clock_ms() - t0) / 1e6;
-        if (r > 0 && g > best)
-            best = g;
-    }
-done:
-    free(wf);
-    free(x);
-    free(data);
-    free(out);
-    free(q);
+    ref_compute_free(&c);
     return best;
 }
 
@@ -305,10 +251,7 @@ int probe_measure(probe_host *h, int threads,
     }
     for (int t = ARCH_F32; t <= ARCH_INT4; t++) {
         tell(progress, "%s mat-vec peak", arch_dtype_name(t));
-        for (int i = 0; i < h->ncache && i < 2; i++) { /* L1 and L2 */
-            double g = probe_matvec_gflops(p, t, h->cache[i].size / 2);
-            h->gflops[t] = g > h->gflops[t] ? g : h->gflops[t];
-        }
+        h->gflops[t] = probe_matvec_gflops(p, t, REF_COMPUTE_BYTES); /* bench's reading */
     }
     for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT; t++) {
         tell(progress, "%s compute peak", arch_dtype_name(t));
@@ -498,8 +441,10 @@ static void put_compute(table *t, const probe_host *h)
         char src[512];
         snprintf(src, sizeof src,
                  "measured by lanky probe on %s: kern_matvec (%s) with %s weights in "
-                 "L1 or L2 (best), %d threads, best of %d, 2 ops per multiply-add",
-                 h->date, h->kern, arch_dtype_name(d), h->threads, PROBE_RUNS);
+                 "%zu KiB, in L2 (ref_compute, ref/stream.h: the reading lanky bench pairs "
+                 "with its rounds), %d threads, best of %d, 2 ops per multiply-add",
+                 h->date, h->kern, arch_dtype_name(d), REF_COMPUTE_BYTES >> 10, h->threads,
+                 PROBE_RUNS);
         row(t, "compute", keys[d], src, NULL, NULL, "%.1f", h->gflops[d]);
     }
     for (int d = ARCH_F32; d <= ARCH_INT4; d++) {

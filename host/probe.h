@@ -39,7 +39,9 @@ double probe_read_gbs(pool *p, size_t bytes);
 
 /* Mat-vec throughput with weights of type t resident in the cache level
  * of `bytes` (the matrix takes about that much), all workers of p:
- * GFLOP/s counting 2 per multiply-accumulate (GOP/s for int8). */
+ * GFLOP/s counting 2 per multiply-accumulate (GOP/s for int8), the best
+ * of PROBE_RUNS runs of ref_compute (ref/stream.h); 0 when out of
+ * memory. */
 double probe_matvec_gflops(pool *p, arch_dtype t, size_t bytes);
 
 /* Compute peak in GFLOP/s (GOP/s for int8 and int4), 2 per multiply-add:

@@ -80,17 +80,20 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
     double *ms = malloc((size_t)n * rounds * sizeof *ms);
     double *round_ms = malloc((size_t)rounds * sizeof *round_ms);
     double *gbs = malloc((size_t)(2 * rounds) * sizeof *gbs); /* DRAM readings */
+    double *gflops = malloc((size_t)(2 * rounds) * sizeof *gflops); /* compute readings */
     int64_t *tok = malloc((size_t)(o->prompt + 1) * sizeof *tok);
     ref_stream dram = {0};
-    if (!ms || !round_ms || !gbs || !tok)
+    ref_compute cpu = {0};
+    if (!ms || !round_ms || !gbs || !gflops || !tok)
         rc = lk_fail(e, LK_ERUN, "bench: out of memory");
-    else
-        rc = ref_stream_build(&dram, p, REF_STREAM_DRAM_BYTES, e);
+    else if (!(rc = ref_stream_build(&dram, p, REF_STREAM_DRAM_BYTES, e)))
+        rc = ref_compute_build(&cpu, p, spec.dtype, REF_COMPUTE_BYTES, e);
     if (!rc) {
         ref_state_fill_kv(&st, spec.ctx);
         memset(st.time_ms, 0, sizeof st.time_ms);
         for (int k = 0; k < rounds; k++) {
             gbs[2 * k] = ref_stream_gbs(&dram, p);
+            gflops[2 * k] = ref_compute_gflops(&cpu, p);
             double *round = ms + (size_t)k * n;
             for (int i = 0; i < n; i++) {
                 step(o, "decode", k * n + i, n * rounds);
@@ -98,6 +101,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
                 ref_forward(&st, (i + 1) % spec.vocab, spec.ctx);
                 round[i] = lk_clock_ms() - t0;
             }
+            gflops[2 * k + 1] = ref_compute_gflops(&cpu, p);
             gbs[2 * k + 1] = ref_stream_gbs(&dram, p);
             for (int i = 0; i < n; i++)
                 r->round_ms[k] += round[i];
@@ -108,6 +112,7 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
          * one row of a report) would move a mean, and the prediction
          * with it */
         r->paired_dram_gbs = lk_stats_median(gbs, 2 * rounds);
+        r->paired_gflops = lk_stats_median(gflops, 2 * rounds);
         r->execute_ms_mean = lk_stats_mean(round_ms, rounds);
         r->execute_ms_std = lk_stats_std(round_ms, rounds);
         r->execute_ms_median = lk_stats_median(round_ms, rounds);
@@ -130,9 +135,11 @@ static int measure(const arch_spec *s, const ref_bench_opts *o, pool *p,
         r->kv_bytes_per_token = ap.kv_read_bytes;
     }
     ref_stream_free(&dram);
+    ref_compute_free(&cpu);
     free(ms);
     free(round_ms);
     free(gbs);
+    free(gflops);
     free(tok);
     ref_state_free(&st);
     ref_weights_free(&w);

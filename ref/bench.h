@@ -7,9 +7,10 @@
  *
  * in `repeat` rounds of `tokens` timed tokens each, with this machine's
  * DRAM read bandwidth (ref/stream.h, on a REF_STREAM_DRAM_BYTES buffer)
- * measured right before and right after every round, so that a
- * prediction can use the bandwidth the machine had while it was timed
- * (it changes 2x within minutes on a shared VM);
+ * measured right before and right after every round, and with them the
+ * mat-vec rate of the weight type in cache (ref_compute), so that a
+ * prediction can use the bandwidth and the compute the machine had while
+ * it was timed (both change 2x within minutes on a shared VM);
  *
  * and, when asked (prompt > 0), the time to first token: a prefill of
  * `prompt` tokens (ref_prefill), median of max(3, repeat) runs.
@@ -64,6 +65,8 @@ typedef struct {
     int repeats;
     double execute_ms_mean, execute_ms_std, execute_ms_median;
     double paired_dram_gbs; /* median of the 2 x repeats DRAM readings */
+    double paired_gflops;   /* median of as many in-cache mat-vec readings of
+                               the weight type (ref_compute, ref/stream.h) */
     double round_ms[REF_BENCH_MAX_REPEAT]; /* [repeats]: the sum of each
                                               round's token times */
     int prefills;                          /* prompt > 0: max(3, repeats) */

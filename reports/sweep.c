@@ -26,7 +26,7 @@ static const char spec_columns[] =
 static const char measured_columns[] =
     "measured_threads,measured_load_ms,measured_init_ms,measured_execute_ms,"
     "measured_tokens_per_s,repeats,execute_ms_mean,execute_ms_std,execute_ms_median,"
-    "paired_dram_gbs,latency_ms_paired";
+    "paired_dram_gbs,latency_ms_paired,paired_gflops";
 /* with a prompt (a `prompt` column or sweep_opts.sim.prompt): after the
  * simulator's and the measured columns (sweep.h) */
 static const char measured_prefill_columns[] = "measured_prefill_ms";
@@ -228,6 +228,7 @@ static void put_measured(table *t, const ref_bench_result *m)
     table_putf(t, "execute_ms_std", m->execute_ms_std, 4);
     table_putf(t, "execute_ms_median", m->execute_ms_median, 4);
     table_putf(t, "paired_dram_gbs", m->paired_dram_gbs, 2);
+    table_putf(t, "paired_gflops", m->paired_gflops, 1);
     if (m->prefill_ms > 0)
         table_putf(t, "measured_prefill_ms", m->prefill_ms, 4);
 }
@@ -285,7 +286,7 @@ static void measure_all(sweep *w, ref_bench_result *m, bool *ok, double *round_m
             if (k == 0)
                 m[i] = x;
             else
-                m[i].paired_dram_gbs += x.paired_dram_gbs;
+                m[i].paired_dram_gbs += x.paired_dram_gbs, m[i].paired_gflops += x.paired_gflops;
             round_ms[(size_t)i * rounds + k] = x.execute_ms;
         }
     for (int i = 0; i < w->nrows; i++) {
@@ -294,6 +295,7 @@ static void measure_all(sweep *w, ref_bench_result *m, bool *ok, double *round_m
             continue;
         m[i].repeats = rounds;
         m[i].paired_dram_gbs /= rounds;
+        m[i].paired_gflops /= rounds;
         m[i].execute_ms_mean = lk_stats_mean(v, rounds);
         m[i].execute_ms_std = lk_stats_std(v, rounds);
         m[i].execute_ms = m[i].execute_ms_median = lk_stats_median(v, rounds);
@@ -316,6 +318,7 @@ static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
             lk_err se = {0};
             sim_opts so = o->sim;
             so.paired_dram_gbs = paired ? m->paired_dram_gbs : 0;
+            so.paired_gflops = paired ? m->paired_gflops : 0;
             so.prompt = prompt_of(w, r);
             progress(w, (*done)++, total, r, sim_profile_name(prof[i]));
             if (sim_token(&r->spec, prof[i], &so, &x, &se)) {

@@ -104,6 +104,7 @@ int sim_opts_parse(sim_opts *o, const char *mode, sim_mode def, const char *poli
     o->mode = def;
     o->policy = policy;
     o->paired_dram_gbs = 0;
+    o->paired_gflops = 0;
     o->prompt = 0;
     if (mode && !strcmp(mode, "analytic"))
         o->mode = SIM_ANALYTIC;
@@ -322,10 +323,12 @@ int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
         return rc;
     }
     /* couples with cost.c: latency_ms_per_token's DRAM term reads
-     * dram_sustained_gbs, the field replaced here (the peak stays, for the
-     * floor) */
+     * dram_sustained_gbs and its compute term peak_gops, the fields
+     * replaced here (the DRAM peak stays, for the floor) */
     sim_profile paired = *p;
     paired.dram_sustained_gbs = o->paired_dram_gbs;
+    if (o->paired_gflops > 0)
+        paired.peak_gops[s->dtype] = o->paired_gflops;
     run r = {.p = p, .paired = o->paired_dram_gbs > 0 ? &paired : NULL};
     if ((rc = open_model(&r, p, o, e))) {
         sim_trace_free(&t);

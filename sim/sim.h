@@ -43,6 +43,10 @@ typedef struct {
      * replaced by this (GB/s), e.g. the bandwidth measured right around a
      * timed token, from the same traffic (sim_result.latency_paired_ms) */
     double paired_dram_gbs;
+    /* > 0, with paired_dram_gbs: the compute rate of the weight type
+     * (GFLOP/s or GOP/s) measured beside it, in place of the profile's
+     * peak_gops for that type in the same prediction */
+    double paired_gflops;
     /* > 0: also the time to first token of a prompt of this many tokens
      * at positions 0 .. prompt-1 (sim_result.ttft_ms; at most seq_len) */
     int64_t prompt;
@@ -71,7 +75,8 @@ typedef struct {
     double latency_floor_ms;  /* peak bandwidths, no fixed cost (cost.h) */
     double energy_dynamic_mj; /* dram + cache + mac */
     double energy_active_mj;  /* the CPU cluster's active power x latency */
-    double latency_paired_ms; /* with o->paired_dram_gbs; 0 without it */
+    double latency_paired_ms; /* with o->paired_dram_gbs (and paired_gflops);
+                                 0 without it */
     /* with o->prompt > 0 (else 0): the prefill of the prompt */
     int64_t prompt;
     int64_t prefill_chunks;

@@ -559,14 +559,20 @@ START_TEST(measured_tokens_per_s_closed_form)
 }
 END_TEST
 
-/* The latency sim_token pairs with a DRAM bandwidth of gbs, for s on p. */
-static double paired_ms(const arch_spec *s, const sim_profile *p, double gbs)
+/* The latency sim_token pairs with a DRAM bandwidth of gbs and (> 0) a
+ * compute rate of gflops, for s on p. */
+static double paired_at(const arch_spec *s, const sim_profile *p, double gbs, double gflops)
 {
-    sim_opts o = {.mode = SIM_ANALYTIC, .paired_dram_gbs = gbs};
+    sim_opts o = {.mode = SIM_ANALYTIC, .paired_dram_gbs = gbs, .paired_gflops = gflops};
     sim_result x;
     lk_err e = {0};
     ck_assert_msg(sim_token(s, p, &o, &x, &e) == LK_OK, "%s", e.msg);
     return x.latency_paired_ms;
+}
+
+static double paired_ms(const arch_spec *s, const sim_profile *p, double gbs)
+{
+    return paired_at(s, p, gbs, 0);
 }
 
 /* A measured row's prediction uses the bandwidth paired with it. At 1 and
@@ -596,6 +602,28 @@ START_TEST(paired_prediction_scales_with_bandwidth)
 }
 END_TEST
 
+/* With a compute reading paired too, the prediction's MACs of the weight
+ * type run at it: at 1e6 GB/s and 1 GFLOP/s MobileLLM-125M in f16 (its
+ * attention's MACs f16 as well) is compute-bound on the A15 profile,
+ * 2 x MACs / 1e9 s, and twice as fast at 2 GFLOP/s. */
+START_TEST(paired_prediction_scales_with_compute)
+{
+    arch_spec s = tu_spec("preset=mobilellm-125m ctx=16");
+    sim_profile *p;
+    lk_err e = {0};
+    ck_assert_msg(sim_profile_load(&p, "a15", &e) == LK_OK, "%s", e.msg);
+    sim_opts o = {.mode = SIM_ANALYTIC};
+    sim_result x;
+    ck_assert_msg(sim_token(&s, p, &o, &x, &e) == LK_OK, "%s", e.msg);
+    double one = paired_at(&s, p, 1e6, 1.0), two = paired_at(&s, p, 1e6, 2.0);
+    double macs_ms = 2.0 * (double)x.macs / 1e6; /* at 1 GFLOP/s */
+    ck_assert_msg(fabs(one / macs_ms - 1) < 0.01, "%g ms at 1 GFLOP/s, %g ms of MACs", one,
+                  macs_ms);
+    ck_assert_msg(fabs(one / two - 2) < 0.01, "%g ms at 1 GFLOP/s, %g at 2", one, two);
+    sim_profile_free(p);
+}
+END_TEST
+
 /* sweep --measure --repeats 2: the repeat columns on every measured row,
  * latency_ms_paired on the rows of the profile named host (here a copy
  * of a15.ini) and only there. */
@@ -617,6 +645,7 @@ START_TEST(measured_rows_have_paired_columns)
     for (int r = 0; r < 2; r++) {
         ck_assert_str_eq(cell(c, r, "repeats"), "2");
         ck_assert(atof(cell(c, r, "paired_dram_gbs")) > 0);
+        ck_assert(atof(cell(c, r, "paired_gflops")) > 0);
         ck_assert(atof(cell(c, r, "execute_ms_median")) > 0);
     }
     ck_assert(atof(cell(c, 0, "latency_ms_paired")) > 0);
@@ -823,6 +852,7 @@ int main(void)
     tcase_add_test(tc, kv_cache_bytes_closed_form);
     tcase_add_test(tc, measured_tokens_per_s_closed_form);
     tcase_add_test(tc, paired_prediction_scales_with_bandwidth);
+    tcase_add_test(tc, paired_prediction_scales_with_compute);
     tcase_add_test(tc, measured_rows_have_paired_columns);
     tcase_add_test(tc, measured_sweep_is_round_robin);
     tcase_add_test(tc, shards_merge_to_one_run);
