@@ -119,8 +119,8 @@ static void free_set(unsigned char *w, kern_mat *mat, size_t len)
     free(mat);
 }
 
-int opspeed_matvec(pool *p, ref_stream *level, arch_dtype t, size_t block, double *eff,
-                   lk_err *e)
+int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
+                   size_t block, opspeed_pass *r, lk_err *e)
 {
     uint64_t row_bytes = arch_tensor_bytes(t, OPSPEED_GROUP, ARCH_W_Q, 1, COLS);
     int64_t rows = (int64_t)(block / row_bytes);
@@ -143,21 +143,26 @@ int opspeed_matvec(pool *p, ref_stream *level, arch_dtype t, size_t block, doubl
     kern_act a;
     kern_act_prepare(&a, t, x, COLS, q);
     mv_job j = {.a = &a, .nt = 1, .out = out};
-    double ratio[OPSPEED_ROUNDS];
+    double ratio[OPSPEED_ROUNDS], lratio[OPSPEED_ROUNDS];
     for (int k = 0; k < OPSPEED_ROUNDS; k++) {
-        double before = ref_stream_gbs(level, p), ms = 0;
+        double lbefore = level ? ref_stream_gbs(level, p) : 0;
+        double before = ref_stream_gbs(dram, p), ms[2] = {0, 0};
         for (int b = 0; b < nblocks; b++)
-            for (int pass = 0; pass < 2; pass++) { /* from DRAM, then again */
+            for (int pass = 0; pass < 2; pass++) {
                 double t0 = lk_clock_ms();
                 for (int m = 0; m < per_block; m++) {
                     j.m = mat[b * per_block + m];
                     pool_run_rows(p, rows, 16, mv_rows, &j);
                 }
-                ms += pass ? lk_clock_ms() - t0 : 0;
+                ms[pass] += lk_clock_ms() - t0;
             }
-        ratio[k] = (double)len / ms / 1e6 / ((before + ref_stream_gbs(level, p)) / 2);
+        double stream = (before + ref_stream_gbs(dram, p)) / 2;
+        double lstream = level ? (lbefore + ref_stream_gbs(level, p)) / 2 : 0;
+        ratio[k] = (double)len / ms[0] / 1e6 / stream;
+        lratio[k] = level ? (double)len / ms[1] / 1e6 / lstream : 0;
     }
-    *eff = lk_stats_median(ratio, OPSPEED_ROUNDS);
+    *r = (opspeed_pass){.dram_eff = lk_stats_median(ratio, OPSPEED_ROUNDS),
+                        .level_eff = lk_stats_median(lratio, OPSPEED_ROUNDS)};
 done:
     free_set(w, mat, len);
     free(x);

@@ -3,11 +3,14 @@
  * terms of the host latency model (sim/cost.h) that a bandwidth and a
  * compute peak alone miss.
  *
- *   opspeed_matvec(p, &llc, ARCH_F16, block, &eff, &e);
- *       eff           mat-vecs over weights just read from DRAM, the
- *                     second pass over a block (a shared layer's second
- *                     execution), over the streaming read of the cache
- *                     level that holds `block` bytes
+ *   opspeed_pass r;
+ *   opspeed_matvec(p, &dram, &llc, ARCH_F16, block, &r, &e);
+ *       r.dram_eff    mat-vecs reading their weights from DRAM, over the
+ *                     DRAM streaming read right before and after
+ *       r.level_eff   the same weights again, right after: the second
+ *                     pass over a block just read (a shared layer's
+ *                     second execution), over the streaming read of the
+ *                     cache level that holds `block` bytes
  *   opspeed_matvec_fixed_us(p, &us, &e);     a pass of mat-vecs beyond its bytes
  *   opspeed_matmul(p, ARCH_F16, &gflops, &e); a prefill chunk's products
  *   opspeed_attention(threads, &eff, &head_us, &e);
@@ -38,19 +41,22 @@
 /* Rounds of a mat-vec measurement; each figure is the median over them. */
 #define OPSPEED_ROUNDS 3
 
+/* Medians over OPSPEED_ROUNDS rounds. */
+typedef struct {
+    double dram_eff;   /* first pass GB/s / the DRAM reads around its round */
+    double level_eff;  /* second pass GB/s / the level's reads around its
+                          round (0 without a level) */
+} opspeed_pass;
+
 /* Mat-vecs of decode's shape (1024 columns, up to 2048 rows per matrix,
  * split between the workers of p as ref/model.c splits them) over
  * OPSPEED_SET_BYTES of weights of type t, taken `block` bytes at a time,
- * each block twice in a row, OPSPEED_ROUNDS times; `level` (ref/stream.h:
- * a buffer the cache level that holds `block` holds, built on p) is read
- * right before and after each round. *eff: the second passes' GB/s over
- * those reads, the median of the rounds. The first passes come from
- * DRAM and are not rated: on the hosts measured a mat-vec from DRAM
- * takes the streaming time plus its in-cache compute time (cost.h's
- * overlap 0, docs/performance.md), which the DRAM read beside it and
- * the mat-vec peak already give. LK_ERUN when out of memory. */
-int opspeed_matvec(pool *p, ref_stream *level, arch_dtype t, size_t block, double *eff,
-                   lk_err *e);
+ * each block twice in a row, OPSPEED_ROUNDS times; `dram` (ref/stream.h,
+ * a buffer of REF_STREAM_DRAM_BYTES built on p) and `level` (a buffer the
+ * cache level that holds `block` holds, or NULL) are read right before
+ * and after each round. LK_ERUN when out of memory. */
+int opspeed_matvec(pool *p, ref_stream *dram, ref_stream *level, arch_dtype t,
+                   size_t block, opspeed_pass *r, lk_err *e);
 
 /* A prefill chunk's matrix products: ARCH_PLAN_CHUNK tokens at once
  * through each of OPSPEED_SET_BYTES of 2048 x 1024 matrices of type t

@@ -193,18 +193,26 @@ static uint64_t usable_size(pool *p, const probe_cache *c, uint64_t inner)
     return bytes < (1 << 10) ? c->hwloc_size : bytes / 1024 * 1024;
 }
 
-/* The mat-vec efficiency of the shared last level c (opspeed.h) for
- * weights of type t. Inner levels keep the default 1: what decode reads
- * from them (activations, a small shared block) is bound by the compute
- * peak measured there. */
-static int measure_efficiency(probe_cache *c, pool *p, ref_stream *level, arch_dtype t,
-                              lk_err *e)
+/* The mat-vec efficiencies of DRAM and of a shared last level beyond L1
+ * (opspeed.h) for weights of type t. Inner levels keep the default 1:
+ * what decode reads from them (activations, a small shared block) is
+ * bound by the compute peak measured there. Without such a level the
+ * blocks are 1 MiB, read from DRAM and, the second time, from L1 or L2. */
+static int measure_efficiency(probe_host *h, pool *p, ref_stream *dram, ref_stream *level,
+                              arch_dtype t, lk_err *e)
 {
-    c->eff_block = c->size / 4;
-    double eff;
-    int rc = opspeed_matvec(p, level, t, c->eff_block, &eff, e);
-    c->matvec_eff[t] = fmin(eff, 2);
-    return rc;
+    probe_cache *c = level ? shared_llc(h) : NULL;
+    uint64_t block = c ? c->size / 4 : (uint64_t)1 << 20;
+    opspeed_pass r;
+    int rc = opspeed_matvec(p, dram, level, t, block, &r, e);
+    if (rc)
+        return rc;
+    if (c) {
+        c->eff_block = block;
+        c->matvec_eff[t] = fmin(r.level_eff, 2);
+    }
+    h->dram_matvec_eff[t] = fmin(r.dram_eff, 2);
+    return LK_OK;
 }
 
 int probe_measure(probe_host *h, int threads,
@@ -258,18 +266,22 @@ int probe_measure(probe_host *h, int threads,
         h->peak_gflops[t] = probe_peak_gflops(p, t);
     }
     /* the shared last level's buffer, as its bandwidth was read */
-    ref_stream level = {0};
-    int rc = llc ? ref_stream_build(&level, p, llc->size / 2, e) : LK_OK;
-    for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT && llc && !rc; t++) {
+    ref_stream dram = {0}, level = {0};
+    int rc = ref_stream_build(&dram, p, h->dram_buffer, e);
+    if (!rc && llc)
+        rc = ref_stream_build(&level, p, llc->size / 2, e);
+    for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT && !rc; t++) {
         tell(progress, "%s mat-vec efficiency", arch_dtype_name(t));
-        rc = measure_efficiency(llc, p, &level, t, e);
+        rc = measure_efficiency(h, p, &dram, llc ? &level : NULL, t, e);
     }
-    if (level.buf)
-        ref_stream_free(&level);
     for (int t = ARCH_F32; t < ARCH_DTYPE_COUNT && !rc; t++) {
         tell(progress, "%s prefill products", arch_dtype_name(t));
         rc = opspeed_matmul(p, t, &h->matmul_gflops[t], e);
     }
+    if (dram.buf)
+        ref_stream_free(&dram);
+    if (level.buf)
+        ref_stream_free(&level);
     if (!rc) {
         tell(progress, "fixed time per pass of mat-vecs", "");
         rc = opspeed_matvec_fixed_us(p, &h->matvec_fixed_us, e);
@@ -406,13 +418,18 @@ static void put_dram(table *t, const probe_host *h)
         "sustained, not the theoretical peak: the peak is not visible in a virtual "
         "machine, and the sustained figure is the roofline this host's runs meet",
         "%.1f", h->dram_gbs);
-    row(t, "dram", "overlap",
-        "measured on the AMD EPYC Zen 5 VM (docs/performance.md): mat-vecs from DRAM "
-        "took the streaming time at the DRAM read beside them plus their in-cache "
-        "compute time, at 32 to 65 GB/s; a roofline (overlap 1) tracked neither state",
-        "1 (the roofline), if a host's mat-vecs hide their loads under their compute",
-        "with it the mat-vecs' DRAM efficiency is 1 (the default): the paired DRAM read "
-        "and the mat-vec rate of [compute] give the time", "%g", 0.0);
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++) {
+        char key[40];
+        snprintf(key, sizeof key, "matvec_efficiency_%s", arch_dtype_name(d));
+        snprintf(src, sizeof src,
+                 "measured by lanky probe on %s: kern_matvec (%s) of %s weights streamed "
+                 "from DRAM (%zu MiB of 1024-column matrices), GB/s / the mean of the "
+                 "DRAM reads right before and after, median of %d rounds, %d threads "
+                 "(host/opspeed.h)",
+                 h->date, h->kern, arch_dtype_name(d), OPSPEED_SET_BYTES >> 20,
+                 OPSPEED_ROUNDS, h->threads);
+        row(t, "dram", key, src, NULL, NULL, "%.3f", h->dram_matvec_eff[d]);
+    }
     snprintf(src, sizeof src,
              "measured by lanky probe on %s: lanky bench's attention time of 8 layers x 8 "
              "heads of 64 (f16 KV cache) at positions %d and %d, the KV bytes between "

@@ -83,6 +83,8 @@ typedef struct {
     double dram_gbs;
     double gflops[ARCH_DTYPE_COUNT]; /* peak mat-vec, indexed by arch_dtype */
     double matmul_gflops[ARCH_DTYPE_COUNT]; /* a prefill chunk's (opspeed.h) */
+    double dram_matvec_eff[ARCH_DTYPE_COUNT]; /* first passes from DRAM / the
+                                                 DRAM reads around them */
     double dram_attention_eff; /* host/opspeed.h */
     double attention_head_us;  /* host/opspeed.h */
     double matvec_fixed_us;    /* host/opspeed.h */

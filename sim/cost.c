@@ -27,11 +27,10 @@ double sim_cost_seconds(const sim_profile *p, const sim_traffic *op, sim_op_kind
                       : memory + bytes / (L->sustained_gbs * efficiency(&L->eff, kind, wtype) * 1e9);
     }
     double dram = (double)op->dram_bytes;
-    if (peak)
-        return max2(compute, max2(memory, dram / (p->dram_bandwidth_gbs * 1e9)));
-    double wait = dram / (p->dram_sustained_gbs * efficiency(&p->dram_eff, kind, wtype) * 1e9);
-    double hidden = p->dram_overlap * wait;
-    return max2(compute, memory + hidden) + (wait - hidden);
+    memory = peak ? max2(memory, dram / (p->dram_bandwidth_gbs * 1e9))
+                  : memory + dram / (p->dram_sustained_gbs *
+                                     efficiency(&p->dram_eff, kind, wtype) * 1e9);
+    return max2(compute, memory);
 }
 
 double sim_cost_fixed_seconds(const sim_profile *p, int64_t layers)

@@ -7,15 +7,7 @@
  *   op time = max( 2 * MACs / peak FLOP/s of the MAC type (a prefill
  *                  chunk's products: the profile's matmul rate),
  *                  sum over levels i of bytes served by i / (bw_i * eff_i)
- *                  + o * D )  +  (1 - o) * D
- *   D = DRAM bytes read + written / (DRAM bw * eff_DRAM)
- *
- * o is [dram] overlap, the share of the DRAM time that the compute
- * hides: 1 (the default, a roofline) where the loads of the next weights
- * run while the last ones are multiplied, 0 where the DRAM time comes on
- * top of the compute, as lanky probe measures on a host whose mat-vecs
- * from DRAM take the streaming time plus their in-cache compute time
- * (host/opspeed.h).
+ *                  + DRAM bytes read + written / (DRAM bw * eff_DRAM) )
  *
  * Bytes served by different levels add up: they reach the core one after
  * the other through the same loads (a mat-vec whose matrix is half in

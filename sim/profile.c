@@ -79,7 +79,6 @@ static const keydef schema[S_KINDS][MAXKEYS + 1] = {
                 {"app_budget", K_NUM, true, true},
                 {"energy_pj_per_bit", K_NUM, true, true},
                 {"sustained_gbs", K_NUM, false, true},
-                {"overlap", K_NUM, false, true},
                 EFFICIENCY_KEYS},
     [S_COMPUTE] = {{"gflops_f32", K_NUM, true, true},
                    {"gflops_f16", K_NUM, true, true},
@@ -539,10 +538,6 @@ static int convert(parser *p, sim_profile *out)
         return need_positive(p, SECT_DRAM, "dram", "sustained_gbs");
     if ((rc = convert_eff(p, SECT_DRAM, "dram", &out->dram_eff)))
         return rc;
-    out->dram_overlap = num_or(p, SECT_DRAM, "overlap", 1);
-    if (out->dram_overlap < 0 || out->dram_overlap > 1)
-        return lk_fail(&p->err, LK_EINPUT, "%s:%d: [dram] overlap: %g is not in [0, 1]",
-                       p->path, at(p, SECT_DRAM, "overlap"), out->dram_overlap);
     out->layer_fixed_us = num_or(p, SECT_COMPUTE, "layer_fixed_us", 0);
     out->matvec_fixed_us = num_or(p, SECT_COMPUTE, "matvec_fixed_us", 0);
     out->attention_head_us = num_or(p, SECT_COMPUTE, "attention_head_us", 0);

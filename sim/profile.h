@@ -59,8 +59,6 @@ struct sim_profile {
     /* the sustained model (cost.h); defaults: the peak, 0, 0 */
     double dram_sustained_gbs; /* DRAM bandwidth a decode engine reaches */
     sim_efficiency dram_eff;   /* of operations served by DRAM */
-    double dram_overlap;       /* share of an operation's DRAM time that its
-                                  compute hides (cost.h); default 1 */
     double layer_fixed_us;     /* fixed time per executed layer */
     double matvec_fixed_us;    /* fixed time per pass of mat-vecs (arch_op.pass) */
     double attention_head_us;  /* fixed time per key/value head of a layer's attention */

@@ -1075,6 +1075,8 @@ static probe_host fake_host(void)
     h.cache[2] = (probe_cache){.name = "L3", .size = 32 << 20, .hwloc_size = 480u << 20,
                                .line = 64, .assoc = 16, .shared = true, .read_gbs = 150,
                                .matvec_eff = {0.95, 0.9, 0.9, 0.85}, .eff_block = 8 << 20};
+    for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
+        h.dram_matvec_eff[d] = 0.75 + 0.05 * d;
     h.dram_attention_eff = 0.6;
     h.layer_fixed_us = 7.5;
     return h;
@@ -1093,14 +1095,12 @@ START_TEST(probe_profile_is_valid)
     ck_assert(p->level[2].shared && !p->level[1].shared);
     ck_assert_uint_eq(p->level[2].cfg.size_bytes, 32u << 20); /* the measured size */
     ck_assert(p->dram_bandwidth_gbs == 35 && p->peak_gops[ARCH_INT8] == 270);
-    /* the host model's terms: the last level's efficiencies, DRAM's time
-     * on top of the compute (overlap 0, its mat-vec efficiency the default
-     * 1), the fixed time per layer; the inner levels keep the default 1 */
+    /* the host model's terms: the last level's and DRAM's efficiencies,
+     * the fixed time per layer; the inner levels keep the default 1 */
     ck_assert(p->level[2].eff.matvec[ARCH_F16] == 0.9 && p->level[2].eff.matvec[ARCH_INT8] == 0.85);
     ck_assert(p->level[1].eff.matvec[ARCH_F16] == 1 && p->level[2].eff.attention == 1);
     for (int d = 0; d < ARCH_DTYPE_COUNT; d++)
-        ck_assert(p->dram_eff.matvec[d] == 1);
-    ck_assert(p->dram_overlap == 0);
+        ck_assert(fabs(p->dram_eff.matvec[d] - (0.75 + 0.05 * d)) < 1e-9);
     ck_assert(p->dram_eff.attention == 0.6 && p->layer_fixed_us == 7.5);
     /* a prefill chunk's rates, which lanky sim --prompt uses */
     ck_assert(p->matmul_gops[ARCH_F32] == 210 && p->matmul_gops[ARCH_INT8] == 640 &&

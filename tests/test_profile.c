@@ -53,8 +53,6 @@ START_TEST(shipped_profiles_load)
         ck_assert_msg(fabs(p->dram_bandwidth_gbs - soc[i].dram_gbs) < 0.05, "%s: %.2f GB/s",
                       soc[i].name, p->dram_bandwidth_gbs);
         ck_assert(p->dram_app_budget == 0.10 && SIM_APP_BUDGET == 0.10); /* paper, section 1 */
-        /* no overlap key: the roofline their sustained figures were fitted with */
-        ck_assert(p->dram_overlap == 1 && p->matmul_gops[ARCH_F16] == p->peak_gops[ARCH_F16]);
         for (int l = 0; l < p->nlevels; l++) {
             const sim_profile_level *v = &p->level[l];
             double rule = sim_profile_sram_pj_per_byte(v->cfg.size_bytes);
@@ -160,7 +158,6 @@ START_TEST(optional_keys)
     text = insert_after(text, "[compute]\n", "gops_int4 = 650\ngops_int4.source = t\n");
     text = insert_after(text, "[compute]\n", "matmul_gflops_f16 = 300\n"
                         "matmul_gflops_f16.source = t\n");
-    text = insert_after(text, "[dram]\n", "overlap = 0.25\noverlap.source = t\n");
     text = insert_after(text, "[energy]\n", "mac_pj_int4 = 0.2\nmac_pj_int4.source = t\n");
     char *out = malloc(strlen(text) + 200);
     sprintf(out, "%s\n[calibration]\nfitted_to = two rows\nresiduals_pct = -1.5, 2\n"
@@ -185,7 +182,6 @@ START_TEST(optional_keys)
     /* a prefill's products: their own rate where given, else the peak */
     ck_assert(p->matmul_gops[ARCH_F16] == 300 && p->matmul_gops[ARCH_INT4] == 650);
     ck_assert(p->matmul_gops[ARCH_F32] == p->peak_gops[ARCH_F32]);
-    ck_assert(p->dram_overlap == 0.25);
     sim_profile_free(p);
 }
 END_TEST
@@ -298,8 +294,6 @@ static const bad_case cases[] = {
      "attention_efficiency = 0", "[cache2] attention_efficiency: 0 is not in (0, 2]"},
     {"[dram]", "type =", "matvec_efficiency_int8 = 0.8", "matvec_efficiency_int8 = 0.8",
      "has no matvec_efficiency_int8.source"},
-    {"[dram]", "type =", "overlap = 1.5\noverlap.source = t", "overlap = 1.5",
-     "[dram] overlap: 1.5 is not in [0, 1]"},
 };
 
 /* Files that are not text: a NUL byte inside a value (strlen would read
