@@ -29,7 +29,7 @@ static const char measured_columns[] =
     "paired_dram_gbs,latency_ms_paired,paired_gflops";
 /* with a prompt (a `prompt` column or sweep_opts.sim.prompt): after the
  * simulator's and the measured columns (sweep.h) */
-static const char measured_prefill_columns[] = "measured_prefill_ms";
+static const char measured_prefill_columns[] = "measured_prefill_ms,ttft_ms_paired";
 
 #define LABEL 64 /* bytes of a row's name and group */
 
@@ -336,6 +336,8 @@ static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
             put_measured(t, m);
         if (paired)
             table_putf(t, "latency_ms_paired", x.latency_paired_ms, 6);
+        if (paired && x.prompt > 0)
+            table_putf(t, "ttft_ms_paired", x.ttft_paired_ms, 6);
     }
     return LK_OK;
 }

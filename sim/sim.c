@@ -327,8 +327,10 @@ int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
      * replaced here (the DRAM peak stays, for the floor) */
     sim_profile paired = *p;
     paired.dram_sustained_gbs = o->paired_dram_gbs;
-    if (o->paired_gflops > 0)
+    if (o->paired_gflops > 0) { /* the prefill's products slowed or sped alike */
+        paired.matmul_gops[s->dtype] *= o->paired_gflops / p->peak_gops[s->dtype];
         paired.peak_gops[s->dtype] = o->paired_gflops;
+    }
     run r = {.p = p, .paired = o->paired_dram_gbs > 0 ? &paired : NULL};
     if ((rc = open_model(&r, p, o, e))) {
         sim_trace_free(&t);
@@ -348,6 +350,11 @@ int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
         fill_result(&r, &t, res);
     if (!rc && o->prompt > 0)
         rc = prefill(&t, p, o->prompt, res, e);
+    if (!rc && o->prompt > 0 && r.paired) {
+        sim_result pr = {0};
+        rc = prefill(&t, r.paired, o->prompt, &pr, e);
+        res->ttft_paired_ms = pr.ttft_ms;
+    }
     sim_cache_free(r.cache);
     sim_analytic_free(r.ana);
     sim_trace_free(&t);

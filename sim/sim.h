@@ -81,6 +81,7 @@ typedef struct {
     int64_t prompt;
     int64_t prefill_chunks;
     double ttft_ms;               /* time to first token */
+    double ttft_paired_ms;        /* the same with o->paired_*; 0 without */
     uint64_t prefill_dram_bytes;  /* read + written */
     uint64_t prefill_macs;
     double prefill_energy_mj;

@@ -620,6 +620,15 @@ START_TEST(paired_prediction_scales_with_compute)
     ck_assert_msg(fabs(one / macs_ms - 1) < 0.01, "%g ms at 1 GFLOP/s, %g ms of MACs", one,
                   macs_ms);
     ck_assert_msg(fabs(one / two - 2) < 0.01, "%g ms at 1 GFLOP/s, %g at 2", one, two);
+    /* the time to first token too: the A15 has no matmul rate of its own,
+     * so the chunks' products run at the paired rate as well */
+    sim_opts po = {.mode = SIM_ANALYTIC, .paired_dram_gbs = 1e6, .paired_gflops = 1.0,
+                   .prompt = 64};
+    ck_assert_msg(sim_token(&s, p, &po, &x, &e) == LK_OK, "%s", e.msg);
+    double pf_ms = 2.0 * (double)x.prefill_macs / 1e6;
+    ck_assert_msg(fabs(x.ttft_paired_ms / pf_ms - 1) < 0.01, "%g ms, %g ms of MACs",
+                  x.ttft_paired_ms, pf_ms);
+    ck_assert(x.ttft_ms < x.ttft_paired_ms / 10); /* the profile's own peak is far above */
     sim_profile_free(p);
 }
 END_TEST
