@@ -112,9 +112,9 @@ int cli_list(char *list, const char *opt, const char **items, int max, int *n,
     return LK_OK;
 }
 
-int cli_print(const cli_args *a, const table *t, lk_err *e)
+int cli_print(const cli_args *a, const lk_table *t, lk_err *e)
 {
-    return table_write(t, a->format, stdout, e);
+    return lk_table_write(t, a->format, stdout, e);
 }
 
 static void print_opts(const cli_opt *o)
@@ -298,7 +298,7 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a,
             print_help(c);
             return -1;
         } else if (ch == OPT_FORMAT) {
-            if ((rc = table_parse_format(optarg, &a->format, e)))
+            if ((rc = lk_table_parse_format(optarg, &a->format, e)))
                 return rc;
         } else if (ch >= OPT_CMD && ch < OPT_CMD + count_opts(c->opts)) {
             if (a->nvals == CLI_MAX_OPTS)

@@ -35,7 +35,7 @@ typedef struct {
 
 typedef struct {
     arch_spec spec;        /* finished, when the command takes a model */
-    table_format format;   /* --format, default table */
+    lk_table_format format;   /* --format, default table */
     int nvals;
     const char *val_name[CLI_MAX_OPTS]; /* the command's own options seen */
     const char *val[CLI_MAX_OPTS];      /* their values ("" for flags) */
@@ -79,7 +79,7 @@ int cli_list(char *list, const char *opt, const char **items, int max, int *n,
              lk_err *e);
 
 /* Print a finished table in the format the user asked for, to stdout. */
-int cli_print(const cli_args *a, const table *t, lk_err *e);
+int cli_print(const cli_args *a, const lk_table *t, lk_err *e);
 
 /* The request for e->field as a command-line option, " (give --head-dim
  * N)", or "" when e names no field (common/err.h); static storage. */

@@ -93,55 +93,55 @@ static void llama_stats(llama_test *x)
     x->stddev_ts = lk_stats_std(x->ts, x->runs);
 }
 
-static void put_llama(table *t, const llama_test *x)
+static void put_llama(lk_table *t, const llama_test *x)
 {
-    table_put(t, "test", "%s", x->label);
-    table_puti(t, "n_prompt", x->n_prompt);
-    table_puti(t, "n_gen", x->n_gen);
-    table_puti(t, "n_depth", x->n_depth);
-    table_putf(t, "avg_ns", lk_stats_mean(x->ns, x->runs), 0);
-    table_putf(t, "stddev_ns", lk_stats_std(x->ns, x->runs), 0);
-    table_putf(t, "avg_ts", x->avg_ts, 6);
-    table_putf(t, "stddev_ts", x->stddev_ts, 6);
-    table_put_list(t, "samples_ts", x->ts, x->runs, 9);
-    table_put_list(t, "samples_ns", x->ns, x->runs, 17);
+    lk_table_put(t, "test", "%s", x->label);
+    lk_table_puti(t, "n_prompt", x->n_prompt);
+    lk_table_puti(t, "n_gen", x->n_gen);
+    lk_table_puti(t, "n_depth", x->n_depth);
+    lk_table_putf(t, "avg_ns", lk_stats_mean(x->ns, x->runs), 0);
+    lk_table_putf(t, "stddev_ns", lk_stats_std(x->ns, x->runs), 0);
+    lk_table_putf(t, "avg_ts", x->avg_ts, 6);
+    lk_table_putf(t, "stddev_ts", x->stddev_ts, 6);
+    lk_table_put_list(t, "samples_ts", x->ts, x->runs, 9);
+    lk_table_put_list(t, "samples_ns", x->ns, x->runs, 17);
 }
 
 /* lanky's own columns, the same on every record. */
-static void put_lanky(table *t, const cli_args *a, const ref_bench_result *r,
+static void put_lanky(lk_table *t, const cli_args *a, const ref_bench_result *r,
                       int64_t prompt)
 {
-    table_put(t, "dtype", "%s", arch_dtype_name(a->spec.dtype));
-    table_puti(t, "threads", r->threads);
-    table_puti(t, "ctx", r->ctx); /* a checkpoint's spec is finished by ref_bench */
-    table_puti(t, "executed_layers", r->executed_layers);
-    table_putf(t, "load_ms", r->load_ms, 3);
-    table_putf(t, "init_ms", r->init_ms, 3);
-    table_putf(t, "execute_ms", r->execute_ms, 3);
-    table_putf(t, "tokens_per_s", r->tokens_per_s, 2);
-    table_putu(t, "weight_read_bytes_per_token", r->weight_bytes_per_token);
-    table_putu(t, "kv_read_bytes_per_token", r->kv_bytes_per_token);
-    table_putf(t, "gb_per_s",
+    lk_table_put(t, "dtype", "%s", arch_dtype_name(a->spec.dtype));
+    lk_table_puti(t, "threads", r->threads);
+    lk_table_puti(t, "ctx", r->ctx); /* a checkpoint's spec is finished by ref_bench */
+    lk_table_puti(t, "executed_layers", r->executed_layers);
+    lk_table_putf(t, "load_ms", r->load_ms, 3);
+    lk_table_putf(t, "init_ms", r->init_ms, 3);
+    lk_table_putf(t, "execute_ms", r->execute_ms, 3);
+    lk_table_putf(t, "tokens_per_s", r->tokens_per_s, 2);
+    lk_table_putu(t, "weight_read_bytes_per_token", r->weight_bytes_per_token);
+    lk_table_putu(t, "kv_read_bytes_per_token", r->kv_bytes_per_token);
+    lk_table_putf(t, "gb_per_s",
                (double)(r->weight_bytes_per_token + r->kv_bytes_per_token) / r->execute_ms / 1e6, 2);
-    table_putf(t, "matvec_ms", r->matvec_ms, 3);
-    table_putf(t, "attention_ms", r->attention_ms, 3);
-    table_putf(t, "other_ms", r->other_ms, 3);
+    lk_table_putf(t, "matvec_ms", r->matvec_ms, 3);
+    lk_table_putf(t, "attention_ms", r->attention_ms, 3);
+    lk_table_putf(t, "other_ms", r->other_ms, 3);
     if (prompt) {
-        table_puti(t, "prompt_tokens", prompt);
-        table_putf(t, "prefill_ms", r->prefill_ms, 3);
-        table_putf(t, "prefill_tokens_per_s", (double)prompt * 1e3 / r->prefill_ms, 1);
+        lk_table_puti(t, "prompt_tokens", prompt);
+        lk_table_putf(t, "prefill_ms", r->prefill_ms, 3);
+        lk_table_putf(t, "prefill_tokens_per_s", (double)prompt * 1e3 / r->prefill_ms, 1);
     }
-    table_puti(t, "repeats", r->repeats);
-    table_putf(t, "execute_ms_mean", r->execute_ms_mean, 3);
-    table_putf(t, "execute_ms_std", r->execute_ms_std, 3);
-    table_putf(t, "execute_ms_median", r->execute_ms_median, 3);
-    table_putf(t, "paired_dram_gbs", r->paired_dram_gbs, 2);
-    table_putf(t, "paired_gflops", r->paired_gflops, 1); /* a column of its own, last */
+    lk_table_puti(t, "repeats", r->repeats);
+    lk_table_putf(t, "execute_ms_mean", r->execute_ms_mean, 3);
+    lk_table_putf(t, "execute_ms_std", r->execute_ms_std, 3);
+    lk_table_putf(t, "execute_ms_median", r->execute_ms_median, 3);
+    lk_table_putf(t, "paired_dram_gbs", r->paired_dram_gbs, 2);
+    lk_table_putf(t, "paired_gflops", r->paired_gflops, 1); /* a column of its own, last */
 }
 
 /* A row of llama-bench's Markdown table, with its units: size in MiB
  * (GiB from 1 GiB), params in M (B from 1e9), "mean ± std" t/s. */
-static void put_md(table *t, const ref_bench_result *r, const llama_test *x)
+static void put_md(lk_table *t, const ref_bench_result *r, const llama_test *x)
 {
     arch_params p;
     arch_params_count(&r->spec, &p, NULL); /* cannot fail: the spec is finished */
@@ -149,15 +149,15 @@ static void put_md(table *t, const ref_bench_result *r, const llama_test *x)
     snprintf(type, sizeof type, "%s", arch_dtype_name(r->spec.dtype));
     for (char *c = type; *c; c++)
         *c = (char)toupper((unsigned char)*c);
-    table_put(t, "model", "%s %s", r->spec.name, type);
+    lk_table_put(t, "model", "%s %s", r->spec.name, type);
     double mib = (double)p.weight_bytes / (1 << 20);
-    table_put(t, "size", mib < 1024 ? "%.2f MiB" : "%.2f GiB", mib < 1024 ? mib : mib / 1024);
-    table_put(t, "params", p.total < 1000000000 ? "%.2f M" : "%.2f B",
+    lk_table_put(t, "size", mib < 1024 ? "%.2f MiB" : "%.2f GiB", mib < 1024 ? mib : mib / 1024);
+    lk_table_put(t, "params", p.total < 1000000000 ? "%.2f M" : "%.2f B",
               (double)p.total / (p.total < 1000000000 ? 1e6 : 1e9));
-    table_put(t, "backend", "CPU");
-    table_puti(t, "threads", r->threads);
-    table_put(t, "test", "%s", x->label);
-    table_put(t, "t/s", "%.2f ± %.2f", x->avg_ts, x->stddev_ts);
+    lk_table_put(t, "backend", "CPU");
+    lk_table_puti(t, "threads", r->threads);
+    lk_table_put(t, "test", "%s", x->label);
+    lk_table_put(t, "t/s", "%.2f ± %.2f", x->avg_ts, x->stddev_ts);
 }
 
 static int run(const cli_args *a, lk_err *e)
@@ -193,25 +193,25 @@ static int run(const cli_args *a, lk_err *e)
               sizeof llama_columns + sizeof cores_column];
     snprintf(cols, sizeof cols, "%s%s%s%s%s", columns, prompt ? prefill_columns : "",
              repeat_columns, llama_columns, cores_column);
-    bool md = a->format == TABLE_MD;
-    table *t = rc ? NULL : table_new(md ? md_columns : cols);
+    bool md = a->format == LK_TABLE_MD;
+    lk_table *t = rc ? NULL : lk_table_new(md ? md_columns : cols);
     if (!rc && !t)
         rc = lk_fail(e, LK_ERUN, "out of memory");
     for (int i = prompt ? 0 : 1; !rc && i < 2; i++) {
         llama_stats(&x[i]);
-        if (table_row(t)) {
+        if (lk_table_row(t)) {
             rc = lk_fail(e, LK_ERUN, "out of memory");
         } else if (md) {
             put_md(t, r, &x[i]);
         } else {
             put_lanky(t, a, r, prompt);
             put_llama(t, &x[i]);
-            table_put(t, "cores", "%s", r->cores);
+            lk_table_put(t, "cores", "%s", r->cores);
         }
     }
     if (!rc)
         rc = cli_print(a, t, e);
-    table_free(t);
+    lk_table_free(t);
     free(r);
     return rc;
 }

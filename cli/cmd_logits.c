@@ -53,21 +53,21 @@ static int parse_tokens(const char *list, int64_t vocab, int64_t max,
 static int print_logits(const cli_args *a, const float *logits, int64_t n,
                         lk_err *e)
 {
-    if (a->format == TABLE_TEXT) {
+    if (a->format == LK_TABLE_TEXT) {
         for (int64_t i = 0; i < n; i++)
             printf("%.9g\n", logits[i]);
         return LK_OK;
     }
-    table *t = table_new("logit");
+    lk_table *t = lk_table_new("logit");
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
     for (int64_t i = 0; i < n; i++) {
-        if (table_row(t))
-            return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
-        table_putg(t, "logit", logits[i], 9);
+        if (lk_table_row(t))
+            return lk_table_free(t), lk_fail(e, LK_ERUN, "out of memory");
+        lk_table_putg(t, "logit", logits[i], 9);
     }
     int rc = cli_print(a, t, e);
-    table_free(t);
+    lk_table_free(t);
     return rc;
 }
 

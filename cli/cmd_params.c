@@ -21,20 +21,20 @@ static int run(const cli_args *a, lk_err *e)
     int rc = arch_params_count(s, &p, e);
     if (rc)
         return rc;
-    table *t = table_new(columns);
-    if (!t || table_row(t))
-        return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
+    lk_table *t = lk_table_new(columns);
+    if (!t || lk_table_row(t))
+        return lk_table_free(t), lk_fail(e, LK_ERUN, "out of memory");
     rep_put_spec(t, s);
-    table_puti(t, "params_total", p.total);
-    table_puti(t, "params_paper", p.paper);
-    table_putu(t, "weight_bytes", p.weight_bytes);
-    table_put(t, "name", "%s", s->name);
-    table_put(t, "dtype", "%s", arch_dtype_name(s->dtype));
-    table_putf(t, "params_paper_m", p.paper / 1e6, 1);
+    lk_table_puti(t, "params_total", p.total);
+    lk_table_puti(t, "params_paper", p.paper);
+    lk_table_putu(t, "weight_bytes", p.weight_bytes);
+    lk_table_put(t, "name", "%s", s->name);
+    lk_table_put(t, "dtype", "%s", arch_dtype_name(s->dtype));
+    lk_table_putf(t, "params_paper_m", p.paper / 1e6, 1);
     for (int c = 0; c < ARCH_C_COUNT; c++) {
         char col[64] = "params_";
         strcat(col, arch_class_name(c));
-        table_puti(t, col, p.by_class[c]);
+        lk_table_puti(t, col, p.by_class[c]);
     }
     for (int d = ARCH_F32; d <= ARCH_INT4; d++) {
         arch_spec sd = *s;
@@ -43,19 +43,19 @@ static int run(const cli_args *a, lk_err *e)
         if (d == ARCH_INT4 && arch_spec_finish(&sd, NULL))
             continue; /* the group does not fit this shape: no int4 figure */
         if ((rc = arch_params_count(&sd, &pd, e)))
-            return table_free(t), rc;
+            return lk_table_free(t), rc;
         char col[64] = "weight_bytes_";
         strcat(col, arch_dtype_name(d));
-        table_putu(t, col, pd.weight_bytes);
+        lk_table_putu(t, col, pd.weight_bytes);
     }
-    table_puti(t, "group", s->group);
-    table_putu(t, "block_bytes", p.block_bytes);
-    table_putu(t, "kv_bytes_per_token", p.kv_bytes_per_layer_token * arch_executed_layers(s));
+    lk_table_puti(t, "group", s->group);
+    lk_table_putu(t, "block_bytes", p.block_bytes);
+    lk_table_putu(t, "kv_bytes_per_token", p.kv_bytes_per_layer_token * arch_executed_layers(s));
     rep_put_attention(t, s);
     /* the KV cache a token at position ctx attends over, as sweeps print it */
-    table_putu(t, "kv_cache_bytes", p.kv_read_bytes);
+    lk_table_putu(t, "kv_cache_bytes", p.kv_read_bytes);
     rc = cli_print(a, t, e);
-    table_free(t);
+    lk_table_free(t);
     return rc;
 }
 

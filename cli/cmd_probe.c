@@ -46,11 +46,11 @@ static int run(const cli_args *a, lk_err *e)
         return rc;
     if ((rc = probe_write_host_ini(&h, out, e)) != LK_OK)
         return rc;
-    table *t = probe_table(&h);
+    lk_table *t = probe_table(&h);
     if (!t)
         return lk_fail(e, LK_ERUN, "probe: out of memory");
     rc = cli_print(a, t, e);
-    table_free(t);
+    lk_table_free(t);
     if (rc == LK_OK && isatty(2))
         fprintf(stderr, "probe: wrote %s\n", out);
     /* the register-only compute peaks (probe_peak_gflops): a summary, not

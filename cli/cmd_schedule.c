@@ -15,20 +15,20 @@ static int run(const cli_args *a, lk_err *e)
         return lk_fail(e, LK_ERUN, "schedule: out of memory");
     arch_schedule(&a->spec, blocks);
     int rc = LK_OK;
-    if (a->format == TABLE_TEXT) {
+    if (a->format == LK_TABLE_TEXT) {
         for (int64_t i = 0; i < n; i++)
             printf("%lld%c", (long long)blocks[i], i + 1 < n ? ' ' : '\n');
     } else {
-        table *t = table_new("layer,block");
+        lk_table *t = lk_table_new("layer,block");
         for (int64_t i = 0; t && i < n; i++) {
-            if (table_row(t))
+            if (lk_table_row(t))
                 break;
-            table_puti(t, "layer", i);
-            table_puti(t, "block", blocks[i]);
+            lk_table_puti(t, "layer", i);
+            lk_table_puti(t, "block", blocks[i]);
         }
-        rc = t && table_rows(t) == n ? cli_print(a, t, e)
+        rc = t && lk_table_rows(t) == n ? cli_print(a, t, e)
                                      : lk_fail(e, LK_ERUN, "schedule: out of memory");
-        table_free(t);
+        lk_table_free(t);
     }
     free(blocks);
     return rc;

@@ -30,7 +30,7 @@ static int parse_opts(const cli_args *a, sim_opts *o, lk_err *e)
 
 /* One row for profile `name`. */
 static int sim_one(const cli_args *a, const sim_opts *o, const char *name,
-                   table *t, lk_err *e)
+                   lk_table *t, lk_err *e)
 {
     if (isatty(STDERR_FILENO)) /* exact mode takes seconds on big models */
         fprintf(stderr, "\rlanky sim: %-20s", name);
@@ -40,7 +40,7 @@ static int sim_one(const cli_args *a, const sim_opts *o, const char *name,
         return rc;
     sim_result r;
     rc = sim_token(&a->spec, p, o, &r, e);
-    if (!rc && !(rc = table_row(t) ? lk_fail(e, LK_ERUN, "out of memory") : LK_OK))
+    if (!rc && !(rc = lk_table_row(t) ? lk_fail(e, LK_ERUN, "out of memory") : LK_OK))
         rep_put_sim(t, p, &a->spec, o, &r);
     sim_profile_free(p);
     return rc;
@@ -53,9 +53,9 @@ static int run(const cli_args *a, lk_err *e)
     if (rc)
         return rc;
     char *cols = NULL;
-    table *t = asprintf(&cols, "%s%s%s,%s", rep_sim_columns, o.prompt ? "," : "",
+    lk_table *t = asprintf(&cols, "%s%s%s,%s", rep_sim_columns, o.prompt ? "," : "",
                         o.prompt ? rep_prefill_columns : "", rep_late_columns) < 0
-                   ? NULL : table_new(cols);
+                   ? NULL : lk_table_new(cols);
     free(cols);
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
@@ -75,7 +75,7 @@ static int run(const cli_args *a, lk_err *e)
         fprintf(stderr, "\r%40s\r", "");
     if (!rc)
         rc = cli_print(a, t, e);
-    table_free(t);
+    lk_table_free(t);
     return rc;
 }
 

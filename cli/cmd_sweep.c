@@ -125,7 +125,7 @@ static int out_path(const char *in, const char *dir, const sweep_opts *o, char *
 
 /* Run one sweep file into *t; returns a fatal code, *status the rows'
  * worst, adds the rows to *rows. */
-static int run_one(const char *in, sweep_opts *o, table **t, int *status, int *rows,
+static int run_one(const char *in, sweep_opts *o, lk_table **t, int *status, int *rows,
                    lk_err *e)
 {
     char name[256];
@@ -137,14 +137,14 @@ static int run_one(const char *in, sweep_opts *o, table **t, int *status, int *r
     if (o->progress)
         fprintf(stderr, "\r\033[K");
     if (!rc)
-        *rows += table_rows(*t);
+        *rows += lk_table_rows(*t);
     return rc;
 }
 
 /* Write every table to DIR/<sweep>.csv, whole or not at all: all are
  * written and flushed to temporary files (a full disk shows here, with
  * the file's name) before the first replaces its old output. */
-static int save_all(const cli_args *a, const char *dir, const sweep_opts *so, table **t,
+static int save_all(const cli_args *a, const char *dir, const sweep_opts *so, lk_table **t,
                     lk_err *e)
 {
     lk_outfile *o = calloc((size_t)a->npos, sizeof *o);
@@ -155,7 +155,7 @@ static int save_all(const cli_args *a, const char *dir, const sweep_opts *so, ta
     for (; !rc && n < a->npos; n++)
         if (!(rc = out_path(a->pos[n], dir, so, path, sizeof path, e)) &&
             !(rc = lk_outfile_open(&o[n], path, e)) &&
-            (rc = table_write(t[n], TABLE_CSV, o[n].f, e)))
+            (rc = lk_table_write(t[n], LK_TABLE_CSV, o[n].f, e)))
             lk_prefix(e, "%s", path);
     for (int i = 0; i < n; i++)
         if (rc)
@@ -223,7 +223,7 @@ static int run(const cli_args *a, lk_err *e)
     for (int i = 0; !rc && dir && i < a->npos; i++) /* refused before any sweep runs */
         rc = out_path(a->pos[i], dir, &o, path, sizeof path, e);
     int worst = LK_OK, rows = 0;
-    table **t = calloc((size_t)a->npos, sizeof *t);
+    lk_table **t = calloc((size_t)a->npos, sizeof *t);
     if (!rc && !t)
         rc = lk_fail(e, LK_ERUN, "out of memory");
     for (int i = 0; !rc && i < a->npos; i++) {
@@ -235,7 +235,7 @@ static int run(const cli_args *a, lk_err *e)
     if (!rc)
         rc = dir ? save_all(a, dir, &o, t, e) : cli_print(a, t[0], e);
     for (int i = 0; t && i < a->npos; i++)
-        table_free(t[i]);
+        lk_table_free(t[i]);
     free(t);
     if (!rc && worst)
         rc = lk_fail(e, worst, rows ? "sweep: some rows were bad (see above); the others "

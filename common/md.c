@@ -12,18 +12,18 @@ static void cell(FILE *f, const char *s)
     fputc(' ', f);
 }
 
-void lk_md_table(FILE *f, const table *t)
+void lk_md_table(FILE *f, const lk_table *t)
 {
-    int n = table_cols(t);
+    int n = lk_table_cols(t);
     for (int c = 0; c < n; c++)
-        cell(f, table_colname(t, c));
+        cell(f, lk_table_colname(t, c));
     fprintf(f, "|\n");
     for (int c = 0; c < n; c++)
-        fprintf(f, "|%s", table_col_numeric(t, c) ? "---:" : ":---");
+        fprintf(f, "|%s", lk_table_col_numeric(t, c) ? "---:" : ":---");
     fprintf(f, "|\n");
-    for (int r = 0; r < table_rows(t); r++) {
+    for (int r = 0; r < lk_table_rows(t); r++) {
         for (int c = 0; c < n; c++)
-            cell(f, table_get(t, r, table_colname(t, c)));
+            cell(f, lk_table_get(t, r, lk_table_colname(t, c)));
         fprintf(f, "|\n");
     }
 }

@@ -1,5 +1,5 @@
 /* md.h -- a table as a GitHub-flavoured Markdown table: a header row, an
- * alignment row (numeric columns right-aligned, see table_col_numeric)
+ * alignment row (numeric columns right-aligned, see lk_table_col_numeric)
  * and one row per table row; '|' and '\' in cells are escaped, so a
  * user's text cannot break the table.
  *
@@ -12,6 +12,6 @@
 
 #include "table.h"
 
-void lk_md_table(FILE *f, const table *t);
+void lk_md_table(FILE *f, const lk_table *t);
 
 #endif

@@ -21,19 +21,19 @@
 typedef struct {
     char *text;   /* NULL when never set */
     bool numeric;
-    bool list;    /* numbers joined by ';' (table_put_list): a JSON array */
+    bool list;    /* numbers joined by ';' (lk_table_put_list): a JSON array */
 } cell;
 
-struct table {
+struct lk_table {
     int ncols;
     char **cols;
     int nrows, cap;
     cell *cells; /* nrows * ncols, row-major */
 };
 
-table *table_new(const char *columns)
+lk_table *lk_table_new(const char *columns)
 {
-    table *t = calloc(1, sizeof *t);
+    lk_table *t = calloc(1, sizeof *t);
     char *copy = strdup(columns);
     if (!t || !copy)
         goto fail;
@@ -52,11 +52,11 @@ table *table_new(const char *columns)
     return t;
 fail:
     free(copy);
-    table_free(t);
+    lk_table_free(t);
     return NULL;
 }
 
-void table_free(table *t)
+void lk_table_free(lk_table *t)
 {
     if (!t)
         return;
@@ -69,7 +69,7 @@ void table_free(table *t)
     free(t);
 }
 
-int table_row(table *t)
+int lk_table_row(lk_table *t)
 {
     if (t->nrows == t->cap) {
         int cap = t->cap ? 2 * t->cap : 16;
@@ -84,7 +84,7 @@ int table_row(table *t)
     return LK_OK;
 }
 
-static int col_index(const table *t, const char *col)
+static int col_index(const lk_table *t, const char *col)
 {
     for (int i = 0; i < t->ncols; i++)
         if (strcmp(t->cols[i], col) == 0)
@@ -92,7 +92,7 @@ static int col_index(const table *t, const char *col)
     return -1;
 }
 
-static void put(table *t, const char *col, bool numeric, const char *fmt,
+static void put(lk_table *t, const char *col, bool numeric, const char *fmt,
                 va_list ap)
 {
     int i = col_index(t, col);
@@ -108,7 +108,7 @@ static void put(table *t, const char *col, bool numeric, const char *fmt,
     c->list = false;
 }
 
-void table_put(table *t, const char *col, const char *fmt, ...)
+void lk_table_put(lk_table *t, const char *col, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -116,7 +116,7 @@ void table_put(table *t, const char *col, const char *fmt, ...)
     va_end(ap);
 }
 
-static void put_num(table *t, const char *col, const char *fmt, ...)
+static void put_num(lk_table *t, const char *col, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -124,37 +124,37 @@ static void put_num(table *t, const char *col, const char *fmt, ...)
     va_end(ap);
 }
 
-void table_puti(table *t, const char *col, int64_t v)
+void lk_table_puti(lk_table *t, const char *col, int64_t v)
 {
     put_num(t, col, "%" PRId64, v);
 }
 
-void table_putu(table *t, const char *col, uint64_t v)
+void lk_table_putu(lk_table *t, const char *col, uint64_t v)
 {
     put_num(t, col, "%" PRIu64, v);
 }
 
 /* A real number with printf conversion fmt ("%.*f" or "%.*g"): numeric
  * when finite; JSON has no NaN or infinity, so those stay text. */
-static void put_real(table *t, const char *col, const char *fmt, int prec, double v)
+static void put_real(lk_table *t, const char *col, const char *fmt, int prec, double v)
 {
     if (isfinite(v))
         put_num(t, col, fmt, prec, v);
     else
-        table_put(t, col, "%g", v);
+        lk_table_put(t, col, "%g", v);
 }
 
-void table_putf(table *t, const char *col, double v, int decimals)
+void lk_table_putf(lk_table *t, const char *col, double v, int decimals)
 {
     put_real(t, col, "%.*f", decimals, v);
 }
 
-void table_putg(table *t, const char *col, double v, int digits)
+void lk_table_putg(lk_table *t, const char *col, double v, int digits)
 {
     put_real(t, col, "%.*g", digits, v);
 }
 
-void table_put_list(table *t, const char *col, const double *v, int n, int digits)
+void lk_table_put_list(lk_table *t, const char *col, const double *v, int n, int digits)
 {
     bool finite = true;
     size_t size = 0;
@@ -168,16 +168,16 @@ void table_put_list(table *t, const char *col, const double *v, int n, int digit
         free(text);
         text = NULL;
     }
-    table_put(t, col, "%s", text ? text : "");
+    lk_table_put(t, col, "%s", text ? text : "");
     t->cells[(t->nrows - 1) * t->ncols + col_index(t, col)].list = finite && text;
     free(text);
 }
 
-int table_rows(const table *t) { return t->nrows; }
-int table_cols(const table *t) { return t->ncols; }
-const char *table_colname(const table *t, int col) { return t->cols[col]; }
+int lk_table_rows(const lk_table *t) { return t->nrows; }
+int lk_table_cols(const lk_table *t) { return t->ncols; }
+const char *lk_table_colname(const lk_table *t, int col) { return t->cols[col]; }
 
-const char *table_get(const table *t, int row, const char *col)
+const char *lk_table_get(const lk_table *t, int row, const char *col)
 {
     int i = col_index(t, col);
     if (i < 0 || row < 0 || row >= t->nrows)
@@ -186,24 +186,24 @@ const char *table_get(const table *t, int row, const char *col)
     return s ? s : "";
 }
 
-static const char *text_of(const table *t, int row, int col)
+static const char *text_of(const lk_table *t, int row, int col)
 {
     const char *s = t->cells[row * t->ncols + col].text;
     return s ? s : "";
 }
 
-int table_parse_format(const char *s, table_format *f, lk_err *e)
+int lk_table_parse_format(const char *s, lk_table_format *f, lk_err *e)
 {
     if (strcmp(s, "table") == 0)
-        *f = TABLE_TEXT;
+        *f = LK_TABLE_TEXT;
     else if (strcmp(s, "csv") == 0)
-        *f = TABLE_CSV;
+        *f = LK_TABLE_CSV;
     else if (strcmp(s, "json") == 0)
-        *f = TABLE_JSON;
+        *f = LK_TABLE_JSON;
     else if (strcmp(s, "jsonl") == 0)
-        *f = TABLE_JSONL;
+        *f = LK_TABLE_JSONL;
     else if (strcmp(s, "md") == 0)
-        *f = TABLE_MD;
+        *f = LK_TABLE_MD;
     else
         return lk_fail(e, LK_EINPUT,
                        "--format: '%s' is not table, csv, json, jsonl or md", s);
@@ -219,7 +219,7 @@ static void csv_field(FILE *out, const char *s)
         fputs(s, out);
 }
 
-static void write_csv(const table *t, FILE *out)
+static void write_csv(const lk_table *t, FILE *out)
 {
     for (int c = 0; c < t->ncols; c++) {
         csv_field(out, t->cols[c]);
@@ -233,7 +233,7 @@ static void write_csv(const table *t, FILE *out)
 }
 
 /* One wide row reads better as "column  value" lines. */
-static void write_vertical(const table *t, FILE *out)
+static void write_vertical(const lk_table *t, FILE *out)
 {
     int w = 0;
     for (int c = 0; c < t->ncols; c++)
@@ -242,7 +242,7 @@ static void write_vertical(const table *t, FILE *out)
         fprintf(out, "%-*s  %s\n", w, t->cols[c], text_of(t, 0, c));
 }
 
-static void write_text(const table *t, FILE *out)
+static void write_text(const lk_table *t, FILE *out)
 {
     if (t->nrows == 1 && t->ncols > 8) {
         write_vertical(t, out);
@@ -273,7 +273,7 @@ static void write_text(const table *t, FILE *out)
 
 #ifndef LK_NO_CJSON
 /* Row r as a JSON object (NULL when out of memory). */
-static cJSON *json_row(const table *t, int r)
+static cJSON *json_row(const lk_table *t, int r)
 {
     cJSON *obj = cJSON_CreateObject();
     for (int c = 0; obj && c < t->ncols; c++) {
@@ -296,7 +296,7 @@ static cJSON *json_row(const table *t, int r)
 
 /* One array of all rows, or (lines) one compact object per line, as
  * llama-bench's jsonl. */
-static int write_json(const table *t, FILE *out, bool lines, lk_err *e)
+static int write_json(const lk_table *t, FILE *out, bool lines, lk_err *e)
 {
     cJSON *arr = lines ? NULL : cJSON_CreateArray();
     for (int r = 0; r < t->nrows; r++) {
@@ -328,7 +328,7 @@ static int write_json(const table *t, FILE *out, bool lines, lk_err *e)
 }
 #else
 /* A static build has no JSON writer (Debian 12 ships no static libcjson; Makefile, STATIC=1). */
-static int write_json(const table *t, FILE *out, bool lines, lk_err *e)
+static int write_json(const lk_table *t, FILE *out, bool lines, lk_err *e)
 {
     (void)t, (void)out, (void)lines;
     return lk_fail(e, LK_EINPUT, "--format json: this static build writes no JSON (no "
@@ -336,14 +336,14 @@ static int write_json(const table *t, FILE *out, bool lines, lk_err *e)
 }
 #endif
 
-int table_write(const table *t, table_format f, FILE *out, lk_err *e)
+int lk_table_write(const lk_table *t, lk_table_format f, FILE *out, lk_err *e)
 {
     int rc = LK_OK;
-    if (f == TABLE_CSV)
+    if (f == LK_TABLE_CSV)
         write_csv(t, out);
-    else if (f == TABLE_JSON || f == TABLE_JSONL)
-        rc = write_json(t, out, f == TABLE_JSONL, e);
-    else if (f == TABLE_MD)
+    else if (f == LK_TABLE_JSON || f == LK_TABLE_JSONL)
+        rc = write_json(t, out, f == LK_TABLE_JSONL, e);
+    else if (f == LK_TABLE_MD)
         lk_md_table(out, t);
     else
         write_text(t, out);
@@ -353,13 +353,13 @@ int table_write(const table *t, table_format f, FILE *out, lk_err *e)
     return rc;
 }
 
-int table_save(const table *t, table_format f, const char *path, lk_err *e)
+int lk_table_save(const lk_table *t, lk_table_format f, const char *path, lk_err *e)
 {
     lk_outfile o;
     int rc = lk_outfile_open(&o, path, e);
     if (rc)
         return rc;
-    if ((rc = table_write(t, f, o.f, e))) { /* e.g. a full disk: name the file */
+    if ((rc = lk_table_write(t, f, o.f, e))) { /* e.g. a full disk: name the file */
         lk_prefix(e, "%s", path);
         lk_outfile_abort(&o);
         return rc;
@@ -367,11 +367,11 @@ int table_save(const table *t, table_format f, const char *path, lk_err *e)
     return lk_outfile_commit(&o, e);
 }
 
-bool table_col_numeric(const table *t, int col)
+bool lk_table_col_numeric(const lk_table *t, int col)
 {
-    const char *name = table_colname(t, col);
-    for (int r = 0; r < table_rows(t); r++) {
-        const char *v = table_get(t, r, name);
+    const char *name = lk_table_colname(t, col);
+    for (int r = 0; r < lk_table_rows(t); r++) {
+        const char *v = lk_table_get(t, r, name);
         char *end;
         if (v && *v && (strtod(v, &end), *end))
             return false;

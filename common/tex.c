@@ -95,11 +95,11 @@ static double head_lines(const lk_tex_col *c, FILE *f)
 }
 
 /* Estimated width of column c in points: its widest cell or head line. */
-static double col_width(const table *t, const lk_tex_col *cols, int c)
+static double col_width(const lk_table *t, const lk_tex_col *cols, int c)
 {
     double w = head_lines(&cols[c], NULL);
-    for (int r = 0; r < table_rows(t); r++) {
-        const char *v = table_get(t, r, table_colname(t, c));
+    for (int r = 0; r < lk_table_rows(t); r++) {
+        const char *v = lk_table_get(t, r, lk_table_colname(t, c));
         double n = v ? text_pt(v, strlen(v)) : 0;
         w = n > w ? n : w;
     }
@@ -116,7 +116,7 @@ static int run_end(const lk_tex_col *cols, int n, int c)
     return e;
 }
 
-static double run_width(const table *t, const lk_tex_col *cols, int a, int b)
+static double run_width(const lk_table *t, const lk_tex_col *cols, int a, int b)
 {
     double w = 0;
     for (int c = a; c < b; c++)
@@ -129,11 +129,11 @@ static double run_width(const table *t, const lk_tex_col *cols, int a, int b)
 }
 
 /* One tabular of the columns in[0..n-1] of t. */
-static void tabular(FILE *f, const table *t, const lk_tex_col *cols, const int *in, int n)
+static void tabular(FILE *f, const lk_table *t, const lk_tex_col *cols, const int *in, int n)
 {
     fputs("\\lankyfit{\\begin{tabular}{", f);
     for (int i = 0; i < n; i++)
-        fputc(table_col_numeric(t, in[i]) ? 'r' : 'l', f);
+        fputc(lk_table_col_numeric(t, in[i]) ? 'r' : 'l', f);
     fputs("}\n\\toprule\n", f);
     bool grouped = false;
     for (int i = 0; i < n; i++)
@@ -172,9 +172,9 @@ static void tabular(FILE *f, const table *t, const lk_tex_col *cols, const int *
         fputs("\\end{tabular}", f);
     }
     fputs(" \\\\\n\\midrule\n", f);
-    for (int r = 0; r < table_rows(t); r++)
+    for (int r = 0; r < lk_table_rows(t); r++)
         for (int i = 0; i < n; i++) {
-            const char *v = table_get(t, r, table_colname(t, in[i]));
+            const char *v = lk_table_get(t, r, lk_table_colname(t, in[i]));
             lk_tex_text(f, v ? v : "");
             fputs(i + 1 < n ? " & " : " \\\\\n", f);
         }
@@ -184,7 +184,7 @@ static void tabular(FILE *f, const table *t, const lk_tex_col *cols, const int *
 /* Part k (0-based) of a table as its own float: the first carries the
  * caption and label, the others say they continue it (one float of all
  * parts would be taller than a page for Table 9's 19 rows). */
-static void part_float(FILE *f, const table *t, const lk_tex_col *cols, const int *in,
+static void part_float(FILE *f, const lk_table *t, const lk_tex_col *cols, const int *in,
                        int n, const lk_tex_opts *o, int k)
 {
     fprintf(f, "\\begin{table}\n\\centering\n\\small\n\\setlength{\\tabcolsep}{%gpt}\n"
@@ -201,9 +201,9 @@ static void part_float(FILE *f, const table *t, const lk_tex_col *cols, const in
     fputs("\\end{table}\n", f);
 }
 
-void lk_tex_table(FILE *f, const table *t, const lk_tex_col *cols, const lk_tex_opts *o)
+void lk_tex_table(FILE *f, const lk_table *t, const lk_tex_col *cols, const lk_tex_opts *o)
 {
-    int n = table_cols(t), keys[MAX_TEX_COLS], nkeys = 0;
+    int n = lk_table_cols(t), keys[MAX_TEX_COLS], nkeys = 0;
     double key_w = 0;
     for (int c = 0; c < n && c < MAX_TEX_COLS; c++)
         if (cols[c].key) {

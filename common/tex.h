@@ -46,7 +46,7 @@ typedef struct {
     double width_pt;     /* text width to fit */
 } lk_tex_opts;
 
-void lk_tex_table(FILE *f, const table *t, const lk_tex_col *cols, const lk_tex_opts *o);
+void lk_tex_table(FILE *f, const lk_table *t, const lk_tex_col *cols, const lk_tex_opts *o);
 
 /* s with LaTeX's special characters escaped (a caret stays a caret; a
  * caption's "10^6" is set as a power by lk_tex_table). */

@@ -298,11 +298,11 @@ int probe_measure(probe_host *h, int threads,
 
 /* ---- the profile ------------------------------------------------------ */
 
-static void row(table *t, const char *sec, const char *key, const char *src,
+static void row(lk_table *t, const char *sec, const char *key, const char *src,
                 const char *alt, const char *why, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
-static void row(table *t, const char *sec, const char *key, const char *src,
+static void row(lk_table *t, const char *sec, const char *key, const char *src,
                 const char *alt, const char *why, const char *fmt, ...)
 {
     char v[512];
@@ -310,16 +310,16 @@ static void row(table *t, const char *sec, const char *key, const char *src,
     va_start(ap, fmt);
     vsnprintf(v, sizeof v, fmt, ap);
     va_end(ap);
-    table_row(t);
-    table_put(t, "section", "%s", sec);
-    table_put(t, "key", "%s", key);
-    table_put(t, "value", "%s", v);
-    table_put(t, "source", "%s", src ? src : "");
-    table_put(t, "alternatives", "%s", alt ? alt : "");
-    table_put(t, "why", "%s", why ? why : "");
+    lk_table_row(t);
+    lk_table_put(t, "section", "%s", sec);
+    lk_table_put(t, "key", "%s", key);
+    lk_table_put(t, "value", "%s", v);
+    lk_table_put(t, "source", "%s", src ? src : "");
+    lk_table_put(t, "alternatives", "%s", alt ? alt : "");
+    lk_table_put(t, "why", "%s", why ? why : "");
 }
 
-static void put_cache(table *t, const probe_host *h, int i, const char *sec)
+static void put_cache(lk_table *t, const probe_host *h, int i, const char *sec)
 {
     const probe_cache *c = &h->cache[i];
     char src[512], alt[160], why[256];
@@ -393,7 +393,7 @@ static void put_cache(table *t, const probe_host *h, int i, const char *sec)
     }
 }
 
-static void put_dram(table *t, const probe_host *h)
+static void put_dram(lk_table *t, const probe_host *h)
 {
     char src[512], alt[160], why[256];
     row(t, "dram", "type",
@@ -449,7 +449,7 @@ static void put_dram(table *t, const probe_host *h)
         "the low end agrees with EIE's independent 20 pJ/bit", "%.1f", 1300.0 / 64);
 }
 
-static void put_compute(table *t, const probe_host *h)
+static void put_compute(lk_table *t, const probe_host *h)
 {
     static const char *const keys[] = {[ARCH_F32] = "gflops_f32", [ARCH_F16] = "gflops_f16",
                                        [ARCH_BF16] = "gflops_bf16", [ARCH_INT8] = "gops_int8",
@@ -495,7 +495,7 @@ static void put_compute(table *t, const probe_host *h)
     row(t, "compute", "attention_head_us", src, NULL, NULL, "%.2f", h->attention_head_us);
 }
 
-static void put_energy(table *t)
+static void put_energy(lk_table *t)
 {
     for (int d = ARCH_F32; d <= ARCH_INT4; d++) {
         char key[32];
@@ -513,7 +513,7 @@ static void put_energy(table *t)
 /* How the profile was measured: the CPUs, and the clusters sysfs shows
  * (ref/pool.h), the fastest first, so a phone's owner can tell whether
  * --cores named the big ones. */
-static void put_host(table *t, const probe_host *h)
+static void put_host(lk_table *t, const probe_host *h)
 {
     row(t, "host", "cpus",
         "the CPUs the measuring threads were pinned to (lanky probe --cores, ref/pool.h)",
@@ -531,9 +531,9 @@ static void put_host(table *t, const probe_host *h)
             NULL, NULL, "unknown (sysfs gives no cpu_capacity or cpuinfo_max_freq for every CPU)");
 }
 
-table *probe_table(const probe_host *h)
+lk_table *probe_table(const probe_host *h)
 {
-    table *t = table_new("section,key,value,source,alternatives,why");
+    lk_table *t = lk_table_new("section,key,value,source,alternatives,why");
     if (!t)
         return NULL;
     row(t, "soc", "name", NULL, NULL, NULL, "%s", h->cpu);
@@ -554,20 +554,20 @@ table *probe_table(const probe_host *h)
 
 /* INI text: a section header where the section changes, then key =
  * value and its .source, .alternatives and .why when set. */
-static int write_ini(FILE *f, const table *t)
+static int write_ini(FILE *f, const lk_table *t)
 {
     const char *last = "";
     fprintf(f, "; host.ini -- written by `lanky probe`; every value has a source.\n");
-    for (int r = 0; r < table_rows(t); r++) {
-        const char *sec = table_get(t, r, "section"), *key = table_get(t, r, "key");
+    for (int r = 0; r < lk_table_rows(t); r++) {
+        const char *sec = lk_table_get(t, r, "section"), *key = lk_table_get(t, r, "key");
         const char *c = strcmp(sec, "host") ? "" : "; "; /* see probe_table */
         if (strcmp(sec, last) != 0)
             fprintf(f, "\n%s[%s]\n", c, sec);
         last = sec;
-        fprintf(f, "%s%s = %s\n", c, key, table_get(t, r, "value"));
+        fprintf(f, "%s%s = %s\n", c, key, lk_table_get(t, r, "value"));
         static const char *const extra[] = {"source", "alternatives", "why"};
         for (int k = 0; k < 3; k++) {
-            const char *v = table_get(t, r, extra[k]);
+            const char *v = lk_table_get(t, r, extra[k]);
             if (v && *v)
                 fprintf(f, "%s%s.%s = %s\n", c, key, extra[k], v);
         }
@@ -577,7 +577,7 @@ static int write_ini(FILE *f, const table *t)
 
 int probe_write_host_ini(const probe_host *h, const char *path, lk_err *e)
 {
-    table *t = probe_table(h);
+    lk_table *t = probe_table(h);
     if (!t)
         return lk_fail(e, LK_ERUN, "probe: out of memory");
     lk_outfile o;
@@ -588,6 +588,6 @@ int probe_write_host_ini(const probe_host *h, const char *path, lk_err *e)
     } else if (!rc) {
         rc = lk_outfile_commit(&o, e);
     }
-    table_free(t);
+    lk_table_free(t);
     return rc;
 }

@@ -6,7 +6,7 @@
  *
  *   probe_host h;
  *   probe_measure(&h, 0, progress, &e);      hwloc + timed kernels
- *   table *t = probe_table(&h);              section,key,value,source,...
+ *   lk_table *t = probe_table(&h);              section,key,value,source,...
  *   probe_write_host_ini(&h, "hw-profiles/host.ini", &e);
  *
  * Cache lines and ways come from hwloc, and sizes too except the shared
@@ -106,7 +106,7 @@ int probe_measure(probe_host *h, int threads,
  * the clusters), which probe_write_host_ini writes as comments since the
  * profile reader (sim/profile.c) refuses sections it does not know.
  * NULL when out of memory. */
-table *probe_table(const probe_host *h);
+lk_table *probe_table(const probe_host *h);
 
 /* Write the profile as INI to path, whole or not at all. */
 int probe_write_host_ini(const probe_host *h, const char *path, lk_err *e);

@@ -21,7 +21,7 @@ const char *const rep_acc_sweeps[] = {"table9", "table7", "table2", "table12",
                                       "presets", NULL};
 #define SIZE_CLASSES "table9"
 
-bool rep_acc_pair_of(const table *sw, int r, rep_acc_pair *p)
+bool rep_acc_pair_of(const lk_table *sw, int r, rep_acc_pair *p)
 {
     if (strcmp(rep_get(sw, r, "profile"), "host"))
         return false;
@@ -35,7 +35,7 @@ bool rep_acc_pair_of(const table *sw, int r, rep_acc_pair *p)
     return !isnan(p->predicted_ms) && p->measured_ms > 0;
 }
 
-bool rep_acc_ttft_pair_of(const table *sw, int r, rep_acc_pair *p)
+bool rep_acc_ttft_pair_of(const lk_table *sw, int r, rep_acc_pair *p)
 {
     if (strcmp(rep_get(sw, r, "profile"), "host"))
         return false;
@@ -84,7 +84,7 @@ double rep_acc_spearman(const double *x, const double *y, int n)
 /* ---- host ---------------------------------------------------------- */
 
 typedef struct {
-    table *rows; /* accuracy_host.csv */
+    lk_table *rows; /* accuracy_host.csv */
     double *err; /* |error| in percent, per row of `rows` */
     int n, cap;
 } host_acc;
@@ -92,7 +92,7 @@ typedef struct {
 static const char host_columns[] =
     "sweep,group,name,predicted_ms,measured_ms,measured_std_ms,error_pct";
 
-static int host_add(host_acc *h, const char *sweep, const table *sw, int r,
+static int host_add(host_acc *h, const char *sweep, const lk_table *sw, int r,
                     const rep_acc_pair *p, lk_err *e)
 {
     if (h->n == h->cap) {
@@ -103,35 +103,35 @@ static int host_add(host_acc *h, const char *sweep, const table *sw, int r,
         h->err = err;
         h->cap = cap;
     }
-    if (table_row(h->rows))
+    if (lk_table_row(h->rows))
         return lk_fail(e, LK_ERUN, "out of memory");
     double err = 100 * (p->predicted_ms - p->measured_ms) / p->measured_ms;
-    table_put(h->rows, "sweep", "%s", sweep);
-    table_put(h->rows, "group", "%s", rep_get(sw, r, "group"));
-    table_put(h->rows, "name", "%s", rep_get(sw, r, "name"));
-    table_putf(h->rows, "predicted_ms", p->predicted_ms, 4);
-    table_putf(h->rows, "measured_ms", p->measured_ms, 4);
+    lk_table_put(h->rows, "sweep", "%s", sweep);
+    lk_table_put(h->rows, "group", "%s", rep_get(sw, r, "group"));
+    lk_table_put(h->rows, "name", "%s", rep_get(sw, r, "name"));
+    lk_table_putf(h->rows, "predicted_ms", p->predicted_ms, 4);
+    lk_table_putf(h->rows, "measured_ms", p->measured_ms, 4);
     if (!isnan(p->measured_std_ms))
-        table_putf(h->rows, "measured_std_ms", p->measured_std_ms, 4);
-    table_putf(h->rows, "error_pct", err, 2);
+        lk_table_putf(h->rows, "measured_std_ms", p->measured_std_ms, 4);
+    lk_table_putf(h->rows, "error_pct", err, 2);
     h->err[h->n++] = fabs(err);
     return LK_OK;
 }
 
 /* Every row of the measured sweeps that pair_of takes, into h. */
 static int host_load(host_acc *h, const char *dir,
-                     bool (*pair_of)(const table *, int, rep_acc_pair *), lk_err *e)
+                     bool (*pair_of)(const lk_table *, int, rep_acc_pair *), lk_err *e)
 {
     int rc = LK_OK;
     for (int i = 0; !rc && rep_acc_sweeps[i]; i++) {
-        table *sw;
+        lk_table *sw;
         if ((rc = rep_load(dir, rep_acc_sweeps[i], &sw, e)) || !sw)
             continue;
         rep_acc_pair p;
-        for (int r = 0; !rc && r < table_rows(sw); r++)
+        for (int r = 0; !rc && r < lk_table_rows(sw); r++)
             if (pair_of(sw, r, &p))
                 rc = host_add(h, rep_acc_sweeps[i], sw, r, &p, e);
-        table_free(sw);
+        lk_table_free(sw);
     }
     return rc;
 }
@@ -140,7 +140,7 @@ static int host_load(host_acc *h, const char *dir,
  * "125M 0.98 (9 models), 350M ...". */
 static void host_ranks(FILE *f, const host_acc *h)
 {
-    int n = table_rows(h->rows), groups = 0;
+    int n = lk_table_rows(h->rows), groups = 0;
     double *x = malloc(2 * (size_t)(n + 1) * sizeof *x), *y = x + n + 1;
     for (int r = 0; x && r < n; r++) {
         const char *g = rep_get(h->rows, r, "group");
@@ -232,35 +232,35 @@ static void ttft_section(FILE *f, const host_acc *h)
 /* ---- phones -------------------------------------------------------- */
 
 /* The rows of ph that were (or were not) calibrated on, as a table. */
-static void phone_rows(FILE *f, const table *ph, bool calibrated)
+static void phone_rows(FILE *f, const lk_table *ph, bool calibrated)
 {
-    table *t = table_new("SoC,model,dtype,measured ms,predicted ms,floor ms,error %,source");
-    for (int r = 0; t && r < table_rows(ph); r++) {
+    lk_table *t = lk_table_new("SoC,model,dtype,measured ms,predicted ms,floor ms,error %,source");
+    for (int r = 0; t && r < lk_table_rows(ph); r++) {
         if (!strcmp(rep_get(ph, r, "calibrated"), "yes") != calibrated)
             continue;
-        if (table_row(t))
+        if (lk_table_row(t))
             break;
-        table_put(t, "SoC", "%s", rep_get(ph, r, "profile"));
-        table_put(t, "model", "%s", rep_get(ph, r, "model"));
-        table_put(t, "dtype", "%s", rep_get(ph, r, "dtype"));
-        table_put(t, "measured ms", "%s", rep_get(ph, r, "measured_ms"));
-        table_put(t, "predicted ms", "%s", rep_get(ph, r, "predicted_ms"));
-        table_put(t, "floor ms", "%s", rep_get(ph, r, "floor_ms"));
-        table_put(t, "error %", "%+.1f", rep_num(ph, r, "error_pct"));
-        table_put(t, "source", "%s", rep_get(ph, r, "source"));
+        lk_table_put(t, "SoC", "%s", rep_get(ph, r, "profile"));
+        lk_table_put(t, "model", "%s", rep_get(ph, r, "model"));
+        lk_table_put(t, "dtype", "%s", rep_get(ph, r, "dtype"));
+        lk_table_put(t, "measured ms", "%s", rep_get(ph, r, "measured_ms"));
+        lk_table_put(t, "predicted ms", "%s", rep_get(ph, r, "predicted_ms"));
+        lk_table_put(t, "floor ms", "%s", rep_get(ph, r, "floor_ms"));
+        lk_table_put(t, "error %", "%+.1f", rep_num(ph, r, "error_pct"));
+        lk_table_put(t, "source", "%s", rep_get(ph, r, "source"));
     }
     if (t)
         lk_md_table(f, t);
     else
         fprintf(f, "(out of memory)\n");
-    table_free(t);
+    lk_table_free(t);
     fprintf(f, "\n");
 }
 
-static void phone_section(FILE *f, const table *ph)
+static void phone_section(FILE *f, const lk_table *ph)
 {
     fprintf(f, "### Phones\n\n");
-    if (!ph || !table_rows(ph)) {
+    if (!ph || !lk_table_rows(ph)) {
         fprintf(f, "No published phone measurements in this run "
                    "(accuracy_phone.csv is written from hw-profiles/measurements.csv)."
                    "\n\n");
@@ -268,7 +268,7 @@ static void phone_section(FILE *f, const table *ph)
     }
     int held = 0, fit = 0;
     double worst = 0;
-    for (int r = 0; r < table_rows(ph); r++) {
+    for (int r = 0; r < lk_table_rows(ph); r++) {
         bool c = !strcmp(rep_get(ph, r, "calibrated"), "yes");
         fit += c;
         held += !c;
@@ -291,9 +291,9 @@ static void phone_section(FILE *f, const table *ph)
 int rep_acc_write(const char *dir, FILE *index_md, lk_err *e)
 {
     char path[4096];
-    host_acc h = {table_new(host_columns), NULL, 0, 0};
-    host_acc tt = {table_new(host_columns), NULL, 0, 0};
-    table *ph = NULL;
+    host_acc h = {lk_table_new(host_columns), NULL, 0, 0};
+    host_acc tt = {lk_table_new(host_columns), NULL, 0, 0};
+    lk_table *ph = NULL;
     int rc = h.rows && tt.rows ? host_load(&h, dir, rep_acc_pair_of, e)
                                : lk_fail(e, LK_ERUN, "out of memory");
     if (!rc)
@@ -302,19 +302,19 @@ int rep_acc_write(const char *dir, FILE *index_md, lk_err *e)
         rc = rep_load(dir, "accuracy_phone", &ph, e);
     snprintf(path, sizeof path, "%s/accuracy_host.csv", dir);
     if (!rc)
-        rc = table_save(h.rows, TABLE_CSV, path, e);
+        rc = lk_table_save(h.rows, LK_TABLE_CSV, path, e);
     snprintf(path, sizeof path, "%s/accuracy_ttft.csv", dir);
     if (!rc)
-        rc = table_save(tt.rows, TABLE_CSV, path, e);
+        rc = lk_table_save(tt.rows, LK_TABLE_CSV, path, e);
     if (!rc) {
         fprintf(index_md, "## How accurate is lanky\n\n");
         host_section(index_md, &h);
         ttft_section(index_md, &tt);
         phone_section(index_md, ph);
     }
-    table_free(ph);
-    table_free(h.rows);
-    table_free(tt.rows);
+    lk_table_free(ph);
+    lk_table_free(h.rows);
+    lk_table_free(tt.rows);
     free(h.err);
     free(tt.err);
     return rc;

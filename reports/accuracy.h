@@ -48,11 +48,11 @@ typedef struct {
 
 /* Row r of a sweep result as a prediction and a measurement; false when
  * it is not a host row with a measured time and a prediction. */
-bool rep_acc_pair_of(const table *sw, int r, rep_acc_pair *p);
+bool rep_acc_pair_of(const lk_table *sw, int r, rep_acc_pair *p);
 
 /* The same for the time to first token: ttft_ms against
  * measured_prefill_ms (measured_std_ms NAN). */
-bool rep_acc_ttft_pair_of(const table *sw, int r, rep_acc_pair *p);
+bool rep_acc_ttft_pair_of(const lk_table *sw, int r, rep_acc_pair *p);
 
 /* Spearman's rank correlation of x and y (n values each; ties take the
  * mean of their ranks); NAN for fewer than 3 values or a constant one.

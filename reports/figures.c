@@ -12,7 +12,7 @@
 #include "results.h"
 
 typedef struct {
-    const table *t;
+    const lk_table *t;
     const char *col;
 } sort_by;
 
@@ -26,10 +26,10 @@ static int by_col(const void *a, const void *b, void *u)
 
 /* Rows of sw on profile p into idx, sorted by column `by` (NULL: sweep
  * order); their number. */
-static int rows_of(const table *sw, const char *p, const char *by, int *idx)
+static int rows_of(const lk_table *sw, const char *p, const char *by, int *idx)
 {
     int n = 0;
-    for (int r = 0; sw && r < table_rows(sw); r++)
+    for (int r = 0; sw && r < lk_table_rows(sw); r++)
         if (!strcmp(rep_get(sw, r, "profile"), p))
             idx[n++] = r;
     if (by)
@@ -38,19 +38,19 @@ static int rows_of(const table *sw, const char *p, const char *by, int *idx)
 }
 
 /* Start a row of figure data for profile p and sweep row r. */
-static int fig_row(table *t, const char *p, const table *sw, int r)
+static int fig_row(lk_table *t, const char *p, const lk_table *sw, int r)
 {
-    if (table_row(t))
+    if (lk_table_row(t))
         return LK_ERUN;
-    table_put(t, "profile", "%s", p);
-    table_put(t, "group", "%s", rep_get(sw, r, "group"));
-    table_put(t, "name", "%s", rep_get(sw, r, "name"));
+    lk_table_put(t, "profile", "%s", p);
+    lk_table_put(t, "group", "%s", rep_get(sw, r, "group"));
+    lk_table_put(t, "name", "%s", rep_get(sw, r, "name"));
     return LK_OK;
 }
 
 /* Accuracy against latency per SoC, then each SoC's Pareto front (the
  * models no faster model beats on accuracy), in order of latency. */
-static int fig_pareto(const table *sw, const table *paper, table *t, int *idx)
+static int fig_pareto(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx)
 {
     static const char *const on[][2] = {{"size_class", "group"}, {"layers", "layers"},
                                         {"heads", "heads"}, {"dim", "dim"}, {0}};
@@ -67,7 +67,7 @@ static int fig_pareto(const table *sw, const table *paper, table *t, int *idx)
                 best = acc;
                 if (fig_row(t, soc[i], sw, idx[k]))
                     return LK_ERUN;
-                table_put(t, "kind", "%s", kind ? "front" : "model");
+                lk_table_put(t, "kind", "%s", kind ? "front" : "model");
                 rep_put(t, "latency_ms", rep_num(sw, idx[k], "latency_ms_per_token"), REP_MS);
                 rep_put(t, "accuracy", acc, REP_ONE);
             }
@@ -85,7 +85,7 @@ typedef struct {
 
 /* One row per sweep row and SoC, each SoC's rows sorted by column `by`
  * (NULL: sweep order), with the columns cols (ended by a NULL out). */
-static int fig_series(const table *sw, table *t, int *idx, const char *by,
+static int fig_series(const lk_table *sw, lk_table *t, int *idx, const char *by,
                       const series_col *cols)
 {
     const char *soc[REP_MAX_SOCS];
@@ -97,7 +97,7 @@ static int fig_series(const table *sw, table *t, int *idx, const char *by,
                 return LK_ERUN;
             for (const series_col *c = cols; c->out; c++) {
                 if (c->f == REP_TEXT) {
-                    table_put(t, c->out, "%s", rep_get(sw, idx[k], c->in));
+                    lk_table_put(t, c->out, "%s", rep_get(sw, idx[k], c->in));
                     continue;
                 }
                 double v = rep_num(sw, idx[k], c->in) + c->add;
@@ -109,7 +109,7 @@ static int fig_series(const table *sw, table *t, int *idx, const char *by,
 }
 
 /* DRAM bytes per token against distinct layers, per SoC and strategy. */
-static int fig_sharing(const table *sw, const table *paper, table *t, int *idx)
+static int fig_sharing(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx)
 {
     static const series_col cols[] = {
         {"share", "share", NULL, REP_TEXT, 0},
@@ -122,7 +122,7 @@ static int fig_sharing(const table *sw, const table *paper, table *t, int *idx)
 }
 
 /* Energy per token against parameters, per SoC, smallest model first. */
-static int fig_energy(const table *sw, const table *paper, table *t, int *idx)
+static int fig_energy(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx)
 {
     static const series_col cols[] = {
         {"params_m", "params_paper", NULL, REP_MILLION, 0},
@@ -135,7 +135,7 @@ static int fig_energy(const table *sw, const table *paper, table *t, int *idx)
 
 /* The KV cache's share of DRAM reads against context (position + 1),
  * per SoC and model. */
-static int fig_kv(const table *sw, const table *paper, table *t, int *idx)
+static int fig_kv(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx)
 {
     static const series_col cols[] = {
         {"context", "ctx", NULL, REP_INT, 1},
@@ -148,7 +148,7 @@ static int fig_kv(const table *sw, const table *paper, table *t, int *idx)
 
 /* Decode latency and the KV cache's share of DRAM reads against
  * context, per SoC and model (full or windowed attention). */
-static int fig_kv_long(const table *sw, const table *paper, table *t, int *idx)
+static int fig_kv_long(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx)
 {
     static const series_col cols[] = {
         {"context", "ctx", NULL, REP_INT, 1},
@@ -162,7 +162,7 @@ static int fig_kv_long(const table *sw, const table *paper, table *t, int *idx)
 
 /* Predicted against measured latency on this machine, with the spread
  * of the measurement when it was repeated. */
-static int fig_measured(const table *sw, const table *paper, table *t, int *idx)
+static int fig_measured(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx)
 {
     (void)paper;
     int n = rows_of(sw, "host", NULL, idx);
@@ -187,7 +187,7 @@ typedef struct {
     const char *const *sweeps; /* the sweep results it reads, in turn (NULL-ended) */
     const char *paper;
     const char *cols;    /* besides profile,group,name */
-    int (*add)(const table *sw, const table *paper, table *t, int *idx);
+    int (*add)(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx);
 } fig_def;
 
 static const char *const only_table9[] = {"table9", NULL},
@@ -236,25 +236,25 @@ int rep_fig_write(int i, const char *dir, const char *paper_dir, lk_err *e)
     const fig_def *f = &figures[i];
     char cols[256], path[4096];
     snprintf(cols, sizeof cols, "profile,group,name,%s", f->cols);
-    table *t = table_new(cols), *paper = NULL;
+    lk_table *t = lk_table_new(cols), *paper = NULL;
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
     int rc = f->paper ? rep_load_paper(paper_dir, f->paper, &paper, e) : LK_OK;
     for (int i = 0; !rc && f->sweeps[i]; i++) {
-        table *sw;
+        lk_table *sw;
         if ((rc = rep_load(dir, f->sweeps[i], &sw, e)) || !sw)
             continue;
-        int *idx = malloc((table_rows(sw) + 1) * sizeof *idx);
+        int *idx = malloc((lk_table_rows(sw) + 1) * sizeof *idx);
         rc = idx && !f->add(sw, paper, t, idx) ? LK_OK
                                                : lk_fail(e, LK_ERUN, "out of memory");
         free(idx);
-        table_free(sw);
+        lk_table_free(sw);
     }
     snprintf(path, sizeof path, "%s/fig_%s.csv", dir, f->file);
     if (!rc)
-        rc = table_save(t, TABLE_CSV, path, e);
-    table_free(paper);
-    table_free(t);
+        rc = lk_table_save(t, LK_TABLE_CSV, path, e);
+    lk_table_free(paper);
+    lk_table_free(t);
     return rc;
 }
 
@@ -271,12 +271,12 @@ rep_fig_about rep_fig_info(int i)
 int rep_fig_check(int i, const char *dir, const char *paper_dir, lk_err *e)
 {
     const fig_def *f = &figures[i];
-    table *t = NULL;
+    lk_table *t = NULL;
     int rc = f->paper ? rep_load_paper(paper_dir, f->paper, &t, e) : LK_OK;
-    table_free(t);
+    lk_table_free(t);
     for (int k = 0; !rc && f->sweeps[k]; k++) {
         rc = rep_load(dir, f->sweeps[k], &t, e);
-        table_free(t);
+        lk_table_free(t);
     }
     return rc;
 }

@@ -61,7 +61,7 @@ static void index_head(FILE *f, const char *dir, const rep_values *modes)
         "are the other CSV files in this folder.\n\n", *m ? m : "none (parameters only)");
 }
 
-static int write_index(const char *dir, const table *const *tabs,
+static int write_index(const char *dir, const lk_table *const *tabs,
                        const char caps[][REP_CAPTION], const rep_values *modes, lk_err *e)
 {
     char *buf, path[4096];
@@ -117,7 +117,7 @@ static bool any_sweep(const char *dir)
 int report_write(const char *dir, const char *paper_dir, lk_err *e)
 {
     int n = rep_tab_count();
-    table **tabs = calloc((size_t)n, sizeof *tabs);
+    lk_table **tabs = calloc((size_t)n, sizeof *tabs);
     char (*caps)[REP_CAPTION] = calloc((size_t)n, sizeof *caps);
     rep_values modes = {0};
     int rc = tabs && caps ? LK_OK : lk_fail(e, LK_ERUN, "out of memory");
@@ -136,9 +136,9 @@ int report_write(const char *dir, const char *paper_dir, lk_err *e)
     for (int i = 0; !rc && i < rep_fig_count(); i++)
         rc = rep_fig_write(i, dir, paper_dir, e);
     if (!rc)
-        rc = write_index(dir, (const table *const *)tabs, caps, &modes, e);
+        rc = write_index(dir, (const lk_table *const *)tabs, caps, &modes, e);
     for (int i = 0; tabs && i < n; i++)
-        table_free(tabs[i]);
+        lk_table_free(tabs[i]);
     free(tabs);
     free(caps);
     return rc;

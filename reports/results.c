@@ -12,11 +12,11 @@
 #include "csvin.h"
 
 typedef struct {
-    table *t;
+    lk_table *t;
     const char *path;
 } loading;
 
-/* The header: names that table_new() can hold, each once. */
+/* The header: names that lk_table_new() can hold, each once. */
 static int load_header(loading *l, long line, int n, char **f, lk_err *e)
 {
     size_t len = 1;
@@ -33,7 +33,7 @@ static int load_header(loading *l, long line, int n, char **f, lk_err *e)
     char *cols = calloc(len, 1);
     for (int i = 0; cols && i < n; i++)
         strcat(strcat(cols, i ? "," : ""), f[i]);
-    l->t = cols ? table_new(cols) : NULL;
+    l->t = cols ? lk_table_new(cols) : NULL;
     free(cols);
     return l->t ? LK_OK : lk_fail(e, LK_ERUN, "out of memory");
 }
@@ -52,22 +52,22 @@ static int load_row(void *ctx, long line, int n, char **f, lk_err *e)
     loading *l = ctx;
     if (!l->t)
         return load_header(l, line, n, f, e);
-    if (n != table_cols(l->t))
+    if (n != lk_table_cols(l->t))
         return lk_fail(e, LK_EINPUT, "%s:%ld: %d fields but the header has %d columns",
-                       l->path, line, n, table_cols(l->t));
-    if (table_row(l->t))
+                       l->path, line, n, lk_table_cols(l->t));
+    if (lk_table_row(l->t))
         return lk_fail(e, LK_ERUN, "out of memory");
     for (int i = 0; i < n; i++) {
-        const char *col = table_colname(l->t, i);
+        const char *col = lk_table_colname(l->t, i);
         if (!strcmp(col, "profile") && *f[i] && !profile_name(f[i]))
             return lk_fail(e, LK_EINPUT, "%s:%ld: profile '%s' is not a profile name",
                            l->path, line, f[i]);
-        table_put(l->t, col, "%s", f[i]);
+        lk_table_put(l->t, col, "%s", f[i]);
     }
     return LK_OK;
 }
 
-int rep_load(const char *dir, const char *name, table **t, lk_err *e)
+int rep_load(const char *dir, const char *name, lk_table **t, lk_err *e)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.csv", dir, name);
@@ -77,13 +77,13 @@ int rep_load(const char *dir, const char *name, table **t, lk_err *e)
     loading l = {NULL, path};
     int rc = csvin_read(path, load_row, &l, e);
     if (rc)
-        table_free(l.t);
+        lk_table_free(l.t);
     else
         *t = l.t;
     return rc;
 }
 
-int rep_load_paper(const char *paper_dir, const char *name, table **t, lk_err *e)
+int rep_load_paper(const char *paper_dir, const char *name, lk_table **t, lk_err *e)
 {
     int rc = rep_load(paper_dir, name, t, e);
     if (!rc && !*t)
@@ -92,13 +92,13 @@ int rep_load_paper(const char *paper_dir, const char *name, table **t, lk_err *e
     return rc;
 }
 
-const char *rep_get(const table *t, int r, const char *col)
+const char *rep_get(const lk_table *t, int r, const char *col)
 {
-    const char *s = t && r >= 0 ? table_get(t, r, col) : NULL;
+    const char *s = t && r >= 0 ? lk_table_get(t, r, col) : NULL;
     return s ? s : "";
 }
 
-double rep_num(const table *t, int r, const char *col)
+double rep_num(const lk_table *t, int r, const char *col)
 {
     const char *s = rep_get(t, r, col);
     char *end;
@@ -106,7 +106,7 @@ double rep_num(const table *t, int r, const char *col)
     return *s && !*end ? v : NAN;
 }
 
-bool rep_where(const table *t, int r, const char *where)
+bool rep_where(const lk_table *t, int r, const char *where)
 {
     if (!where)
         return true;
@@ -127,20 +127,20 @@ static const struct {
     [REP_PCT] = {100, 1},  [REP_REL] = {100, 1},
 };
 
-void rep_put(table *t, const char *col, double v, rep_fmt f)
+void rep_put(lk_table *t, const char *col, double v, rep_fmt f)
 {
     if (isnan(v))
         return;
     if (f == REP_REL)
-        table_put(t, col, "%+.*f", formats[f].decimals, v * formats[f].scale);
+        lk_table_put(t, col, "%+.*f", formats[f].decimals, v * formats[f].scale);
     else
-        table_putf(t, col, v * formats[f].scale, formats[f].decimals);
+        lk_table_putf(t, col, v * formats[f].scale, formats[f].decimals);
 }
 
-int rep_socs(const table *t, const char **out)
+int rep_socs(const lk_table *t, const char **out)
 {
     int n = 0;
-    for (int r = 0; t && r < table_rows(t); r++) {
+    for (int r = 0; t && r < lk_table_rows(t); r++) {
         const char *p = rep_get(t, r, "profile");
         bool seen = !*p || !strcmp(p, "host");
         for (int i = 0; i < n && !seen; i++)
@@ -152,9 +152,9 @@ int rep_socs(const table *t, const char **out)
 }
 
 int rep_join(const char *const pairs[][2], const char *paper_where,
-             const table *paper, const table *sw, int r)
+             const lk_table *paper, const lk_table *sw, int r)
 {
-    for (int p = 0; paper && p < table_rows(paper); p++) {
+    for (int p = 0; paper && p < lk_table_rows(paper); p++) {
         bool ok = rep_where(paper, p, paper_where);
         for (int j = 0; ok && j < REP_MAX_JOIN && pairs[j][0]; j++)
             ok = !strcasecmp(rep_get(paper, p, pairs[j][0]), rep_get(sw, r, pairs[j][1]));

@@ -7,7 +7,7 @@
  *   rep_put_spec(t, &spec);   layers, dim, heads, kv_heads, head_dim, ffn,
  *                             ffn_dim, vocab, tied, share, repeat,
  *                             executed_layers into t's newest row
- *   table_new(rep_sim_columns + "," + rep_late_columns);  a simulated row:
+ *   lk_table_new(rep_sim_columns + "," + rep_late_columns);  a simulated row:
  *   rep_put_sim(t, prof, &spec, &o, &r);   the contract's columns, then
  *                                          the extras
  */
@@ -18,7 +18,7 @@
 #include "../common/table.h"
 #include "../sim/sim.h"
 
-void rep_put_spec(table *t, const arch_spec *s);
+void rep_put_spec(lk_table *t, const arch_spec *s);
 /* The columns rep_put_spec() fills, in their order, for column lists. */
 #define REP_SPEC_COLUMNS \
     "layers,dim,heads,kv_heads,head_dim,ffn,ffn_dim,vocab,tied,share,repeat,executed_layers"
@@ -32,13 +32,13 @@ int rep_finish_row(arch_spec *s, lk_err *e);
  * use, also when it follows the weights), window, global_every, and
  * embed_dtype (the embedding's and classifier's type in use); appended
  * after the older columns of `lanky params` and sweeps. */
-void rep_put_attention(table *t, const arch_spec *s);
+void rep_put_attention(lk_table *t, const arch_spec *s);
 /* The columns rep_put_attention() fills before the late ones. */
 #define REP_ATTENTION_COLUMNS "kv_dtype,window,global_every"
 
 
 /* The columns of one simulated row (the contract's, then the extras), for
- * table_new(), and a row's cells, so `lanky sim` and sweeps print the
+ * lk_table_new(), and a row's cells, so `lanky sim` and sweeps print the
  * same thing. */
 extern const char rep_sim_columns[];
 /* The columns of a simulated prefill (sim_opts.prompt > 0: prompt,
@@ -53,7 +53,7 @@ extern const char rep_prefill_columns[];
  * ones too), so no older column moves (DESIGN.md: add, never rename).
  * rep_put_attention and rep_put_sim fill them. */
 extern const char rep_late_columns[];
-void rep_put_sim(table *t, const sim_profile *p, const arch_spec *s, const sim_opts *o,
+void rep_put_sim(lk_table *t, const sim_profile *p, const arch_spec *s, const sim_opts *o,
                  const sim_result *r);
 
 #endif

@@ -195,42 +195,42 @@ static int read_row(void *ctx, long line, int n, char **f, lk_err *e)
     return LK_OK;
 }
 
-static void put_row_spec(table *t, const sweep_row *r, int shards)
+static void put_row_spec(lk_table *t, const sweep_row *r, int shards)
 {
     const arch_spec *s = &r->spec;
     arch_params p;
     arch_params_count(s, &p, NULL); /* cannot fail: arch_spec_finish ran it */
     if (shards)
-        table_puti(t, SWEEP_ROW_COLUMN, r->index);
-    table_put(t, "name", "%s", r->name);
-    table_put(t, "group", "%s", r->group);
+        lk_table_puti(t, SWEEP_ROW_COLUMN, r->index);
+    lk_table_put(t, "name", "%s", r->name);
+    lk_table_put(t, "group", "%s", r->group);
     rep_put_spec(t, s);
-    table_puti(t, "params_total", p.total);
-    table_puti(t, "params_paper", p.paper);
-    table_putu(t, "weight_bytes", p.weight_bytes);
+    lk_table_puti(t, "params_total", p.total);
+    lk_table_puti(t, "params_paper", p.paper);
+    lk_table_putu(t, "weight_bytes", p.weight_bytes);
     /* the KV cache a token at position ctx attends over (arch/layout.h) */
-    table_putu(t, "kv_cache_bytes", p.kv_read_bytes);
-    table_put(t, "dtype", "%s", arch_dtype_name(s->dtype));
-    table_puti(t, "seq_len", s->seq_len);
-    table_puti(t, "ctx", s->ctx);
+    lk_table_putu(t, "kv_cache_bytes", p.kv_read_bytes);
+    lk_table_put(t, "dtype", "%s", arch_dtype_name(s->dtype));
+    lk_table_puti(t, "seq_len", s->seq_len);
+    lk_table_puti(t, "ctx", s->ctx);
     rep_put_attention(t, s);
 }
 
-static void put_measured(table *t, const ref_bench_result *m)
+static void put_measured(lk_table *t, const ref_bench_result *m)
 {
-    table_puti(t, "measured_threads", m->threads);
-    table_putf(t, "measured_load_ms", m->load_ms, 3);
-    table_putf(t, "measured_init_ms", m->init_ms, 3);
-    table_putf(t, "measured_execute_ms", m->execute_ms, 4);
-    table_putf(t, "measured_tokens_per_s", m->tokens_per_s, 2);
-    table_puti(t, "repeats", m->repeats);
-    table_putf(t, "execute_ms_mean", m->execute_ms_mean, 4);
-    table_putf(t, "execute_ms_std", m->execute_ms_std, 4);
-    table_putf(t, "execute_ms_median", m->execute_ms_median, 4);
-    table_putf(t, "paired_dram_gbs", m->paired_dram_gbs, 2);
-    table_putf(t, "paired_gflops", m->paired_gflops, 1);
+    lk_table_puti(t, "measured_threads", m->threads);
+    lk_table_putf(t, "measured_load_ms", m->load_ms, 3);
+    lk_table_putf(t, "measured_init_ms", m->init_ms, 3);
+    lk_table_putf(t, "measured_execute_ms", m->execute_ms, 4);
+    lk_table_putf(t, "measured_tokens_per_s", m->tokens_per_s, 2);
+    lk_table_puti(t, "repeats", m->repeats);
+    lk_table_putf(t, "execute_ms_mean", m->execute_ms_mean, 4);
+    lk_table_putf(t, "execute_ms_std", m->execute_ms_std, 4);
+    lk_table_putf(t, "execute_ms_median", m->execute_ms_median, 4);
+    lk_table_putf(t, "paired_dram_gbs", m->paired_dram_gbs, 2);
+    lk_table_putf(t, "paired_gflops", m->paired_gflops, 1);
     if (m->prefill_ms > 0)
-        table_putf(t, "measured_prefill_ms", m->prefill_ms, 4);
+        lk_table_putf(t, "measured_prefill_ms", m->prefill_ms, 4);
 }
 
 /* The prompt of row r: its own, else the sweep's (0: none). */
@@ -306,7 +306,7 @@ static void measure_all(sweep *w, ref_bench_result *m, bool *ok, double *round_m
 /* One spec: one output row per profile (or a single parameter-only row),
  * with its measurement m when not NULL. */
 static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
-                   sim_profile **prof, table *t, int *done, int total)
+                   sim_profile **prof, lk_table *t, int *done, int total)
 {
     const sweep_opts *o = w->o;
     for (int i = 0; i < (o->nprofiles ? o->nprofiles : 1); i++) {
@@ -327,7 +327,7 @@ static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
                 continue;
             }
         }
-        if (table_row(t))
+        if (lk_table_row(t))
             return LK_ERUN;
         put_row_spec(t, r, o->shards);
         if (o->nprofiles)
@@ -335,9 +335,9 @@ static int run_row(sweep *w, const sweep_row *r, const ref_bench_result *m,
         if (m)
             put_measured(t, m);
         if (paired)
-            table_putf(t, "latency_ms_paired", x.latency_paired_ms, 6);
+            lk_table_putf(t, "latency_ms_paired", x.latency_paired_ms, 6);
         if (paired && x.prompt > 0)
-            table_putf(t, "ttft_ms_paired", x.ttft_paired_ms, 6);
+            lk_table_putf(t, "ttft_ms_paired", x.ttft_paired_ms, 6);
     }
     return LK_OK;
 }
@@ -363,7 +363,7 @@ static void add_columns(char *cols, const char *list)
     free(copy);
 }
 
-static int run_all(sweep *w, sim_profile **prof, table **out, lk_err *e)
+static int run_all(sweep *w, sim_profile **prof, lk_table **out, lk_err *e)
 {
     const sweep_opts *o = w->o;
     char cols[sizeof spec_columns + 2048] = "";
@@ -380,7 +380,7 @@ static int run_all(sweep *w, sim_profile **prof, table **out, lk_err *e)
     if (prompts && o->measure)
         add_columns(cols, measured_prefill_columns);
     add_columns(cols, rep_late_columns);
-    table *t = table_new(cols);
+    lk_table *t = lk_table_new(cols);
     if (!t)
         return lk_fail(e, LK_ERUN, "out of memory");
     int rounds = o->bench.repeat > 0 ? o->bench.repeat : 1;
@@ -404,14 +404,14 @@ static int run_all(sweep *w, sim_profile **prof, table **out, lk_err *e)
     free(ok);
     free(round_ms);
     if (rc) {
-        table_free(t);
+        lk_table_free(t);
         return lk_fail(e, LK_ERUN, "out of memory");
     }
     *out = t;
     return LK_OK;
 }
 
-int sweep_run(const char *path, const sweep_opts *o, table **out,
+int sweep_run(const char *path, const sweep_opts *o, lk_table **out,
               int *row_status, lk_err *e)
 {
     sweep w = {.path = path, .o = o};
@@ -653,9 +653,9 @@ static void merge_free(merge *m)
     free(m->rows);
 }
 
-/* Read the parts p[0..n-1] of one sweep into the table *t, rows in the
+/* Read the parts p[0..n-1] of one sweep into the lk_table *t, rows in the
  * sweep file's order. */
-static int merge_group(const part *p, int n, table **t, lk_err *e)
+static int merge_group(const part *p, int n, lk_table **t, lk_err *e)
 {
     merge m = {.first = true};
     int rc = LK_OK;
@@ -672,18 +672,18 @@ static int merge_group(const part *p, int n, table **t, lk_err *e)
     FILE *f = rc ? NULL : open_memstream(&cols, &size);
     for (int c = 1; f && c < m.ncols; c++)
         fprintf(f, "%s%s", c > 1 ? "," : "", m.head[c]);
-    if (!rc && (!f || fclose(f) || !(*t = table_new(cols))))
+    if (!rc && (!f || fclose(f) || !(*t = lk_table_new(cols))))
         rc = lk_fail(e, LK_ERUN, "out of memory");
     free(cols);
     if (!rc)
         qsort(m.rows, m.nrows, sizeof *m.rows, row_order);
     for (int i = 0; !rc && i < m.nrows; i++) {
-        if (table_row(*t)) {
+        if (lk_table_row(*t)) {
             rc = lk_fail(e, LK_ERUN, "out of memory");
             break;
         }
         for (int c = 1; c < m.ncols; c++)
-            table_put(*t, m.head[c], "%s", m.rows[i].f[c - 1]);
+            lk_table_put(*t, m.head[c], "%s", m.rows[i].f[c - 1]);
     }
     merge_free(&m);
     return rc;
@@ -716,14 +716,14 @@ int sweep_merge(const char *const *dirs, int ndirs, const char *out, lk_err *e)
         rc = lk_fail(e, LK_ERUN, "out of memory");
     int opened = 0;
     for (int a = 0; !rc && a < n; a = group_end(p, n, a)) {
-        table *t = NULL;
+        lk_table *t = NULL;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s.csv", out, p[a].name);
         if (!(rc = merge_group(p + a, group_end(p, n, a) - a, &t, e)) &&
             !(rc = lk_outfile_open(&of[opened], path, e)) &&
-            (rc = table_write(t, TABLE_CSV, of[opened++].f, e)))
+            (rc = lk_table_write(t, LK_TABLE_CSV, of[opened++].f, e)))
             lk_prefix(e, "%s", path);
-        table_free(t);
+        lk_table_free(t);
     }
     for (int i = 0; i < opened; i++)
         if (rc)

@@ -81,7 +81,7 @@ typedef struct {
  * rows) and *row_status is LK_OK, or the worst code of a bad row
  * (LK_EINPUT wins over LK_ERUN). A bad header, an unreadable file or an
  * unknown profile fail the whole sweep: *out is NULL and e says why. */
-int sweep_run(const char *path, const sweep_opts *o, table **out,
+int sweep_run(const char *path, const sweep_opts *o, lk_table **out,
               int *row_status, lk_err *e);
 
 /* The base name of path without folder and ".csv": the output name. */

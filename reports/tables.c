@@ -34,7 +34,7 @@ typedef struct {
 } spec_rows;
 
 /* Rows x and y of t ordered by spec (group, then name); 0: one spec. */
-static int by_spec_only(const table *t, int x, int y)
+static int by_spec_only(const lk_table *t, int x, int y)
 {
     int c = strcmp(rep_get(t, x, "group"), rep_get(t, y, "group"));
     return c ? c : strcmp(rep_get(t, x, "name"), rep_get(t, y, "name"));
@@ -46,9 +46,9 @@ static int by_spec(const void *a, const void *b, void *t)
     return c ? c : (x > y) - (x < y);
 }
 
-static int spec_rows_build(spec_rows *s, const table *t, lk_err *e)
+static int spec_rows_build(spec_rows *s, const lk_table *t, lk_err *e)
 {
-    int n = t ? table_rows(t) : 0, *order = malloc((n + 1) * sizeof *order);
+    int n = t ? lk_table_rows(t) : 0, *order = malloc((n + 1) * sizeof *order);
     s->first = malloc((n + 1) * sizeof *s->first);
     s->next = malloc((n + 1) * sizeof *s->next);
     if (!order || !s->first || !s->next) {
@@ -80,7 +80,7 @@ static void spec_rows_free(spec_rows *s)
 
 /* The row of row r's spec on profile (NULL: any) where `where` holds, or
  * -1. */
-static int find(const table *t, const spec_rows *s, int r, const char *profile,
+static int find(const lk_table *t, const spec_rows *s, int r, const char *profile,
                 const char *where)
 {
     for (int k = s->first[r]; k >= 0; k = s->next[k])
@@ -268,8 +268,8 @@ static void head(char *buf, size_t size, const col_def *c, const char *p)
 }
 
 /* Value of column c for the spec of sweep row r on profile p. */
-static double value(const col_def *c, const table *sw, const spec_rows *s, int r,
-                    const table *paper, int pr, const char *p)
+static double value(const col_def *c, const lk_table *sw, const spec_rows *s, int r,
+                    const lk_table *paper, int pr, const char *p)
 {
     if (!strncmp(c->col, "paper.", 6))
         return rep_num(paper, pr, c->col + 6);
@@ -284,7 +284,7 @@ typedef struct {
     char head[64][64];
 } out_cols;
 
-static void expand(const tab_def *d, const table *sw, out_cols *o)
+static void expand(const tab_def *d, const lk_table *sw, out_cols *o)
 {
     const char *soc[REP_MAX_SOCS];
     int nsoc = rep_socs(sw, soc);
@@ -306,32 +306,32 @@ static void expand(const tab_def *d, const table *sw, out_cols *o)
     }
 }
 
-static int build_table(const tab_def *d, const out_cols *o, const table *sw,
-                       const table *paper, table **out, lk_err *e)
+static int build_table(const tab_def *d, const out_cols *o, const lk_table *sw,
+                       const lk_table *paper, lk_table **out, lk_err *e)
 {
     char cols[64 * 65] = "";
     for (int i = 0; i < o->n; i++)
         strcat(strcat(cols, i ? "," : ""), o->head[i]);
     spec_rows s;
-    table *t = table_new(cols);
+    lk_table *t = lk_table_new(cols);
     if (!t || spec_rows_build(&s, sw, e)) {
-        table_free(t);
+        lk_table_free(t);
         return lk_fail(e, LK_ERUN, "out of memory");
     }
     double first[64];
     bool have_first = false;
-    for (int r = 0; sw && r < table_rows(sw); r++) {
+    for (int r = 0; sw && r < lk_table_rows(sw); r++) {
         if (s.first[r] != r || !rep_where(sw, r, d->where)) /* once per spec */
             continue;
         int pr = rep_join(d->join, d->paper_where, paper, sw, r);
-        if (table_row(t)) {
+        if (lk_table_row(t)) {
             spec_rows_free(&s);
-            return table_free(t), lk_fail(e, LK_ERUN, "out of memory");
+            return lk_table_free(t), lk_fail(e, LK_ERUN, "out of memory");
         }
         for (int i = 0; i < o->n; i++) {
             const col_def *c = o->def[i];
             if (c->f == REP_TEXT) {
-                table_put(t, o->head[i], "%s", rep_get(sw, r, c->col));
+                lk_table_put(t, o->head[i], "%s", rep_get(sw, r, c->col));
                 continue;
             }
             double v = value(c, sw, &s, r, paper, pr, o->profile[i]);
@@ -389,10 +389,10 @@ typedef struct {
     bool unsimulated, once;
 } provenance;
 
-static void provenance_of(const tab_def *d, const table *sw, provenance *p)
+static void provenance_of(const tab_def *d, const lk_table *sw, provenance *p)
 {
     memset(p, 0, sizeof *p);
-    for (int r = 0; sw && r < table_rows(sw); r++) {
+    for (int r = 0; sw && r < lk_table_rows(sw); r++) {
         if (!rep_where(sw, r, d->where))
             continue;
         rep_values_add(&p->modes, rep_get(sw, r, "mode"));
@@ -423,7 +423,7 @@ static void say_units(const provenance *p, char *buf, size_t size)
 
 /* Table d's caption: how its rows were made (the simulation mode) and
  * the units of its numbers. */
-static void caption(const tab_def *d, const table *sw, const provenance *p,
+static void caption(const tab_def *d, const lk_table *sw, const provenance *p,
                     char *buf, size_t size)
 {
     bool exact = p->modes.n == 1 && !p->modes.more && !strcmp(p->modes.v[0], "exact");
@@ -477,7 +477,7 @@ static void split_head(const char *head, char *words, size_t wn, char *unit, siz
  * row of Table 9; more would leave a split part little room) repeated in
  * each part if it must be split. */
 #define TEX_MAX_KEYS 3
-static void write_tex(FILE *f, const table *t, const tab_def *d, const out_cols *o,
+static void write_tex(FILE *f, const lk_table *t, const tab_def *d, const out_cols *o,
                       const char *cap)
 {
     lk_tex_col cols[64];
@@ -517,14 +517,14 @@ static int save_stream(FILE *f, char **buf, size_t *len, const char *path,
 }
 
 static int save_table(const char *dir, const tab_def *d, const out_cols *o,
-                      const table *t, const char *cap, lk_err *e)
+                      const lk_table *t, const char *cap, lk_err *e)
 {
     char path[4096];
     char *buf;
     size_t len;
     FILE *f;
     snprintf(path, sizeof path, "%s/tab_%s.csv", dir, d->file);
-    int rc = table_save(t, TABLE_CSV, path, e);
+    int rc = lk_table_save(t, LK_TABLE_CSV, path, e);
     for (int tex = 0; tex < 2 && !rc; tex++) {
         if (!(f = open_memstream(&buf, &len)))
             return lk_fail(e, LK_ERUN, "out of memory");
@@ -544,11 +544,11 @@ static int save_table(const char *dir, const tab_def *d, const out_cols *o,
 
 /* Column col of t, read from dir/name.csv (t NULL: no file, nothing to
  * check). */
-static int need_column(const table *t, const char *dir, const char *name,
+static int need_column(const lk_table *t, const char *dir, const char *name,
                        const char *col, lk_err *e)
 {
-    for (int i = 0; t && i < table_cols(t); i++)
-        if (!strcmp(table_colname(t, i), col))
+    for (int i = 0; t && i < lk_table_cols(t); i++)
+        if (!strcmp(lk_table_colname(t, i), col))
             return LK_OK;
     return t ? lk_fail(e, LK_EINPUT, "%s/%s.csv: no column '%s' (not what lanky sweep "
                        "writes, or not the paper's table)", dir, name, col)
@@ -557,10 +557,10 @@ static int need_column(const table *t, const char *dir, const char *name,
 
 /* Every cell of column col of t (dir/name.csv) empty or a finite number:
  * the tables format them, and garbage would print as an empty cell. */
-static int need_numbers(const table *t, const char *dir, const char *name,
+static int need_numbers(const lk_table *t, const char *dir, const char *name,
                         const char *col, lk_err *e)
 {
-    for (int r = 0; t && r < table_rows(t); r++) {
+    for (int r = 0; t && r < lk_table_rows(t); r++) {
         const char *v = rep_get(t, r, col);
         if (*v && !isfinite(rep_num(t, r, col)))
             return lk_fail(e, LK_EINPUT, "%s/%s.csv: row %d: %s: '%s' is not a number",
@@ -572,8 +572,8 @@ static int need_numbers(const table *t, const char *dir, const char *name,
 /* The columns table d needs: every sweep result has the spec's (the
  * simulated and measured ones only with --profiles and --measure), the
  * paper's table every one it reads; and the numbers it formats. */
-static int check_columns(const tab_def *d, const char *dir, const table *sw,
-                         const char *paper_dir, const table *paper, lk_err *e)
+static int check_columns(const tab_def *d, const char *dir, const lk_table *sw,
+                         const char *paper_dir, const lk_table *paper, lk_err *e)
 {
     int rc = need_column(sw, dir, d->sweep, "group", e);
     if (!rc)
@@ -608,22 +608,22 @@ rep_tab_about rep_tab_info(int i)
 int rep_tab_check(int i, const char *dir, const char *paper_dir, lk_err *e)
 {
     const tab_def *d = &tables[i];
-    table *sw = NULL, *paper = NULL;
+    lk_table *sw = NULL, *paper = NULL;
     int rc = rep_load(dir, d->sweep, &sw, e);
     if (!rc && d->paper)
         rc = rep_load_paper(paper_dir, d->paper, &paper, e);
     if (!rc)
         rc = check_columns(d, dir, sw, paper_dir, paper, e);
-    table_free(sw);
-    table_free(paper);
+    lk_table_free(sw);
+    lk_table_free(paper);
     return rc;
 }
 
-int rep_tab_write(int i, const char *dir, const char *paper_dir, table **t, char *cap,
+int rep_tab_write(int i, const char *dir, const char *paper_dir, lk_table **t, char *cap,
                   rep_values *modes, lk_err *e)
 {
     const tab_def *d = &tables[i];
-    table *sw = NULL, *paper = NULL;
+    lk_table *sw = NULL, *paper = NULL;
     provenance p;
     int rc = rep_load(dir, d->sweep, &sw, e);
     if (!rc && d->paper)
@@ -638,7 +638,7 @@ int rep_tab_write(int i, const char *dir, const char *paper_dir, table **t, char
         if (!(rc = build_table(d, &o, sw, paper, t, e)))
             rc = save_table(dir, d, &o, *t, cap, e);
     }
-    table_free(sw);
-    table_free(paper);
+    lk_table_free(sw);
+    lk_table_free(paper);
     return rc;
 }

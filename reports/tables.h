@@ -53,7 +53,7 @@ int rep_tab_check(int i, const char *dir, const char *paper_dir, lk_err *e);
 
 /* Build table i, write its files into dir, and return it in *t (the
  * caller frees it) and its caption in cap (REP_CAPTION bytes). */
-int rep_tab_write(int i, const char *dir, const char *paper_dir, table **t, char *cap,
+int rep_tab_write(int i, const char *dir, const char *paper_dir, lk_table **t, char *cap,
                   rep_values *modes, lk_err *e);
 
 #endif

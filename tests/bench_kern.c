@@ -154,8 +154,8 @@ int main(void)
     for (int c = 0; c < COLS; c++)
         x[c] = (float)(c % 13) / 13 - 0.3f;
 
-    table *t = table_new("dtype,threads,rows,cols,weight_mb,call_rows,matvec_gbs,read_gbs,ratio");
-    table *peak = table_new("dtype,threads,gflops_l1,gflops_l2,pool_run_us");
+    lk_table *t = lk_table_new("dtype,threads,rows,cols,weight_mb,call_rows,matvec_gbs,read_gbs,ratio");
+    lk_table *peak = lk_table_new("dtype,threads,gflops_l1,gflops_l2,pool_run_us");
     lk_err e = {0};
     for (int threads = 1; threads <= 2; threads++) {
         pool *p;
@@ -189,27 +189,27 @@ int main(void)
         }
         for (int d = ARCH_F32; d <= ARCH_INT8; d++) {
             for (int c = 0; c < 2; c++) {
-                table_row(t);
-                table_put(t, "dtype", "%s", arch_dtype_name(d));
-                table_puti(t, "threads", threads);
-                table_puti(t, "rows", j[d].m.rows);
-                table_puti(t, "cols", j[d].m.cols);
-                table_putf(t, "weight_mb", bytes[d] / 1e6, 1);
-                table_puti(t, "call_rows", c ? calls[c] : j[d].m.rows);
-                table_putf(t, "matvec_gbs", best[d][c], 1);
-                table_putf(t, "read_gbs", read, 1);
-                table_putf(t, "ratio", best[d][c] / read, 3);
+                lk_table_row(t);
+                lk_table_put(t, "dtype", "%s", arch_dtype_name(d));
+                lk_table_puti(t, "threads", threads);
+                lk_table_puti(t, "rows", j[d].m.rows);
+                lk_table_puti(t, "cols", j[d].m.cols);
+                lk_table_putf(t, "weight_mb", bytes[d] / 1e6, 1);
+                lk_table_puti(t, "call_rows", c ? calls[c] : j[d].m.rows);
+                lk_table_putf(t, "matvec_gbs", best[d][c], 1);
+                lk_table_putf(t, "read_gbs", read, 1);
+                lk_table_putf(t, "ratio", best[d][c] / read, 3);
             }
             munmap((void *)j[d].m.data, bytes[d]);
             free(j[d].out);
 
-            table_row(peak);
-            table_put(peak, "dtype", "%s", arch_dtype_name(d));
-            table_puti(peak, "threads", threads);
+            lk_table_row(peak);
+            lk_table_put(peak, "dtype", "%s", arch_dtype_name(d));
+            lk_table_puti(peak, "threads", threads);
             /* half of L1d and of L2 on every AVX-512 CPU (>= 32 KiB, >= 1 MiB) */
-            table_putf(peak, "gflops_l1", probe_matvec_gflops(p, d, 16 << 10), 1);
-            table_putf(peak, "gflops_l2", probe_matvec_gflops(p, d, 512 << 10), 1);
-            table_putf(peak, "pool_run_us", run_us, 3);
+            lk_table_putf(peak, "gflops_l1", probe_matvec_gflops(p, d, 16 << 10), 1);
+            lk_table_putf(peak, "gflops_l2", probe_matvec_gflops(p, d, 512 << 10), 1);
+            lk_table_putf(peak, "pool_run_us", run_us, 3);
         }
         pool_free(p);
     }
@@ -218,16 +218,16 @@ int main(void)
            "on a buffer of the same size; ratio = matvec_gbs / read_gbs; call_rows: rows per\n"
            "pool_run_rows(), split between the threads, %d as in decode):\n", RUNS, PROBE_RUNS,
            DECODE_ROWS);
-    table_write(t, TABLE_TEXT, stdout, &e);
+    lk_table_write(t, LK_TABLE_TEXT, stdout, &e);
     printf("\nMat-vec peak with weights in L1 (16 KiB) and L2 (512 KiB), GFLOP/s (GOP/s\n"
            "for int8), 2 per multiply-add; pool_run_us: one empty pool_run():\n");
-    table_write(peak, TABLE_TEXT, stdout, &e);
+    lk_table_write(peak, LK_TABLE_TEXT, stdout, &e);
     double pairs_g = widen_fma_pairs();
     if (pairs_g > 0)
         printf("\nf16 widening bound, one core: %.2f G (vcvtph2ps, vfmadd231ps) pairs/s of\n"
                "512 bits = %.1f GB/s of f16 weights (16 weights, 32 bytes per pair)\n",
                pairs_g, 32 * pairs_g);
-    table_free(t);
-    table_free(peak);
+    lk_table_free(t);
+    lk_table_free(peak);
     return 0;
 }

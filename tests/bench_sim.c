@@ -42,7 +42,7 @@ static double analytic_sweep(void)
 {
     sweep_opts o = {.profiles = profiles, .nprofiles = 4,
                     .sim = {.mode = SIM_ANALYTIC}};
-    table *t;
+    lk_table *t;
     int status;
     lk_err e = {0};
     double t0 = lk_clock_ms();
@@ -50,8 +50,8 @@ static double analytic_sweep(void)
         die(&e);
     double s = (lk_clock_ms() - t0) / 1e3;
     printf("analytic sweep: %d rows (table9.csv x 4 profiles) in %.3f s "
-           "(target < 1 s)\n", table_rows(t), s);
-    table_free(t);
+           "(target < 1 s)\n", lk_table_rows(t), s);
+    lk_table_free(t);
     return s;
 }
 

@@ -686,7 +686,7 @@ START_TEST(measured_sweep_is_round_robin)
     sweep_opts o = {.profiles = profiles, .nprofiles = 1, .sim = {.mode = SIM_ANALYTIC},
                     .measure = true, .bench = {.threads = 1, .tokens = 1, .seed = 1, .repeat = 2},
                     .progress = record_step};
-    table *t;
+    lk_table *t;
     int status;
     lk_err e = {0};
     order[0] = 0;
@@ -694,7 +694,7 @@ START_TEST(measured_sweep_is_round_robin)
     ck_assert_int_eq(status, LK_OK);
     ck_assert_str_eq(order, "0/6 a measure;1/6 b measure;2/6 a measure;3/6 b measure;"
                             "4/6 a a15;5/6 b a15;");
-    table_free(t);
+    lk_table_free(t);
 }
 END_TEST
 
