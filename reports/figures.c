@@ -160,6 +160,32 @@ static int fig_kv_long(const lk_table *sw, const lk_table *paper, lk_table *t, i
     return fig_series(sw, t, idx, NULL, cols);
 }
 
+/* Decode latency and energy per token against parameters, per SoC and
+ * weight type (the row's group), smallest model first. */
+static int fig_dtype(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx)
+{
+    static const series_col cols[] = {
+        {"params_m", "params_total", NULL, REP_MILLION, 0},
+        {"latency_ms", "latency_ms_per_token", NULL, REP_MS, 0},
+        {"energy_mj", "energy_mj_per_token", NULL, REP_MJ, 0},
+        {NULL, NULL, NULL, REP_TEXT, 0},
+    };
+    (void)paper;
+    return fig_series(sw, t, idx, "params_total", cols);
+}
+
+/* Time to first token against the prompt's length, per SoC and model. */
+static int fig_ttft(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx)
+{
+    static const series_col cols[] = {
+        {"prompt", "prompt", NULL, REP_INT, 0},
+        {"ttft_ms", "ttft_ms", NULL, REP_MS, 0},
+        {NULL, NULL, NULL, REP_TEXT, 0},
+    };
+    (void)paper;
+    return fig_series(sw, t, idx, NULL, cols);
+}
+
 /* Predicted against measured latency on this machine, with the spread
  * of the measurement when it was repeated. */
 static int fig_measured(const lk_table *sw, const lk_table *paper, lk_table *t, int *idx)
@@ -194,7 +220,9 @@ static const char *const only_table9[] = {"table9", NULL},
                         *const only_sharing_depth[] = {"sharing_depth", NULL},
                         *const only_presets[] = {"presets", NULL},
                         *const only_context[] = {"context", NULL},
-                        *const only_context_long[] = {"context_long", NULL};
+                        *const only_context_long[] = {"context_long", NULL},
+                        *const only_dtypes[] = {"dtypes", NULL},
+                        *const only_prompts[] = {"prompts", NULL};
 
 static const fig_def figures[] = {
     {"pareto", "Accuracy vs predicted latency per SoC",
@@ -228,6 +256,19 @@ static const fig_def figures[] = {
      "overtakes the weights in DRAM traffic at long context unless most "
      "layers are windowed (analytic mode).",
      only_context_long, NULL, "context,latency_ms,kv_share_pct", fig_kv_long},
+    {"dtype", "Decode latency and energy per token by weight type",
+     "The models phones ship (MobileLLM-R1, SmolLM2, Qwen2.5, MobileLLM-Pro, "
+     "Llama 3.2) with f16, int8 (W8A8) and int4 (W4A8, groups of 32, the "
+     "embedding and classifier in int8 as phone engines keep them) weights: "
+     "decode reads the weights once a token, so the bytes per weight set "
+     "both (analytic mode).",
+     only_dtypes, NULL, "params_m,latency_ms,energy_mj", fig_dtype},
+    {"ttft", "Time to first token vs prompt length",
+     "The prefill of a prompt in chunks of 32 tokens, each a compute-bound "
+     "pass over the weights, so the time grows with the prompt, and faster "
+     "than linearly once attention over the prompt counts (f16, "
+     "analytic mode).",
+     only_prompts, NULL, "prompt,ttft_ms", fig_ttft},
 };
 #define NFIGURES (sizeof figures / sizeof figures[0])
 
