@@ -575,6 +575,17 @@ static double paired_ms(const arch_spec *s, const sim_profile *p, double gbs)
     return paired_at(s, p, gbs, 0);
 }
 
+/* The A15 profile, and s's unpaired token on it in *x. */
+static sim_profile *a15_token(const arch_spec *s, sim_result *x)
+{
+    sim_profile *p;
+    lk_err e = {0};
+    ck_assert_msg(sim_profile_load(&p, "a15", &e) == LK_OK, "%s", e.msg);
+    sim_opts o = {.mode = SIM_ANALYTIC};
+    ck_assert_msg(sim_token(s, p, &o, x, &e) == LK_OK, "%s", e.msg);
+    return p;
+}
+
 /* A measured row's prediction uses the bandwidth paired with it. At 1 and
  * 2 GB/s MobileLLM-125M on the A15 profile is DRAM-bound (its 250 MB of
  * weights against a 32 MB system cache, every operation's DRAM time far
@@ -586,12 +597,8 @@ static double paired_ms(const arch_spec *s, const sim_profile *p, double gbs)
 START_TEST(paired_prediction_scales_with_bandwidth)
 {
     arch_spec s = tu_spec("preset=mobilellm-125m ctx=16");
-    sim_profile *p;
-    lk_err e = {0};
-    ck_assert_msg(sim_profile_load(&p, "a15", &e) == LK_OK, "%s", e.msg);
-    sim_opts o = {.mode = SIM_ANALYTIC};
     sim_result x;
-    ck_assert_msg(sim_token(&s, p, &o, &x, &e) == LK_OK, "%s", e.msg);
+    sim_profile *p = a15_token(&s, &x);
     double one = paired_ms(&s, p, 1.0), two = paired_ms(&s, p, 2.0);
     double own = paired_ms(&s, p, p->dram_sustained_gbs);
     double bytes_ms = (double)(x.dram_read_bytes + x.dram_write_bytes) / 1e6; /* at 1 GB/s */
@@ -609,12 +616,8 @@ END_TEST
 START_TEST(paired_prediction_scales_with_compute)
 {
     arch_spec s = tu_spec("preset=mobilellm-125m ctx=16");
-    sim_profile *p;
-    lk_err e = {0};
-    ck_assert_msg(sim_profile_load(&p, "a15", &e) == LK_OK, "%s", e.msg);
-    sim_opts o = {.mode = SIM_ANALYTIC};
     sim_result x;
-    ck_assert_msg(sim_token(&s, p, &o, &x, &e) == LK_OK, "%s", e.msg);
+    sim_profile *p = a15_token(&s, &x);
     double one = paired_at(&s, p, 1e6, 1.0), two = paired_at(&s, p, 1e6, 2.0);
     double macs_ms = 2.0 * (double)x.macs / 1e6; /* at 1 GFLOP/s */
     ck_assert_msg(fabs(one / macs_ms - 1) < 0.01, "%g ms at 1 GFLOP/s, %g ms of MACs", one,
@@ -624,6 +627,7 @@ START_TEST(paired_prediction_scales_with_compute)
      * so the chunks' products run at the paired rate as well */
     sim_opts po = {.mode = SIM_ANALYTIC, .paired_dram_gbs = 1e6, .paired_gflops = 1.0,
                    .prompt = 64};
+    lk_err e = {0};
     ck_assert_msg(sim_token(&s, p, &po, &x, &e) == LK_OK, "%s", e.msg);
     double pf_ms = 2.0 * (double)x.prefill_macs / 1e6;
     ck_assert_msg(fabs(x.ttft_paired_ms / pf_ms - 1) < 0.01, "%g ms, %g ms of MACs",
