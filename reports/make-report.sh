@@ -55,7 +55,7 @@ esac
 # How much this run measures, for index.md (reports/report.h: effort.txt).
 rounds=$([ "$effort" = quick ] && echo 2 || echo 5)
 note="$effort ($how): $rounds interleaved rounds of $tokens decode tokens timed per \
-measured model, each round paired with a DRAM bandwidth reading; sweeps \
+measured model, each round paired with a DRAM bandwidth and a compute reading; sweeps \
 measured on this machine: $measured; sweeps simulated in exact mode: ${exact:-none}; \
 a $prompt-token prefill timed (time to first token) in: $prompted"
 
