@@ -204,12 +204,18 @@ check-aarch64: $(BUILD)/lanky
 	@echo "make check-aarch64: the static binary's kern, pool and ref suites and logits passed on both CPU models"
 
 # Every benchmark runs even when one misses its target; the exit status
-# says whether any did.
+# says whether any did. LLAMA_BENCH=PATH (build/bin/llama-bench of a
+# llama.cpp tree) adds lanky against llama.cpp on the same weights
+# (tests/bench_llama.sh).
 bench: $(BUILD)/lanky $(BENCH_BIN)
 	@st=0; for b in $(BENCH_BIN); do \
 	    echo "== $$b"; \
 	    LANKY_BIN=$(BUILD)/lanky LANKY_ROOT=$(CURDIR) $$b || st=1; \
-	done; exit $$st
+	done; \
+	if [ -n "$(LLAMA_BENCH)" ]; then \
+	    echo "== tests/bench_llama.sh $(LLAMA_BENCH)"; \
+	    sh tests/bench_llama.sh $(BUILD)/lanky $(LLAMA_BENCH) || st=1; \
+	fi; exit $$st
 
 # Fuzzing (tests/fuzz/README.md): one libFuzzer harness per parser, built
 # with clang and ASan+UBSan. clang 14 has no x86 _Float16, so the kernels
