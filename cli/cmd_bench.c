@@ -36,7 +36,7 @@ static const char llama_columns[] =
     ",test,n_prompt,n_gen,n_depth,avg_ns,stddev_ns,avg_ts,stddev_ts,samples_ts,samples_ns";
 /* then the CPUs the workers ran on, as a --cores LIST ("0-1"), and the
  * compute reading paired with the rounds (ref_bench_result) */
-static const char cores_column[] = ",cores,paired_gflops";
+static const char tail_columns[] = ",cores,paired_gflops";
 /* --format md: llama-bench's own Markdown table (its md printer) */
 static const char md_columns[] = "model,size,params,backend,threads,test,t/s";
 
@@ -190,9 +190,9 @@ static int run(const cli_args *a, lk_err *e)
         {.n_gen = tokens, .n_depth = r->ctx, .run_ms = r->round_ms, .runs = r->repeats},
     };
     char cols[sizeof columns + sizeof prefill_columns + sizeof repeat_columns +
-              sizeof llama_columns + sizeof cores_column];
+              sizeof llama_columns + sizeof tail_columns];
     snprintf(cols, sizeof cols, "%s%s%s%s%s", columns, prompt ? prefill_columns : "",
-             repeat_columns, llama_columns, cores_column);
+             repeat_columns, llama_columns, tail_columns);
     bool md = a->format == LK_TABLE_MD;
     lk_table *t = rc ? NULL : lk_table_new(md ? md_columns : cols);
     if (!rc && !t)

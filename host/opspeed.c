@@ -175,6 +175,7 @@ int opspeed_matmul(pool *p, arch_dtype t, double *gflops, lk_err *e)
 {
     enum { NT = ARCH_PLAN_CHUNK };
     int nmat = (int)(OPSPEED_SET_BYTES / mat_bytes(t, MAX_ROWS));
+    size_t len = mat_bytes(t, MAX_ROWS) * (size_t)nmat;
     unsigned char *w = NULL;
     kern_mat *mat = NULL;
     float *x = calloc(NT * COLS, sizeof(float));
@@ -202,7 +203,7 @@ int opspeed_matmul(pool *p, arch_dtype t, double *gflops, lk_err *e)
     }
     *gflops = lk_stats_median(rate, OPSPEED_ROUNDS);
 done:
-    free_set(w, mat, mat_bytes(t, MAX_ROWS) * (size_t)nmat);
+    free_set(w, mat, len);
     free(x);
     free(out);
     free(q);

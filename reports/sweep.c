@@ -256,8 +256,8 @@ static void progress(const sweep *w, int done, int total, const sweep_row *r,
  * A row's figures: load and init of its first round (the coldest, as a
  * user's first run is); repeats, execute_ms_mean/std/median over its
  * rounds; execute_ms the median of the rounds' medians (in a sweep, the
- * token timings of the rounds are not kept); paired_dram_gbs the mean of
- * the rounds'. ok[i] is false for a row whose measurement failed. */
+ * token timings of the rounds are not kept); paired_dram_gbs and
+ * paired_gflops the means of the rounds'. ok[i] is false for a row whose measurement failed. */
 static void measure_all(sweep *w, ref_bench_result *m, bool *ok, double *round_ms,
                         int *done, int total)
 {
@@ -283,10 +283,12 @@ static void measure_all(sweep *w, ref_bench_result *m, bool *ok, double *round_m
                 ok[i] = false;
                 continue;
             }
-            if (k == 0)
+            if (k == 0) {
                 m[i] = x;
-            else
-                m[i].paired_dram_gbs += x.paired_dram_gbs, m[i].paired_gflops += x.paired_gflops;
+            } else {
+                m[i].paired_dram_gbs += x.paired_dram_gbs;
+                m[i].paired_gflops += x.paired_gflops;
+            }
             round_ms[(size_t)i * rounds + k] = x.execute_ms;
         }
     for (int i = 0; i < w->nrows; i++) {

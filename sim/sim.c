@@ -265,9 +265,22 @@ static int64_t chunk_tokens(const arch_plan *pl, int64_t pos, int64_t n)
     return pos + nt <= ring ? nt : ring - pos > 1 ? ring - pos : 1;
 }
 
-/* The prefill of o->prompt tokens into res (sim.h). */
-static int prefill(const sim_trace *t, const sim_profile *p, int64_t n, sim_result *res,
-                   lk_err *e)
+/* The time of stage st for m tokens of traffic d on profile p: a
+ * mat-vec stage run for several tokens is a product (SIM_OP_MATMUL). */
+static double stage_seconds(const sim_profile *p, const pf_stage *st, const sim_traffic *d,
+                            int64_t m)
+{
+    double fixed = sim_cost_op_fixed_seconds(p, &st->op);
+    sim_op_kind kind = st->op.kind == SIM_OP_MATVEC && m > 1 ? SIM_OP_MATMUL : st->op.kind;
+    return sim_cost_seconds(p, d, kind, st->op.dtype, false) +
+           (st->op.kind == SIM_OP_ATTENTION ? fixed * (double)m : fixed);
+}
+
+/* The prefill of o->prompt tokens into res (sim.h) and, when paired is
+ * not NULL, its time on that profile too (res->ttft_paired_ms), from the
+ * same traffic. */
+static int prefill(const sim_trace *t, const sim_profile *p, const sim_profile *paired,
+                   int64_t n, sim_result *res, lk_err *e)
 {
     const arch_plan *pl = &t->plan;
     pf_list l = {.st = calloc((size_t)pl->n_stages, sizeof *l.st)};
@@ -277,7 +290,7 @@ static int prefill(const sim_trace *t, const sim_profile *p, int64_t n, sim_resu
     for (int64_t i = 0; i < l.n; i++)
         l.st[i].head = pl->stage[i].first >= pl->head_op;
     sim_traffic all = {0};
-    double seconds = 0;
+    double seconds = 0, paired_seconds = 0;
     int64_t chunks = 0;
     for (int64_t pos = 0, nt; pos < n; pos += nt, chunks++) {
         nt = chunk_tokens(pl, pos, n);
@@ -288,19 +301,20 @@ static int prefill(const sim_trace *t, const sim_profile *p, int64_t n, sim_resu
                 continue;
             int64_t m = st->head ? 1 : nt;
             sim_traffic d = chunk_traffic(pl, st, pos + nt - m, m);
-            double fixed = sim_cost_op_fixed_seconds(p, &st->op);
-            sim_op_kind kind = st->op.kind == SIM_OP_MATVEC && m > 1 ? SIM_OP_MATMUL
-                                                                     : st->op.kind;
-            seconds += sim_cost_seconds(p, &d, kind, st->op.dtype, false) +
-                       (st->op.kind == SIM_OP_ATTENTION ? fixed * (double)m : fixed);
+            seconds += stage_seconds(p, st, &d, m);
+            if (paired)
+                paired_seconds += stage_seconds(paired, st, &d, m);
             sim_traffic_add(&all, &d);
         }
         seconds += sim_cost_fixed_seconds(p, t->n_exec);
+        if (paired)
+            paired_seconds += sim_cost_fixed_seconds(paired, t->n_exec);
     }
     free(l.st);
     res->prompt = n;
     res->prefill_chunks = chunks;
     res->ttft_ms = seconds * 1e3;
+    res->ttft_paired_ms = paired_seconds * 1e3;
     res->prefill_dram_bytes = all.dram_bytes;
     for (int k = 0; k < ARCH_DTYPE_COUNT; k++)
         res->prefill_macs += all.macs[k];
@@ -349,12 +363,7 @@ int sim_token(const arch_spec *s, const sim_profile *p, const sim_opts *o,
     if (!rc)
         fill_result(&r, &t, res);
     if (!rc && o->prompt > 0)
-        rc = prefill(&t, p, o->prompt, res, e);
-    if (!rc && o->prompt > 0 && r.paired) {
-        sim_result pr = {0};
-        rc = prefill(&t, r.paired, o->prompt, &pr, e);
-        res->ttft_paired_ms = pr.ttft_ms;
-    }
+        rc = prefill(&t, p, r.paired, o->prompt, res, e);
     sim_cache_free(r.cache);
     sim_analytic_free(r.ana);
     sim_trace_free(&t);

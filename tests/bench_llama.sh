@@ -28,7 +28,7 @@ pairs="f32:F32 f16:F16 int8:Q8_0"
 for m in $models; do
     "$lanky" export --preset "$m" --out "$tmp/$m.bin" >/dev/null
     for p in $pairs; do
-        LLAMA_CPP=$tree /usr/bin/python3 scripts/lanky-gguf.py "$tmp/$m.bin" \
+        LLAMA_CPP=$tree /usr/bin/python3 "$(dirname "$0")/../scripts/lanky-gguf.py" "$tmp/$m.bin" \
             "$tmp/$m.${p#*:}.gguf" "${p#*:}"
     done
     rm "$tmp/$m.bin"
